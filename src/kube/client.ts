@@ -1,0 +1,93 @@
+/**
+ * Typed access to one cluster through `@kubernetes/client-node` 1.4 (promise API, one object argument;
+ * see shared/stack-notes.md). Everything the bot does in a cluster goes through a {@link Kube}.
+ */
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+
+/** The API clients of one cluster, built from one KubeConfig. */
+export class Kube {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly coordination: CoordinationV1Api;
+
+  /** @param kc a loaded KubeConfig; @param name the cluster's name in config and messages. */
+  constructor(
+    readonly kc: KubeConfig,
+    readonly name: string,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+  }
+}
+
+/** Request options that send a PATCH as `application/merge-patch+json` (RFC 7386). */
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Request options that send a PATCH as `application/json-patch+json` (RFC 6902). */
+export const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+/** Request options for a strategic merge patch (built-in kinds only; custom resources answer 415). */
+export const STRATEGIC_PATCH = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+
+/**
+ * Load a KubeConfig the usual way (`KUBECONFIG`, `~/.kube/config`, or in-cluster service account).
+ * client-node's `loadFromDefault()` silently falls back to `http://localhost:8080` when nothing is
+ * configured (stack-notes); that is detected and refused.
+ * @param context optional context name to select.
+ * @throws Error naming the places looked at when no configuration was found or the context is unknown.
+ */
+export function loadKubeConfig(context?: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const server = kc.getCurrentCluster()?.server ?? '';
+  if (!server || (server === 'http://localhost:8080' && !process.env.KUBECONFIG)) {
+    throw new Error(
+      'No Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account.',
+    );
+  }
+  if (context) {
+    if (!kc.getContexts().some((c) => c.name === context)) {
+      throw new Error(`kubeconfig has no context "${context}" (has: ${kc.getContexts().map((c) => c.name).join(', ')})`);
+    }
+    kc.setCurrentContext(context);
+  }
+  return kc;
+}
+
+/** The HTTP status code of an error from client-node (`ApiException.code`), or undefined. */
+export function statusCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/**
+ * The Kubernetes `Status` message of an error (the body of an `ApiException` is a JSON string, per
+ * stack-notes), or the error's own message.
+ */
+export function statusMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    try {
+      const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+      if (body?.message) return String(body.message);
+    } catch {
+      /* body was not JSON: fall through */
+    }
+    return `HTTP ${err.code}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether the error is a 404 NotFound. */
+export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
+/** Whether the error is a 409 (Conflict on a stale resourceVersion, or AlreadyExists). */
+export const isConflict = (err: unknown): boolean => statusCode(err) === 409;

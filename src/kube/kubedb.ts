@@ -1,0 +1,166 @@
+/**
+ * Typed access to KubeDB objects: database objects (`kubedb.com/v1`), the version catalog
+ * (`catalog.kubedb.com/v1alpha1`, cluster-scoped) and OpsRequests (`ops.kubedb.com/v1alpha1`).
+ * Shapes follow shared/kubedb-reference.md ("Confirmed since").
+ */
+import type { Kube } from './client.js';
+import { isNotFound } from './client.js';
+import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+
+/** A condition as KubeDB writes it on database objects and OpsRequests. */
+export interface KubeCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+/** The fields of a KubeDB database object the bot reads. */
+export interface DatabaseObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
+  spec: { version: string; replicas?: number; topology?: { mode?: string }; halted?: boolean; [k: string]: unknown };
+  status?: { phase?: string; conditions?: KubeCondition[]; observedGeneration?: number };
+}
+
+/** The fields of a KubeDB OpsRequest the bot reads and writes. */
+export interface OpsRequestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; creationTimestamp?: string | Date };
+  spec: {
+    type: string;
+    databaseRef?: { name: string };
+    proxyRef?: { name: string };
+    updateVersion?: { targetVersion: string };
+    timeout?: string;
+    apply?: 'IfReady' | 'Always';
+  };
+  status?: { phase?: string; conditions?: KubeCondition[]; observedGeneration?: number };
+}
+
+/** OpsRequest phases after which it changes no more (KubeDB: Successful, Failed, Skipped, Denied). */
+export const OPS_TERMINAL_PHASES = ['Successful', 'Failed', 'Skipped', 'Denied'];
+
+/** Read a database object; undefined when it does not exist (404). */
+export async function getDatabase(kube: Kube, engine: Engine, namespace: string, name: string): Promise<DatabaseObject | undefined> {
+  try {
+    return (await kube.custom.getNamespacedCustomObject({
+      group: engine.group,
+      version: engine.version,
+      plural: engine.plural,
+      namespace,
+      name,
+    })) as DatabaseObject;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** List all catalog objects (`<Kind>Version`) of an engine (cluster-scoped). */
+export async function listCatalog(kube: Kube, engine: Engine): Promise<unknown[]> {
+  const res = (await kube.custom.listClusterCustomObject({
+    group: CATALOG_GROUP,
+    version: CATALOG_VERSION,
+    plural: engine.catalogPlural,
+  })) as { items: unknown[] };
+  return res.items;
+}
+
+/** List OpsRequests of an engine in a namespace. */
+export async function listOpsRequests(kube: Kube, engine: Engine, namespace: string): Promise<OpsRequestObject[]> {
+  const res = (await kube.custom.listNamespacedCustomObject({
+    group: OPS_GROUP,
+    version: OPS_VERSION,
+    plural: engine.opsRequestPlural,
+    namespace,
+  })) as { items: OpsRequestObject[] };
+  return res.items;
+}
+
+/** The name of the database an OpsRequest is for (`spec.databaseRef`, or `spec.proxyRef` for ProxySQL). */
+export function opsRequestTarget(engine: Engine, ops: OpsRequestObject): string | undefined {
+  return ops.spec[engine.opsRequestRefField]?.name;
+}
+
+/**
+ * Whether the cluster serves the engine's OpsRequest kind, found by API discovery of
+ * `ops.kubedb.com/v1alpha1` (present only where KubeDB Ops Manager is installed).
+ */
+export async function servesOpsRequests(kube: Kube, engine: Engine): Promise<boolean> {
+  try {
+    const res = (await kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION })) as {
+      resources?: Array<{ name: string }>;
+    };
+    return (res.resources ?? []).some((r) => r.name === engine.opsRequestPlural);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** A PetSet/StatefulSet-style deterministic OpsRequest name: `<db>-update-<target>-<suffix>`, DNS-1123, ≤ 63 chars. */
+export function opsRequestName(database: string, targetVersion: string, suffix: string): string {
+  const target = targetVersion.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  const raw = `${database}-update-${target}`.slice(0, 63 - suffix.length - 1).replace(/-+$/, '');
+  return `${raw}-${suffix}`;
+}
+
+/**
+ * Build an `UpdateVersion` OpsRequest (KubeDB ≥ v2023.04: `spec.type: UpdateVersion`,
+ * `spec.updateVersion.targetVersion` = catalog object name; ProxySQL uses `spec.proxyRef`).
+ */
+export function buildOpsRequest(opts: {
+  engine: Engine;
+  namespace: string;
+  name: string;
+  database: string;
+  targetVersion: string;
+  labels: Record<string, string>;
+  timeout?: string;
+}): OpsRequestObject {
+  const { engine } = opts;
+  return {
+    apiVersion: `${OPS_GROUP}/${OPS_VERSION}`,
+    kind: engine.opsRequestKind,
+    metadata: { name: opts.name, namespace: opts.namespace, labels: opts.labels },
+    spec: {
+      type: 'UpdateVersion',
+      [engine.opsRequestRefField]: { name: opts.database },
+      updateVersion: { targetVersion: opts.targetVersion },
+      apply: 'IfReady',
+      ...(opts.timeout ? { timeout: opts.timeout } : {}),
+    },
+  };
+}
+
+/** Create an OpsRequest. @throws ApiException (409 AlreadyExists when the name is taken). */
+export async function createOpsRequest(kube: Kube, engine: Engine, ops: OpsRequestObject): Promise<OpsRequestObject> {
+  return (await kube.custom.createNamespacedCustomObject({
+    group: OPS_GROUP,
+    version: OPS_VERSION,
+    plural: engine.opsRequestPlural,
+    namespace: ops.metadata.namespace,
+    body: ops,
+  })) as OpsRequestObject;
+}
+
+/** Read an OpsRequest; undefined when it does not exist. */
+export async function getOpsRequest(kube: Kube, engine: Engine, namespace: string, name: string): Promise<OpsRequestObject | undefined> {
+  try {
+    return (await kube.custom.getNamespacedCustomObject({
+      group: OPS_GROUP,
+      version: OPS_VERSION,
+      plural: engine.opsRequestPlural,
+      namespace,
+      name,
+    })) as OpsRequestObject;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The `DatabaseUpdate` custom resource: the record of one update request, from the moment it passes
+ * preflight. Its CRD is `deploy/crd-databaseupdate.yaml`. Slack handlers write records, the reconciler
+ * drives the pipeline from them and the notifier renders them into Slack (DESIGN.md, "State").
+ */
+
+import type { UpdateType } from '../engines/versions.js';
+
+/** API group, version, plural and kind of the record. */
+export const RECORD_GROUP = 'dbupdate.dev';
+export const RECORD_VERSION = 'v1alpha1';
+export const RECORD_PLURAL = 'databaseupdates';
+export const RECORD_KIND = 'DatabaseUpdate';
+export const RECORD_API_VERSION = `${RECORD_GROUP}/${RECORD_VERSION}`;
+
+/** Labels set on every record (and on the OpsRequest it creates), for `kubectl get -l` and look-ups. */
+export const LABEL_ENGINE = 'dbupdate.dev/engine';
+export const LABEL_DATABASE = 'dbupdate.dev/database';
+export const LABEL_DB_NAMESPACE = 'dbupdate.dev/database-namespace';
+export const LABEL_RECORD = 'dbupdate.dev/record';
+
+/**
+ * Lifecycle phases (DESIGN.md): Pending → Approved | Rejected | Expired | Cancelled;
+ * Approved → Scheduled → Running → Succeeded | Failed.
+ */
+export type Phase =
+  | 'Pending'
+  | 'Approved'
+  | 'Rejected'
+  | 'Expired'
+  | 'Cancelled'
+  | 'Scheduled'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed';
+
+/** Phases after which nothing happens to a record any more. */
+export const TERMINAL_PHASES: readonly Phase[] = ['Rejected', 'Expired', 'Cancelled', 'Succeeded', 'Failed'];
+
+/** Whether a record in this phase still holds the database (blocks a second request for it). */
+export function isActive(phase: Phase | undefined): boolean {
+  return !TERMINAL_PHASES.includes(phase ?? 'Pending');
+}
+
+/** Which pipeline runs the update: KubeDB's OpsRequest (Ops Manager) or the bot's own steps. */
+export type Backend = 'ops-request' | 'direct';
+
+/** The bot's pipeline steps, in the order they happen. `pre-update` only for updates that need it (Postgres major). */
+export type StepName = 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
+export const STEP_ORDER: readonly StepName[] = ['paused', 'pre-update', 'images', 'checks', 'resumed'];
+
+/** State of one step. */
+export type StepState = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+/** One pipeline step as recorded in `status.steps`. Times are RFC 3339 strings. */
+export interface Step {
+  name: StepName;
+  state: StepState;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Human-readable detail, e.g. the OpsRequest condition's message. */
+  message?: string;
+  /** The cluster's own reason (e.g. a KubeDB condition type/reason) when it failed. */
+  reason?: string;
+}
+
+/** A Slack user's vote. `at` is RFC 3339. */
+export interface Vote {
+  user: string;
+  at: string;
+}
+
+/** `spec` of a DatabaseUpdate: what was asked, fixed at creation. */
+export interface RecordSpec {
+  /** KubeDB kind of the database, e.g. `MySQL`. */
+  engine: string;
+  database: { cluster: string; namespace: string; name: string };
+  /** What the user typed, e.g. `8.4`. */
+  requestedVersion: string;
+  /** Catalog name the database ran when requested, e.g. `8.0.35`. */
+  fromVersion: string;
+  /** Catalog name resolved from `requestedVersion`, e.g. `8.4.3`. */
+  targetVersion: string;
+  updateType: UpdateType;
+  backend: Backend;
+  requester: string;
+  reason?: string;
+  /** Slack channel the request was made in; the parent message is posted there. */
+  channel: string;
+  /** RFC 3339 time after which a Pending request expires. */
+  expiresAt: string;
+  /** Slack user ids allowed to approve; `approvalsRequired` distinct ones are needed. */
+  approvers: string[];
+  approvalsRequired: number;
+  /** Replicas of the database when requested (shown in the approval message). */
+  replicas?: number;
+}
+
+/** Where the record's Slack messages are: the parent message and the keys of thread replies already posted. */
+export interface SlackRefs {
+  channel?: string;
+  /** ts of the parent (approval) message; replies use it as `thread_ts`. */
+  ts?: string;
+  /** Keys of thread posts already made (e.g. `step:paused`), so a restart posts each once. */
+  posted?: string[];
+  /** Hash of the last rendering of the parent message, to skip no-op `chat.update`s. */
+  parentHash?: string;
+}
+
+/** A Kubernetes-style condition on the record. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/** `status` of a DatabaseUpdate. */
+export interface RecordStatus {
+  phase?: Phase;
+  approvals?: Vote[];
+  rejection?: { user: string; reason: string; at: string };
+  cancellation?: { user: string; at: string };
+  slack?: SlackRefs;
+  opsRequest?: { name: string; namespace: string; kind: string };
+  steps?: Step[];
+  startedAt?: string;
+  finishedAt?: string;
+  /** Why the record is in its phase, for Failed: the cluster's own reason and what to do next. */
+  message?: string;
+  /** Newest OpsRequest condition as it is (type, reason, message), shown when unknown to the step table. */
+  lastClusterCondition?: { type: string; reason?: string; message?: string };
+  conditions?: Condition[];
+}
+
+/** A DatabaseUpdate object as read from the cluster. */
+export interface DatabaseUpdate {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | Date;
+    labels?: Record<string, string>;
+    uid?: string;
+  };
+  spec: RecordSpec;
+  status?: RecordStatus;
+}
