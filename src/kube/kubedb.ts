@@ -30,7 +30,7 @@ export interface DatabaseObject {
 export interface OpsRequestObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; creationTimestamp?: string | Date };
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string> };
   spec: {
     type: string;
     databaseRef?: { name: string };

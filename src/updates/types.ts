@@ -142,7 +142,6 @@ export interface DatabaseUpdate {
     name: string;
     namespace: string;
     resourceVersion?: string;
-    creationTimestamp?: string | Date;
     labels?: Record<string, string>;
     uid?: string;
   };

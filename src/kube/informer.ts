@@ -1,0 +1,124 @@
+/**
+ * Watch-driven caches over client-node's `makeInformer` (list, then watch from the list's
+ * resourceVersion; the library re-lists on 410 Gone). The library stops an informer on any other error
+ * (stack-notes), so this wrapper restarts it after a back-off until stopped.
+ */
+import { makeInformer, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import type { Kube } from './client.js';
+
+/** A running informer: local reads of the cache, and stop. */
+export interface Cache<T extends KubernetesObject> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): T[];
+  /** Resolves once the first list has been loaded into the cache. */
+  synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start an informer on `path` (e.g. `/apis/dbupdate.dev/v1alpha1/namespaces/dbupdate/databaseupdates`).
+ * @param list the matching list call (the informer's first list and every re-list).
+ * @param onChange called for each add, update and delete (with the object as last seen).
+ * @param opts.restartDelayMs back-off before restarting after an error (default 1,000 ms).
+ */
+export function startInformer<T extends KubernetesObject>(
+  kube: Kube,
+  path: string,
+  list: () => Promise<KubernetesListObject<T>>,
+  onChange: (obj: T, type: 'add' | 'update' | 'delete') => void,
+  opts: { labelSelector?: string; restartDelayMs?: number; onError?: (err: unknown) => void } = {},
+): Cache<T> {
+  const informer = makeInformer<T>(kube.kc, path, list, opts.labelSelector);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  informer.on('add', (o) => onChange(o, 'add'));
+  informer.on('update', (o) => onChange(o, 'update'));
+  informer.on('delete', (o) => onChange(o, 'delete'));
+  let markSynced: () => void = () => {};
+  const synced = new Promise<void>((resolve) => (markSynced = resolve));
+  const restart = (err: unknown) => {
+    opts.onError?.(err);
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!stopped) informer.start().then(markSynced, restart);
+    }, opts.restartDelayMs ?? 1000);
+    timer.unref?.();
+  };
+  informer.on('error', restart);
+  informer.start().then(markSynced, restart);
+  return {
+    get: (name, namespace) => informer.get(name, namespace),
+    list: (namespace) => [...informer.list(namespace)],
+    synced,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}
+
+/**
+ * Run work per key, one at a time per key, coalescing: a key enqueued while its work runs runs once
+ * more afterwards (with fresh state), however many times it was enqueued (the workqueue of
+ * Kubernetes controllers). Errors are passed to `onError` and the key is retried after `retryMs`.
+ */
+export class KeyedQueue {
+  private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly work: (key: string) => Promise<void>,
+    private readonly onError: (key: string, err: unknown) => void,
+    private readonly retryMs = 500,
+  ) {}
+
+  /** Schedule `key`. */
+  add(key: string): void {
+    if (this.closed) return;
+    if (this.running.has(key)) {
+      this.again.add(key);
+      return;
+    }
+    this.running.add(key);
+    void this.run(key);
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.work(key);
+    } catch (err) {
+      this.onError(key, err);
+      if (!this.closed) {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          this.add(key);
+        }, this.retryMs);
+        this.timers.add(t);
+      }
+    }
+    if (this.again.delete(key) && !this.closed) {
+      void this.run(key);
+      return;
+    }
+    this.running.delete(key);
+    if (this.running.size === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      w.forEach((f) => f());
+    }
+  }
+
+  /** Stop taking work; resolves when running work has finished. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timers.forEach(clearTimeout);
+    this.again.clear();
+    if (this.running.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+}

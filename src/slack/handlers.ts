@@ -1,0 +1,254 @@
+/**
+ * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal. They ack at
+ * once (Slack's 3 s deadline), then validate and write `DatabaseUpdate` records; they never run the
+ * pipeline (DESIGN.md data flow). Errors only the user needs are ephemeral.
+ */
+import { createHash } from 'node:crypto';
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { parseCommand, helpText } from '../command/parse.js';
+import type { Kube } from '../kube/client.js';
+import { statusMessage } from '../kube/client.js';
+import { RecordRefusal, type RecordStore } from '../kube/records.js';
+import type { Config } from '../policy/config.js';
+import { parseDuration } from '../policy/config.js';
+import { preflight } from '../updates/preflight.js';
+import * as state from '../updates/state.js';
+import {
+  LABEL_DATABASE,
+  LABEL_DB_NAMESPACE,
+  LABEL_ENGINE,
+  RECORD_API_VERSION,
+  RECORD_KIND,
+  type DatabaseUpdate,
+} from '../updates/types.js';
+import { isConflict } from '../kube/client.js';
+import {
+  ACTION_APPROVE,
+  ACTION_REJECT,
+  REJECT_REASON_ACTION,
+  REJECT_REASON_BLOCK,
+  VIEW_REJECT,
+  escapeMrkdwn,
+} from './render.js';
+
+/** What the handlers need. */
+export interface HandlerDeps {
+  kube: Kube;
+  records: RecordStore;
+  config: Config;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The record name for a slash-command invocation: `<database>-<5 hex of sha256(trigger_id)>`.
+ * Slack's retry of the same envelope carries the same `trigger_id`, so it maps to the same name and the
+ * second create fails with 409 AlreadyExists instead of making a second request.
+ */
+export function recordName(database: string, triggerId: string): string {
+  const h = createHash('sha256').update(triggerId).digest('hex').slice(0, 5);
+  return `${database.slice(0, 63 - 6)}-${h}`;
+}
+
+async function ephemeral(client: WebClient, channel: string, user: string, text: string): Promise<void> {
+  await client.chat.postEphemeral({ channel, user, text });
+}
+
+/** Register all handlers on a Bolt app. */
+export function registerHandlers(app: App, deps: HandlerDeps): void {
+  const now = deps.now ?? (() => new Date());
+  const { log, config } = deps;
+
+  app.command('/dbupdate', async ({ command, ack, respond }) => {
+    const parsed = parseCommand(command.text ?? '');
+    if (!parsed.ok) {
+      log.info({ audit: 'refuse', user: command.user_id, text: command.text, why: parsed.error }, 'command refused');
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}\nUsage: \`${parsed.usage}\`` });
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: helpText() });
+      return;
+    }
+    if (cmd.kind !== 'update') {
+      await ack({ response_type: 'ephemeral', text: `\`/dbupdate ${cmd.kind}\` is not available yet. ${'Try `/dbupdate help`.'}` });
+      return;
+    }
+    const namespace = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
+    if (cmd.cluster && cmd.cluster !== deps.kube.name) {
+      await ack({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster)}\`. This bot manages \`${deps.kube.name}\`.` });
+      return;
+    }
+    await ack({ response_type: 'ephemeral', text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}…` });
+    try {
+      await requestUpdate(deps, now(), respond, {
+        engine: cmd.engine,
+        namespace,
+        name: cmd.name,
+        version: cmd.version,
+        reason: cmd.reason,
+        dryRun: cmd.dryRun,
+        user: command.user_id,
+        channel: command.channel_id,
+        triggerId: command.trigger_id,
+      });
+    } catch (err) {
+      log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
+      await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${deps.kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    try {
+      const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
+        state.approve(st, r, user, now(), config.allowSelfApproval),
+      );
+      log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
+    } catch (err) {
+      const text = err instanceof RecordRefusal || (err as Error).message?.includes('not found') ? (err as Error).message : `Could not record your approval: ${statusMessage(err)}`;
+      log.info({ audit: 'refuse', user, action: 'approve', record: action.value, why: text }, 'approval refused');
+      if (channel) await ephemeral(client, channel, user, `:warning: ${text}`);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_REJECT, async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+    const record = await deps.records.get(action.value ?? '');
+    let refusal: string | undefined;
+    if (!record) refusal = 'This request no longer exists.';
+    else if ((record.status?.phase ?? 'Pending') !== 'Pending') refusal = `This request is already ${record.status?.phase?.toLowerCase()}; nothing was changed.`;
+    else if (!record.spec.approvers.includes(user)) refusal = `You are not an approver for this request, so you cannot reject it.`;
+    if (refusal) {
+      log.info({ audit: 'refuse', user, action: 'reject', record: action.value, why: refusal }, 'reject refused');
+      await ephemeral(client, channel, user, `:warning: ${refusal}`);
+      return;
+    }
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: {
+        type: 'modal',
+        callback_id: VIEW_REJECT,
+        private_metadata: JSON.stringify({ record: record!.metadata.name, channel }),
+        title: { type: 'plain_text', text: 'Reject update' },
+        submit: { type: 'plain_text', text: 'Reject' },
+        close: { type: 'plain_text', text: 'Cancel' },
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: `Reject \`${record!.metadata.name}\` (${record!.spec.fromVersion} → ${record!.spec.targetVersion})?` } },
+          {
+            type: 'input',
+            block_id: REJECT_REASON_BLOCK,
+            label: { type: 'plain_text', text: 'Reason' },
+            element: { type: 'plain_text_input', action_id: REJECT_REASON_ACTION, multiline: true, max_length: 500 },
+          },
+        ],
+      },
+    });
+  });
+
+  app.view(VIEW_REJECT, async ({ ack, view, body, client }) => {
+    const reason = (view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? '').trim();
+    if (!reason) {
+      await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: 'Say why, so the requester knows what to change.' } });
+      return;
+    }
+    await ack();
+    let meta: { record?: string; channel?: string } = {};
+    try {
+      meta = JSON.parse(view.private_metadata || '{}');
+    } catch {
+      /* hostile or broken metadata: handled below */
+    }
+    const user = body.user.id;
+    if (!meta.record) return;
+    try {
+      await deps.records.mutateStatus(meta.record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
+      log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
+    } catch (err) {
+      log.info({ audit: 'refuse', user, action: 'reject', record: meta.record, why: (err as Error).message }, 'reject refused');
+      if (meta.channel) await ephemeral(client, meta.channel, user, `:warning: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
+async function requestUpdate(
+  deps: HandlerDeps,
+  now: Date,
+  respond: RespondFn,
+  req: {
+    engine: import('../engines/table.js').Engine;
+    namespace: string;
+    name: string;
+    version: string;
+    reason?: string;
+    dryRun: boolean;
+    user: string;
+    channel: string;
+    triggerId: string;
+  },
+): Promise<void> {
+  const { config, log } = deps;
+  const pf = await preflight({
+    kube: deps.kube,
+    records: deps.records,
+    engine: req.engine,
+    namespace: req.namespace,
+    name: req.name,
+    version: req.version,
+    backend: config.backend,
+  });
+  if (!pf.ok) {
+    log.info({ audit: 'refuse', user: req.user, database: `${req.namespace}/${req.name}`, code: pf.code }, 'request refused by preflight');
+    await respond({ response_type: 'ephemeral', text: `:warning: ${pf.message}` });
+    return;
+  }
+  if (req.dryRun) {
+    await respond({
+      response_type: 'ephemeral',
+      text: `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`,
+    });
+    return;
+  }
+  const name = recordName(req.name, req.triggerId);
+  const record: DatabaseUpdate = {
+    apiVersion: RECORD_API_VERSION,
+    kind: RECORD_KIND,
+    metadata: {
+      name,
+      namespace: deps.records.namespace,
+      labels: { [LABEL_ENGINE]: req.engine.name, [LABEL_DATABASE]: req.name, [LABEL_DB_NAMESPACE]: req.namespace },
+    },
+    spec: {
+      engine: req.engine.kind,
+      database: { cluster: deps.kube.name, namespace: req.namespace, name: req.name },
+      requestedVersion: req.version,
+      fromVersion: pf.current.name,
+      targetVersion: pf.target.name,
+      updateType: pf.updateType,
+      backend: pf.backend,
+      requester: req.user,
+      ...(req.reason ? { reason: req.reason } : {}),
+      channel: req.channel,
+      expiresAt: new Date(now.getTime() + parseDuration(config.requestTtl)).toISOString(),
+      approvers: config.approvers,
+      approvalsRequired: config.approvalsRequired,
+      replicas: pf.db.spec.replicas,
+    },
+  };
+  try {
+    await deps.records.create(record);
+  } catch (err) {
+    if (isConflict(err)) return; // the same invocation again (Slack retry): already recorded
+    throw err;
+  }
+  log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name }, 'update requested');
+  await respond({ response_type: 'ephemeral', text: `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.` });
+}

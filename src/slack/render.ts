@@ -1,0 +1,219 @@
+/**
+ * Block Kit rendering of a DatabaseUpdate record: the parent (approval/status) message and the thread
+ * posts. Pure functions. Limits respected (Slack Block Kit reference): ≤ 50 blocks, section text ≤ 3,000
+ * characters, button `value` ≤ 2,000, `action_id` ≤ 255.
+ */
+import { createHash } from 'node:crypto';
+import type { DatabaseUpdate, Step, StepName } from '../updates/types.js';
+
+/** action_id of the Approve button; its `value` is the record name. */
+export const ACTION_APPROVE = 'dbupdate_approve';
+/** action_id of the Reject button; it opens the reason modal. */
+export const ACTION_REJECT = 'dbupdate_reject';
+/** callback_id of the reject-reason modal; `private_metadata` holds `{record, channel, ts}` as JSON. */
+export const VIEW_REJECT = 'dbupdate_reject_reason';
+/** block_id / action_id of the reason input in the reject modal. */
+export const REJECT_REASON_BLOCK = 'reason';
+export const REJECT_REASON_ACTION = 'reason_input';
+
+/** A message to post: fallback `text` (notifications, screen readers) and `blocks`. */
+export interface Rendered {
+  text: string;
+  blocks: unknown[];
+}
+
+/** A thread reply identified by a stable key, so each is posted once. */
+export interface ThreadPost {
+  key: string;
+  text: string;
+}
+
+/** Words for each step as the thread and the parent show them. */
+export const STEP_LABEL: Record<StepName, string> = {
+  paused: 'paused',
+  'pre-update': 'pre-update done',
+  images: 'images updated',
+  checks: 'checks passed',
+  resumed: 'resumed',
+};
+
+const STEP_EMOJI: Record<StepName, string> = {
+  paused: ':double_vertical_bar:',
+  'pre-update': ':toolbox:',
+  images: ':frame_with_picture:',
+  checks: ':white_check_mark:',
+  resumed: ':arrow_forward:',
+};
+
+/** Escape `&`, `<`, `>` as Slack's mrkdwn requires for user text (Slack "Formatting text" docs). */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** `1.2s`, `2m 05s`, `1h 02m` from milliseconds. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function stepDuration(s: Step): number | undefined {
+  if (!s.startedAt || !s.finishedAt) return undefined;
+  return Date.parse(s.finishedAt) - Date.parse(s.startedAt);
+}
+
+const mention = (u: string) => `<@${u}>`;
+
+/** `MySQL demo/orders 8.0.35 → 8.4.3` */
+export function title(r: DatabaseUpdate): string {
+  return `${r.spec.engine} \`${r.spec.database.namespace}/${r.spec.database.name}\` ${r.spec.fromVersion} → ${r.spec.targetVersion}`;
+}
+
+/** The one-line progress: `preflight ✓ → paused ✓ → images updated … → checks passed → resumed`. */
+export function progressLine(r: DatabaseUpdate): string {
+  const parts = ['preflight ✓'];
+  for (const s of r.status?.steps ?? []) {
+    const mark = s.state === 'Succeeded' ? ' ✓' : s.state === 'Running' ? ' …' : s.state === 'Failed' ? ' ✗' : '';
+    parts.push(`${STEP_LABEL[s.name]}${mark}`);
+  }
+  return parts.join(' → ');
+}
+
+/** The status sentence of the parent message, per phase. */
+export function statusLine(r: DatabaseUpdate): string {
+  const st = r.status ?? {};
+  const votes = st.approvals ?? [];
+  switch (st.phase ?? 'Pending') {
+    case 'Pending':
+      return `:hourglass_flowing_sand: *Waiting for approval* — ${votes.length} of ${r.spec.approvalsRequired} approvals. Approvers: ${r.spec.approvers.map(mention).join(', ')}. Expires ${r.spec.expiresAt.replace(/\.\d+Z$/, 'Z')}.`;
+    case 'Approved':
+      return `:white_check_mark: *Approved* by ${votes.map((v) => mention(v.user)).join(', ')} — starting.`;
+    case 'Scheduled':
+      return `:calendar: *Scheduled* — approved by ${votes.map((v) => mention(v.user)).join(', ')}.`;
+    case 'Running': {
+      const cur = (st.steps ?? []).find((s) => s.state === 'Running');
+      return `:rocket: *Running*${cur ? ` — ${STEP_LABEL[cur.name]} in progress` : ''}.`;
+    }
+    case 'Succeeded':
+      return `:tada: *Succeeded* — \`${r.spec.database.name}\` runs ${r.spec.targetVersion}${totalTime(r)}.`;
+    case 'Failed': {
+      const failed = (st.steps ?? []).find((s) => s.state === 'Failed');
+      return `:x: *Failed*${failed ? ` at *${STEP_LABEL[failed.name]}*` : ''} — ${escapeMrkdwn(st.message ?? 'see the thread')}`;
+    }
+    case 'Rejected':
+      return `:no_entry_sign: *Rejected* by ${mention(st.rejection?.user ?? '?')}: ${escapeMrkdwn(st.rejection?.reason ?? '')}`;
+    case 'Expired':
+      return ':hourglass: *Expired* — nobody approved it in time. Ask again if it is still needed.';
+    case 'Cancelled':
+      return `:wastebasket: *Cancelled* by ${mention(st.cancellation?.user ?? '?')}.`;
+  }
+}
+
+function totalTime(r: DatabaseUpdate): string {
+  const st = r.status ?? {};
+  if (!st.startedAt || !st.finishedAt) return '';
+  return ` in ${formatDuration(Date.parse(st.finishedAt) - Date.parse(st.startedAt))}`;
+}
+
+/** The parent message: what will happen, who may approve, the live state, and buttons while Pending. */
+export function renderParent(r: DatabaseUpdate): Rendered {
+  const s = r.spec;
+  const phase = r.status?.phase ?? 'Pending';
+  const fields = [
+    `*Database*\n${s.engine} \`${s.database.namespace}/${s.database.name}\``,
+    `*Cluster*\n\`${s.database.cluster}\``,
+    `*Version*\n${s.fromVersion} → *${s.targetVersion}*`,
+    `*Update type*\n${s.updateType}${s.updateType === 'major' ? ' :warning:' : ''}`,
+    `*Replicas*\n${s.replicas ?? '?'}`,
+    `*Pipeline*\n${s.backend === 'ops-request' ? 'KubeDB OpsRequest' : 'direct (by the bot)'}`,
+    `*Requested by*\n${mention(s.requester)}`,
+    `*Request*\n\`${r.metadata.name}\``,
+  ].map((text) => ({ type: 'mrkdwn', text }));
+  const blocks: unknown[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Database update: ${s.database.name} → ${s.targetVersion}`.slice(0, 150) } },
+    { type: 'section', fields },
+  ];
+  if (s.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(s.reason)}`.slice(0, 3000) } });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: statusLine(r).slice(0, 3000) } });
+  if ((r.status?.steps ?? []).length > 0) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: progressLine(r) }] });
+  }
+  if (phase === 'Pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'decision',
+      elements: [
+        { type: 'button', action_id: ACTION_APPROVE, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: r.metadata.name },
+        { type: 'button', action_id: ACTION_REJECT, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: r.metadata.name },
+      ],
+    });
+  }
+  const text = `${phase}: ${s.engine} ${s.database.namespace}/${s.database.name} ${s.fromVersion} → ${s.targetVersion} (requested by ${mention(s.requester)})`;
+  return { text, blocks };
+}
+
+/** A stable hash of a rendering (skips `chat.update` calls that would change nothing). */
+export function renderHash(m: Rendered): string {
+  return createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
+}
+
+/** Summary of step durations: `paused 1.0s · images updated 8.2s · …`. */
+export function stepSummary(steps: Step[]): string {
+  return steps
+    .filter((s) => s.state === 'Succeeded')
+    .map((s) => `${STEP_LABEL[s.name]} ${formatDuration(stepDuration(s) ?? NaN)}`)
+    .join(' · ');
+}
+
+/**
+ * The thread replies a record calls for, in order. Keys are stable, so the notifier posts each once.
+ * Steps are posted in pipeline order: a step's post waits for the posts of the steps before it.
+ */
+export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
+  const st = r.status ?? {};
+  const posts: ThreadPost[] = [];
+  const required = r.spec.approvalsRequired;
+  (st.approvals ?? []).forEach((v, i) => {
+    posts.push({ key: `vote:${v.user}`, text: `:thumbsup: ${mention(v.user)} approved (${i + 1} of ${required}).` });
+  });
+  if (st.rejection) posts.push({ key: 'rejected', text: `:no_entry_sign: ${mention(st.rejection.user)} rejected this request: ${escapeMrkdwn(st.rejection.reason)}` });
+  if (st.phase === 'Expired') posts.push({ key: 'expired', text: ':hourglass: This request expired without enough approvals; nothing was changed.' });
+  if (st.cancellation) posts.push({ key: 'cancelled', text: `:wastebasket: ${mention(st.cancellation.user)} cancelled this request; nothing was changed.` });
+  if (st.startedAt) {
+    const how = st.opsRequest
+      ? `created ${st.opsRequest.kind} \`${st.opsRequest.namespace}/${st.opsRequest.name}\``
+      : 'the bot runs the steps itself';
+    posts.push({ key: 'started', text: `:rocket: Update started: ${how}.` });
+  }
+  for (const s of st.steps ?? []) {
+    if (s.state === 'Succeeded') {
+      const d = stepDuration(s);
+      posts.push({
+        key: `step:${s.name}`,
+        text: `${STEP_EMOJI[s.name]} *${capitalise(STEP_LABEL[s.name])}*${d !== undefined ? ` (${formatDuration(d)})` : ''}${s.message ? ` — ${escapeMrkdwn(s.message)}` : ''}`,
+      });
+    } else if (s.state === 'Failed') {
+      posts.push({
+        key: `step:${s.name}:failed`,
+        text: `:x: *${capitalise(STEP_LABEL[s.name])} failed* — \`${escapeMrkdwn(s.reason ?? 'Failed')}\`: ${escapeMrkdwn(s.message ?? '')}`,
+      });
+      break;
+    } else break;
+  }
+  if (st.phase === 'Succeeded') {
+    posts.push({
+      key: 'done',
+      text: `:tada: *Done*: ${title(r)}${totalTime(r)} (${stepSummary(st.steps ?? [])}).`,
+    });
+  }
+  if (st.phase === 'Failed') {
+    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}` });
+  }
+  return posts;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

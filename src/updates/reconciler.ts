@@ -1,0 +1,282 @@
+/**
+ * The reconciler: drives each approved DatabaseUpdate through its pipeline, from the record alone
+ * (DESIGN.md data flow). It is woken by watch events on records and on the OpsRequests it created
+ * (informers, not polling), works on one record at a time per record, and writes only the record's
+ * `status` (resourceVersion-guarded), plus the OpsRequest and Kubernetes Events on the database.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Kube } from '../kube/client.js';
+import { isConflict, statusMessage } from '../kube/client.js';
+import type { RecordStore } from '../kube/records.js';
+import { startInformer, KeyedQueue, type Cache } from '../kube/informer.js';
+import {
+  buildOpsRequest,
+  createOpsRequest,
+  getDatabase,
+  getOpsRequest,
+  opsRequestName,
+  type OpsRequestObject,
+} from '../kube/kubedb.js';
+import { recordEvent } from '../kube/events.js';
+import { engineByKind, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
+import { STEP_LABEL } from '../slack/render.js';
+import { isPaused } from './preflight.js';
+import * as state from './state.js';
+import {
+  LABEL_RECORD,
+  RECORD_GROUP,
+  RECORD_PLURAL,
+  RECORD_VERSION,
+  type DatabaseUpdate,
+  type RecordStatus,
+  type Step,
+} from './types.js';
+
+/** Options of the reconciler. */
+export interface ReconcilerOptions {
+  kube: Kube;
+  records: RecordStore;
+  log: Logger;
+  /** `spec.timeout` for created OpsRequests (Go duration, e.g. `30m`). */
+  opsRequestTimeout: string;
+  /** Clock (tests may pass their own). */
+  now?: () => Date;
+  /** Called with every record the cache sees (the notifier subscribes here). */
+  onRecord?: (r: DatabaseUpdate) => void;
+}
+
+/** Whether an update of this engine and type has KubeDB's pre-update step (Postgres major: copy old binaries). */
+export function needsPreUpdate(engine: Engine, updateType: string): boolean {
+  return engine.kind === 'Postgres' && updateType === 'major';
+}
+
+/** Drives records; start with {@link Reconciler.start}, stop with {@link Reconciler.stop}. */
+export class Reconciler {
+  private records?: Cache<DatabaseUpdate>;
+  private readonly ops = new Map<string, Cache<OpsRequestObject>>();
+  private readonly queue: KeyedQueue;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.now = o.now ?? (() => new Date());
+    this.queue = new KeyedQueue(
+      (name) => this.reconcile(name),
+      (name, err) => o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry'),
+    );
+  }
+
+  /** Start watching records; resolves once the first list is cached. */
+  async start(): Promise<void> {
+    const ns = this.o.records.namespace;
+    const path = `/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/${ns}/${RECORD_PLURAL}`;
+    this.records = startInformer<DatabaseUpdate>(
+      this.o.kube,
+      path,
+      async () =>
+        (await this.o.kube.custom.listNamespacedCustomObject({
+          group: RECORD_GROUP,
+          version: RECORD_VERSION,
+          namespace: ns,
+          plural: RECORD_PLURAL,
+        })) as never,
+      (r, type) => {
+        if (type === 'delete') return;
+        this.o.onRecord?.(r);
+        this.queue.add(r.metadata.name);
+      },
+      { onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
+    );
+    await this.records.synced;
+  }
+
+  /** Stop watching and wait for running work. */
+  async stop(): Promise<void> {
+    await this.queue.close();
+    await this.records?.stop();
+    await Promise.all([...this.ops.values()].map((c) => c.stop()));
+  }
+
+  /** The records cache (read-only view for other parts). */
+  cachedRecords(): DatabaseUpdate[] {
+    return this.records?.list() ?? [];
+  }
+
+  private watchOpsRequests(engine: Engine): void {
+    if (this.ops.has(engine.kind)) return;
+    const path = `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`;
+    const cache = startInformer<OpsRequestObject>(
+      this.o.kube,
+      path,
+      async () =>
+        (await this.o.kube.custom.listClusterCustomObject({
+          group: OPS_GROUP,
+          version: OPS_VERSION,
+          plural: engine.opsRequestPlural,
+          labelSelector: LABEL_RECORD,
+        })) as never,
+      (ops) => {
+        const rec = ops.metadata.labels?.[LABEL_RECORD];
+        if (rec) this.queue.add(rec);
+      },
+      { labelSelector: LABEL_RECORD, onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'OpsRequest watch failed; restarting') },
+    );
+    this.ops.set(engine.kind, cache);
+  }
+
+  /** One reconcile pass of a record: read it fresh, then act on its phase. */
+  private async reconcile(name: string): Promise<void> {
+    const record = await this.o.records.get(name);
+    if (!record) return;
+    const phase = record.status?.phase ?? 'Pending';
+    const engine = engineByKind(record.spec.engine);
+    if (!engine) return;
+    if (phase === 'Pending') {
+      await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()));
+      return;
+    }
+    if (phase === 'Approved') {
+      const nowIso = this.now().toISOString();
+      const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
+      const res = await this.o.records.mutateStatus(name, (st) => {
+        if (st.phase !== 'Approved') return false;
+        st.phase = 'Running';
+        st.startedAt = nowIso;
+        st.steps = planned.map((n) => ({ name: n, state: 'Pending' }));
+        return true;
+      });
+      if (res.changed) {
+        this.o.log.info({ audit: 'start', record: name, database: record.spec.database, target: record.spec.targetVersion }, 'update started');
+      }
+      this.queue.add(name);
+      return;
+    }
+    if (phase === 'Running') {
+      if (record.spec.backend === 'ops-request') await this.runOpsRequest(record, engine);
+      else await this.fail(record, engine, 'The direct pipeline is not available in this version of the bot: install KubeDB Ops Manager or set `backend: ops-request`.', undefined);
+    }
+  }
+
+  private async runOpsRequest(record: DatabaseUpdate, engine: Engine): Promise<void> {
+    this.watchOpsRequests(engine);
+    const name = record.metadata.name;
+    const { namespace, name: dbName } = record.spec.database;
+    let ref = record.status?.opsRequest;
+    if (!ref) {
+      const suffix = createHash('sha256').update(record.metadata.uid ?? name).digest('hex').slice(0, 5);
+      const opsName = opsRequestName(dbName, record.spec.targetVersion, suffix);
+      const body = buildOpsRequest({
+        engine,
+        namespace,
+        name: opsName,
+        database: dbName,
+        targetVersion: record.spec.targetVersion,
+        labels: { [LABEL_RECORD]: name, 'app.kubernetes.io/managed-by': 'dbupdate' },
+        timeout: this.o.opsRequestTimeout,
+      });
+      try {
+        await createOpsRequest(this.o.kube, engine, body);
+      } catch (err) {
+        if (!isConflict(err)) {
+          await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`, undefined);
+          return;
+        }
+        const existing = await getOpsRequest(this.o.kube, engine, namespace, opsName);
+        if (existing?.metadata.labels?.[LABEL_RECORD] !== name) {
+          await this.fail(record, engine, `An ${engine.opsRequestKind} named \`${opsName}\` already exists and is not this request's. Nothing was changed.`, undefined);
+          return;
+        }
+      }
+      ref = { name: opsName, namespace, kind: engine.opsRequestKind };
+      const r = ref;
+      await this.o.records.mutateStatus(name, (st) => {
+        if (st.opsRequest) return false;
+        st.opsRequest = r;
+        return true;
+      });
+      this.o.log.info({ audit: 'ops-request-created', record: name, opsRequest: ref }, 'OpsRequest created');
+    }
+    const ops = this.ops.get(engine.kind)?.get(ref.name, ref.namespace) ?? (await getOpsRequest(this.o.kube, engine, ref.namespace, ref.name));
+    const nowIso = this.now().toISOString();
+    const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
+    const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso);
+
+    let dbState = '';
+    if (progress.outcome) {
+      const db = await getDatabase(this.o.kube, engine, namespace, dbName);
+      if (progress.outcome === 'Succeeded' && db && db.spec.version !== record.spec.targetVersion) {
+        progress.outcome = 'Failed';
+        progress.failure = {
+          step: 'checks',
+          reason: 'VersionMismatch',
+          message: `the ${engine.opsRequestKind} reports Successful but the database's spec.version is ${db.spec.version}`,
+        };
+      }
+      if (progress.outcome === 'Failed') {
+        const paused = db ? isPaused(db) : false;
+        dbState = db
+          ? `The database is \`${db.status?.phase ?? 'Unknown'}\` on version \`${db.spec.version}\`${paused ? ` and *still paused*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}.`
+          : 'The database object was not found.';
+      }
+    }
+
+    const before = record.status?.steps ?? [];
+    const changedSteps = diffSteps(before, progress.steps);
+    const res = await this.o.records.mutateStatus(record.metadata.name, (st: RecordStatus) => {
+      if (st.phase !== 'Running') return false;
+      const same = JSON.stringify(st.steps) === JSON.stringify(progress.steps) && !progress.outcome &&
+        JSON.stringify(st.lastClusterCondition) === JSON.stringify(progress.lastCondition);
+      if (same) return false;
+      st.steps = progress.steps;
+      if (progress.lastCondition) st.lastClusterCondition = progress.lastCondition;
+      if (progress.outcome === 'Succeeded') {
+        st.phase = 'Succeeded';
+        st.finishedAt = nowIso;
+        st.message = `${dbName} runs ${record.spec.targetVersion}`;
+      } else if (progress.outcome === 'Failed' && progress.failure) {
+        st.phase = 'Failed';
+        st.finishedAt = nowIso;
+        const f = progress.failure;
+        st.message = `${STEP_LABEL[f.step]} failed: \`${f.reason}\` — ${f.message}. ${dbState} Next: \`kubectl describe ${engine.opsRequestPlural}.ops.kubedb.com -n ${namespace} ${ref!.name}\` for KubeDB's account, fix the cause, then request the update again.`;
+      }
+      return true;
+    });
+    if (res.changed) {
+      const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace };
+      for (const s of changedSteps) {
+        const ok = s.state === 'Succeeded';
+        await recordEvent(this.o.kube, db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,
+          `${record.metadata.name}: ${STEP_LABEL[s.name]}${ok ? '' : ` failed: ${s.reason}: ${s.message}`}`, ok ? 'Normal' : 'Warning');
+      }
+      if (progress.outcome) {
+        this.o.log.info({ audit: progress.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, failure: progress.failure }, `update ${progress.outcome.toLowerCase()}`);
+      }
+    }
+  }
+
+  private async fail(record: DatabaseUpdate, engine: Engine, message: string, _step: undefined): Promise<void> {
+    const nowIso = this.now().toISOString();
+    await this.o.records.mutateStatus(record.metadata.name, (st) => {
+      if (st.phase === 'Failed') return false;
+      st.phase = 'Failed';
+      st.finishedAt = nowIso;
+      st.message = message;
+      return true;
+    });
+    this.o.log.warn({ audit: 'fail', record: record.metadata.name, engine: engine.kind, message }, 'update failed');
+  }
+}
+
+function capital(s: string): string {
+  return s
+    .split('-')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}
+
+/** Steps that reached Succeeded or Failed in `after` but not in `before`. */
+function diffSteps(before: Step[], after: Step[]): Step[] {
+  const prev = new Map(before.map((s) => [s.name, s.state]));
+  return after.filter((s) => (s.state === 'Succeeded' || s.state === 'Failed') && prev.get(s.name) !== s.state);
+}
