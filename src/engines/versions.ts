@@ -1,0 +1,349 @@
+/**
+ * KubeDB version catalog entries and the version logic of an update: which catalog entry a request names,
+ * whether the current version may move to it, and whether that is a patch, minor or major update. Pure.
+ *
+ * Catalog objects (`catalog.kubedb.com/v1alpha1` `<Kind>Version`, cluster-scoped; kubedb/apimachinery
+ * `apis/catalog/v1alpha1/*_version_types.go`, e.g. `mysql_version_types.go`, `postgres_version_types.go`):
+ * - `metadata.name` is what a database's `spec.version` and an OpsRequest's `updateVersion.targetVersion`
+ *   name (e.g. `8.0.35`, `8.0.31-innodb`, `16.4-bookworm`); `spec.version` is the upstream version
+ *   (`8.0.31`, `16.4`), so several names can share one version;
+ * - `spec.deprecated` (bool), `spec.distribution` (MySQL: `Official|Oracle|Percona|KubeDB|MySQL`;
+ *   Postgres: `Official|TimescaleDB|PostGIS|KubeDB|DocumentDB|PostgreSQL|Percona`),
+ *   `spec.db.image` (ProxySQL: `spec.proxysql.image`), Postgres `spec.db.baseOS` (`alpine`, `bookworm`,
+ *   `bullseye`…), other images as `spec.<role>.image` (`initContainer`, `coordinator`, `exporter`, …);
+ * - `spec.updateConstraints.{allowlist,denylist}`: string lists; MySQL nests them:
+ *   `updateConstraints.allowlist.standalone`, `.allowlist.groupReplication`, same for `denylist`
+ *   (`MySQLUpdateConstraints`). Seen in kubedb/installer
+ *   `charts/kubedb-catalog/templates/mysql/mysql-8.4.3-official.yaml`. Catalogs before v2022 used the key
+ *   `upgradeConstraints` with the same shape (kubedb/installer `catalog/raw/mysql/mysql-8.0.17-official.yaml`
+ *   era); it is read as a fallback.
+ */
+import semver from 'semver';
+import type { Engine } from './table.js';
+import { numericVersion, satisfiesConstraints } from './constraints.js';
+
+export { normaliseConstraint, satisfiesConstraints, numericVersion } from './constraints.js';
+export type { ConstraintCheck } from './constraints.js';
+
+/** One catalog entry, reduced to what the bot needs. */
+export interface CatalogEntry {
+  /** `metadata.name`: the value for `spec.version` / `targetVersion`. */
+  name: string;
+  /** `spec.version`: the upstream version. */
+  version: string;
+  /** `spec.deprecated` (false when absent). */
+  deprecated: boolean;
+  /** `spec.distribution`, when set. */
+  distribution?: string;
+  /** `spec.db.baseOS` (Postgres), when set. */
+  baseOS?: string;
+  /** The database image (`spec.db.image`; ProxySQL `spec.proxysql.image`). */
+  dbImage: string;
+  /** Every `spec.<role>.image` by role, including `db`. */
+  images: Record<string, string>;
+  /** Update constraints (Masterminds strings) for the relevant topology. */
+  allowlist: string[];
+  denylist: string[];
+}
+
+function isObj(x: unknown): x is Record<string, any> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function strList(x: unknown, what: string, name: string): string[] {
+  if (x === undefined || x === null) return [];
+  if (!Array.isArray(x)) throw new Error(`${name}: ${what} must be a list of constraint strings`);
+  return x.map((c, i) => {
+    if (typeof c === 'string') return c;
+    if (typeof c === 'number') return String(c);
+    throw new Error(`${name}: ${what}[${i}] must be a string, got ${JSON.stringify(c)}`);
+  });
+}
+
+/** MySQL topology key in the nested constraint lists. */
+function topologyKey(list: Record<string, unknown>, topology: string | undefined): string {
+  const t = (topology ?? 'standalone').toLowerCase();
+  const exact = Object.keys(list).find((k) => k.toLowerCase() === t);
+  if (exact) return exact;
+  if (t === 'standalone') return 'standalone';
+  // Every multi-member MySQL topology (GroupReplication, InnoDBCluster, SemiSync, RemoteReplica) is checked
+  // with the `groupReplication` lists: the catalog distinguishes only standalone vs. group replication.
+  return 'groupReplication';
+}
+
+function readList(raw: unknown, what: string, name: string, topology: string | undefined): string[] {
+  if (isObj(raw)) {
+    const k = topologyKey(raw, topology);
+    return strList(raw[k], `${what}.${k}`, name);
+  }
+  return strList(raw, what, name);
+}
+
+/**
+ * Read a catalog object (as returned by the Kubernetes API) into a {@link CatalogEntry}.
+ * `topology` picks MySQL's nested constraint lists: `standalone` (default) or `groupReplication`; any other
+ * multi-member topology (`InnoDBCluster`, `SemiSync`) uses `groupReplication`.
+ * Throws `Error` naming the object and the field when the object is malformed: not an object, no
+ * `metadata.name`, no `spec`, no `spec.version`, no database image, or constraint lists that are not
+ * string lists.
+ */
+export function catalogEntryFromObject(engine: Engine, obj: any, topology?: 'standalone' | 'groupReplication' | string): CatalogEntry {
+  const kind = engine.catalogKind;
+  if (!isObj(obj)) throw new Error(`${kind}: expected an object, got ${obj === null ? 'null' : typeof obj}`);
+  const name = obj.metadata?.name;
+  if (typeof name !== 'string' || name === '') throw new Error(`${kind}: metadata.name is missing`);
+  const label = `${kind} ${name}`;
+  const spec = obj.spec;
+  if (!isObj(spec)) throw new Error(`${label}: spec is missing`);
+  const version = typeof spec.version === 'number' ? String(spec.version) : spec.version;
+  if (typeof version !== 'string' || version.trim() === '') throw new Error(`${label}: spec.version is missing`);
+  if (!numericVersion(version)) throw new Error(`${label}: spec.version ${JSON.stringify(version)} does not start with a number`);
+
+  const images: Record<string, string> = {};
+  for (const [role, v] of Object.entries(spec)) {
+    if (isObj(v) && typeof v.image === 'string' && v.image !== '') images[role] = v.image;
+  }
+  const dbImage = images.db ?? images[engine.container] ?? images[engine.name];
+  if (!dbImage) throw new Error(`${label}: spec.db.image is missing`);
+  images.db = dbImage;
+
+  const uc = spec.updateConstraints ?? spec.upgradeConstraints;
+  if (uc !== undefined && uc !== null && !isObj(uc)) throw new Error(`${label}: spec.updateConstraints must be an object`);
+  const allowlist = uc ? readList(uc.allowlist, 'spec.updateConstraints.allowlist', label, topology) : [];
+  const denylist = uc ? readList(uc.denylist, 'spec.updateConstraints.denylist', label, topology) : [];
+
+  const entry: CatalogEntry = {
+    name,
+    version: version.trim(),
+    deprecated: spec.deprecated === true,
+    dbImage,
+    images,
+    allowlist,
+    denylist,
+  };
+  if (typeof spec.distribution === 'string' && spec.distribution) entry.distribution = spec.distribution;
+  if (isObj(spec.db) && typeof spec.db.baseOS === 'string' && spec.db.baseOS) entry.baseOS = spec.db.baseOS;
+  return entry;
+}
+
+/** Kind of an update, by the engine's numbering (see {@link updateType}). */
+export type UpdateType = 'patch' | 'minor' | 'major';
+
+function parts(v: string): [number, number, number] {
+  const s = numericVersion(v);
+  return s ? [s.major, s.minor, s.patch] : [0, 0, 0];
+}
+
+/**
+ * Whether going from upstream version `from` to `to` is a patch, minor or major update for `engine`.
+ * - `majorRule: 'first'` (Postgres ≥ 10, ProxySQL, Redis): the first number is the major; a change of the
+ *   second is minor, of the third patch. Postgres below `seriesBelow` (10) numbers majors as `9.6`, so
+ *   9.6 → 10 and 9.5 → 9.6 are major (https://www.postgresql.org/support/versioning/).
+ * - `majorRule: 'series'` (MySQL, PerconaXtraDB, MariaDB, MongoDB): the first two numbers are the release
+ *   series; a change of series is major, anything inside a series is patch.
+ * MySQL: KubeDB's docs (kubedb/docs `docs/guides/mysql/update-version/overview/index.md`) say Ops Manager
+ * updates the images of the workload "for updating between patch/minor versions" and creates a new workload
+ * "for updating between major versions"; their major example is 5.7.41 → 8.0.32
+ * (`update-version/majorversion/standalone/index.md`) and their "minor" examples stay inside one series
+ * (`update-version/minorversion/...`: 5.7.x → 5.7.y, 8.0.x → 8.0.y). They do not name 8.0 → 8.4. MySQL
+ * itself treats 8.0 → 8.4 LTS as a series (major-version) upgrade, so it is 'major' here — the conservative
+ * reading, since major takes KubeDB's heavier path.
+ * Equal versions give 'patch'.
+ */
+export function updateType(engine: Engine, from: string, to: string): UpdateType {
+  const [a1, b1, c1] = parts(from);
+  const [a2, b2, c2] = parts(to);
+  const seriesFrom = engine.majorRule === 'series' || (engine.seriesBelow !== undefined && a1 < engine.seriesBelow);
+  const seriesTo = engine.majorRule === 'series' || (engine.seriesBelow !== undefined && a2 < engine.seriesBelow);
+  const keyFrom = seriesFrom ? `${a1}.${b1}` : `${a1}`;
+  const keyTo = seriesTo ? `${a2}.${b2}` : `${a2}`;
+  if (keyFrom !== keyTo) return 'major';
+  if (!seriesFrom && b1 !== b2) return 'minor';
+  if (c1 !== c2) return 'patch';
+  return 'patch';
+}
+
+/** Outcome of {@link resolveTarget}. `candidates`: every allowed entry matching the request, newest first. */
+export type Resolution =
+  | { ok: true; target: CatalogEntry; updateType: UpdateType; candidates: CatalogEntry[] }
+  | {
+      ok: false;
+      code: 'unknown_version' | 'deprecated' | 'not_allowed' | 'downgrade' | 'same_version' | 'distribution_change' | 'base_os_change';
+      message: string;
+      hint?: string;
+    };
+
+type Failure = Extract<Resolution, { ok: false }>;
+
+/** Compare two entries by numeric version, then prefer the canonical name (name === version), then by name. */
+function compareEntries(x: CatalogEntry, y: CatalogEntry): number {
+  const c = semver.compare(numericVersion(x.version)!, numericVersion(y.version)!);
+  if (c !== 0) return c;
+  const xc = x.name === x.version ? 1 : 0;
+  const yc = y.name === y.version ? 1 : 0;
+  if (xc !== yc) return xc - yc;
+  return y.name.localeCompare(x.name);
+}
+
+function newestFirst(list: CatalogEntry[]): CatalogEntry[] {
+  return [...list].sort((x, y) => compareEntries(y, x));
+}
+
+function cmpVersion(a: string, b: string): number {
+  return semver.compare(numericVersion(a)!, numericVersion(b)!);
+}
+
+function sameFlavour(current: CatalogEntry, e: CatalogEntry): 'ok' | 'distribution' | 'baseOS' {
+  if ((current.distribution ?? '') !== (e.distribution ?? '') && current.distribution && e.distribution) return 'distribution';
+  if (current.baseOS && e.baseOS && current.baseOS !== e.baseOS) return 'baseOS';
+  if (current.baseOS && !e.baseOS) return 'baseOS';
+  return 'ok';
+}
+
+function usable(entries: CatalogEntry[]): CatalogEntry[] {
+  return entries.filter((e) => numericVersion(e.version) !== null);
+}
+
+/**
+ * The entries `current` may be updated to, newest first, each with its update type (for
+ * `/dbupdate versions`): not deprecated, same distribution (and, when the current one has a `baseOS`, the
+ * same baseOS — KubeDB refuses to change either for Postgres), a higher version than the current one, and
+ * allowed by the current entry's update constraints.
+ */
+export function allowedTargets(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[]): Array<{ entry: CatalogEntry; updateType: UpdateType }> {
+  if (!numericVersion(current.version)) return [];
+  return newestFirst(
+    usable(catalog).filter(
+      (e) =>
+        e.name !== current.name &&
+        !e.deprecated &&
+        sameFlavour(current, e) === 'ok' &&
+        cmpVersion(e.version, current.version) > 0 &&
+        satisfiesConstraints(e.version, current.allowlist, current.denylist).ok,
+    ),
+  ).map((entry) => ({ entry, updateType: updateType(engine, current.version, entry.version) }));
+}
+
+/** "`8.4.3`, `8.0.36`" — up to `n` allowed targets, those sharing the requested major first. */
+function nearest(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[], requested: string, n = 5): string[] {
+  const all = allowedTargets(engine, current, catalog).map((t) => t.entry);
+  const major = numericVersion(requested)?.major;
+  const first = all.filter((e) => numericVersion(e.version)?.major === major);
+  const rest = all.filter((e) => numericVersion(e.version)?.major !== major);
+  return [...first, ...rest].slice(0, n).map((e) => e.name);
+}
+
+function hintFor(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[], requested: string): string {
+  const near = nearest(engine, current, catalog, requested);
+  if (near.length === 0) {
+    return `No version is allowed as a target from \`${current.name}\` in this cluster's ${engine.catalogKind} catalog.`;
+  }
+  return `Allowed from \`${current.name}\`: ${near.map((x) => `\`${x}\``).join(', ')}. See all with \`/dbupdate versions ${engine.name} <database>\`.`;
+}
+
+function failure(code: Failure['code'], message: string, hint: string): Failure {
+  return { ok: false, code, message, hint };
+}
+
+const PREFIX = /^\d+(\.\d+){0,2}$/;
+
+/** Whether `e.version`'s numbers start with the numbers of `prefix` (`8.4` matches 8.4.x; `8` matches 8.x.y). */
+function matchesPrefix(e: CatalogEntry, prefix: string): boolean {
+  const want = prefix.split('.').map(Number);
+  const have = parts(e.version);
+  return want.every((n, i) => have[i] === n);
+}
+
+/** What a catalog name adds after its numbers: `2.4.4-debian` → `-debian`, `16.4` → ``. */
+function nameSuffix(e: CatalogEntry): string {
+  return e.name.replace(/^[vV]?\d+(\.\d+){0,2}/, '');
+}
+
+function flavour(e: CatalogEntry): string {
+  return [e.distribution, e.baseOS].filter(Boolean).join('/') || 'unspecified';
+}
+
+/**
+ * Resolve a requested version for a database currently on catalog entry `current`.
+ * 1. `requested` (a leading `v` is ignored) that exactly names a catalog entry → that entry, checked.
+ * 2. Otherwise a numeric prefix (`8`, `8.4`, `8.4.3`) → the newest entry (by numeric version) whose version
+ *    starts with the prefix, is not deprecated, has the current entry's distribution (and baseOS when the
+ *    current one has one), is newer than the current version and is allowed by its update constraints.
+ * Failures (each with a message saying what is wrong and a hint listing the nearest allowed targets):
+ * `unknown_version` (no entry by that name or prefix), `deprecated` (only deprecated entries match),
+ * `not_allowed` (the current entry's constraints refuse it), `downgrade`, `same_version` (already there),
+ * `distribution_change` / `base_os_change` (the only matches change distribution / Postgres base OS, which
+ * KubeDB refuses).
+ */
+export function resolveTarget(engine: Engine, current: CatalogEntry, requested: string, catalog: CatalogEntry[]): Resolution {
+  const req = (requested ?? '').trim().replace(/^[vV](?=\d)/, '');
+  const hint = () => hintFor(engine, current, catalog, req);
+  if (!numericVersion(current.version)) {
+    return failure('unknown_version', `The current version \`${current.name}\` has no numeric version (\`${current.version}\`), so updates cannot be checked.`, 'Ask a cluster admin to check the catalog entry.');
+  }
+  const exact = catalog.find((e) => e.name === req);
+  if (exact) return checkExact(engine, current, exact, catalog, hint);
+
+  if (!PREFIX.test(req)) {
+    return failure('unknown_version', `\`${req}\` is not a ${engine.catalogKind} in this cluster's catalog.`, hint());
+  }
+  const matches = usable(catalog).filter((e) => matchesPrefix(e, req));
+  if (matches.length === 0) {
+    return failure('unknown_version', `No ${engine.catalogKind} in this cluster's catalog matches \`${req}\`.`, hint());
+  }
+  const sameFl = matches.filter((e) => sameFlavour(current, e) === 'ok');
+  if (sameFl.length === 0) {
+    const baseOsOnly = matches.every((e) => sameFlavour(current, e) === 'baseOS');
+    const found = [...new Set(matches.map(flavour))].join(', ');
+    return baseOsOnly
+      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint())
+      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; KubeDB cannot change the distribution in an update.`, hint());
+  }
+  const live = sameFl.filter((e) => !e.deprecated);
+  if (live.length === 0) {
+    return failure('deprecated', `Every ${engine.catalogKind} matching \`${req}\` is deprecated (${newestFirst(sameFl).map((e) => `\`${e.name}\``).join(', ')}); KubeDB does not update to deprecated versions.`, hint());
+  }
+  const newer = live.filter((e) => cmpVersion(e.version, current.version) > 0);
+  if (newer.length === 0) {
+    if (live.some((e) => cmpVersion(e.version, current.version) === 0)) {
+      return failure('same_version', `\`${current.name}\` is already the newest \`${req}\` version: nothing to do.`, hint());
+    }
+    const top = newestFirst(live)[0];
+    return failure('downgrade', `\`${req}\` (newest: \`${top.name}\`) is older than the current \`${current.name}\`; downgrades are not supported.`, hint());
+  }
+  const allowed = newer.filter((e) => satisfiesConstraints(e.version, current.allowlist, current.denylist).ok);
+  if (allowed.length === 0) {
+    const why = satisfiesConstraints(newestFirst(newer)[0].version, current.allowlist, current.denylist).reason;
+    return failure('not_allowed', `\`${current.name}\`'s update constraints do not allow \`${req}\`: ${why}.`, hint());
+  }
+  const candidates = newestFirst(allowed);
+  // Among entries of the same version, prefer the one named like the current one (`-debian` stays `-debian`).
+  const suffix = nameSuffix(current);
+  const top = candidates.filter((e) => cmpVersion(e.version, candidates[0].version) === 0);
+  const preferred = top.find((e) => nameSuffix(e) === suffix);
+  if (preferred && preferred !== candidates[0]) {
+    candidates.splice(candidates.indexOf(preferred), 1);
+    candidates.unshift(preferred);
+  }
+  const target = candidates[0];
+  return { ok: true, target, updateType: updateType(engine, current.version, target.version), candidates };
+}
+
+function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, catalog: CatalogEntry[], hint: () => string): Resolution {
+  if (e.name === current.name) return failure('same_version', `\`${current.name}\` is already the current version: nothing to do.`, hint());
+  if (!numericVersion(e.version)) return failure('unknown_version', `\`${e.name}\` has no numeric version (\`${e.version}\`) and cannot be used.`, hint());
+  const fl = sameFlavour(current, e);
+  if (fl === 'distribution') {
+    return failure('distribution_change', `\`${e.name}\` is the ${e.distribution} distribution, but \`${current.name}\` is ${current.distribution}; KubeDB cannot change the distribution in an update.`, hint());
+  }
+  if (fl === 'baseOS') {
+    return failure('base_os_change', `\`${e.name}\` runs on ${e.baseOS ?? 'an unspecified base OS'}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint());
+  }
+  if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated; KubeDB does not update to deprecated versions.`, hint());
+  const c = cmpVersion(e.version, current.version);
+  if (c < 0) return failure('downgrade', `\`${e.name}\` (${e.version}) is older than the current \`${current.name}\` (${current.version}); downgrades are not supported.`, hint());
+  const check = satisfiesConstraints(e.version, current.allowlist, current.denylist);
+  if (!check.ok) return failure('not_allowed', `\`${current.name}\`'s update constraints do not allow \`${e.name}\`: ${check.reason}.`, hint());
+  void catalog;
+  return { ok: true, target: e, updateType: updateType(engine, current.version, e.version), candidates: [e] };
+}
