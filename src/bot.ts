@@ -1,47 +1,106 @@
 /**
- * Wires one bot instance: the Bolt app and its handlers, the reconciler and the notifier, over one
- * cluster and one Slack workspace. Used by `main.ts` (real credentials), `demo.ts` and the tests
- * (embedded emulators).
+ * Wires one bot instance (one replica): the Bolt app and its handlers serve Slack on every replica;
+ * the reconciler, the notifier and the expiry schedule run only on the replica that holds the
+ * `coordination.k8s.io` Lease (DESIGN.md "State"). Used by `main.ts`, `demo.ts`, the tests and the benchmarks.
  */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Kube } from './kube/client.js';
 import { RecordStore } from './kube/records.js';
+import { LeaderElector } from './kube/lease.js';
 import type { Config } from './policy/config.js';
 import { createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 
-/** A running bot. */
+/** Name of the Lease in the records namespace. */
+export const LEASE_NAME = 'dbupdate-leader';
+
+/** A running bot replica. */
 export interface Bot {
+  identity: string;
   records: RecordStore;
+  /** Whether this replica currently drives pipelines. */
+  isLeader(): boolean;
+  /** Stop taking work, hand the Lease back, close Slack. */
   stop(): Promise<void>;
 }
 
-/** Start a bot; resolves when Slack is connected and the records are cached. */
-export async function startBot(opts: { kube: Kube; config: Config; slack: SlackSettings; log: Logger; now?: () => Date }): Promise<Bot> {
-  const { kube, config, log } = opts;
+/** Options of {@link startBot}. */
+export interface BotOptions {
+  kube: Kube;
+  config: Config;
+  slack: SlackSettings;
+  log: Logger;
+  now?: () => Date;
+  /** Replica identity (default: `$HOSTNAME` or host name, plus a random suffix). */
+  identity?: string;
+  /** Lease timing (tests shorten it). */
+  leaseDurationSeconds?: number;
+  renewMs?: number;
+}
+
+/** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
+export async function startBot(opts: BotOptions): Promise<Bot> {
+  const { kube, config } = opts;
+  const identity = opts.identity ?? `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
+  const log = opts.log.child({ replica: identity });
   const records = new RecordStore(kube, config.recordsNamespace);
   const app = createSlackApp(opts.slack, log);
   registerHandlers(app, { kube, records, config, log, now: opts.now });
-  const notifier = new Notifier(app.client, records, log);
-  const reconciler = new Reconciler({
+
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
+  const startLeading = async () => {
+    const notifier = new Notifier(app.client, records, log);
+    const reconciler = new Reconciler({
+      kube,
+      records,
+      log,
+      opsRequestTimeout: config.opsRequestTimeout,
+      now: opts.now,
+      onRecord: (r) => notifier.onRecord(r),
+    });
+    const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });
+    running = { reconciler, notifier, expiry };
+    await reconciler.start();
+  };
+  const stopLeading = async () => {
+    const r = running;
+    running = undefined;
+    if (!r) return;
+    await r.expiry.destroy();
+    await r.reconciler.stop();
+    await r.notifier.stop();
+  };
+  let firstAttempt: () => void = () => {};
+  const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+  const elector = new LeaderElector({
     kube,
-    records,
+    namespace: config.recordsNamespace,
+    name: LEASE_NAME,
+    identity,
+    leaseDurationSeconds: opts.leaseDurationSeconds,
+    renewMs: opts.renewMs,
     log,
-    opsRequestTimeout: config.opsRequestTimeout,
-    now: opts.now,
-    onRecord: (r) => notifier.onRecord(r),
+    onStartedLeading: startLeading,
+    onStoppedLeading: stopLeading,
+    onAttempt: () => firstAttempt(),
   });
-  await reconciler.start();
   await app.start();
-  log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace }, 'dbupdate started');
+  elector.start();
+  await attempted;
+  log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace, leader: elector.isLeader }, 'dbupdate started');
   return {
+    identity,
     records,
+    isLeader: () => elector.isLeader,
     async stop() {
+      await elector.stop();
+      await stopLeading();
       await app.stop();
-      await reconciler.stop();
-      await notifier.stop();
     },
   };
 }

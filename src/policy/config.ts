@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import parseDurationLib from 'parse-duration';
+import cron from 'node-cron';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9_]+$/;
@@ -58,6 +59,11 @@ export const ConfigSchema = z
     allowSelfApproval: z.boolean().default(false),
     /** How long a request waits for approval before it expires. */
     requestTtl: duration.default('24h'),
+    /** `node-cron` schedule of the expiry check of pending requests (5 or 6 fields; default every minute). */
+    expiryCheck: z
+      .string()
+      .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "* * * * *"' })
+      .default('* * * * *'),
     /** Pipeline backend: KubeDB OpsRequest, the bot's own steps, or chosen by discovery. */
     backend: z.enum(['auto', 'ops-request', 'direct']).default('auto'),
     /** `spec.timeout` of the OpsRequests the bot creates (Go duration). */

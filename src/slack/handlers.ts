@@ -14,6 +14,7 @@ import { RecordRefusal, type RecordStore } from '../kube/records.js';
 import type { Config } from '../policy/config.js';
 import { parseDuration } from '../policy/config.js';
 import { preflight } from '../updates/preflight.js';
+import { renderList, renderStatus } from './queries.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
@@ -73,8 +74,31 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       await ack({ response_type: 'ephemeral', text: helpText() });
       return;
     }
-    if (cmd.kind !== 'update') {
-      await ack({ response_type: 'ephemeral', text: `\`/dbupdate ${cmd.kind}\` is not available yet. ${'Try `/dbupdate help`.'}` });
+    if (cmd.kind === 'status' || cmd.kind === 'list') {
+      await ack();
+      const all = await deps.records.list();
+      const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
+      await respond({ response_type: 'ephemeral', text });
+      return;
+    }
+    if (cmd.kind === 'cancel') {
+      await ack();
+      const user = command.user_id;
+      try {
+        const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
+        log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
+        await respond({ response_type: 'ephemeral', text: `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.` });
+      } catch (err) {
+        const text = err instanceof RecordRefusal || /not found/.test((err as Error).message)
+          ? (err as Error).message.replace(/^DatabaseUpdate \S+ not found$/, `There is no request \`${cmd.id}\`: \`/dbupdate list\` shows the ids.`)
+          : `Could not cancel: ${statusMessage(err)}`;
+        log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
+        await respond({ response_type: 'ephemeral', text: `:warning: ${text}` });
+      }
+      return;
+    }
+    if (cmd.kind === 'versions') {
+      await ack({ response_type: 'ephemeral', text: '`/dbupdate versions` is not available yet. Try `/dbupdate help`.' });
       return;
     }
     const namespace = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;

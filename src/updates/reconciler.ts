@@ -98,6 +98,16 @@ export class Reconciler {
     await Promise.all([...this.ops.values()].map((c) => c.stop()));
   }
 
+  /**
+   * Re-examine every cached record that waits on time (Pending: expiry). Called by the `node-cron`
+   * expiry task; the reconcile itself decides.
+   */
+  sweep(): void {
+    for (const r of this.records?.list() ?? []) {
+      if ((r.status?.phase ?? 'Pending') === 'Pending') this.queue.add(r.metadata.name);
+    }
+  }
+
   /** The records cache (read-only view for other parts). */
   cachedRecords(): DatabaseUpdate[] {
     return this.records?.list() ?? [];

@@ -1,0 +1,44 @@
+/**
+ * Answers to `/dbupdate status <database>` and `/dbupdate list [--all]`, rendered from the records
+ * (pure). Ephemeral: only the asker sees them.
+ */
+import { isActive, type DatabaseUpdate } from '../updates/types.js';
+import { progressLine } from './render.js';
+
+function created(r: DatabaseUpdate): number {
+  const t = (r.metadata as { creationTimestamp?: string }).creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}
+
+/** Newest first. */
+export function newestFirst(records: DatabaseUpdate[]): DatabaseUpdate[] {
+  return [...records].sort((a, b) => created(b) - created(a) || b.metadata.name.localeCompare(a.metadata.name));
+}
+
+/** One line per record: id, database, versions, phase, requester. */
+export function recordLine(r: DatabaseUpdate): string {
+  const d = r.spec.database;
+  return `• \`${r.metadata.name}\` ${r.spec.engine} \`${d.namespace}/${d.name}\` ${r.spec.fromVersion} → ${r.spec.targetVersion} — *${r.status?.phase ?? 'Pending'}* (by <@${r.spec.requester}>)`;
+}
+
+/** The answer to `status <database>`: the newest request in full, then up to 4 older ones. */
+export function renderStatus(database: string, namespace: string | undefined, records: DatabaseUpdate[]): string {
+  const mine = newestFirst(records.filter((r) => r.spec.database.name === database && (!namespace || r.spec.database.namespace === namespace)));
+  if (mine.length === 0) return `No update requests for \`${namespace ? `${namespace}/` : ''}${database}\`.`;
+  const [latest, ...older] = mine;
+  const lines = [
+    `*${recordLine(latest).slice(2)}*`,
+    progressLine(latest),
+    ...(latest.status?.message ? [latest.status.message] : []),
+  ];
+  if (older.length) lines.push('Earlier:', ...older.slice(0, 4).map(recordLine));
+  return lines.join('\n');
+}
+
+/** The answer to `list`: active requests, or with `all` every request (newest 20). */
+export function renderList(records: DatabaseUpdate[], all: boolean): string {
+  const shown = newestFirst(all ? records : records.filter((r) => isActive(r.status?.phase)));
+  if (shown.length === 0) return all ? 'No update requests yet.' : 'No update requests in flight. (`/dbupdate list --all` shows finished ones.)';
+  const head = all ? `${shown.length} request(s), newest first:` : `${shown.length} request(s) in flight:`;
+  return [head, ...shown.slice(0, 20).map(recordLine), ...(shown.length > 20 ? [`…and ${shown.length - 20} more (\`kubectl get databaseupdates -n <ns>\`).`] : [])].join('\n');
+}
