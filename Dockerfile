@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# dbupdate production image. Build: docker build -t dbupdate:0.1.0 .
+# Node 22 LTS (stack-notes: production on a current LTS; client-node 1.4 and Bolt 5 run on it).
+
+# ---- build: compile TypeScript (tsconfig.build.json → dist/), then drop dev dependencies ----
+FROM node:22-slim AS build
+WORKDIR /app
+ENV NODE_ENV=development
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+RUN npm prune --omit=dev && npm cache clean --force
+
+# ---- runtime: only dist/, production node_modules and package.json ("type": "module") ----
+FROM node:22-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=root:root /app/package.json ./package.json
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+# The CRD, for `kubectl apply -f /app/deploy/crd-databaseupdate.yaml` from the image if wanted; the bot
+# itself does not read it.
+COPY --chown=root:root deploy/crd-databaseupdate.yaml ./deploy/crd-databaseupdate.yaml
+# Files stay owned by root and read-only to the process; it runs as an unprivileged user without a
+# home directory (the Deployment sets the same uid and a read-only root filesystem).
+USER 10001:10001
+EXPOSE 8080
+CMD ["node", "dist/main.js"]
