@@ -51,6 +51,22 @@ export interface ResourceType {
   categories?: string[];
   /** Whether a `/status` subresource exists (writes to the main resource then ignore `status`). */
   hasStatus: boolean;
+  /** True for types served from a `CustomResourceDefinition` (strategic merge then answers 415). */
+  custom?: boolean;
+  /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
+  printerColumns?: PrinterColumn[];
+}
+
+/** One `additionalPrinterColumns` entry of a CRD version (`jsonPath` is a simple path like `.spec.x`). */
+export interface PrinterColumn {
+  name: string;
+  /** `string`, `integer`, `number`, `boolean` or `date`. */
+  type: string;
+  jsonPath: string;
+  format?: string;
+  description?: string;
+  /** 0 shows by default; higher only with `-o wide`. */
+  priority?: number;
 }
 
 /** Identifies a resource type: group, version and plural. */

@@ -1,0 +1,120 @@
+/**
+ * Discovery documents (`/api`, `/apis`, `/apis/<g>`, `/api/v1`, `/apis/<g>/<v>`) and the built-in
+ * resource types of the emulator.
+ *
+ * Shapes: `APIVersions`, `APIGroupList`, `APIGroup`, `APIResourceList` of meta/v1 (Kubernetes API
+ * reference, "Discovery API", https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api).
+ * Only the unaggregated format is served: clients asking for aggregated discovery
+ * (`as=APIGroupDiscoveryList`) get the plain documents with `Content-Type: application/json`, as an old
+ * server answers, and fall back (kubectl and client-go do).
+ * Version order: Kubernetes version priority (GA > beta > alpha, then by number; CRD docs,
+ * "Version priority").
+ */
+import type { ResourceType } from './api.js';
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function t(group: string, version: string, kind: string, plural: string, namespaced: boolean, hasStatus: boolean, shortNames?: string[], categories?: string[]): ResourceType {
+  return {
+    group,
+    version,
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    listKind: `${kind}List`,
+    namespaced,
+    hasStatus,
+    ...(shortNames ? { shortNames } : {}),
+    ...(categories ? { categories } : {}),
+  };
+}
+
+/** The built-in resource types the store registers at construction (short names and categories as in Kubernetes 1.32). */
+export function builtinTypes(): ResourceType[] {
+  return [
+    t('', 'v1', 'Namespace', 'namespaces', false, true, ['ns']),
+    t('', 'v1', 'Pod', 'pods', true, true, ['po'], ['all']),
+    t('', 'v1', 'Service', 'services', true, true, ['svc'], ['all']),
+    t('', 'v1', 'Secret', 'secrets', true, false),
+    t('', 'v1', 'ConfigMap', 'configmaps', true, false, ['cm']),
+    t('', 'v1', 'Event', 'events', true, false, ['ev']),
+    t('', 'v1', 'ServiceAccount', 'serviceaccounts', true, false, ['sa']),
+    t('apps', 'v1', 'StatefulSet', 'statefulsets', true, true, ['sts'], ['all']),
+    t('apps', 'v1', 'Deployment', 'deployments', true, true, ['deploy'], ['all']),
+    t('events.k8s.io', 'v1', 'Event', 'events', true, false, ['ev']),
+    t('coordination.k8s.io', 'v1', 'Lease', 'leases', true, false),
+    t('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, true, ['crd', 'crds'], ['api-extensions']),
+    t('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, false),
+    t('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, false),
+    t('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, false),
+    t('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, false),
+    t('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, true, ['pdb']),
+  ];
+}
+
+/** Sort key of a Kubernetes version string: GA before beta before alpha, higher numbers first, others last. */
+export function versionPriority(a: string, b: string): number {
+  const parse = (v: string): [number, number, number] | undefined => {
+    const m = v.match(/^v(\d+)(?:(alpha|beta)(\d+))?$/);
+    if (!m) return undefined;
+    return [m[2] === undefined ? 3 : m[2] === 'beta' ? 2 : 1, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const pa = parse(a);
+  const pb = parse(b);
+  if (pa && !pb) return -1;
+  if (!pa && pb) return 1;
+  if (!pa || !pb) return a.localeCompare(b);
+  return pb[0] - pa[0] || pb[1] - pa[1] || pb[2] - pa[2];
+}
+
+/** `GET /api`: the core group's versions. */
+export function apiVersions(serverAddress: string): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+/** One `APIGroup` (named groups only) built from the served types. */
+export function apiGroup(types: ResourceType[], group: string): Record<string, unknown> | undefined {
+  const versions = [...new Set(types.filter((x) => x.group === group).map((x) => x.version))].sort(versionPriority);
+  if (!group || versions.length === 0) return undefined;
+  const gv = versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v }));
+  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: gv, preferredVersion: gv[0] };
+}
+
+/** `GET /apis`: every named group with its versions and preferred version. */
+export function apiGroupList(types: ResourceType[]): Record<string, unknown> {
+  const groups = [...new Set(types.map((x) => x.group).filter((g) => g !== ''))];
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groups.map((g) => {
+      const { kind: _k, apiVersion: _a, ...rest } = apiGroup(types, g)!;
+      return rest;
+    }),
+  };
+}
+
+/**
+ * `GET /api/v1` or `/apis/<g>/<v>`: an `APIResourceList` with each resource (verbs, shortNames,
+ * categories, singularName) and a `<plural>/status` entry for types with a status subresource.
+ * @returns undefined when the group/version is not served.
+ */
+export function apiResourceList(types: ResourceType[], group: string, version: string): Record<string, unknown> | undefined {
+  const served = types.filter((x) => x.group === group && x.version === version);
+  if (served.length === 0) return undefined;
+  const resources: Array<Record<string, unknown>> = [];
+  for (const r of served) {
+    resources.push({
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: ALL_VERBS,
+      ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories?.length ? { categories: r.categories } : {}),
+    });
+    if (r.hasStatus) {
+      resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}

@@ -1,0 +1,497 @@
+/**
+ * The HTTP face of the Kubernetes API emulator: a thin wire layer over a {@link Store}, spoken to by the
+ * real `@kubernetes/client-node` and the real `kubectl`.
+ *
+ * Wire formats (api-concepts, https://kubernetes.io/docs/reference/using-api/api-concepts/):
+ * - errors are `Status` objects with the HTTP code; lists are `{kind: <Kind>List, apiVersion,
+ *   metadata: {resourceVersion}, items}` (items of built-in kinds carry no kind/apiVersion, as the real
+ *   server's typed lists; custom resources' items do);
+ * - watch (`?watch=true|1`): a chunked `application/json` stream of `{"type","object"}` lines; a
+ *   resourceVersion older than the history gives HTTP 200 then an `ERROR` event with a 410 `Expired` Status;
+ * - `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
+ *   watches (`kubectl get -w`);
+ * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
+ * - request bodies in protobuf/CBOR are refused with 415 (only JSON and YAML are decoded).
+ * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
+ *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
+ *   field validation to the server; `/openapi/v2` answers 404.
+ * - DELETE answers the deleted object for pods, services, service accounts, namespaces and custom
+ *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { GVR, KubeObject, PatchType, ResourceType } from './api.js';
+import { Store } from './store.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { parseApiPath } from './paths.js';
+import { openApiV3Doc, openApiV3Root } from './openapi.js';
+import { toTable, wantsTable } from './table.js';
+import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+
+/** One served request, for counting API calls (benchmarks) and assertions. */
+export interface RequestRecord {
+  method: string;
+  /** Path without query string. */
+  path: string;
+  /** Full URL path with query string. */
+  url: string;
+  /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, discovery, other. */
+  verb: string;
+  /** HTTP status sent (200 for watches, whatever events follow). */
+  status: number;
+}
+
+/** A fault to inject: the next `times` matching requests are answered with `status` instead of being served. */
+export interface FaultSpec {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Kubernetes verb to match (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`). */
+  verb?: string;
+  /** Substring the request URL (path and query) must contain. */
+  pathIncludes?: string;
+  /** HTTP status: 500, 503, 429, 409… The body is the matching Status (reason from the code). */
+  status: number;
+  /** How many requests to fail (default 1). */
+  times?: number;
+  /** Adds `Retry-After` and `details.retryAfterSeconds` (as the real server does for 429). */
+  retryAfterSeconds?: number;
+  /** Status message (default: the real server's generic message for the code). */
+  message?: string;
+}
+
+/** Fault injection of a {@link KubeApiServer}. */
+export class Faults {
+  private readonly list: Array<FaultSpec & { left: number }> = [];
+
+  /** Add a fault (matched in insertion order; `remaining()` tells how many injections are left). */
+  add(spec: FaultSpec): void {
+    this.list.push({ ...spec, left: spec.times ?? 1 });
+  }
+
+  /** Remove every pending fault. */
+  clear(): void {
+    this.list.length = 0;
+  }
+
+  /** Total number of requests still to fail. */
+  remaining(): number {
+    return this.list.reduce((n, f) => n + f.left, 0);
+  }
+
+  /** The fault matching a request (decrementing it), or undefined. @internal */
+  take(method: string, url: string, verb: string): FaultSpec | undefined {
+    const f = this.list.find(
+      (x) => x.left > 0 && (!x.method || x.method === method) && (!x.verb || x.verb === verb) && (!x.pathIncludes || url.includes(x.pathIncludes)),
+    );
+    if (!f) return undefined;
+    f.left--;
+    if (f.left === 0) this.list.splice(this.list.indexOf(f), 1);
+    return f;
+  }
+}
+
+/** Options of {@link KubeApiServer.start}. */
+export interface KubeApiServerOptions {
+  store?: Store;
+  /** Port (default 0: a free port). */
+  port?: number;
+  /** Host (default 127.0.0.1). */
+  host?: string;
+  /** When set, requests must carry `Authorization: Bearer <token>` (else 401). The kubeconfig uses it. */
+  token?: string;
+}
+
+const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
+const PATCH_TYPES: PatchType[] = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+const MAX_BODY = 3 * 1024 * 1024;
+
+/** The Kubernetes API emulator's HTTP server. */
+export class KubeApiServer {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** Every request served since start (or the last {@link resetRequests}). */
+  readonly requests: RequestRecord[] = [];
+  /** Fault injection. */
+  readonly faults = new Faults();
+  private readonly sockets = new Set<Socket>();
+  private readonly watches = new Set<ServerResponse>();
+  private readonly token: string;
+
+  private constructor(
+    readonly store: Store,
+    private readonly server: Server,
+    host: string,
+    port: number,
+    private readonly requireToken: boolean,
+    token: string,
+  ) {
+    this.url = `http://${host}:${port}`;
+    this.token = token;
+  }
+
+  /** Start serving on `opts.host` (127.0.0.1) and `opts.port` (random). */
+  static async start(opts: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+    const store = opts.store ?? new Store();
+    const host = opts.host ?? '127.0.0.1';
+    let self: KubeApiServer | undefined;
+    const server = createServer((req, res) => {
+      void self!.handle(req, res).catch((err) => {
+        if (!res.headersSent) self!.sendError(res, err);
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+    const port = (server.address() as { port: number }).port;
+    self = new KubeApiServer(store, server, host, port, opts.token !== undefined, opts.token ?? 'sim-token');
+    server.on('connection', (s: Socket) => {
+      self!.sockets.add(s);
+      s.on('close', () => self!.sockets.delete(s));
+    });
+    return self;
+  }
+
+  /**
+   * A kubeconfig (cluster `sim` over plain http with `insecure-skip-tls-verify: true`, user `sim` with a
+   * bearer token, context `sim` with namespace `default`, current-context `sim`).
+   */
+  kubeconfigYaml(): string {
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: sim',
+      '  cluster:',
+      `    server: ${this.url}`,
+      // client-node 1.4 refuses a plain-http cluster unless skipTLSVerify is set ("HTTP protocol is not
+      // allowed when skipTLSVerify is not set or false", KubeConfig.createAgent); kubectl accepts it too.
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      '- name: sim',
+      '  user:',
+      `    token: ${this.token}`,
+      'contexts:',
+      '- name: sim',
+      '  context:',
+      '    cluster: sim',
+      '    user: sim',
+      '    namespace: default',
+      'current-context: sim',
+      'preferences: {}',
+      '',
+    ].join('\n');
+  }
+
+  /** Write {@link kubeconfigYaml} to `path` (mode 0600). */
+  writeKubeconfig(path: string): void {
+    writeFileSync(path, this.kubeconfigYaml(), { mode: 0o600 });
+  }
+
+  /** Counts of served requests by verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `discovery`…). */
+  requestCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.requests) out[r.verb] = (out[r.verb] ?? 0) + 1;
+    return out;
+  }
+
+  /** Forget recorded requests. */
+  resetRequests(): void {
+    this.requests.length = 0;
+  }
+
+  /** Number of open watch streams. */
+  openWatches(): number {
+    return this.watches.size;
+  }
+
+  /** End every open watch stream (clients see the connection close and must re-watch). */
+  closeWatches(): void {
+    for (const res of [...this.watches]) res.end();
+  }
+
+  /** Stop: end watches, close the listener and every connection. */
+  async stop(): Promise<void> {
+    this.closeWatches();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  // ---- request handling ----
+
+  private record(req: IncomingMessage, url: URL, verb: string): RequestRecord {
+    const r: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, url: url.pathname + url.search, verb, status: 0 };
+    this.requests.push(r);
+    return r;
+  }
+
+  private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (rec) rec.status = code;
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
+    res.end(text);
+  }
+
+  private sendError(res: ServerResponse, err: unknown, rec?: RequestRecord): void {
+    const se = err instanceof StatusError ? err : genericStatus(500, `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+    const headers: Record<string, string> = se.retryAfterSeconds !== undefined ? { 'Retry-After': String(se.retryAfterSeconds) } : {};
+    this.send(res, rec, se.code, se.status, headers);
+  }
+
+  private async readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) throw new StatusError({ ...badRequest('request entity too large').status, code: 413, reason: 'RequestEntityTooLarge' });
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private decode(text: string, contentType: string): unknown {
+    if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(['application/json', 'application/yaml']);
+    if (!text.trim()) throw badRequest('the body of the request was empty');
+    try {
+      return /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
+    } catch (err) {
+      throw badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private verbOf(method: string, hasName: boolean, watch: boolean): string {
+    switch (method) {
+      case 'GET':
+        return watch ? 'watch' : hasName ? 'get' : 'list';
+      case 'POST':
+        return 'create';
+      case 'PUT':
+        return 'update';
+      case 'PATCH':
+        return 'patch';
+      case 'DELETE':
+        return hasName ? 'delete' : 'deletecollection';
+      default:
+        return 'other';
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const parsed = parseApiPath(url.pathname, (gvr) => this.store.resourceType(gvr)?.namespaced === true);
+    const watchParam = url.searchParams.get('watch');
+    const isWatch = parsed.kind === 'resource' && (parsed.legacyWatch || watchParam === 'true' || watchParam === '1');
+    const verb = parsed.kind === 'resource' ? this.verbOf(method, parsed.name !== undefined, isWatch) : parsed.kind === 'other' ? 'other' : 'discovery';
+    const rec = this.record(req, url, verb);
+
+    if (this.requireToken && req.headers.authorization !== `Bearer ${this.token}`) return this.sendError(res, unauthorized(), rec);
+    const fault = this.faults.take(method, url.pathname + url.search, verb);
+    if (fault) {
+      await this.readBody(req).catch(() => '');
+      return this.sendError(res, genericStatus(fault.status, fault.message, fault.retryAfterSeconds), rec);
+    }
+    try {
+      await this.route(req, res, url, method, parsed, isWatch, rec);
+    } catch (err) {
+      if (!res.headersSent) this.sendError(res, err, rec);
+      else res.end();
+    }
+  }
+
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    parsed: ReturnType<typeof parseApiPath>,
+    isWatch: boolean,
+    rec: RequestRecord,
+  ): Promise<void> {
+    const types = this.store.resourceTypes();
+    if (parsed.kind !== 'resource') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const p = url.pathname.replace(/\/+$/, '');
+      if (p === '/healthz' || p === '/readyz' || p === '/livez') return this.send(res, rec, 200, 'ok');
+      if (p === '/version') {
+        return this.send(res, rec, 200, {
+          major: '1',
+          minor: '32',
+          gitVersion: 'v1.32.0+sim',
+          gitCommit: '0000000000000000000000000000000000000000',
+          gitTreeState: 'clean',
+          buildDate: '2026-01-01T00:00:00Z',
+          goVersion: 'go1.23.0',
+          compiler: 'gc',
+          platform: 'linux/amd64',
+        });
+      }
+      if (p === '/openapi/v3') return this.send(res, rec, 200, openApiV3Root(types));
+      const oa = p.match(/^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/);
+      if (oa) {
+        const spec = openApiV3Doc(types, oa[2] ?? '', oa[1] ?? oa[3]);
+        if (spec) return this.send(res, rec, 200, spec);
+      }
+      let doc: Record<string, unknown> | undefined;
+      if (parsed.kind === 'root') doc = parsed.which === 'api' ? apiVersions(new URL(this.url).host) : apiGroupList(types);
+      else if (parsed.kind === 'group') doc = apiGroup(types, parsed.group);
+      else if (parsed.kind === 'groupVersion') doc = apiResourceList(types, parsed.group, parsed.version);
+      if (doc) return this.send(res, rec, 200, doc);
+      if (parsed.kind === 'other' && !p.startsWith('/openapi')) return this.send(res, rec, 404, '404 page not found\n');
+      throw pathNotFound();
+    }
+
+    const type = this.store.resourceType(parsed.gvr);
+    if (!type) throw pathNotFound();
+    if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
+    if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
+    if (url.searchParams.get('dryRun')) throw badRequest('dryRun is not supported by the Kubernetes API emulator');
+    const gvr = parsed.gvr;
+    const ns = type.namespaced ? parsed.namespace : undefined;
+    const sub = parsed.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
+    const q = url.searchParams;
+    const accept = req.headers.accept;
+
+    if (method === 'GET' && isWatch) {
+      if (parsed.name !== undefined) throw methodNotAllowed();
+      return this.serveWatch(req, res, rec, type, ns, q);
+    }
+    switch (method) {
+      case 'GET': {
+        if (parsed.name !== undefined) {
+          const obj = this.store.get(gvr, ns, parsed.name);
+          if (wantsTable(accept)) {
+            return this.send(res, rec, 200, toTable(type, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: q.get('includeObject') ?? undefined }));
+          }
+          return this.send(res, rec, 200, obj);
+        }
+        const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+        if (wantsTable(accept)) return this.send(res, rec, 200, toTable(type, items, { resourceVersion, includeObject: q.get('includeObject') ?? undefined }));
+        return this.send(res, rec, 200, this.listBody(type, items, resourceVersion));
+      }
+      case 'POST': {
+        if (parsed.name !== undefined) throw methodNotAllowed();
+        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        this.checkNamespace(body, ns);
+        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body);
+        return this.send(res, rec, 201, created);
+      }
+      case 'PUT': {
+        if (parsed.name === undefined) throw methodNotAllowed();
+        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        this.checkNamespace(body, ns);
+        const bodyName = body?.metadata?.name;
+        if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
+        return this.send(res, rec, 200, this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, sub));
+      }
+      case 'PATCH': {
+        if (parsed.name === undefined) throw methodNotAllowed();
+        const ct = (req.headers['content-type'] ?? '').split(';')[0].trim() as PatchType;
+        if (!PATCH_TYPES.includes(ct)) throw unsupportedMediaType(type.custom ? PATCH_TYPES.filter((p) => !p.includes('strategic')) : PATCH_TYPES);
+        const text = await this.readBody(req);
+        const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
+        const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
+        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, { ...sub, fieldManager: q.get('fieldManager') ?? undefined });
+        return this.send(res, rec, existed ? 200 : 201, out);
+      }
+      case 'DELETE': {
+        if (parsed.name === undefined) {
+          const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name));
+          return this.send(res, rec, 200, this.listBody(type, deleted, deleted.at(-1)?.metadata.resourceVersion ?? resourceVersion));
+        }
+        if (parsed.subresource) throw methodNotAllowed();
+        const gone = this.store.delete(gvr, ns, parsed.name);
+        if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
+        return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  /** 400 when the body names another namespace than the path (as the real server checks). */
+  private checkNamespace(body: KubeObject, ns: string | undefined): void {
+    if (!body || typeof body !== 'object') throw badRequest('the body of the request must be a JSON object');
+    const bns = body.metadata?.namespace;
+    if (ns && bns && bns !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+
+  private withNamespace(body: KubeObject, ns: string): KubeObject {
+    return { ...body, metadata: { ...(body.metadata ?? {}), namespace: ns } } as KubeObject;
+  }
+
+  private listBody(type: ResourceType, items: KubeObject[], resourceVersion: string): Record<string, unknown> {
+    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    const out = type.custom
+      ? items
+      : items.map((o) => {
+          const { apiVersion: _a, kind: _k, ...rest } = o;
+          return rest;
+        });
+    return { kind: type.listKind, apiVersion, metadata: { resourceVersion }, items: out };
+  }
+
+  /**
+   * Serve a watch stream. With a Table `Accept` (kubectl get -w), each event's object is a one-row
+   * Table; column definitions are sent with the first event only, as the real server does.
+   */
+  private serveWatch(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, type: ResourceType, ns: string | undefined, q: URLSearchParams): void {
+    const gvr: GVR = { group: type.group, version: type.version, plural: type.plural };
+    const asTable = wantsTable(req.headers.accept);
+    let first = true;
+    const encode = (ev: { type: string; object: KubeObject }): unknown => {
+      if (!asTable) return ev;
+      const table = toTable(type, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion ?? '', includeObject: q.get('includeObject') ?? undefined });
+      if (!first) table.columnDefinitions = [];
+      first = false;
+      return { type: ev.type, object: table };
+    };
+    let stop: (() => void) | undefined;
+    let expiredStatus: unknown;
+    const write = (line: unknown) => {
+      if (!res.writableEnded) res.write(JSON.stringify(line) + '\n');
+    };
+    try {
+      stop = this.store.watch(
+        gvr,
+        {
+          namespace: ns,
+          labelSelector: q.get('labelSelector') ?? undefined,
+          fieldSelector: q.get('fieldSelector') ?? undefined,
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+        },
+        (ev) => write(encode(ev)),
+      );
+    } catch (err) {
+      if (!(err instanceof StatusError) || err.code !== 410) throw err;
+      expiredStatus = err.status;
+    }
+    rec.status = 200;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    if (expiredStatus) {
+      write({ type: 'ERROR', object: expiredStatus });
+      res.end();
+      return;
+    }
+    this.watches.add(res);
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      stop?.();
+      clearTimeout(timer);
+      this.watches.delete(res);
+      if (!res.writableEnded) res.end();
+    };
+    const timeout = Number(q.get('timeoutSeconds') ?? '');
+    if (Number.isFinite(timeout) && timeout > 0) timer = setTimeout(finish, timeout * 1000);
+    res.on('finish', finish);
+    res.on('close', finish);
+    req.on('close', finish);
+  }
+}
+

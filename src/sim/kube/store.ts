@@ -1,0 +1,512 @@
+/**
+ * The in-memory object store of the Kubernetes API emulator (see `api.ts` for the contract).
+ *
+ * Behaviour follows the Kubernetes API concepts (https://kubernetes.io/docs/reference/using-api/api-concepts/)
+ * and the generic registry of the real API server:
+ * - one global `resourceVersion` counter, bumped by every effective write; a write that changes nothing
+ *   is a no-op (no new resourceVersion, no watch event), as the real storage layer does;
+ * - `metadata.generation` starts at 1 and grows when anything outside `metadata` (and outside `status`
+ *   for types with a status subresource) changes;
+ * - for types with a status subresource, a create or main-resource write keeps the stored status and a
+ *   `/status` write changes only `.status`;
+ * - namespaced objects need an existing namespace (404 `namespaces "x" not found`); deleting a namespace
+ *   deletes its objects (immediately: finalizers and graceful deletion are not simulated);
+ * - creating/updating a `CustomResourceDefinition` serves its versions; deleting it removes its objects;
+ * - watch history is kept per resource (bounded, default 1000 events), like the API server's watch
+ *   cache; a watch from an older resourceVersion fails with 410 Expired.
+ * - Objects of a CRD with several versions are stored once and served under each version with only
+ *   `apiVersion` rewritten (CRD conversion strategy `None`).
+ * Watch events are delivered asynchronously (in order, per watch), as over a real connection.
+ */
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import type { ClusterStore, GVR, KubeObject, PatchType, ResourceType, WatchEvent, WriteOptions } from './api.js';
+import { builtinTypes } from './discovery.js';
+import { crdResourceTypes, crdStatus, validateCrd } from './crd.js';
+import { applyApplyPatch, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone } from './patch.js';
+import { objectFilter } from './selectors.js';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  internalError,
+  invalid,
+  notFound,
+  pathNotFound,
+  unsupportedMediaType,
+} from './status.js';
+import { validateMeta } from './validate.js';
+
+const CRD_GROUP = 'apiextensions.k8s.io';
+const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** A recorded write, kept in the per-resource watch history. */
+interface HistoryEntry {
+  rv: number;
+  type: WatchEvent['type'];
+  obj: KubeObject;
+  /** The object before a MODIFIED write (to turn selector transitions into ADDED/DELETED). */
+  prev?: KubeObject;
+}
+
+interface Watcher {
+  resource: string;
+  version: string;
+  filter: (o: KubeObject) => boolean;
+  deliver: (ev: WatchEvent) => void;
+}
+
+/** Options of a {@link Store}. */
+export interface StoreOptions {
+  /** Watch events kept per resource for replay (default 1000). */
+  historySize?: number;
+  /** Clock for creationTimestamp (default: `new Date()`). */
+  now?: () => Date;
+}
+
+/** The RFC 3339 timestamp (seconds precision) the API server writes. */
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The state of an object as far as `generation` is concerned (everything but metadata, and status when it is a subresource). */
+function specPart(obj: KubeObject, hasStatus: boolean): string {
+  const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
+  if (hasStatus) delete rest.status;
+  return JSON.stringify(rest);
+}
+
+function sameIgnoringRv(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+/** In-memory {@link ClusterStore}. */
+export class Store implements ClusterStore {
+  private readonly types = new Map<string, ResourceType>();
+  /** Objects by resource (`group/plural`), then by `namespace/name`. */
+  private readonly data = new Map<string, Map<string, KubeObject>>();
+  private readonly history = new Map<string, HistoryEntry[]>();
+  /** Per resource: the newest resourceVersion dropped from history (0: none dropped). */
+  private readonly dropped = new Map<string, number>();
+  private readonly watchers = new Set<Watcher>();
+  private rv = 0;
+  private readonly historySize: number;
+  private readonly now: () => Date;
+
+  /** Registers the built-in types and creates the `default` and `kube-system` namespaces. */
+  constructor(opts: StoreOptions = {}) {
+    this.historySize = opts.historySize ?? 1000;
+    this.now = opts.now ?? (() => new Date());
+    for (const t of builtinTypes()) this.register(t);
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      this.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+  }
+
+  // ---- types ----
+
+  /** Register a resource type (idempotent; re-registering replaces its description). */
+  register(type: ResourceType): void {
+    this.types.set(`${type.group}/${type.version}/${type.plural}`, { ...type });
+  }
+
+  /** Stop serving a type (its objects stay stored until the CRD is deleted). */
+  unregister(gvr: GVR): void {
+    this.types.delete(`${gvr.group}/${gvr.version}/${gvr.plural}`);
+  }
+
+  resourceType(gvr: GVR): ResourceType | undefined {
+    const t = this.types.get(`${gvr.group}/${gvr.version}/${gvr.plural}`);
+    return t ? { ...t } : undefined;
+  }
+
+  resourceTypes(): ResourceType[] {
+    return [...this.types.values()].map((t) => ({ ...t }));
+  }
+
+  private typeOf(gvr: GVR): ResourceType {
+    const t = this.types.get(`${gvr.group}/${gvr.version}/${gvr.plural}`);
+    if (!t) throw pathNotFound();
+    return t;
+  }
+
+  // ---- reads ----
+
+  private bucket(t: ResourceType): Map<string, KubeObject> {
+    const k = `${t.group}/${t.plural}`;
+    let b = this.data.get(k);
+    if (!b) this.data.set(k, (b = new Map()));
+    return b;
+  }
+
+  private key(t: ResourceType, namespace: string | undefined, name: string): string {
+    return t.namespaced ? `${namespace ?? ''}/${name}` : `/${name}`;
+  }
+
+  /** A copy of a stored object as served under `t`'s version. */
+  private out(t: ResourceType, obj: KubeObject): KubeObject {
+    const c = clone(obj);
+    c.apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+    c.kind = t.kind;
+    return c;
+  }
+
+  get(gvr: GVR, namespace: string | undefined, name: string): KubeObject {
+    const t = this.typeOf(gvr);
+    const o = this.bucket(t).get(this.key(t, namespace, name));
+    if (!o) throw notFound(t.group, t.plural, name);
+    return this.out(t, o);
+  }
+
+  tryGet(gvr: GVR, namespace: string | undefined, name: string): KubeObject | undefined {
+    const t = this.types.get(`${gvr.group}/${gvr.version}/${gvr.plural}`);
+    if (!t) return undefined;
+    const o = this.bucket(t).get(this.key(t, namespace, name));
+    return o ? this.out(t, o) : undefined;
+  }
+
+  /**
+   * List objects, sorted by namespace then name (etcd key order).
+   * @param fieldSelector optional (`metadata.name=x`, …; see selectors.ts). @throws 400 on a bad selector, 404 for an unserved type.
+   */
+  list(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string } {
+    const t = this.typeOf(gvr);
+    const filter = objectFilter(t.plural, labelSelector, fieldSelector);
+    const items = [...this.bucket(t).entries()]
+      .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
+      .filter(([, o]) => filter(o))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => this.out(t, o));
+    return { items, resourceVersion: String(this.rv) };
+  }
+
+  currentResourceVersion(): string {
+    return String(this.rv);
+  }
+
+  // ---- writes ----
+
+  /**
+   * Create. @throws 404 (type not served, or namespace missing), 409 AlreadyExists, 422 Invalid (name,
+   * labels, CRD names), 400 (apiVersion/kind of the body do not match the resource), 500 when
+   * `metadata.resourceVersion` is set (the real storage refuses: "resourceVersion should not be set on objects to be created").
+   */
+  create(gvr: GVR, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
+    const t = this.typeOf(gvr);
+    if (opts.subresource) throw pathNotFound();
+    const o = this.prepareBody(t, obj);
+    if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (!o.metadata.name && o.metadata.generateName) {
+      for (let i = 0; i < 10 && !o.metadata.name; i++) {
+        let n = String(o.metadata.generateName);
+        for (let j = 0; j < 5; j++) n += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
+        if (!this.bucket(t).has(this.key(t, o.metadata.namespace, n))) o.metadata.name = n;
+      }
+    }
+    validateMeta(t, o);
+    if (t.namespaced) {
+      o.metadata.namespace = o.metadata.namespace || 'default';
+      if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
+    } else delete o.metadata.namespace;
+    const k = this.key(t, o.metadata.namespace, o.metadata.name);
+    if (this.bucket(t).has(k)) throw alreadyExists(t.group, t.plural, o.metadata.name);
+
+    const now = timestamp(this.now());
+    if (t.hasStatus) delete o.status;
+    this.defaultsOnCreate(t, o, now);
+    delete o.metadata.deletionTimestamp;
+    delete o.metadata.deletionGracePeriodSeconds;
+    o.metadata.uid = randomUUID();
+    o.metadata.creationTimestamp = now;
+    o.metadata.generation = 1;
+    o.metadata.resourceVersion = String(++this.rv);
+    this.bucket(t).set(k, o);
+    if (this.isCrd(t)) this.syncCrd(o, undefined);
+    this.record(t, { rv: this.rv, type: 'ADDED', obj: clone(o) });
+    return this.out(t, o);
+  }
+
+  /** Replace (PUT). See {@link ClusterStore.update}. @throws 404, 409 Conflict (stale resourceVersion), 422 Invalid. */
+  update(gvr: GVR, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
+    const t = this.typeOf(gvr);
+    const body = this.prepareBody(t, obj);
+    const ns = t.namespaced ? body.metadata.namespace || 'default' : undefined;
+    const existing = this.bucket(t).get(this.key(t, ns, body.metadata.name));
+    if (!existing) throw notFound(t.group, t.plural, body.metadata.name);
+    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+      throw conflict(t.group, t.plural, body.metadata.name);
+    }
+    return this.write(t, existing, body, opts);
+  }
+
+  /**
+   * Patch. See {@link ClusterStore.patch}. `patch` is the decoded JSON body (a YAML/JSON string is
+   * accepted for apply patches). @throws 404, 409 Conflict (stale resourceVersion in the patch),
+   * 415 (strategic merge on a custom resource), 400/422 (malformed patch), 422 (apply without fieldManager).
+   */
+  patch(gvr: GVR, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts: WriteOptions = {}): KubeObject {
+    const t = this.typeOf(gvr);
+    if (type === 'application/strategic-merge-patch+json' && t.custom) {
+      throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+    }
+    if (type === 'application/apply-patch+yaml') {
+      if (!opts.fieldManager) {
+        throw invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'fieldManager', reason: 'FieldValueRequired', message: 'Required value: is required for apply patch' }]);
+      }
+      if (typeof patch === 'string') {
+        try {
+          patch = parseYaml(patch);
+        } catch (err) {
+          throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    if (opts.subresource && !t.hasStatus) throw pathNotFound();
+    const ns = t.namespaced ? namespace || 'default' : undefined;
+    const existing = this.bucket(t).get(this.key(t, ns, name));
+    if (!existing) {
+      if (type === 'application/apply-patch+yaml' && !opts.subresource) {
+        const applied = clone(patch) as KubeObject;
+        applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
+        return this.create(gvr, applied);
+      }
+      throw notFound(t.group, t.plural, name);
+    }
+    const current = this.out(t, existing);
+    let patched: KubeObject;
+    switch (type) {
+      case 'application/merge-patch+json':
+        patched = applyMergePatch(current, patch);
+        break;
+      case 'application/json-patch+json':
+        patched = applyJsonPatch(current, patch);
+        break;
+      case 'application/strategic-merge-patch+json':
+        patched = applyStrategicMergePatch(current, patch);
+        break;
+      case 'application/apply-patch+yaml':
+        patched = applyApplyPatch(current, patch, !t.custom);
+        break;
+      default:
+        throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json']);
+    }
+    if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch did not produce an object');
+    patched.metadata = (patched.metadata ?? {}) as KubeObject['metadata'];
+    const rv = patched.metadata.resourceVersion;
+    if (rv !== undefined && rv !== null && rv !== existing.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
+    patched.metadata.name = existing.metadata.name;
+    if (t.namespaced) patched.metadata.namespace = existing.metadata.namespace;
+    return this.write(t, existing, this.prepareBody(t, patched), opts);
+  }
+
+  /** Delete (immediately). @throws 404. Deleting a namespace deletes its objects; deleting a CRD, its custom resources. */
+  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject {
+    const t = this.typeOf(gvr);
+    const k = this.key(t, t.namespaced ? namespace || 'default' : undefined, name);
+    const existing = this.bucket(t).get(k);
+    if (!existing) throw notFound(t.group, t.plural, name);
+    if (t.group === '' && t.plural === 'namespaces') {
+      for (const ct of this.servedOncePerResource()) {
+        if (!ct.namespaced) continue;
+        for (const [ck, o] of [...this.bucket(ct).entries()]) if (o.metadata.namespace === name) this.remove(ct, ck, o);
+      }
+    }
+    if (this.isCrd(t)) this.dropCrd(existing);
+    return this.out(t, this.remove(t, k, existing));
+  }
+
+  private remove(t: ResourceType, k: string, existing: KubeObject): KubeObject {
+    this.bucket(t).delete(k);
+    const gone = clone(existing);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.record(t, { rv: this.rv, type: 'DELETED', obj: clone(gone) });
+    return gone;
+  }
+
+  /** One served type per stored resource (any version). */
+  private servedOncePerResource(): ResourceType[] {
+    const seen = new Map<string, ResourceType>();
+    for (const t of this.types.values()) if (!seen.has(`${t.group}/${t.plural}`)) seen.set(`${t.group}/${t.plural}`, t);
+    return [...seen.values()];
+  }
+
+  /** Copy a body, fill/check apiVersion and kind. @throws 400 on a mismatch. */
+  private prepareBody(t: ResourceType, obj: KubeObject): KubeObject {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON object');
+    const o = clone(obj);
+    const gv = t.group ? `${t.group}/${t.version}` : t.version;
+    if (o.kind && o.kind !== t.kind) throw badRequest(`${o.kind} in version "${t.version}" cannot be handled as a ${t.kind}: the kind of the body does not match the resource`);
+    if (o.apiVersion && o.apiVersion !== gv) {
+      throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    o.apiVersion = gv;
+    o.kind = t.kind;
+    o.metadata = { ...((o.metadata ?? {}) as KubeObject['metadata']) };
+    for (const [k, v] of Object.entries(o.metadata)) if (v === null) delete o.metadata[k];
+    return o;
+  }
+
+  /** The common path of update and patch: status handling, generation, no-op detection, event. */
+  private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions): KubeObject {
+    let next: KubeObject;
+    if (opts.subresource === 'status') {
+      if (!t.hasStatus) throw pathNotFound();
+      next = clone(existing);
+      if (body.status === undefined) delete next.status;
+      else next.status = body.status;
+    } else {
+      next = body;
+      const m = next.metadata;
+      m.uid = existing.metadata.uid;
+      m.creationTimestamp = existing.metadata.creationTimestamp;
+      m.generation = existing.metadata.generation;
+      if (t.namespaced) m.namespace = existing.metadata.namespace;
+      else delete m.namespace;
+      if (existing.metadata.deletionTimestamp) m.deletionTimestamp = existing.metadata.deletionTimestamp;
+      else delete m.deletionTimestamp;
+      if (t.hasStatus) {
+        if (existing.status === undefined) delete next.status;
+        else next.status = clone(existing.status);
+      }
+      validateMeta(t, next);
+      if (this.isCrd(t)) {
+        validateCrd(next);
+        const prevConds = (existing.status as { conditions?: Array<{ lastTransitionTime?: string }> } | undefined)?.conditions;
+        next.status = crdStatus(next, prevConds?.[0]?.lastTransitionTime ?? timestamp(this.now()));
+      }
+      if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
+    }
+    next.metadata.resourceVersion = existing.metadata.resourceVersion;
+    next.apiVersion = existing.apiVersion;
+    if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    next.metadata.resourceVersion = String(++this.rv);
+    this.bucket(t).set(this.key(t, next.metadata.namespace, next.metadata.name), next);
+    if (this.isCrd(t) && !opts.subresource) this.syncCrd(next, existing);
+    this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
+    return this.out(t, next);
+  }
+
+  private defaultsOnCreate(t: ResourceType, o: KubeObject, now: string): void {
+    if (t.custom) return;
+    if (t.group === '' && t.plural === 'namespaces') {
+      o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name };
+      o.spec = { finalizers: ['kubernetes'], ...((o.spec as object) ?? {}) };
+      o.status = { phase: 'Active' };
+    } else if (t.group === '' && t.plural === 'pods') {
+      o.status = { phase: 'Pending' };
+    } else if (this.isCrd(t)) {
+      validateCrd(o);
+      o.status = crdStatus(o, now);
+    }
+  }
+
+  // ---- CRDs ----
+
+  private isCrd(t: ResourceType): boolean {
+    return t.group === CRD_GROUP && t.plural === 'customresourcedefinitions' && !t.custom;
+  }
+
+  private syncCrd(crd: KubeObject, previous: KubeObject | undefined): void {
+    if (previous) for (const old of crdResourceTypes(previous)) this.unregister(old);
+    for (const t of crdResourceTypes(crd)) this.register(t);
+  }
+
+  private dropCrd(crd: KubeObject): void {
+    const types = crdResourceTypes(crd);
+    if (types[0]) {
+      const t = this.types.get(`${types[0].group}/${types[0].version}/${types[0].plural}`) ?? types[0];
+      for (const [k, o] of [...this.bucket(t).entries()]) this.remove(t, k, o);
+    }
+    for (const t of types) this.unregister(t);
+  }
+
+  // ---- watch ----
+
+  private record(t: ResourceType, e: HistoryEntry): void {
+    const resource = `${t.group}/${t.plural}`;
+    let h = this.history.get(resource);
+    if (!h) this.history.set(resource, (h = []));
+    h.push(e);
+    if (h.length > this.historySize) this.dropped.set(resource, h.splice(0, h.length - this.historySize).pop()!.rv);
+    for (const w of this.watchers) if (w.resource === resource) this.dispatch(w, e);
+  }
+
+  private dispatch(w: Watcher, e: HistoryEntry): void {
+    const t = [...this.types.values()].find((x) => `${x.group}/${x.plural}` === w.resource && x.version === w.version);
+    const served = (o: KubeObject): KubeObject => {
+      const c = clone(o);
+      c.apiVersion = t ? (t.group ? `${t.group}/${t.version}` : t.version) : c.apiVersion;
+      return c;
+    };
+    const now = w.filter(e.obj);
+    if (e.type !== 'MODIFIED') {
+      if (now) w.deliver({ type: e.type, object: served(e.obj) });
+      return;
+    }
+    const before = e.prev ? w.filter(e.prev) : true;
+    if (now) w.deliver({ type: before ? 'MODIFIED' : 'ADDED', object: served(e.obj) });
+    else if (before) w.deliver({ type: 'DELETED', object: served(e.obj) });
+  }
+
+  /**
+   * Watch (see {@link ClusterStore.watch}); `fieldSelector` may be added to `opts`. An object leaving the
+   * selector is reported as DELETED, one entering it as ADDED (watch-cache semantics).
+   * @throws 410 Expired when `resourceVersion` is older than the kept history; 400 on a bad selector or resourceVersion.
+   */
+  watch(
+    gvr: GVR,
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string },
+    onEvent: (ev: WatchEvent) => void,
+  ): () => void {
+    const t = this.typeOf(gvr);
+    const resource = `${t.group}/${t.plural}`;
+    const sel = objectFilter(t.plural, opts.labelSelector, opts.fieldSelector);
+    const filter = (o: KubeObject) => (!t.namespaced || !opts.namespace || o.metadata.namespace === opts.namespace) && sel(o);
+    const queue: WatchEvent[] = [];
+    let stopped = false;
+    let scheduled = false;
+    const drain = () => {
+      scheduled = false;
+      while (!stopped && queue.length) {
+        try {
+          onEvent(queue.shift()!);
+        } catch {
+          /* a failing consumer must not break the store */
+        }
+      }
+    };
+    const deliver = (ev: WatchEvent) => {
+      if (stopped) return;
+      queue.push(ev);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    };
+    const w: Watcher = { resource, version: t.version, filter, deliver };
+    const rvParam = opts.resourceVersion;
+    if (rvParam === undefined || rvParam === '' || rvParam === '0') {
+      for (const o of this.list(gvr, opts.namespace).items) if (filter(o)) deliver({ type: 'ADDED', object: o });
+    } else {
+      if (!/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
+      const from = Number(rvParam);
+      const droppedUpTo = this.dropped.get(resource) ?? 0;
+      const h = this.history.get(resource) ?? [];
+      if (from < droppedUpTo) throw expired(rvParam, String(h[0]?.rv ?? droppedUpTo + 1));
+      for (const e of h) if (e.rv > from) this.dispatch(w, e);
+    }
+    this.watchers.add(w);
+    return () => {
+      stopped = true;
+      this.watchers.delete(w);
+    };
+  }
+
+  /** Number of open watches (tests and diagnostics). */
+  watchCount(): number {
+    return this.watchers.size;
+  }
+}
