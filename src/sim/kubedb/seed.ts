@@ -1,0 +1,124 @@
+/**
+ * Seed data of the embedded cluster: namespaces, version catalogs (see `catalog.ts`) and database objects.
+ *
+ * Database objects are shaped as KubeDB's `kubedb.com/v1` docs show them: `spec.version` (a catalog
+ * object's name), `spec.replicas`, `spec.storageType`, `spec.storage` (a PVC spec), `spec.deletionPolicy`;
+ * MySQL `spec.topology: {mode: GroupReplication, group: {name}}`; Postgres `standbyMode`/`streamingMode`;
+ * ProxySQL `spec.backend: {name}` (the MySQL it fronts) and `syncUsers`.
+ */
+import type { ClusterStore, KubeObject } from '../kube/api.js';
+import { findEngine, type Engine } from '../../engines/table.js';
+import { POD_FAULT_ANNOTATION, NS_GVR, catalogGvr, dbGvr } from './common.js';
+import { extraCatalog, seedCatalog } from './catalog.js';
+
+/** A seeded database: engine name (`findEngine`), namespace, name, catalog version, replicas, whether it becomes Ready. */
+export interface SeedDatabase {
+  engine: string;
+  namespace: string;
+  name: string;
+  version: string;
+  replicas: number;
+  /** False for `legacy`, whose pods never become Ready (phase stays `Provisioning`). */
+  becomesReady: boolean;
+}
+
+/** MySQL `demo/orders`: 3 replicas, group replication, `8.0.35`. */
+export const SEED_ORDERS: SeedDatabase = { engine: 'mysql', namespace: 'demo', name: 'orders', version: '8.0.35', replicas: 3, becomesReady: true };
+/** Postgres `billing/ledger`: 3 replicas, `15.8` (alpine); a major update to `16.x` is allowed. */
+export const SEED_LEDGER: SeedDatabase = { engine: 'postgres', namespace: 'billing', name: 'ledger', version: '15.8', replicas: 3, becomesReady: true };
+/** PerconaXtraDB `demo/inventory`: 3 replicas, `8.0.31`. */
+export const SEED_INVENTORY: SeedDatabase = { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', version: '8.0.31', replicas: 3, becomesReady: true };
+/** ProxySQL `demo/gateway`: 2 replicas, `2.4.4-debian`, backend MySQL `orders`. */
+export const SEED_GATEWAY: SeedDatabase = { engine: 'proxysql', namespace: 'demo', name: 'gateway', version: '2.4.4-debian', replicas: 2, becomesReady: true };
+/** MySQL `demo/legacy`: 1 replica, `8.0.35`, whose pod is stuck in `CrashLoopBackOff`: never Ready (preflight tests). */
+export const SEED_LEGACY: SeedDatabase = { engine: 'mysql', namespace: 'demo', name: 'legacy', version: '8.0.35', replicas: 1, becomesReady: false };
+
+/** Every seeded database, in creation order. */
+export const SEED_DATABASES: readonly SeedDatabase[] = [SEED_ORDERS, SEED_LEDGER, SEED_INVENTORY, SEED_GATEWAY, SEED_LEGACY];
+/** The seeded namespaces. */
+export const SEED_NAMESPACES = ['demo', 'billing'] as const;
+
+/** Options of {@link seedCluster}. */
+export interface SeedOptions {
+  /** Extra MySQL databases `bench-<i>` (3 replicas, `8.0.35`) in namespace `extraNamespace` (benchmarks). Default 0. */
+  extraDatabases?: number;
+  /** Namespace of the extra databases (created when missing). Default `bench`. */
+  extraNamespace?: string;
+  /** Replicas of each extra database. Default 3. */
+  extraReplicas?: number;
+  /** Extra MySQL catalog entries (see `extraCatalog`). Default 0. */
+  extraVersions?: number;
+}
+
+function engine(name: string): Engine {
+  const e = findEngine(name);
+  if (!e) throw new Error(`seed: unknown engine ${name}`);
+  return e;
+}
+
+const STORAGE = { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
+
+/** The database object for a seed entry (extra spec fields per engine). */
+export function databaseObject(s: SeedDatabase, annotations?: Record<string, string>): KubeObject {
+  const e = engine(s.engine);
+  const spec: Record<string, unknown> = { version: s.version, replicas: s.replicas, deletionPolicy: 'WipeOut' };
+  if (e.kind === 'ProxySQL') {
+    spec.backend = { name: SEED_ORDERS.name };
+    spec.syncUsers = true;
+  } else {
+    spec.storageType = 'Durable';
+    spec.storage = STORAGE;
+  }
+  if (e.kind === 'MySQL' && s.replicas > 1) spec.topology = { mode: 'GroupReplication', group: { name: 'dc002fc3-c412-4d18-b1d4-66c1fbfbbc9b' } };
+  if (e.kind === 'Postgres') {
+    spec.standbyMode = 'Hot';
+    spec.streamingMode = 'Synchronous';
+  }
+  return {
+    apiVersion: `${e.group}/${e.version}`,
+    kind: e.kind,
+    metadata: { name: s.name, namespace: s.namespace, ...(annotations ? { annotations } : {}) },
+    spec,
+  };
+}
+
+function ensureNamespace(store: ClusterStore, name: string): void {
+  if (!store.tryGet(NS_GVR, undefined, name)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+function createIfMissing(store: ClusterStore, e: Engine, obj: KubeObject, catalog: boolean): void {
+  const gvr = catalog ? catalogGvr(e) : dbGvr(e);
+  if (!store.tryGet(gvr, obj.metadata.namespace, obj.metadata.name)) store.create(gvr, obj);
+}
+
+/**
+ * Seed the store: namespaces `demo` and `billing`, the catalogs of `seedCatalog()`, the databases of
+ * {@link SEED_DATABASES} (without status: the simulated provisioner provisions them) and the optional
+ * extras. Idempotent (existing objects are kept). Needs KubeDB's CRDs installed first
+ * (`installKubeDBCrds`). `legacy` carries the simulator annotation {@link POD_FAULT_ANNOTATION}
+ * `CrashLoopBackOff`, so its pod never becomes Ready.
+ * @throws the store's 404 when the CRDs are not installed.
+ */
+export function seedCluster(store: ClusterStore, opts: SeedOptions = {}): { databases: SeedDatabase[] } {
+  for (const ns of SEED_NAMESPACES) ensureNamespace(store, ns);
+  const catalog = [...seedCatalog(), ...extraCatalog(opts.extraVersions ?? 0)];
+  for (const c of catalog) {
+    const e = engine(c.kind.replace(/Version$/, ''));
+    createIfMissing(store, e, c, true);
+  }
+  const databases: SeedDatabase[] = [...SEED_DATABASES];
+  for (const s of SEED_DATABASES) {
+    createIfMissing(store, engine(s.engine), databaseObject(s, s.becomesReady ? undefined : { [POD_FAULT_ANNOTATION]: 'CrashLoopBackOff' }), false);
+  }
+  const extra = opts.extraDatabases ?? 0;
+  if (extra > 0) {
+    const ns = opts.extraNamespace ?? 'bench';
+    ensureNamespace(store, ns);
+    for (let i = 0; i < extra; i++) {
+      const s: SeedDatabase = { engine: 'mysql', namespace: ns, name: `bench-${i}`, version: SEED_ORDERS.version, replicas: opts.extraReplicas ?? 3, becomesReady: true };
+      createIfMissing(store, engine('mysql'), databaseObject(s), false);
+      databases.push(s);
+    }
+  }
+  return { databases };
+}

@@ -1,0 +1,73 @@
+/**
+ * The pod template KubeDB's provisioner gives a database's PetSet, reduced to what the simulation needs:
+ * the database container named per the engine table (`mysql`, `postgres`, `perconaxtradb`, `proxysql` …)
+ * running the catalog entry's database image (`spec.db.image`; ProxySQL `spec.proxysql.image`), a
+ * coordinator sidecar `<engine>-coordinator` when the catalog names a `coordinator` image, and an init
+ * container `<engine>-init` when it names an `initContainer` image.
+ */
+import type { KubeObject } from '../kube/api.js';
+import type { Engine } from '../../engines/table.js';
+import { POD_FAULT_ANNOTATION, dbLabels } from './common.js';
+
+/** Container name → image, from a catalog object (containers and init containers). */
+export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string, string> {
+  const spec = (catalog.spec ?? {}) as Record<string, { image?: string } | undefined>;
+  const dbImage = spec.db?.image ?? spec[e.container]?.image ?? spec[e.name]?.image;
+  if (!dbImage) throw new Error(`${catalog.kind} ${catalog.metadata.name}: no database image (spec.db.image)`);
+  const out: Record<string, string> = { [e.container]: dbImage };
+  if (spec.coordinator?.image) out[`${e.name}-coordinator`] = spec.coordinator.image;
+  if (spec.initContainer?.image) out[`${e.name}-init`] = spec.initContainer.image;
+  return out;
+}
+
+/** The pod template for database `db` on catalog entry `catalog`. */
+export function podTemplate(e: Engine, db: KubeObject, catalog: KubeObject): Record<string, unknown> {
+  const images = imagesFromCatalog(e, catalog);
+  const containers = [{ name: e.container, image: images[e.container], ports: [{ name: 'db', containerPort: port(e) }], resources: { requests: { cpu: '500m', memory: '1Gi' } } }];
+  const coord = images[`${e.name}-coordinator`];
+  if (coord) containers.push({ name: `${e.name}-coordinator`, image: coord, ports: [], resources: { requests: { cpu: '100m', memory: '128Mi' } } });
+  const init = images[`${e.name}-init`];
+  const fault = db.metadata.annotations?.[POD_FAULT_ANNOTATION];
+  return {
+    metadata: { labels: dbLabels(e, db.metadata.name), ...(fault ? { annotations: { [POD_FAULT_ANNOTATION]: fault } } : {}) },
+    spec: {
+      ...(init ? { initContainers: [{ name: `${e.name}-init`, image: init }] } : {}),
+      containers,
+      serviceAccountName: db.metadata.name,
+    },
+  };
+}
+
+/**
+ * Set the images of a pod template's containers and init containers by name (names without an entry in
+ * `images` keep theirs). Mutates and returns `template`.
+ */
+export function setTemplateImages(template: Record<string, any>, images: Record<string, string>): Record<string, any> {
+  for (const key of ['containers', 'initContainers']) {
+    for (const c of (template.spec?.[key] ?? []) as Array<{ name: string; image: string }>) {
+      if (images[c.name]) c.image = images[c.name];
+    }
+  }
+  return template;
+}
+
+/** The image of container `name` in a pod template or pod spec holder (`{spec: {containers}}`). */
+export function containerImage(holder: { spec?: unknown } | undefined, name: string): string | undefined {
+  const cs = ((holder?.spec as { containers?: Array<{ name: string; image: string }> })?.containers ?? []);
+  return cs.find((c) => c.name === name)?.image;
+}
+
+function port(e: Engine): number {
+  switch (e.kind) {
+    case 'Postgres':
+      return 5432;
+    case 'ProxySQL':
+      return 6033;
+    case 'MongoDB':
+      return 27017;
+    case 'Redis':
+      return 6379;
+    default:
+      return 3306;
+  }
+}
