@@ -56,9 +56,15 @@ function isFailure(c: KubeCondition): boolean {
   return c.type.endsWith('Failed') || c.status === 'False';
 }
 
-function timeOf(c: KubeCondition | undefined, fallback: string): string {
-  const t = c?.lastTransitionTime;
-  return t ? new Date(t).toISOString() : fallback;
+/**
+ * When a condition happened. `lastTransitionTime` is a `metav1.Time`, which has one-second precision;
+ * when the condition is fresh (under 2 s before `observed`, the time the watch delivered it) the
+ * observation is the better measure, else (catching up after a restart) the condition's own time.
+ */
+function timeOf(c: KubeCondition | undefined, observed: string): string {
+  const t = c?.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+  if (Number.isNaN(t) || Date.parse(observed) - t < 2000) return observed;
+  return new Date(t).toISOString();
 }
 
 /**
@@ -66,9 +72,16 @@ function timeOf(c: KubeCondition | undefined, fallback: string): string {
  * A mapped condition marks its step and every earlier step done; the first step not done is Running while
  * the OpsRequest is in progress. `Successful` marks every step done; `Failed` fails the step named by a
  * failure condition, else the first step not done, with the newest condition's reason and message.
- * @param nowIso current time (RFC 3339), used for start/end times the cluster did not give.
+ * @param nowIso current time (RFC 3339): when this OpsRequest state was observed.
+ * @param startedAt when the update started (RFC 3339): the first step's start.
  */
-export function progressFromOpsRequest(ops: OpsRequestObject | undefined, planned: StepName[], previous: Step[], nowIso: string): OpsProgress {
+export function progressFromOpsRequest(
+  ops: OpsRequestObject | undefined,
+  planned: StepName[],
+  previous: Step[],
+  nowIso: string,
+  startedAt?: string,
+): OpsProgress {
   const prev = new Map(previous.map((s) => [s.name, s]));
   const steps: Step[] = planned.map((name) => ({ ...(prev.get(name) ?? { name, state: 'Pending' }) }));
   const conditions = [...(ops?.status?.conditions ?? [])];
@@ -99,7 +112,7 @@ export function progressFromOpsRequest(ops: OpsRequestObject | undefined, planne
   steps.forEach((s, i) => {
     if (i <= doneUpTo && s.state !== 'Succeeded') {
       s.state = 'Succeeded';
-      s.startedAt ??= i > 0 ? steps[i - 1].finishedAt ?? doneAt.get(i) : doneAt.get(i);
+      s.startedAt ??= i > 0 ? steps[i - 1].finishedAt ?? doneAt.get(i) : startedAt ?? doneAt.get(i);
       s.finishedAt = doneAt.get(i) ?? nowIso;
     }
   });
@@ -109,7 +122,7 @@ export function progressFromOpsRequest(ops: OpsRequestObject | undefined, planne
   if (progressing && next && next.state === 'Pending') {
     next.state = 'Running';
     const idx = steps.indexOf(next);
-    next.startedAt ??= idx > 0 ? steps[idx - 1].finishedAt ?? nowIso : nowIso;
+    next.startedAt ??= idx > 0 ? steps[idx - 1].finishedAt ?? nowIso : startedAt ?? nowIso;
   }
 
   if (phase === 'Successful') return { steps, outcome: 'Succeeded', lastCondition };

@@ -37,6 +37,15 @@ export const STEP_LABEL: Record<StepName, string> = {
   resumed: 'resumed',
 };
 
+/** Words for a step that failed. */
+export const STEP_FAILED_LABEL: Record<StepName, string> = {
+  paused: 'Pausing failed',
+  'pre-update': 'Pre-update failed',
+  images: 'Updating images failed',
+  checks: 'Checks failed',
+  resumed: 'Resuming failed',
+};
+
 const STEP_EMOJI: Record<StepName, string> = {
   paused: ':double_vertical_bar:',
   'pre-update': ':toolbox:',
@@ -100,7 +109,7 @@ export function statusLine(r: DatabaseUpdate): string {
       return `:tada: *Succeeded* — \`${r.spec.database.name}\` runs ${r.spec.targetVersion}${totalTime(r)}.`;
     case 'Failed': {
       const failed = (st.steps ?? []).find((s) => s.state === 'Failed');
-      return `:x: *Failed*${failed ? ` at *${STEP_LABEL[failed.name]}*` : ''} — ${escapeMrkdwn(st.message ?? 'see the thread')}`;
+      return `:x: *Failed*${failed ? ` — ${STEP_FAILED_LABEL[failed.name].toLowerCase()}` : ''}. ${escapeMrkdwn(st.message ?? 'See the thread.')}`;
     }
     case 'Rejected':
       return `:no_entry_sign: *Rejected* by ${mention(st.rejection?.user ?? '?')}: ${escapeMrkdwn(st.rejection?.reason ?? '')}`;
@@ -181,7 +190,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
   if (st.rejection) posts.push({ key: 'rejected', text: `:no_entry_sign: ${mention(st.rejection.user)} rejected this request: ${escapeMrkdwn(st.rejection.reason)}` });
   if (st.phase === 'Expired') posts.push({ key: 'expired', text: ':hourglass: This request expired without enough approvals; nothing was changed.' });
   if (st.cancellation) posts.push({ key: 'cancelled', text: `:wastebasket: ${mention(st.cancellation.user)} cancelled this request; nothing was changed.` });
-  if (st.startedAt) {
+  if (st.startedAt && (st.opsRequest || r.spec.backend === 'direct')) {
     const how = st.opsRequest
       ? `created ${st.opsRequest.kind} \`${st.opsRequest.namespace}/${st.opsRequest.name}\``
       : 'the bot runs the steps itself';
@@ -197,7 +206,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     } else if (s.state === 'Failed') {
       posts.push({
         key: `step:${s.name}:failed`,
-        text: `:x: *${capitalise(STEP_LABEL[s.name])} failed* — \`${escapeMrkdwn(s.reason ?? 'Failed')}\`: ${escapeMrkdwn(s.message ?? '')}`,
+        text: `:x: *${STEP_FAILED_LABEL[s.name]}* — \`${escapeMrkdwn(s.reason ?? 'Failed')}\`: ${escapeMrkdwn(s.message ?? '')}`,
       });
       break;
     } else break;

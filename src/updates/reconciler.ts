@@ -210,7 +210,7 @@ export class Reconciler {
     const ops = this.ops.get(engine.kind)?.get(ref.name, ref.namespace) ?? (await getOpsRequest(this.o.kube, engine, ref.namespace, ref.name));
     const nowIso = this.now().toISOString();
     const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
-    const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso);
+    const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso, record.status?.startedAt);
 
     let dbState = '';
     if (progress.outcome) {
@@ -248,7 +248,7 @@ export class Reconciler {
         st.phase = 'Failed';
         st.finishedAt = nowIso;
         const f = progress.failure;
-        st.message = `${STEP_LABEL[f.step]} failed: \`${f.reason}\` — ${f.message}. ${dbState} Next: \`kubectl describe ${engine.opsRequestPlural}.ops.kubedb.com -n ${namespace} ${ref!.name}\` for KubeDB's account, fix the cause, then request the update again.`;
+        st.message = `KubeDB says \`${f.reason}\`: ${f.message}. ${dbState} Next: \`kubectl describe ${engine.opsRequestPlural}.ops.kubedb.com -n ${namespace} ${ref!.name}\` for KubeDB's account, fix the cause, then request the update again.`;
       }
       return true;
     });

@@ -17,6 +17,9 @@
  *   field validation to the server; `/openapi/v2` answers 404.
  * - DELETE answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
+ * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
+ *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
+ *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -28,6 +31,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discover
 import { parseApiPath } from './paths.js';
 import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
+import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
@@ -41,6 +45,8 @@ export interface RequestRecord {
   verb: string;
   /** HTTP status sent (200 for watches, whatever events follow). */
   status: number;
+  /** The authenticated user's name (`system:anonymous` without credentials). */
+  user?: string;
 }
 
 /** A fault to inject: the next `times` matching requests are answered with `status` instead of being served. */
@@ -100,7 +106,19 @@ export interface KubeApiServerOptions {
   host?: string;
   /** When set, requests must carry `Authorization: Bearer <token>` (else 401). The kubeconfig uses it. */
   token?: string;
+  /**
+   * More bearer tokens and the users they authenticate as (`system:authenticated` is added to their
+   * groups, as the real authenticators do); e.g. `{ 'sa-token': serviceAccountUser('dbupdate', 'dbupdate') }`.
+   * The admin token ({@link token}, default `sim-token`) authenticates as `kubernetes-admin` in `system:masters`.
+   * With `users` or `rbac`, an unknown bearer token answers 401 and a request without one is `system:anonymous`.
+   */
+  users?: Record<string, UserInfo>;
+  /** Authorize every request with RBAC (rbac.ts) from the Roles/ClusterRoles and bindings in the store. Default false. */
+  rbac?: boolean;
 }
+
+/** The user of the admin token (as in a kubeadm kubeconfig; `system:masters` is always authorized). */
+export const ADMIN_USER: Required<UserInfo> = { user: 'kubernetes-admin', groups: [SYSTEM_MASTERS, SYSTEM_AUTHENTICATED] };
 
 const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
 const PATCH_TYPES: PatchType[] = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -114,6 +132,12 @@ export class KubeApiServer {
   readonly requests: RequestRecord[] = [];
   /** Fault injection. */
   readonly faults = new Faults();
+  /** Every request RBAC denied (403) since start (or the last {@link resetRequests}), in order. */
+  readonly denials: Denial[] = [];
+  /** The RBAC authorizer, when started with `rbac: true`. */
+  readonly authorizer: RbacAuthorizer | undefined;
+  private readonly users: Map<string, UserInfo>;
+  private readonly strictAuth: boolean;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
   private readonly token: string;
@@ -125,9 +149,15 @@ export class KubeApiServer {
     port: number,
     private readonly requireToken: boolean,
     token: string,
+    opts: KubeApiServerOptions = {},
   ) {
     this.url = `http://${host}:${port}`;
     this.token = token;
+    this.users = new Map(
+      Object.entries(opts.users ?? {}).map(([t, u]) => [t, { user: u.user, groups: [...new Set([...(u.groups ?? []), SYSTEM_AUTHENTICATED])] }]),
+    );
+    this.authorizer = opts.rbac ? new RbacAuthorizer(store) : undefined;
+    this.strictAuth = requireToken || opts.rbac === true || opts.users !== undefined;
   }
 
   /** Start serving on `opts.host` (127.0.0.1) and `opts.port` (random). */
@@ -147,7 +177,7 @@ export class KubeApiServer {
       server.listen(opts.port ?? 0, host, () => resolve());
     });
     const port = (server.address() as { port: number }).port;
-    self = new KubeApiServer(store, server, host, port, opts.token !== undefined, opts.token ?? 'sim-token');
+    self = new KubeApiServer(store, server, host, port, opts.token !== undefined, opts.token ?? 'sim-token', opts);
     server.on('connection', (s: Socket) => {
       self!.sockets.add(s);
       s.on('close', () => self!.sockets.delete(s));
@@ -158,8 +188,10 @@ export class KubeApiServer {
   /**
    * A kubeconfig (cluster `sim` over plain http with `insecure-skip-tls-verify: true`, user `sim` with a
    * bearer token, context `sim` with namespace `default`, current-context `sim`).
+   * @param opts.token the bearer token (default: the admin token); pass a token of `users` for a non-admin user.
+   * @param opts.namespace the context's namespace (default `default`).
    */
-  kubeconfigYaml(): string {
+  kubeconfigYaml(opts: { token?: string; namespace?: string } = {}): string {
     return [
       'apiVersion: v1',
       'kind: Config',
@@ -173,22 +205,29 @@ export class KubeApiServer {
       'users:',
       '- name: sim',
       '  user:',
-      `    token: ${this.token}`,
+      `    token: ${opts.token ?? this.token}`,
       'contexts:',
       '- name: sim',
       '  context:',
       '    cluster: sim',
       '    user: sim',
-      '    namespace: default',
+      `    namespace: ${opts.namespace ?? 'default'}`,
       'current-context: sim',
       'preferences: {}',
       '',
     ].join('\n');
   }
 
-  /** Write {@link kubeconfigYaml} to `path` (mode 0600). */
-  writeKubeconfig(path: string): void {
-    writeFileSync(path, this.kubeconfigYaml(), { mode: 0o600 });
+  /** Write {@link kubeconfigYaml} (same options) to `path` (mode 0600). */
+  writeKubeconfig(path: string, opts: { token?: string; namespace?: string } = {}): void {
+    writeFileSync(path, this.kubeconfigYaml(opts), { mode: 0o600 });
+  }
+
+  /** The denials as lines (`user verb group/resource ns/name`), for a test's failure message. */
+  formatDenials(): string {
+    return this.denials
+      .map((d) => `${d.user} ${d.verb} ${d.resource ? `${d.apiGroup || 'core'}/${d.resource}` : d.path}${d.namespace ? ` -n ${d.namespace}` : ''}${d.name ? ` ${d.name}` : ''}`)
+      .join('\n');
   }
 
   /** Counts of served requests by verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `discovery`…). */
@@ -198,9 +237,10 @@ export class KubeApiServer {
     return out;
   }
 
-  /** Forget recorded requests. */
+  /** Forget recorded requests and denials. */
   resetRequests(): void {
     this.requests.length = 0;
+    this.denials.length = 0;
   }
 
   /** Number of open watch streams. */
@@ -263,6 +303,20 @@ export class KubeApiServer {
     }
   }
 
+  /**
+   * The user of a request's `Authorization` header, or undefined (401). Without `token`, `users` and
+   * `rbac`, every request is served as the admin (the emulator's historical behaviour).
+   */
+  private authenticate(header: string | undefined): UserInfo | undefined {
+    const m = header?.match(/^Bearer\s+(.+)$/i);
+    const token = m?.[1].trim();
+    if (token === this.token) return ADMIN_USER;
+    if (token !== undefined && this.users.has(token)) return this.users.get(token);
+    if (!this.strictAuth) return ADMIN_USER;
+    if (this.requireToken || header !== undefined) return undefined;
+    return ANONYMOUS;
+  }
+
   private verbOf(method: string, hasName: boolean, watch: boolean): string {
     switch (method) {
       case 'GET':
@@ -289,7 +343,29 @@ export class KubeApiServer {
     const verb = parsed.kind === 'resource' ? this.verbOf(method, parsed.name !== undefined, isWatch) : parsed.kind === 'other' ? 'other' : 'discovery';
     const rec = this.record(req, url, verb);
 
-    if (this.requireToken && req.headers.authorization !== `Bearer ${this.token}`) return this.sendError(res, unauthorized(), rec);
+    const user = this.authenticate(req.headers.authorization);
+    if (!user) return this.sendError(res, unauthorized(), rec);
+    rec.user = user.user;
+    if (this.authorizer) {
+      const attrs = requestAttributes(method, url);
+      const decision = this.authorizer.authorize(user, attrs);
+      if (!decision.allowed) {
+        const err = forbidden(user, attrs, decision.reason);
+        this.denials.push({
+          user: user.user,
+          groups: [...(user.groups ?? [])],
+          verb: attrs.verb,
+          apiGroup: attrs.apiGroup,
+          resource: attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource,
+          namespace: attrs.namespace,
+          name: attrs.name,
+          path: url.pathname,
+          message: err.message,
+        });
+        await this.readBody(req).catch(() => '');
+        return this.sendError(res, err, rec);
+      }
+    }
     const fault = this.faults.take(method, url.pathname + url.search, verb);
     if (fault) {
       await this.readBody(req).catch(() => '');
