@@ -50,7 +50,12 @@ export interface OpsProgress {
   failure?: { step: StepName; reason: string; message: string };
   /** The newest condition as it is. */
   lastCondition?: { type: string; reason?: string; message?: string };
+  /** Pods KubeDB reported Ready on the new image so far (from per-pod `CheckPodReady--<pod>` conditions), in order. */
+  podsReady: string[];
 }
+
+/** Prefix of Ops Manager's per-pod readiness conditions (`CheckPodReady--orders-2`). */
+const POD_READY_PREFIX = 'CheckPodReady--';
 
 function isFailure(c: KubeCondition): boolean {
   return c.type.endsWith('Failed') || c.status === 'False';
@@ -89,6 +94,9 @@ export function progressFromOpsRequest(
   const last = conditions[conditions.length - 1];
   const lastCondition = last ? { type: last.type, reason: last.reason, message: last.message } : undefined;
 
+  const podsReady = conditions
+    .filter((c) => c.type.startsWith(POD_READY_PREFIX) && c.status === 'True')
+    .map((c) => c.type.slice(POD_READY_PREFIX.length));
   let doneUpTo = -1;
   let failedStep: { idx: number; c: KubeCondition } | undefined;
   const doneAt = new Map<number, string>();
@@ -125,7 +133,7 @@ export function progressFromOpsRequest(
     next.startedAt ??= idx > 0 ? steps[idx - 1].finishedAt ?? nowIso : startedAt ?? nowIso;
   }
 
-  if (phase === 'Successful') return { steps, outcome: 'Succeeded', lastCondition };
+  if (phase === 'Successful') return { steps, outcome: 'Succeeded', lastCondition, podsReady };
   if (['Failed', 'Skipped', 'Denied'].includes(phase)) {
     const idx = failedStep ? failedStep.idx : steps.findIndex((s) => s.state !== 'Succeeded');
     const at = idx >= 0 ? idx : steps.length - 1;
@@ -138,7 +146,7 @@ export function progressFromOpsRequest(
     s.finishedAt = timeOf(c, nowIso);
     s.reason = reason;
     s.message = message;
-    return { steps, outcome: 'Failed', failure: { step: s.name, reason, message }, lastCondition };
+    return { steps, outcome: 'Failed', failure: { step: s.name, reason, message }, lastCondition, podsReady };
   }
-  return { steps, lastCondition };
+  return { steps, lastCondition, podsReady };
 }

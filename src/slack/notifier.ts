@@ -40,6 +40,26 @@ export class Notifier {
     await this.queue.close();
   }
 
+  /** Post an editable thread reply the first time, then edit it when its text changes. */
+  private async syncEditable(name: string, channel: string, threadTs: string, post: { key: string; text: string }, record: DatabaseUpdate): Promise<DatabaseUpdate> {
+    const hash = renderHash({ text: post.text, blocks: [] });
+    const known = record.status?.slack?.edits?.[post.key];
+    if (known?.hash === hash) return record;
+    let ts = known?.ts;
+    if (ts) {
+      await this.client.chat.update({ channel, ts, text: post.text });
+    } else {
+      const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true });
+      ts = res.ts as string;
+    }
+    const entry = { ts, hash };
+    const out = await this.records.mutateStatus(name, (st) => {
+      st.slack = { ...(st.slack ?? {}), edits: { ...(st.slack?.edits ?? {}), [post.key]: entry } };
+      return true;
+    });
+    return out.record;
+  }
+
   /** Bring one record's Slack messages up to date. */
   private async sync(name: string): Promise<void> {
     let record = await this.records.get(name);
@@ -59,6 +79,10 @@ export class Notifier {
     const threadTs = record.status!.slack!.ts!;
     const posted = new Set(record.status?.slack?.posted ?? []);
     for (const post of threadPosts(record)) {
+      if (post.editable) {
+        record = await this.syncEditable(name, channel, threadTs, post, record);
+        continue;
+      }
       if (posted.has(post.key)) continue;
       await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true });
       posted.add(post.key);

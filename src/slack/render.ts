@@ -22,10 +22,14 @@ export interface Rendered {
   blocks: unknown[];
 }
 
-/** A thread reply identified by a stable key, so each is posted once. */
+/**
+ * A thread reply identified by a stable key, so each is posted once. An `editable` reply (progress) is
+ * posted once and then edited in place when its text changes.
+ */
 export interface ThreadPost {
   key: string;
   text: string;
+  editable?: boolean;
 }
 
 /** Words for each step as the thread and the parent show them. */
@@ -197,6 +201,11 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     posts.push({ key: 'started', text: `:rocket: Update started: ${how}.` });
   }
   for (const s of st.steps ?? []) {
+    const progress = st.progress?.[s.name];
+    if (progress && s.state !== 'Pending') {
+      const mark = s.state === 'Succeeded' ? ':white_check_mark:' : s.state === 'Failed' ? ':x:' : ':hourglass_flowing_sand:';
+      posts.push({ key: `progress:${s.name}`, text: `${mark} ${escapeMrkdwn(progress)}`, editable: true });
+    }
     if (s.state === 'Succeeded') {
       const d = stepDuration(s);
       posts.push({

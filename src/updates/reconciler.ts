@@ -236,10 +236,18 @@ export class Reconciler {
     const res = await this.o.records.mutateStatus(record.metadata.name, (st: RecordStatus) => {
       if (st.phase !== 'Running') return false;
       const same = JSON.stringify(st.steps) === JSON.stringify(progress.steps) && !progress.outcome &&
-        JSON.stringify(st.lastClusterCondition) === JSON.stringify(progress.lastCondition);
+        JSON.stringify(st.lastClusterCondition) === JSON.stringify(progress.lastCondition) &&
+        (progress.podsReady.length === 0 || (st.progress?.images ?? '').includes(`(${progress.podsReady.join(', ')})`));
       if (same) return false;
       st.steps = progress.steps;
       if (progress.lastCondition) st.lastClusterCondition = progress.lastCondition;
+      if (progress.podsReady.length > 0) {
+        const total = record.spec.replicas ?? progress.podsReady.length;
+        st.progress = {
+          ...(st.progress ?? {}),
+          images: `Images: ${progress.podsReady.length} of ${total} pods Ready on ${record.spec.targetVersion} (${progress.podsReady.join(', ')})`,
+        };
+      }
       if (progress.outcome === 'Succeeded') {
         st.phase = 'Succeeded';
         st.finishedAt = nowIso;

@@ -105,6 +105,8 @@ export interface SlackRefs {
   posted?: string[];
   /** Hash of the last rendering of the parent message, to skip no-op `chat.update`s. */
   parentHash?: string;
+  /** Thread replies that are edited in place (progress): key → ts of the reply and hash of its text. */
+  edits?: Record<string, { ts: string; hash: string }>;
 }
 
 /** A Kubernetes-style condition on the record. */
@@ -125,6 +127,13 @@ export interface RecordStatus {
   slack?: SlackRefs;
   opsRequest?: { name: string; namespace: string; kind: string };
   steps?: Step[];
+  /**
+   * Live progress of a running step, one line per step (e.g. images: `2 of 3 pods on 8.0.36`), shown
+   * as one thread reply edited in place rather than one reply per pod.
+   */
+  progress?: Partial<Record<StepName, string>>;
+  /** State of the direct pipeline (see `src/pipeline/direct.ts`); absent on the ops-request backend. */
+  direct?: Record<string, unknown>;
   startedAt?: string;
   finishedAt?: string;
   /** Why the record is in its phase, for Failed: the cluster's own reason and what to do next. */
