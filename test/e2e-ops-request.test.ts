@@ -7,6 +7,7 @@ import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
 import { approve, request, settle } from '../src/sim/script.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
+import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
 
 let w: World;
 
@@ -57,6 +58,21 @@ async function runUpdate(text: string, engineWord: string, namespace: string, na
 }
 
 describe('/dbupdate end to end on the ops-request backend', () => {
+  for (const key of ['postgres', 'perconaxtradb', 'proxysql']) {
+    const sc = DEMO_SCENARIOS[key];
+    it(`${sc.command}: ends on the resolved version with every step in order`, async () => {
+      const { record, lines } = await runUpdate(sc.command, sc.engine, sc.namespace, sc.name, sc.target);
+      if (key === 'postgres') {
+        expect(record.spec.updateType).toBe('major');
+        const pre = at(lines, /Pre-update done/);
+        expect(pre).toBeGreaterThan(at(lines, /Paused/));
+        expect(pre).toBeLessThan(at(lines, /Images updated/));
+      } else {
+        expect(lines.some((l) => /Pre-update/.test(l))).toBe(false);
+      }
+    });
+  }
+
   it('mysql orders 8.4: typed by alice, approved by bob, ends on 8.4.x with every step in the thread', async () => {
     const { record } = await runUpdate('mysql orders 8.4', 'mysql', 'demo', 'orders', /^8\.4\.\d+/);
     expect(record.spec.requester).toBe(USERS.requester);

@@ -19,7 +19,9 @@ import {
   type OpsRequestObject,
 } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
-import { engineByKind, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+import { engineByKind, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
+import { directPass } from '../pipeline/direct.js';
+import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from '../pipeline/direct-types.js';
 import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
 import { STEP_LABEL } from '../slack/render.js';
 import { isPaused } from './preflight.js';
@@ -43,6 +45,8 @@ export interface ReconcilerOptions {
   opsRequestTimeout: string;
   /** Clock (tests may pass their own). */
   now?: () => Date;
+  /** Timing of the direct pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
+  direct?: DirectSettings;
   /** Called with every record the cache sees (the notifier subscribes here). */
   onRecord?: (r: DatabaseUpdate) => void;
 }
@@ -56,6 +60,8 @@ export function needsPreUpdate(engine: Engine, updateType: string): boolean {
 export class Reconciler {
   private records?: Cache<DatabaseUpdate>;
   private readonly ops = new Map<string, Cache<OpsRequestObject>>();
+  private readonly workloads: Array<{ stop(): Promise<void> }> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queue: KeyedQueue;
   private readonly now: () => Date;
 
@@ -93,7 +99,9 @@ export class Reconciler {
 
   /** Stop watching and wait for running work. */
   async stop(): Promise<void> {
+    this.timers.forEach(clearTimeout);
     await this.queue.close();
+    await Promise.all(this.workloads.map((c) => c.stop()));
     await this.records?.stop();
     await Promise.all([...this.ops.values()].map((c) => c.stop()));
   }
@@ -164,7 +172,7 @@ export class Reconciler {
     }
     if (phase === 'Running') {
       if (record.spec.backend === 'ops-request') await this.runOpsRequest(record, engine);
-      else await this.fail(record, engine, 'The direct pipeline is not available in this version of the bot: install KubeDB Ops Manager or set `backend: ops-request`.', undefined);
+      else await this.runDirect(record, engine);
     }
   }
 
@@ -261,15 +269,86 @@ export class Reconciler {
       return true;
     });
     if (res.changed) {
-      const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace };
-      for (const s of changedSteps) {
-        const ok = s.state === 'Succeeded';
-        await recordEvent(this.o.kube, db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,
-          `${record.metadata.name}: ${STEP_LABEL[s.name]}${ok ? '' : ` failed: ${s.reason}: ${s.message}`}`, ok ? 'Normal' : 'Warning');
-      }
+      await this.emitStepEvents(record, engine, changedSteps);
       if (progress.outcome) {
         this.o.log.info({ audit: progress.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, failure: progress.failure }, `update ${progress.outcome.toLowerCase()}`);
       }
+    }
+  }
+
+  /** Watch the PetSets and pods KubeDB manages, to wake the direct pipeline of the record they belong to. */
+  private watchWorkloads(): void {
+    if (this.workloads.length) return;
+    const selector = 'app.kubernetes.io/managed-by=kubedb.com';
+    const wake = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
+      const db = obj.metadata?.labels?.['app.kubernetes.io/instance'];
+      const ns = obj.metadata?.namespace;
+      for (const r of this.records?.list() ?? []) {
+        if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && r.spec.database.name === db && r.spec.database.namespace === ns) {
+          this.queue.add(r.metadata.name);
+        }
+      }
+    };
+    const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
+    this.workloads.push(
+      startInformer(this.o.kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
+        async () => (await this.o.kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
+        wake, { labelSelector: selector, onError }),
+      startInformer(this.o.kube, '/api/v1/pods',
+        async () => (await this.o.kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never,
+        wake, { labelSelector: selector, onError }),
+    );
+  }
+
+  /** One pass of the direct pipeline; writes its result to the record and schedules the next pass. */
+  private async runDirect(record: DatabaseUpdate, engine: Engine): Promise<void> {
+    this.watchWorkloads();
+    const name = record.metadata.name;
+    const res = await directPass({
+      kube: this.o.kube,
+      engine,
+      record,
+      now: this.now(),
+      log: this.o.log.child({ record: name }),
+      settings: this.o.direct ?? DEFAULT_DIRECT_SETTINGS,
+    });
+    const nowIso = this.now().toISOString();
+    const changedSteps = diffSteps(record.status?.steps ?? [], res.steps);
+    const out = await this.o.records.mutateStatus(name, (st) => {
+      if (st.phase !== 'Running') return false;
+      const same = JSON.stringify(st.steps) === JSON.stringify(res.steps) && JSON.stringify(st.direct ?? {}) === JSON.stringify(res.direct) &&
+        JSON.stringify(st.progress ?? {}) === JSON.stringify({ ...(st.progress ?? {}), ...(res.progress ?? {}) }) && !res.outcome;
+      if (same) return false;
+      st.steps = res.steps;
+      st.direct = res.direct;
+      if (res.progress) st.progress = { ...(st.progress ?? {}), ...res.progress };
+      if (res.outcome) {
+        st.phase = res.outcome;
+        st.finishedAt = nowIso;
+        st.message = res.message ?? (res.outcome === 'Succeeded' ? `${record.spec.database.name} runs ${record.spec.targetVersion}` : 'the direct pipeline failed');
+      }
+      return true;
+    });
+    if (out.changed) {
+      await this.emitStepEvents(record, engine, changedSteps);
+      if (res.outcome) this.o.log.info({ audit: res.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, message: res.message }, `update ${res.outcome.toLowerCase()}`);
+    }
+    if (res.wakeInMs !== undefined && !res.outcome) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.queue.add(name);
+      }, res.wakeInMs);
+      this.timers.add(t);
+    }
+  }
+
+  private async emitStepEvents(record: DatabaseUpdate, engine: Engine, steps: Step[]): Promise<void> {
+    const { namespace, name: dbName } = record.spec.database;
+    const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace };
+    for (const s of steps) {
+      const ok = s.state === 'Succeeded';
+      await recordEvent(this.o.kube, db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,
+        `${record.metadata.name}: ${STEP_LABEL[s.name]}${ok ? '' : ` failed: ${s.reason}: ${s.message}`}`, ok ? 'Normal' : 'Warning');
     }
   }
 
