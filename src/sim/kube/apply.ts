@@ -93,6 +93,16 @@ export function parseManifests(yamlText: string): KubeObject[] {
   return out;
 }
 
+/** Whether `have` already holds everything `want` sets (objects: every key of `want`; arrays and scalars: equal). */
+function contains(have: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => contains(have[i], w));
+  if (want !== null && typeof want === 'object') {
+    if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want).every(([k, v]) => contains((have as Record<string, unknown>)[k], v));
+  }
+  return have === want;
+}
+
 function typeFor(store: Store, obj: KubeObject): ResourceType {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/', 2) : ['', obj.apiVersion];
   const t = store.resourceTypes().find((x) => x.group === group && x.version === version && x.kind === obj.kind);
@@ -103,8 +113,11 @@ function typeFor(store: Store, obj: KubeObject): ResourceType {
 /**
  * Apply a multi-document YAML to the store: Namespaces first, then CRDs (so that the custom resources
  * after them are served), then the other kinds in Helm's install order; each object is created, or
- * replaced when it exists (its resourceVersion taken from the stored object; status is kept for types
- * with a status subresource, as a PUT of the main resource does).
+ * replaced when it exists and differs from it (its resourceVersion taken from the stored object; status
+ * is kept for types with a status subresource, as a PUT of the main resource does). An existing object
+ * that already holds every field of the manifest is left alone (`unchanged`), so server-set defaults
+ * survive a re-apply; a replaced Namespace keeps its `kubernetes.io/metadata.name` label, as the real
+ * server sets it on every write.
  * @returns what was done to each object, in the order applied.
  * @throws an Error for a kind the store does not serve, or the store's StatusError (e.g. 422 Invalid).
  */
@@ -126,6 +139,12 @@ export function applyManifests(store: Store, yamlText: string, opts: ApplyOption
       done.push({ ...rec, action: 'created' });
       continue;
     }
+    const { status: _s, ...wanted } = body;
+    if (contains(existing, t.hasStatus ? wanted : body)) {
+      done.push({ ...rec, action: 'unchanged' });
+      continue;
+    }
+    if (t.group === '' && t.plural === 'namespaces') body.metadata.labels = { ...(body.metadata.labels ?? {}), 'kubernetes.io/metadata.name': body.metadata.name };
     body.metadata.resourceVersion = existing.metadata.resourceVersion;
     const updated = store.update(gvr, body);
     done.push({ ...rec, action: updated.metadata.resourceVersion === existing.metadata.resourceVersion ? 'unchanged' : 'configured' });

@@ -115,6 +115,14 @@ export interface KubeApiServerOptions {
   users?: Record<string, UserInfo>;
   /** Authorize every request with RBAC (rbac.ts) from the Roles/ClusterRoles and bindings in the store. Default false. */
   rbac?: boolean;
+  /**
+   * The user of requests without an `Authorization` header when `users` or `rbac` is set (default
+   * `system:anonymous` in `system:unauthenticated`, as the real server with anonymous auth enabled).
+   * kubectl sends no credentials to an `http://` server (client-go's clientcmd reads a user's auth info
+   * only for a TLS transport), so pass {@link ADMIN_USER} here to drive kubectl as admin against an
+   * RBAC-enforcing emulator. Ignored when `token` is set (a request without it answers 401).
+   */
+  unauthenticatedUser?: UserInfo;
 }
 
 /** The user of the admin token (as in a kubeadm kubeconfig; `system:masters` is always authorized). */
@@ -138,6 +146,7 @@ export class KubeApiServer {
   readonly authorizer: RbacAuthorizer | undefined;
   private readonly users: Map<string, UserInfo>;
   private readonly strictAuth: boolean;
+  private readonly unauthenticatedUser: UserInfo;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
   private readonly token: string;
@@ -158,6 +167,7 @@ export class KubeApiServer {
     );
     this.authorizer = opts.rbac ? new RbacAuthorizer(store) : undefined;
     this.strictAuth = requireToken || opts.rbac === true || opts.users !== undefined;
+    this.unauthenticatedUser = opts.unauthenticatedUser ?? ANONYMOUS;
   }
 
   /** Start serving on `opts.host` (127.0.0.1) and `opts.port` (random). */
@@ -314,7 +324,7 @@ export class KubeApiServer {
     if (token !== undefined && this.users.has(token)) return this.users.get(token);
     if (!this.strictAuth) return ADMIN_USER;
     if (this.requireToken || header !== undefined) return undefined;
-    return ANONYMOUS;
+    return this.unauthenticatedUser;
   }
 
   private verbOf(method: string, hasName: boolean, watch: boolean): string {
