@@ -6,7 +6,7 @@ import type { SlackEmulator, SlackMessage } from './slack/server.js';
 import type { RecordStore } from '../kube/records.js';
 import type { DatabaseUpdate, Phase } from '../updates/types.js';
 import { TERMINAL_PHASES } from '../updates/types.js';
-import { ACTION_APPROVE, ACTION_REJECT } from '../slack/render.js';
+import { ACTION_APPROVE, ACTION_REJECT, renderHash, renderParent } from '../slack/render.js';
 
 /** The `value` of the button with `actionId` in a message's blocks, or undefined. */
 export function buttonValue(message: SlackMessage, actionId: string): string | undefined {
@@ -53,7 +53,7 @@ export async function pollUntil<T>(fn: () => Promise<T | undefined | false>, tim
   }
 }
 
-/** Wait until a record reaches one of `phases` (default: any terminal phase) and its Slack posts are done. */
+/** Wait until a record reaches one of `phases` (default: any terminal phase) and its Slack posts and parent message are up to date. */
 export async function settle(records: RecordStore, name: string, timeoutMs = 30_000, phases: readonly Phase[] = TERMINAL_PHASES): Promise<DatabaseUpdate> {
   return pollUntil(
     async () => {
@@ -62,6 +62,7 @@ export async function settle(records: RecordStore, name: string, timeoutMs = 30_
       const posted = r.status?.slack?.posted ?? [];
       const final = r.status?.phase === 'Succeeded' ? 'done' : r.status?.phase === 'Failed' ? 'failed' : undefined;
       if (final && !posted.includes(final)) return undefined;
+      if (r.status?.slack?.parentHash !== renderHash(renderParent(r))) return undefined;
       return r;
     },
     timeoutMs,

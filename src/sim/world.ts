@@ -10,8 +10,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import { Store } from './kube/store.js';
-import { KubeApiServer } from './kube/server.js';
+import { KubeApiServer, ADMIN_USER } from './kube/server.js';
 import type { KubeObject } from './kube/api.js';
+import { applyManifests } from './kube/apply.js';
+import { serviceAccountUser } from './kube/rbac.js';
 import { installKubeDBCrds, seedCluster, startKubeDBSim, type KubeDBSimOptions } from './kubedb/index.js';
 import { SlackEmulator } from './slack/server.js';
 import { Kube } from '../kube/client.js';
@@ -38,30 +40,58 @@ export interface EmbeddedCluster {
   store: Store;
   server: KubeApiServer;
   sim: ReturnType<typeof startKubeDBSim>;
-  /** A client of the emulator, as the bot uses it. */
+  /** An admin client of the emulator (tests and the demo look with it). */
   kube: Kube;
+  /**
+   * The client the bot uses: the `dbupdate` service account, authorized by RBAC from `deploy/rbac.yaml`
+   * when RBAC is on (the default), so a call the manifests do not grant fails with 403.
+   */
+  botKube: Kube;
   stop(): Promise<void>;
 }
 
+/** The bearer token of the bot's service account in the emulator. */
+export const BOT_SA_TOKEN = 'dbupdate-sa-token';
+
+function loadDeployFile(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`../../deploy/${name}`, import.meta.url)), 'utf8');
+}
+
 /** Start the cluster emulator, install CRDs (KubeDB's and ours), seed and wait for the seeds to be Ready. */
-export async function startEmbeddedCluster(opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number } = {}): Promise<EmbeddedCluster> {
+export async function startEmbeddedCluster(
+  opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean } = {},
+): Promise<EmbeddedCluster> {
   const store = new Store();
   installKubeDBCrds(store, { opsManager: opts.opsManager ?? true });
   store.create(CRD_GVR, loadRecordCrd());
   seedCluster(store);
   const ns = opts.recordsNamespace ?? 'dbupdate';
   if (!store.tryGet(NS_GVR, undefined, ns)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const rbac = opts.rbac ?? true;
+  if (rbac) applyManifests(store, loadDeployFile('rbac.yaml'));
   const sim = startKubeDBSim(store, opts);
   await sim.settled();
-  const server = await KubeApiServer.start({ store, port: opts.port });
-  const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfigYaml());
-  const kube = new Kube(kc, 'sim');
+  const server = await KubeApiServer.start({
+    store,
+    port: opts.port,
+    rbac,
+    users: { [BOT_SA_TOKEN]: serviceAccountUser(ns, 'dbupdate') },
+    // kubectl sends no token to a plain-http server: let it in as the admin, as `npm run sim` promises.
+    unauthenticatedUser: ADMIN_USER,
+  });
+  const client = (token?: string) => {
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfigYaml(token ? { token } : {}));
+    return new Kube(kc, 'sim');
+  };
+  const kube = client();
+  const botKube = rbac ? client(BOT_SA_TOKEN) : kube;
   return {
     store,
     server,
     sim,
     kube,
+    botKube,
     async stop() {
       sim.stop();
       await server.stop();
@@ -103,7 +133,7 @@ export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partia
   const bots: Bot[] = [];
   const launch = async () => {
     const bot = await startBot({
-      kube: cluster.kube,
+      kube: cluster.botKube,
       config,
       log,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
