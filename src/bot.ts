@@ -15,6 +15,7 @@ import { createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
+import type { DirectSettings } from './pipeline/direct-types.js';
 
 /** Name of the Lease in the records namespace. */
 export const LEASE_NAME = 'dbupdate-leader';
@@ -41,6 +42,8 @@ export interface BotOptions {
   /** Lease timing (tests shorten it). */
   leaseDurationSeconds?: number;
   renewMs?: number;
+  /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
+  direct?: DirectSettings;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -61,6 +64,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       log,
       opsRequestTimeout: config.opsRequestTimeout,
       now: opts.now,
+      direct: opts.direct,
       onRecord: (r) => notifier.onRecord(r),
     });
     const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });
@@ -82,7 +86,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     namespace: config.recordsNamespace,
     name: LEASE_NAME,
     identity,
-    leaseDurationSeconds: opts.leaseDurationSeconds,
+    leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
     renewMs: opts.renewMs,
     log,
     onStartedLeading: startLeading,

@@ -104,6 +104,10 @@ const METHOD_SCOPES: Record<string, string[]> = {
   // groups:read (private), im:read, mpim:read — by the conversation's type
   'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
   'conversations.members': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  // https://api.slack.com/methods/conversations.history, conversations.replies: channels:history (public),
+  // groups:history (private), im:history, mpim:history — by the conversation's type
+  'conversations.history': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
   // https://api.slack.com/methods/auth.test: no scope required
   'auth.test': [],
 };

@@ -64,6 +64,8 @@ export const ConfigSchema = z
       .string()
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "* * * * *"' })
       .default('* * * * *'),
+    /** Leader election: how long a replica's Lease lasts without renewal before another takes over (s). */
+    leaseDurationSeconds: z.number().int().min(1).max(300).default(15),
     /** Pipeline backend: KubeDB OpsRequest, the bot's own steps, or chosen by discovery. */
     backend: z.enum(['auto', 'ops-request', 'direct']).default('auto'),
     /** `spec.timeout` of the OpsRequests the bot creates (Go duration). */

@@ -1,10 +1,15 @@
 /**
  * The Slack notifier: renders record changes into Slack. For each record it keeps one parent message
  * (posted once, then edited with `chat.update` as the record changes) and posts each thread reply of
- * {@link threadPosts} once, in order. What was posted is written back to the record's
- * `status.slack` (`ts`, `posted` keys, `parentHash`), so a restarted bot neither re-posts nor skips.
- * One queue per record serialises and coalesces rapid changes (Slack allows about one message per second
- * per channel; the WebClient retries 429s after `Retry-After`).
+ * {@link threadPosts} once, in order. What was posted is written back to the record's `status.slack`.
+ *
+ * Exactly once across crashes: before a post, its key is written to `status.slack.pending` (intent);
+ * after it, to `posted`. Each post carries Slack message metadata `{event_type: "dbupdate_post",
+ * event_payload: {record, key}}` (https://api.slack.com/metadata/using). A key left `pending` by a crash
+ * is resolved by reading the thread (`conversations.replies` with `include_all_metadata`) — posted
+ * already, or not — before anything is posted again; the parent message likewise through
+ * `conversations.history`. One queue per record serialises and coalesces rapid changes; the WebClient
+ * retries 429s after `Retry-After`.
  */
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
@@ -12,6 +17,16 @@ import { KeyedQueue } from '../kube/informer.js';
 import type { RecordStore } from '../kube/records.js';
 import type { DatabaseUpdate } from '../updates/types.js';
 import { renderHash, renderParent, threadPosts } from './render.js';
+
+/** `event_type` of the metadata on every message the bot posts for a record. */
+export const METADATA_EVENT = 'dbupdate_post';
+/** Key of the parent message in metadata and in `pending`. */
+const PARENT_KEY = 'parent';
+
+interface PostMetadata {
+  event_type?: string;
+  event_payload?: { record?: string; key?: string };
+}
 
 /** Follows records and keeps their Slack messages in step. */
 export class Notifier {
@@ -40,21 +55,49 @@ export class Notifier {
     await this.queue.close();
   }
 
-  /** Post an editable thread reply the first time, then edit it when its text changes. */
-  private async syncEditable(name: string, channel: string, threadTs: string, post: { key: string; text: string }, record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    const hash = renderHash({ text: post.text, blocks: [] });
-    const known = record.status?.slack?.edits?.[post.key];
-    if (known?.hash === hash) return record;
-    let ts = known?.ts;
-    if (ts) {
-      await this.client.chat.update({ channel, ts, text: post.text });
-    } else {
-      const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true });
-      ts = res.ts as string;
-    }
-    const entry = { ts, hash };
+  private metadata(name: string, key: string) {
+    return { event_type: METADATA_EVENT, event_payload: { record: name, key } };
+  }
+
+  private async markPending(name: string, key: string): Promise<DatabaseUpdate> {
     const out = await this.records.mutateStatus(name, (st) => {
-      st.slack = { ...(st.slack ?? {}), edits: { ...(st.slack?.edits ?? {}), [post.key]: entry } };
+      const pending = new Set(st.slack?.pending ?? []);
+      if (pending.has(key)) return false;
+      pending.add(key);
+      st.slack = { ...(st.slack ?? {}), pending: [...pending] };
+      return true;
+    });
+    return out.record;
+  }
+
+  /** Settle keys a crash left pending: those found in Slack count as posted, the others are dropped. */
+  private async resolvePending(name: string, channel: string, record: DatabaseUpdate): Promise<DatabaseUpdate> {
+    const pending = record.status?.slack?.pending ?? [];
+    if (pending.length === 0) return record;
+    const found = new Map<string, string>();
+    const ts = record.status?.slack?.ts;
+    const res = ts
+      ? await this.client.conversations.replies({ channel, ts, include_all_metadata: true, limit: 200 })
+      : await this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 });
+    for (const m of (res.messages ?? []) as Array<{ ts?: string; metadata?: PostMetadata }>) {
+      const p = m.metadata?.event_payload;
+      if (m.metadata?.event_type === METADATA_EVENT && p?.record === name && p.key && m.ts) found.set(p.key, m.ts);
+    }
+    this.log.info({ record: name, pending, found: [...found.keys()] }, 'resolved posts left pending by a restart');
+    const out = await this.records.mutateStatus(name, (st) => {
+      const slack = { ...(st.slack ?? {}) };
+      const posted = new Set(slack.posted ?? []);
+      for (const key of slack.pending ?? []) {
+        if (key === PARENT_KEY) {
+          if (found.has(key) && !slack.ts) slack.ts = found.get(key);
+        } else if (key.startsWith('progress:')) {
+          // an editable reply: keep its ts so it is edited, not posted again (empty hash forces one edit)
+          if (found.has(key)) slack.edits = { ...(slack.edits ?? {}), [key]: { ts: found.get(key)!, hash: '' } };
+        } else if (found.has(key)) posted.add(key);
+      }
+      slack.posted = [...posted];
+      slack.pending = [];
+      st.slack = slack;
       return true;
     });
     return out.record;
@@ -64,14 +107,22 @@ export class Notifier {
   private async sync(name: string): Promise<void> {
     let record = await this.records.get(name);
     if (!record) return;
-    const slack = record.status?.slack ?? {};
-    const channel = slack.channel ?? record.spec.channel;
-    if (!slack.ts) {
+    const channel = record.status?.slack?.channel ?? record.spec.channel;
+    record = await this.resolvePending(name, channel, record);
+    if (!record.status?.slack?.ts) {
+      record = await this.markPending(name, PARENT_KEY);
       const parent = renderParent(record);
-      const res = await this.client.chat.postMessage({ channel, text: parent.text, blocks: parent.blocks as never });
+      const res = await this.client.chat.postMessage({ channel, text: parent.text, blocks: parent.blocks as never, metadata: this.metadata(name, PARENT_KEY) });
       const ts = res.ts as string;
       const out = await this.records.mutateStatus(name, (st) => {
-        st.slack = { ...(st.slack ?? {}), channel: res.channel ?? channel, ts, parentHash: renderHash(parent), posted: st.slack?.posted ?? [] };
+        st.slack = {
+          ...(st.slack ?? {}),
+          channel: res.channel ?? channel,
+          ts,
+          parentHash: renderHash(parent),
+          posted: st.slack?.posted ?? [],
+          pending: (st.slack?.pending ?? []).filter((k) => k !== PARENT_KEY),
+        };
         return true;
       });
       record = out.record;
@@ -84,13 +135,13 @@ export class Notifier {
         continue;
       }
       if (posted.has(post.key)) continue;
-      await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true });
+      await this.markPending(name, post.key);
+      await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
       posted.add(post.key);
       const out = await this.records.mutateStatus(name, (st) => {
         const keys = new Set(st.slack?.posted ?? []);
-        if (keys.has(post.key)) return false;
         keys.add(post.key);
-        st.slack = { ...(st.slack ?? {}), posted: [...keys] };
+        st.slack = { ...(st.slack ?? {}), posted: [...keys], pending: (st.slack?.pending ?? []).filter((k) => k !== post.key) };
         return true;
       });
       record = out.record;
@@ -104,5 +155,33 @@ export class Notifier {
         return true;
       });
     }
+  }
+
+  /**
+   * Post an editable thread reply the first time, then edit it when its text changes. Its first post is
+   * made pending first, like any post, so a crash before the record write is resolved from Slack.
+   */
+  private async syncEditable(name: string, channel: string, threadTs: string, post: { key: string; text: string }, record: DatabaseUpdate): Promise<DatabaseUpdate> {
+    const hash = renderHash({ text: post.text, blocks: [] });
+    const known = record.status?.slack?.edits?.[post.key];
+    if (known?.hash === hash) return record;
+    let ts = known?.ts;
+    if (ts) {
+      await this.client.chat.update({ channel, ts, text: post.text });
+    } else {
+      await this.markPending(name, post.key);
+      const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
+      ts = res.ts as string;
+    }
+    const entry = { ts, hash };
+    const out = await this.records.mutateStatus(name, (st) => {
+      st.slack = {
+        ...(st.slack ?? {}),
+        edits: { ...(st.slack?.edits ?? {}), [post.key]: entry },
+        pending: (st.slack?.pending ?? []).filter((k) => k !== post.key),
+      };
+      return true;
+    });
+    return out.record;
   }
 }
