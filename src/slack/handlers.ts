@@ -252,7 +252,7 @@ async function requestUpdate(
     },
     spec: {
       engine: req.engine.kind,
-      database: { cluster: deps.kube.name, namespace: req.namespace, name: req.name },
+      database: { cluster: deps.kube.name, namespace: req.namespace, name: req.name, ...(pf.db.metadata.uid ? { uid: pf.db.metadata.uid } : {}) },
       requestedVersion: req.version,
       fromVersion: pf.current.name,
       targetVersion: pf.target.name,

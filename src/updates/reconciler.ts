@@ -343,8 +343,8 @@ export class Reconciler {
   }
 
   private async emitStepEvents(record: DatabaseUpdate, engine: Engine, steps: Step[]): Promise<void> {
-    const { namespace, name: dbName } = record.spec.database;
-    const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace };
+    const { namespace, name: dbName, uid } = record.spec.database;
+    const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace, ...(uid ? { uid } : {}) };
     for (const s of steps) {
       const ok = s.state === 'Succeeded';
       await recordEvent(this.o.kube, db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,

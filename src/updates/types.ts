@@ -74,7 +74,8 @@ export interface Vote {
 export interface RecordSpec {
   /** KubeDB kind of the database, e.g. `MySQL`. */
   engine: string;
-  database: { cluster: string; namespace: string; name: string };
+  /** The database; `uid` (when known) ties Events to it, as `kubectl describe` selects them by `involvedObject.uid`. */
+  database: { cluster: string; namespace: string; name: string; uid?: string };
   /** What the user typed, e.g. `8.4`. */
   requestedVersion: string;
   /** Catalog name the database ran when requested, e.g. `8.0.35`. */
