@@ -109,6 +109,17 @@ describe('one pipeline per approved request', () => {
     expect(active).toMatch(/No update requests in flight/);
   });
 
+  it('versions lists what a database may move to, grouped by update type', async () => {
+    const text = await ephemeralReply(w, USERS.outsider, 'versions postgres billing/ledger', /may be updated to/);
+    expect(text).toMatch(/runs \*15\.8\*/);
+    expect(text).toMatch(/\*major\*: .*`16\.6`/);
+    expect(text).not.toMatch(/`16\.1`/); // deprecated
+    expect(text).not.toMatch(/`16\.2`/); // denied by updateConstraints
+    expect(text).not.toMatch(/bookworm/); // another baseOS
+    const catalog = await ephemeralReply(w, USERS.outsider, 'versions mysql', /MySQLVersion catalog/);
+    expect(catalog).toMatch(/`8\.4\.2` \(deprecated\)/);
+  });
+
   it('cancel is refused for someone who is neither requester nor approver, and for a running or finished request', async () => {
     const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
     const refused = await ephemeralReply(w, USERS.outsider, `cancel ${record.metadata.name}`, /Only the requester/);

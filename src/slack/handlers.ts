@@ -15,6 +15,7 @@ import type { Config } from '../policy/config.js';
 import { parseDuration } from '../policy/config.js';
 import { preflight } from '../updates/preflight.js';
 import { renderList, renderStatus } from './queries.js';
+import { answerVersions } from './versions.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
@@ -98,7 +99,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       return;
     }
     if (cmd.kind === 'versions') {
-      await ack({ response_type: 'ephemeral', text: '`/dbupdate versions` is not available yet. Try `/dbupdate help`.' });
+      await ack();
+      const ns = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
+      try {
+        await respond({ response_type: 'ephemeral', text: await answerVersions(deps.kube, cmd.engine, ns, cmd.name) });
+      } catch (err) {
+        await respond({ response_type: 'ephemeral', text: `:x: Could not read the ${cmd.engine.catalogKind} catalog: ${statusMessage(err)}` });
+      }
       return;
     }
     const namespace = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
