@@ -9,6 +9,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Kube } from './kube/client.js';
 import { RecordStore } from './kube/records.js';
+import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector } from './kube/lease.js';
 import type { Config } from './policy/config.js';
 import { createSlackApp, type SlackSettings } from './slack/app.js';
@@ -32,7 +33,9 @@ export interface Bot {
 
 /** Options of {@link startBot}. */
 export interface BotOptions {
+  /** The home cluster (records, Lease) and, optionally, more clusters whose databases the bot updates. */
   kube: Kube;
+  clusters?: Kube[];
   config: Config;
   slack: SlackSettings;
   log: Logger;
@@ -51,15 +54,19 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const { kube, config } = opts;
   const identity = opts.identity ?? `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const log = opts.log.child({ replica: identity });
+  const clusters = new ClusterSet(kube, opts.clusters ?? []);
+  for (const [channel, name] of Object.entries(config.channelClusters ?? {})) {
+    if (!clusters.get(name)) throw new Error(`channelClusters.${channel}: cluster "${name}" is not configured (known: ${clusters.names().join(', ')})`);
+  }
   const records = new RecordStore(kube, config.recordsNamespace);
   const app = createSlackApp(opts.slack, log);
-  registerHandlers(app, { kube, records, config, log, now: opts.now });
+  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now });
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
   const startLeading = async () => {
     const notifier = new Notifier(app.client, records, log);
     const reconciler = new Reconciler({
-      kube,
+      clusters,
       records,
       log,
       opsRequestTimeout: config.opsRequestTimeout,

@@ -48,7 +48,15 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const bot = await startBot({ kube, config, log, slack: { botToken, appToken, apiUrl: process.env.SLACK_API_URL } });
+  const others: Kube[] = [];
+  for (const c of config.clusters) {
+    try {
+      others.push(new Kube(loadKubeConfig(c.context), c.name));
+    } catch (err) {
+      fail(`clusters.${c.name}: ${(err as Error).message}`);
+    }
+  }
+  const bot = await startBot({ kube, clusters: others, config, log, slack: { botToken, appToken, apiUrl: process.env.SLACK_API_URL } });
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 10_000);

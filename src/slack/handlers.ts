@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { parseCommand, helpText } from '../command/parse.js';
 import type { Kube } from '../kube/client.js';
+import type { ClusterSet } from '../kube/clusters.js';
 import { statusMessage } from '../kube/client.js';
 import { RecordRefusal, type RecordStore } from '../kube/records.js';
 import type { Config } from '../policy/config.js';
@@ -37,7 +38,10 @@ import {
 
 /** What the handlers need. */
 export interface HandlerDeps {
-  kube: Kube;
+  /** The clusters; records live in `clusters.home`. */
+  clusters: ClusterSet;
+  /** The default cluster of a channel (config `channelClusters`), else the home cluster. */
+  channelCluster?: (channel: string) => string | undefined;
   records: RecordStore;
   config: Config;
   log: Logger;
@@ -101,21 +105,27 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     if (cmd.kind === 'versions') {
       await ack();
       const ns = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
+      const kube = clusterOf(deps, cmd.cluster, command.channel_id);
+      if (!kube) {
+        await respond({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster ?? '')}\`. This bot manages: ${deps.clusters.names().join(', ')}.` });
+        return;
+      }
       try {
-        await respond({ response_type: 'ephemeral', text: await answerVersions(deps.kube, cmd.engine, ns, cmd.name) });
+        await respond({ response_type: 'ephemeral', text: await answerVersions(kube, cmd.engine, ns, cmd.name) });
       } catch (err) {
         await respond({ response_type: 'ephemeral', text: `:x: Could not read the ${cmd.engine.catalogKind} catalog: ${statusMessage(err)}` });
       }
       return;
     }
     const namespace = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
-    if (cmd.cluster && cmd.cluster !== deps.kube.name) {
-      await ack({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster)}\`. This bot manages \`${deps.kube.name}\`.` });
+    const kube = clusterOf(deps, cmd.cluster, command.channel_id);
+    if (!kube) {
+      await ack({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster ?? '')}\`. This bot manages: ${deps.clusters.names().map((n) => `\`${n}\``).join(', ')}.` });
       return;
     }
     await ack({ response_type: 'ephemeral', text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}…` });
     try {
-      await requestUpdate(deps, now(), respond, {
+      await requestUpdate(deps, kube, now(), respond, {
         engine: cmd.engine,
         namespace,
         name: cmd.name,
@@ -128,7 +138,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       });
     } catch (err) {
       log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
-      await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${deps.kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
+      await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
     }
   });
 
@@ -210,8 +220,15 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
 }
 
 /** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
+/** The cluster a command is for: `-c` if given, else the channel's default, else home. Undefined when unknown. */
+function clusterOf(deps: HandlerDeps, named: string | undefined, channel: string): Kube | undefined {
+  const name = named ?? deps.channelCluster?.(channel) ?? deps.clusters.home.name;
+  return deps.clusters.get(name);
+}
+
 async function requestUpdate(
   deps: HandlerDeps,
+  kube: Kube,
   now: Date,
   respond: RespondFn,
   req: {
@@ -228,7 +245,7 @@ async function requestUpdate(
 ): Promise<void> {
   const { config, log } = deps;
   const pf = await preflight({
-    kube: deps.kube,
+    kube,
     records: deps.records,
     engine: req.engine,
     namespace: req.namespace,
@@ -259,7 +276,7 @@ async function requestUpdate(
     },
     spec: {
       engine: req.engine.kind,
-      database: { cluster: deps.kube.name, namespace: req.namespace, name: req.name, ...(pf.db.metadata.uid ? { uid: pf.db.metadata.uid } : {}) },
+      database: { cluster: kube.name, namespace: req.namespace, name: req.name, ...(pf.db.metadata.uid ? { uid: pf.db.metadata.uid } : {}) },
       requestedVersion: req.version,
       fromVersion: pf.current.name,
       targetVersion: pf.target.name,

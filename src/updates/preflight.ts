@@ -16,7 +16,7 @@ import {
 } from '../kube/kubedb.js';
 import type { RecordStore } from '../kube/records.js';
 import type { Engine } from '../engines/table.js';
-import { catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
+import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
 import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from './types.js';
 
 /** What preflight found for a request that may go ahead. */
@@ -104,7 +104,7 @@ export async function preflight(opts: {
 
   const selector = `${LABEL_DATABASE}=${name},${LABEL_DB_NAMESPACE}=${namespace}`;
   const active = (await opts.records.list(selector)).filter(
-    (r) => r.spec.engine === engine.kind && isActive(r.status?.phase),
+    (r) => r.spec.engine === engine.kind && r.spec.database.cluster === kube.name && isActive(r.status?.phase),
   );
   if (active.length > 0) {
     const r = active[0];
@@ -140,6 +140,22 @@ export async function preflight(opts: {
       ok: false,
       code: 'no_ops_manager',
       message: `Cluster \`${kube.name}\` does not serve \`${engine.opsRequestPlural}.ops.kubedb.com\`: KubeDB Ops Manager is not installed. Install it, or set \`backend: direct\` (or \`auto\`) in the bot's configuration.`,
+    };
+  }
+  if (backend === 'direct' && res.updateType === 'major') {
+    // The direct pipeline (src/pipeline/direct.ts) does what Ops Manager does for patch/minor updates only:
+    // a major update needs engine-specific steps (kubedb-reference.md, "The update flow": MySQL creates a
+    // new PetSet; Postgres copies the old version's binaries for pg_upgrade).
+    const minor = allowedTargets(engine, current, catalog).filter((t) => t.updateType !== 'major').slice(0, 3);
+    const why = served ? 'the configuration sets `backend: direct`' : `cluster \`${kube.name}\` does not serve \`${engine.opsRequestPlural}.ops.kubedb.com\` (no KubeDB Ops Manager)`;
+    return {
+      ok: false,
+      code: 'major_on_direct',
+      message:
+        `\`${current.name}\` → \`${res.target.name}\` is a *major* update, and this request would run on the *direct* backend (${why}), which does patch and minor updates only. ` +
+        `A major update needs engine-specific steps that KubeDB Ops Manager performs (MySQL creates a new PetSet; Postgres needs the old version's binaries for pg_upgrade): ` +
+        `install KubeDB Ops Manager and use the *ops-request* backend (\`backend: ops-request\` or \`auto\` in the bot's configuration)` +
+        (minor.length ? `, or ask for a patch/minor version: ${minor.map((t) => `\`${t.entry.name}\` (${t.updateType})`).join(', ')}.` : '.'),
     };
   }
   return { ok: true, db, current, target: res.target, updateType: res.updateType, backend };

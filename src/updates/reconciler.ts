@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ClusterSet } from '../kube/clusters.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, statusMessage } from '../kube/client.js';
 import type { RecordStore } from '../kube/records.js';
@@ -38,7 +39,8 @@ import {
 
 /** Options of the reconciler. */
 export interface ReconcilerOptions {
-  kube: Kube;
+  /** The clusters: records live in the home cluster; each record's database in `spec.database.cluster`. */
+  clusters: ClusterSet;
   records: RecordStore;
   log: Logger;
   /** `spec.timeout` for created OpsRequests (Go duration, e.g. `30m`). */
@@ -60,7 +62,7 @@ export function needsPreUpdate(engine: Engine, updateType: string): boolean {
 export class Reconciler {
   private records?: Cache<DatabaseUpdate>;
   private readonly ops = new Map<string, Cache<OpsRequestObject>>();
-  private readonly workloads: Array<{ stop(): Promise<void> }> = [];
+  private readonly workloads = new Map<string, Array<{ stop(): Promise<void> }>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queue: KeyedQueue;
   private readonly now: () => Date;
@@ -77,11 +79,12 @@ export class Reconciler {
   async start(): Promise<void> {
     const ns = this.o.records.namespace;
     const path = `/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/${ns}/${RECORD_PLURAL}`;
+    const home = this.o.clusters.home;
     this.records = startInformer<DatabaseUpdate>(
-      this.o.kube,
+      home,
       path,
       async () =>
-        (await this.o.kube.custom.listNamespacedCustomObject({
+        (await home.custom.listNamespacedCustomObject({
           group: RECORD_GROUP,
           version: RECORD_VERSION,
           namespace: ns,
@@ -101,7 +104,7 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.timers.forEach(clearTimeout);
     await this.queue.close();
-    await Promise.all(this.workloads.map((c) => c.stop()));
+    await Promise.all([...this.workloads.values()].flat().map((c) => c.stop()));
     await this.records?.stop();
     await Promise.all([...this.ops.values()].map((c) => c.stop()));
   }
@@ -121,14 +124,16 @@ export class Reconciler {
     return this.records?.list() ?? [];
   }
 
-  private watchOpsRequests(engine: Engine): void {
-    if (this.ops.has(engine.kind)) return;
+  private watchOpsRequests(kube: Kube, engine: Engine): Cache<OpsRequestObject> {
+    const key = `${kube.name}/${engine.kind}`;
+    const known = this.ops.get(key);
+    if (known) return known;
     const path = `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`;
     const cache = startInformer<OpsRequestObject>(
-      this.o.kube,
+      kube,
       path,
       async () =>
-        (await this.o.kube.custom.listClusterCustomObject({
+        (await kube.custom.listClusterCustomObject({
           group: OPS_GROUP,
           version: OPS_VERSION,
           plural: engine.opsRequestPlural,
@@ -140,7 +145,8 @@ export class Reconciler {
       },
       { labelSelector: LABEL_RECORD, onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'OpsRequest watch failed; restarting') },
     );
-    this.ops.set(engine.kind, cache);
+    this.ops.set(key, cache);
+    return cache;
   }
 
   /** One reconcile pass of a record: read it fresh, then act on its phase. */
@@ -177,7 +183,8 @@ export class Reconciler {
   }
 
   private async runOpsRequest(record: DatabaseUpdate, engine: Engine): Promise<void> {
-    this.watchOpsRequests(engine);
+    const kube = this.o.clusters.require(record.spec.database.cluster);
+    const opsCache = this.watchOpsRequests(kube, engine);
     const name = record.metadata.name;
     const { namespace, name: dbName } = record.spec.database;
     let ref = record.status?.opsRequest;
@@ -194,13 +201,13 @@ export class Reconciler {
         timeout: this.o.opsRequestTimeout,
       });
       try {
-        await createOpsRequest(this.o.kube, engine, body);
+        await createOpsRequest(kube, engine, body);
       } catch (err) {
         if (!isConflict(err)) {
           await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`, undefined);
           return;
         }
-        const existing = await getOpsRequest(this.o.kube, engine, namespace, opsName);
+        const existing = await getOpsRequest(kube, engine, namespace, opsName);
         if (existing?.metadata.labels?.[LABEL_RECORD] !== name) {
           await this.fail(record, engine, `An ${engine.opsRequestKind} named \`${opsName}\` already exists and is not this request's. Nothing was changed.`, undefined);
           return;
@@ -215,14 +222,14 @@ export class Reconciler {
       });
       this.o.log.info({ audit: 'ops-request-created', record: name, opsRequest: ref }, 'OpsRequest created');
     }
-    const ops = this.ops.get(engine.kind)?.get(ref.name, ref.namespace) ?? (await getOpsRequest(this.o.kube, engine, ref.namespace, ref.name));
+    const ops = opsCache.get(ref.name, ref.namespace) ?? (await getOpsRequest(kube, engine, ref.namespace, ref.name));
     const nowIso = this.now().toISOString();
     const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
     const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso, record.status?.startedAt);
 
     let dbState = '';
     if (progress.outcome) {
-      const db = await getDatabase(this.o.kube, engine, namespace, dbName);
+      const db = await getDatabase(kube, engine, namespace, dbName);
       if (progress.outcome === 'Succeeded' && db && db.spec.version !== record.spec.targetVersion) {
         progress.outcome = 'Failed';
         progress.failure = {
@@ -277,35 +284,39 @@ export class Reconciler {
   }
 
   /** Watch the PetSets and pods KubeDB manages, to wake the direct pipeline of the record they belong to. */
-  private watchWorkloads(): void {
-    if (this.workloads.length) return;
+  private watchWorkloads(kube: Kube): void {
+    if (this.workloads.has(kube.name)) return;
+    const caches: Array<{ stop(): Promise<void> }> = [];
+    this.workloads.set(kube.name, caches);
     const selector = 'app.kubernetes.io/managed-by=kubedb.com';
     const wake = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
       const db = obj.metadata?.labels?.['app.kubernetes.io/instance'];
       const ns = obj.metadata?.namespace;
       for (const r of this.records?.list() ?? []) {
-        if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && r.spec.database.name === db && r.spec.database.namespace === ns) {
+        const d = r.spec.database;
+        if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && d.cluster === kube.name && d.name === db && d.namespace === ns) {
           this.queue.add(r.metadata.name);
         }
       }
     };
     const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
-    this.workloads.push(
-      startInformer(this.o.kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
-        async () => (await this.o.kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
+    caches.push(
+      startInformer(kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
+        async () => (await kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
         wake, { labelSelector: selector, onError }),
-      startInformer(this.o.kube, '/api/v1/pods',
-        async () => (await this.o.kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never,
+      startInformer(kube, '/api/v1/pods',
+        async () => (await kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never,
         wake, { labelSelector: selector, onError }),
     );
   }
 
   /** One pass of the direct pipeline; writes its result to the record and schedules the next pass. */
   private async runDirect(record: DatabaseUpdate, engine: Engine): Promise<void> {
-    this.watchWorkloads();
+    const kube = this.o.clusters.require(record.spec.database.cluster);
+    this.watchWorkloads(kube);
     const name = record.metadata.name;
     const res = await directPass({
-      kube: this.o.kube,
+      kube,
       engine,
       record,
       now: this.now(),
@@ -347,7 +358,7 @@ export class Reconciler {
     const db = { apiVersion: `${engine.group}/${engine.version}`, kind: engine.kind, name: dbName, namespace, ...(uid ? { uid } : {}) };
     for (const s of steps) {
       const ok = s.state === 'Succeeded';
-      await recordEvent(this.o.kube, db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,
+      await recordEvent(this.o.clusters.require(record.spec.database.cluster), db, ok ? `DBUpdate${capital(s.name)}` : `DBUpdate${capital(s.name)}Failed`,
         `${record.metadata.name}: ${STEP_LABEL[s.name]}${ok ? '' : ` failed: ${s.reason}: ${s.message}`}`, ok ? 'Normal' : 'Warning');
     }
   }
