@@ -6,7 +6,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { Kube } from './client.js';
-import { isConflict, isNotFound } from './client.js';
+import { isConflict, isNotFound, statusCode } from './client.js';
 import {
   RECORD_GROUP,
   RECORD_PLURAL,
@@ -24,6 +24,34 @@ export interface MutateResult {
 /** Thrown by a mutator to refuse a change with a message meant for the user (e.g. "already approved"). */
 export class RecordRefusal extends Error {}
 
+/** Longest `Retry-After` honoured before retrying a write (a longer one is capped, not ignored). */
+const MAX_RETRY_AFTER_MS = 2000;
+
+/**
+ * Whether an API error is worth retrying as is: 429 TooManyRequests and the 5xx of an overloaded or
+ * restarting API server (500, 502, 503, 504). client-go's rest client retries the same set, honouring
+ * `Retry-After` (k8s.io/client-go/rest `checkWait`/`IsRetryableError`).
+ */
+export function isTransient(err: unknown): boolean {
+  const code = statusCode(err);
+  return code === 429 || code === 500 || code === 502 || code === 503 || code === 504;
+}
+
+/** The `Retry-After` of an `ApiException` in ms (capped at {@link MAX_RETRY_AFTER_MS}), or 0. */
+function retryAfterMs(err: unknown): number {
+  const headers = (err as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+  const v = Number(headers['retry-after'] ?? headers['Retry-After']);
+  return Number.isFinite(v) && v > 0 ? Math.min(v * 1000, MAX_RETRY_AFTER_MS) : 0;
+}
+
+/** p-retry `shouldRetry` for transient errors: waits out a `Retry-After` first (p-retry awaits it). */
+async function retryTransient(error: unknown): Promise<boolean> {
+  if (!isTransient(error)) return false;
+  const ms = retryAfterMs(error);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  return true;
+}
+
 /** Typed access to `databaseupdates.dbupdate.dev` in one namespace of one cluster. */
 export class RecordStore {
   private readonly base: { group: string; version: string; plural: string; namespace: string };
@@ -36,9 +64,20 @@ export class RecordStore {
     this.base = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL, namespace };
   }
 
-  /** Create a record. @throws ApiException 409 when a record with the same name exists. */
+  /**
+   * Create a record, retrying transient API errors ({@link isTransient}: 429 after its `Retry-After`,
+   * 5xx) a few times. Retrying a create is safe because record names are deterministic: if an attempt
+   * that answered 5xx did persist, the retry answers 409, which callers already treat as "recorded".
+   * @throws ApiException 409 when a record with the same name exists; the API error after retries.
+   */
   async create(record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    return (await this.kube.custom.createNamespacedCustomObject({ ...this.base, body: record })) as DatabaseUpdate;
+    return pRetry(async () => (await this.kube.custom.createNamespacedCustomObject({ ...this.base, body: record })) as DatabaseUpdate, {
+      retries: 4,
+      minTimeout: 50,
+      maxTimeout: 500,
+      randomize: true,
+      shouldRetry: ({ error }) => retryTransient(error),
+    });
   }
 
   /** Read a record; undefined when it does not exist. */
@@ -61,7 +100,8 @@ export class RecordStore {
 
   /**
    * Change a record's status with optimistic concurrency: read, apply `mutate` to a copy of the status,
-   * replace `/status` with the read resourceVersion, and on 409 Conflict start over (up to 8 times).
+   * replace `/status` with the read resourceVersion, and on 409 Conflict or a transient error
+   * ({@link isTransient}; a 429's `Retry-After` is waited out) start over (up to 8 times).
    * `mutate` returns false to make no write; it may throw {@link RecordRefusal} to refuse.
    * @throws RecordRefusal from the mutator; Error when the record does not exist; the API error after retries.
    */
@@ -88,7 +128,7 @@ export class RecordStore {
         minTimeout: 5,
         maxTimeout: 200,
         randomize: true,
-        shouldRetry: ({ error }) => isConflict(error) || (error as { code?: number }).code === 429 || (error as { code?: number }).code === 500,
+        shouldRetry: ({ error }) => isConflict(error) || retryTransient(error),
       },
     );
   }

@@ -15,6 +15,7 @@ import { RecordRefusal, type RecordStore } from '../kube/records.js';
 import type { Config } from '../policy/config.js';
 import { parseDuration } from '../policy/config.js';
 import { preflight } from '../updates/preflight.js';
+import type { Metrics } from '../metrics.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
 import * as state from '../updates/state.js';
@@ -46,6 +47,8 @@ export interface HandlerDeps {
   config: Config;
   log: Logger;
   now?: () => Date;
+  /** Prometheus metrics (requests by outcome, approvals by decision). */
+  metrics?: Metrics;
 }
 
 /**
@@ -71,6 +74,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) {
       log.info({ audit: 'refuse', user: command.user_id, text: command.text, why: parsed.error }, 'command refused');
+      deps.metrics?.requests.inc({ outcome: 'refused' });
       await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}\nUsage: \`${parsed.usage}\`` });
       return;
     }
@@ -138,6 +142,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       });
     } catch (err) {
       log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
+      deps.metrics?.requests.inc({ outcome: 'error' });
       await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
     }
   });
@@ -151,9 +156,11 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         state.approve(st, r, user, now(), config.allowSelfApproval),
       );
       log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
+      if (res.changed) deps.metrics?.approvals.inc({ decision: 'approve' });
     } catch (err) {
       const text = err instanceof RecordRefusal || (err as Error).message?.includes('not found') ? (err as Error).message : `Could not record your approval: ${statusMessage(err)}`;
       log.info({ audit: 'refuse', user, action: 'approve', record: action.value, why: text }, 'approval refused');
+      deps.metrics?.approvals.inc({ decision: 'refused' });
       if (channel) await ephemeral(client, channel, user, `:warning: ${text}`);
     }
   });
@@ -212,6 +219,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     try {
       await deps.records.mutateStatus(meta.record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
       log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
+      deps.metrics?.approvals.inc({ decision: 'reject' });
     } catch (err) {
       log.info({ audit: 'refuse', user, action: 'reject', record: meta.record, why: (err as Error).message }, 'reject refused');
       if (meta.channel) await ephemeral(client, meta.channel, user, `:warning: ${(err as Error).message}`);
@@ -255,10 +263,12 @@ async function requestUpdate(
   });
   if (!pf.ok) {
     log.info({ audit: 'refuse', user: req.user, database: `${req.namespace}/${req.name}`, code: pf.code }, 'request refused by preflight');
+    deps.metrics?.requests.inc({ outcome: 'refused' });
     await respond({ response_type: 'ephemeral', text: `:warning: ${pf.message}` });
     return;
   }
   if (req.dryRun) {
+    deps.metrics?.requests.inc({ outcome: 'dry_run' });
     await respond({
       response_type: 'ephemeral',
       text: `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`,
@@ -297,6 +307,7 @@ async function requestUpdate(
     if (isConflict(err)) return; // the same invocation again (Slack retry): already recorded
     throw err;
   }
+  deps.metrics?.requests.inc({ outcome: 'requested' });
   log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name }, 'update requested');
   await respond({ response_type: 'ephemeral', text: `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.` });
 }

@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
 import { KeyedQueue } from '../kube/informer.js';
+import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../kube/records.js';
 import type { DatabaseUpdate } from '../updates/types.js';
 import { renderHash, renderParent, threadPosts } from './render.js';
@@ -37,10 +38,15 @@ export class Notifier {
     private readonly client: WebClient,
     private readonly records: RecordStore,
     private readonly log: Logger,
+    metrics?: Metrics,
   ) {
     this.queue = new KeyedQueue(
       (name) => this.sync(name),
-      (name, err) => log.warn({ record: name, err: (err as Error).message }, 'Slack notification failed; will retry'),
+      (name, err) => {
+        const e = err as { code?: string; data?: { error?: string }; message: string };
+        if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: e.data?.error ?? e.code });
+        log.warn({ record: name, err: e.message }, 'Slack notification failed; will retry');
+      },
       1000,
     );
   }

@@ -26,6 +26,8 @@ import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from '../pipeline/direct
 import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
 import { STEP_LABEL } from '../slack/render.js';
 import { isPaused } from './preflight.js';
+import type { Metrics } from '../metrics.js';
+import { statusCode } from '../kube/client.js';
 import * as state from './state.js';
 import {
   LABEL_RECORD,
@@ -49,6 +51,8 @@ export interface ReconcilerOptions {
   now?: () => Date;
   /** Timing of the direct pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
   direct?: DirectSettings;
+  /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
+  metrics?: Metrics;
   /** Called with every record the cache sees (the notifier subscribes here). */
   onRecord?: (r: DatabaseUpdate) => void;
 }
@@ -71,7 +75,10 @@ export class Reconciler {
     this.now = o.now ?? (() => new Date());
     this.queue = new KeyedQueue(
       (name) => this.reconcile(name),
-      (name, err) => o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry'),
+      (name, err) => {
+        o.metrics?.kubeApiErrors.inc({ code: String(statusCode(err) ?? 0) });
+        o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry');
+      },
     );
   }
 
@@ -203,6 +210,9 @@ export class Reconciler {
       try {
         await createOpsRequest(kube, engine, body);
       } catch (err) {
+        const code = statusCode(err) ?? 0;
+        // A transient answer (429, 5xx, no answer) is retried by the queue; the label check below adopts a create that did land.
+        if (code === 429 || code >= 500 || code === 0) throw err;
         if (!isConflict(err)) {
           await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`, undefined);
           return;
@@ -276,6 +286,7 @@ export class Reconciler {
       return true;
     });
     if (res.changed) {
+      this.observe(record, engine, changedSteps, progress.outcome, nowIso);
       await this.emitStepEvents(record, engine, changedSteps);
       if (progress.outcome) {
         this.o.log.info({ audit: progress.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, failure: progress.failure }, `update ${progress.outcome.toLowerCase()}`);
@@ -341,6 +352,7 @@ export class Reconciler {
       return true;
     });
     if (out.changed) {
+      this.observe(record, engine, changedSteps, res.outcome, nowIso);
       await this.emitStepEvents(record, engine, changedSteps);
       if (res.outcome) this.o.log.info({ audit: res.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, message: res.message }, `update ${res.outcome.toLowerCase()}`);
     }
@@ -350,6 +362,18 @@ export class Reconciler {
         this.queue.add(name);
       }, res.wakeInMs);
       this.timers.add(t);
+    }
+  }
+
+  /** Observe step and pipeline durations for steps that just ended and a pipeline that just finished. */
+  private observe(record: DatabaseUpdate, engine: Engine, steps: Step[], outcome: string | undefined, nowIso: string): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    for (const s of steps) {
+      if (s.state === 'Succeeded' && s.startedAt && s.finishedAt) m.stepDuration.observe({ step: s.name }, (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000);
+    }
+    if (outcome && record.status?.startedAt) {
+      m.pipelineDuration.observe({ engine: engine.name, outcome: outcome.toLowerCase() }, (Date.parse(nowIso) - Date.parse(record.status.startedAt)) / 1000);
     }
   }
 

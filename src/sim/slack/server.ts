@@ -34,6 +34,8 @@ export interface RecordedCall {
   error?: string;
   status: number;
   at: number;
+  /** `process.hrtime.bigint()` when the call was answered (benchmarks: notification latency). */
+  atNs?: bigint;
 }
 
 /** An injected failure for the next `times` calls of `method` (`'*'` for any method). */
@@ -469,7 +471,7 @@ export class SlackEmulator {
   }
 
   private record(method: string, params: Record<string, unknown>, status: number, error?: string): void {
-    this.calls.push({ method, params, ok: error === undefined && status === 200, ...(error !== undefined ? { error } : {}), status, at: Date.now() });
+    this.calls.push({ method, params, ok: error === undefined && status === 200, ...(error !== undefined ? { error } : {}), status, at: Date.now(), atNs: process.hrtime.bigint() });
   }
 
   private onApi(req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {

@@ -18,9 +18,13 @@ export const MAX_CONNECTIONS = 10;
 export interface EnvelopeRecord {
   envelope: Envelope;
   sentAt: number;
+  /** `process.hrtime.bigint()` when the envelope was written to the socket (benchmarks: ack latency). */
+  sentAtNs?: bigint;
   /** Index of the connection (in connection order since start) that received it. */
   connection: number;
   ackedAt?: number;
+  /** `process.hrtime.bigint()` when the ack was received. */
+  ackedAtNs?: bigint;
   ackPayload?: unknown;
   /** Set when no ack came within the deadline. */
   timedOut?: boolean;
@@ -141,6 +145,7 @@ export class SocketHub {
     }
     if (waiting && waiting.length === 0) this.pending.delete(msg.envelope_id);
     clearTimeout(p.timer);
+    p.record.ackedAtNs = process.hrtime.bigint();
     p.record.ackedAt = Date.now();
     p.record.ackPayload = msg.payload;
     p.resolve(msg.payload);
@@ -171,6 +176,7 @@ export class SocketHub {
       const list = this.pending.get(envelope.envelope_id) ?? [];
       list.push(entry);
       this.pending.set(envelope.envelope_id, list);
+      record.sentAtNs = process.hrtime.bigint();
       conn.ws.send(JSON.stringify(envelope));
       this.onChange();
     });

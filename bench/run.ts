@@ -1,0 +1,100 @@
+/**
+ * `npm run bench [-- --quick] [-- --only ack,notify,cost,scale]`: runs the benchmarks on the embedded
+ * emulators, each with its baseline measured in the same run, prints one table (figure, baseline, ratio,
+ * target, pass/fail) and writes `bench/results.json`. See bench/README.md for what each figure means.
+ * The whole run is bounded: each benchmark has its own time limit, and the process exits when done.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchAck } from './ack.js';
+import { benchNotify } from './notify.js';
+import { benchCost } from './cost.js';
+import { benchScale } from './scale.js';
+import type { Row } from './common.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1] ?? '').split(',') : undefined;
+
+/** Sizes: full per the issue; quick runs the whole suite in under a minute. */
+const SIZES = quick
+  ? { burst: 50, warmup: 10, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 } }
+  : { burst: 200, warmup: 20, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 } };
+
+type Bench = { name: string; limitMs: number; run: () => Promise<{ rows: Row[]; detail: Record<string, unknown> }> };
+const BENCHES: Bench[] = [
+  { name: 'ack', limitMs: 120_000, run: () => benchAck({ burst: SIZES.burst, warmup: SIZES.warmup }) },
+  { name: 'notify', limitMs: 180_000, run: () => benchNotify({ steps: SIZES.steps }) },
+  { name: 'cost', limitMs: 180_000, run: () => benchCost({ n: SIZES.costN }) },
+  { name: 'scale', limitMs: 420_000, run: () => benchScale(SIZES.scale) },
+];
+
+/** Reject after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} exceeded its ${ms} ms limit`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+const fmt = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? '' : v >= 100 ? v.toFixed(0) : v.toFixed(digits));
+
+/** Render rows as a fixed-width table. */
+function table(rows: Row[]): string {
+  const head = ['benchmark', 'figure', 'value', 'baseline', 'ratio', 'target', 'result'];
+  const body = rows.map((r) => [
+    r.bench,
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline !== undefined ? `${fmt(r.baseline)} ${r.unit} (${r.baselineLabel ?? ''})` : '',
+    r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '',
+    r.target ?? '',
+    r.pass === undefined ? '' : r.pass ? 'PASS' : 'FAIL',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const rows: Row[] = [];
+  const details: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const b of BENCHES) {
+    if (only && !only.includes(b.name)) continue;
+    const t = Date.now();
+    process.stderr.write(`bench: ${b.name}…\n`);
+    try {
+      const res = await within(b.run(), b.limitMs, `benchmark ${b.name}`);
+      rows.push(...res.rows);
+      details[b.name] = res.detail;
+    } catch (err) {
+      errors[b.name] = err instanceof Error ? err.message : String(err);
+      rows.push({ bench: b.name, figure: `error: ${errors[b.name].split('\n')[0]}`, value: NaN, unit: '', pass: false });
+    }
+    process.stderr.write(`bench: ${b.name} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  }
+  const out = {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    totalSeconds: (Date.now() - started) / 1000,
+    rows,
+    details,
+    errors,
+  };
+  const file = fileURLToPath(new URL('./results.json', import.meta.url));
+  writeFileSync(file, JSON.stringify(out, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  console.log(table(rows));
+  console.log(`\n${quick ? 'quick' : 'full'} run in ${out.totalSeconds.toFixed(1)} s; results in ${file}`);
+  return rows.some((r) => r.pass === false) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);
