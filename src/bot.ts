@@ -16,6 +16,9 @@ import { createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
+import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
+import type { Metrics } from './metrics.js';
+import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
 
 /** Name of the Lease in the records namespace. */
@@ -27,6 +30,8 @@ export interface Bot {
   records: RecordStore;
   /** Whether this replica currently drives pipelines. */
   isLeader(): boolean;
+  /** Readiness: Slack connected and the home cluster's API answering (one discovery call, at most every 5 s). */
+  ready(): Promise<boolean>;
   /** Stop taking work, hand the Lease back, close Slack. */
   stop(): Promise<void>;
 }
@@ -45,6 +50,8 @@ export interface BotOptions {
   /** Lease timing (tests shorten it). */
   leaseDurationSeconds?: number;
   renewMs?: number;
+  /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
+  metrics?: Metrics;
   /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
   direct?: DirectSettings;
 }
@@ -60,11 +67,12 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   }
   const records = new RecordStore(kube, config.recordsNamespace);
   const app = createSlackApp(opts.slack, log);
-  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now });
+  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics });
+  app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
   const startLeading = async () => {
-    const notifier = new Notifier(app.client, records, log);
+    const notifier = new Notifier(app.client, records, log, opts.metrics);
     const reconciler = new Reconciler({
       clusters,
       records,
@@ -72,15 +80,18 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       opsRequestTimeout: config.opsRequestTimeout,
       now: opts.now,
       direct: opts.direct,
+      metrics: opts.metrics,
       onRecord: (r) => notifier.onRecord(r),
     });
     const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });
     running = { reconciler, notifier, expiry };
+    opts.metrics?.leader.set(1);
     await reconciler.start();
   };
   const stopLeading = async () => {
     const r = running;
     running = undefined;
+    opts.metrics?.leader.set(0);
     if (!r) return;
     await r.expiry.destroy();
     await r.reconciler.stop();
@@ -104,10 +115,20 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   elector.start();
   await attempted;
   log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace, leader: elector.isLeader }, 'dbupdate started');
+  let lastCheck = { at: 0, ok: false };
   return {
     identity,
     records,
     isLeader: () => elector.isLeader,
+    async ready() {
+      if (Date.now() - lastCheck.at < 5000) return lastCheck.ok;
+      const ok = await kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION }).then(
+        () => true,
+        () => false,
+      );
+      lastCheck = { at: Date.now(), ok };
+      return ok;
+    },
     async stop() {
       await elector.stop();
       await stopLeading();

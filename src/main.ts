@@ -3,13 +3,16 @@
  * - `SLACK_BOT_TOKEN` (xoxb-…) and `SLACK_APP_TOKEN` (xapp-…, Socket Mode) — required;
  * - `SLACK_API_URL` — optional Web API base URL (default Slack's);
  * - `DBUPDATE_CONFIG` — path of the YAML configuration (see deploy/config.example.yaml);
- * - `KUBECONFIG` / `~/.kube/config` / in-cluster service account — the cluster; `KUBE_CONTEXT` to pick a context.
+ * - `KUBECONFIG` / `~/.kube/config` / in-cluster service account — the cluster; `KUBE_CONTEXT` to pick a context;
+ * - `PORT` — the health and metrics server (`/healthz`, `/readyz`, `/metrics`; default 8080).
  * `npm start -- --check-config <file>` validates a configuration file and exits (0 good, 1 bad).
  */
 import { loadConfigFile, ConfigError, type Config } from './policy/config.js';
 import { Kube, loadKubeConfig } from './kube/client.js';
 import { createLogger } from './log.js';
 import { startBot } from './bot.js';
+import { createMetrics } from './metrics.js';
+import { startHealthServer } from './health.js';
 
 function fail(message: string): never {
   process.stderr.write(`dbupdate: ${message}\n`);
@@ -56,12 +59,15 @@ async function main(argv: string[]): Promise<void> {
       fail(`clusters.${c.name}: ${(err as Error).message}`);
     }
   }
-  const bot = await startBot({ kube, clusters: others, config, log, slack: { botToken, appToken, apiUrl: process.env.SLACK_API_URL } });
+  const metrics = createMetrics({ defaultLabels: { cluster: config.clusterName } });
+  const bot = await startBot({ kube, clusters: others, config, log, metrics, slack: { botToken, appToken, apiUrl: process.env.SLACK_API_URL } });
+  const health = await startHealthServer({ port: Number(process.env.PORT ?? 8080), ready: () => bot.ready(), registry: metrics.registry, log });
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
     await bot.stop();
+    await health.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
