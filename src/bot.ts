@@ -14,6 +14,8 @@ import { LeaderElector } from './kube/lease.js';
 import type { Config } from './policy/config.js';
 import { createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
+import { createHttpSlackApp } from './slack/http.js';
+import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
@@ -66,8 +68,11 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     if (!clusters.get(name)) throw new Error(`channelClusters.${channel}: cluster "${name}" is not configured (known: ${clusters.names().join(', ')})`);
   }
   const records = new RecordStore(kube, config.recordsNamespace);
-  const app = createSlackApp(opts.slack, log);
-  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics });
+  const app = opts.slack.signingSecret
+    ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
+    : createSlackApp(opts.slack, log);
+  const groups = new UserGroupResolver(app.client, 300_000);
+  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
@@ -81,6 +86,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       now: opts.now,
       direct: opts.direct,
       metrics: opts.metrics,
+      config,
       onRecord: (r) => notifier.onRecord(r),
     });
     const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });

@@ -7,6 +7,10 @@
  *   npm run demo -- --engine postgres          # Postgres billing/ledger → 16 (major, with pre-update)
  *   npm run demo -- --engine perconaxtradb     # or proxysql
  *   npm run demo -- --fail-at images           # KubeDB fails at a step: the failure post
+ *   npm run demo -- --backend direct           # no Ops Manager: the bot's own pipeline (patch/minor:
+ *                                              #   mysql → 8.0.36, postgres → 15.10, …)
+ *   npm run demo -- --backend direct --fail-at images   # the first pod to move never pulls its image:
+ *                                              #   the roll stops, rolls back, resumes, and says so
  *
  * Exits 0 when the update ended as expected (Succeeded, or Failed with --fail-at).
  */
@@ -20,10 +24,23 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'mysql' },
     'fail-at': { type: 'string' },
     'pod-ready-ms': { type: 'string', default: '150' },
+    backend: { type: 'string', default: 'ops-request' },
   },
 });
 
-const scenario = DEMO_SCENARIOS[values.engine!];
+const backend = values.backend!;
+if (backend !== 'direct' && backend !== 'ops-request') {
+  process.stderr.write('--backend must be one of: ops-request, direct\n');
+  process.exit(2);
+}
+/** The direct backend does patch/minor updates only: these replace the major demo scenarios there. */
+const DIRECT_COMMANDS: Record<string, string> = {
+  mysql: 'mysql orders 8.0.36 --reason "patch release"',
+  postgres: 'postgres billing/ledger 15.10',
+};
+const scenario = DEMO_SCENARIOS[values.engine!] && backend === 'direct' && DIRECT_COMMANDS[values.engine!]
+  ? { ...DEMO_SCENARIOS[values.engine!], command: DIRECT_COMMANDS[values.engine!] }
+  : DEMO_SCENARIOS[values.engine!];
 if (!scenario) {
   process.stderr.write(`--engine must be one of: ${Object.keys(DEMO_SCENARIOS).join(', ')}\n`);
   process.exit(2);
@@ -34,11 +51,28 @@ if (failAt && !FAIL_STEPS.includes(failAt)) {
   process.stderr.write(`--fail-at must be one of: ${FAIL_STEPS.join(', ')}\n`);
   process.exit(2);
 }
+if (failAt && backend === 'direct' && failAt !== 'images') {
+  process.stderr.write('with --backend direct, --fail-at supports: images (a pod that never pulls its new image)\n');
+  process.exit(2);
+}
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
-const world = await startWorld({ sim: { podReadyDelayMs: Number(values['pod-ready-ms']), stepDelayMs: 100 } });
+const podReadyDelayMs = Number(values['pod-ready-ms']);
+const world = backend === 'direct'
+  ? await startWorld({
+      sim: { podReadyDelayMs, stepDelayMs: 100, opsManager: false },
+      config: { backend: 'direct' },
+      direct: { podTimeoutMs: failAt ? 3_000 : 60_000, settleMs: 1_000, readyTimeoutMs: 30_000 },
+    })
+  : await startWorld({ sim: { podReadyDelayMs, stepDelayMs: 100 } });
 try {
-  if (failAt) world.cluster.sim.faults.failOpsAt(failAt as never);
+  if (failAt && backend === 'direct') {
+    // The first pod the roll moves is the highest ordinal: it never pulls its new image.
+    const pods = await world.cluster.kube.core.listNamespacedPod({ namespace: scenario.namespace, labelSelector: `app.kubernetes.io/instance=${scenario.name}` });
+    const first = pods.items.map((p) => p.metadata!.name!).sort((a, b) => Number(b.split('-').pop()) - Number(a.split('-').pop()))[0];
+    world.cluster.sim.faults.podNeverReady(scenario.namespace, first, 'ImagePullBackOff');
+    out(`(fault injected: pod ${scenario.namespace}/${first} will not pull its new image; pod timeout 3s)`);
+  } else if (failAt) world.cluster.sim.faults.failOpsAt(failAt as never);
   out(`Embedded cluster ${world.cluster.server.url} and Slack ${world.slack.apiUrl}`);
   out(`@alice types: /dbupdate ${scenario.command}`);
   const started = Date.now();

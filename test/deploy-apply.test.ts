@@ -214,17 +214,17 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     expect((await apiError(custom.deleteNamespacedCustomObject({ ...DU, namespace: 'dbupdate', name: 'orders-84' }))).message).toBe(
       'databaseupdates.dbupdate.dev "orders-84" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot delete resource "databaseupdates" in API group "dbupdate.dev" in the namespace "dbupdate"',
     );
-    // Until the direct pipeline needs it (deploy/rbac.yaml TODO).
-    const patch = await apiError(custom.patchNamespacedCustomObject({ ...MYSQL, namespace: 'demo', name: 'orders', body: { spec: { halted: true } } }, MERGE));
-    expect(patch.message).toBe(
-      'mysqls.kubedb.com "orders" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot patch resource "mysqls" in API group "kubedb.com" in the namespace "demo"',
+    // The direct pipeline patches databases, but the bot never deletes one.
+    const del = await apiError(custom.deleteNamespacedCustomObject({ ...MYSQL, namespace: 'demo', name: 'orders' }));
+    expect(del.message).toBe(
+      'mysqls.kubedb.com "orders" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot delete resource "mysqls" in API group "kubedb.com" in the namespace "demo"',
     );
     expect((await apiError(custom.patchNamespacedCustomObject({ ...DU, namespace: 'dbupdate', name: 'orders-84', body: { spec: { reason: 'x' } } }, MERGE))).code).toBe(403);
     expect(server.denials.map((d) => `${d.verb} ${d.apiGroup}/${d.resource}`)).toEqual([
       'get /secrets',
       'list /secrets',
       'delete dbupdate.dev/databaseupdates',
-      'patch kubedb.com/mysqls',
+      'delete kubedb.com/mysqls',
       'patch dbupdate.dev/databaseupdates',
     ]);
     // The admin still can.

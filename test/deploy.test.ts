@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { ENGINES, CATALOG_GROUP, OPS_GROUP } from '../src/engines/table.js';
+import { ENGINES, CATALOG_GROUP, OPS_GROUP, PETSET_GROUP, PETSET_PLURAL } from '../src/engines/table.js';
 import { RECORD_GROUP, RECORD_PLURAL } from '../src/updates/types.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { validateConfig } from '../src/policy/config.js';
@@ -75,8 +75,20 @@ const CALLS: Call[] = [
     { group: CATALOG_GROUP, resource: e.catalogPlural, verb: 'list', namespaced: false, where: 'kube/kubedb.ts listCatalog' },
     ...['create', 'get', 'list'].map((verb) => ({ group: OPS_GROUP, resource: e.opsRequestPlural, verb, namespaced: false, where: 'kube/kubedb.ts' })),
     { group: OPS_GROUP, resource: e.opsRequestPlural, verb: 'watch', namespaced: false, where: 'updates/reconciler.ts OpsRequest informer' },
+    { group: e.group, resource: e.plural, verb: 'patch', namespaced: false, where: 'pipeline/direct-kube.ts setDatabaseVersion (merge patch)' },
+    { group: e.group, resource: `${e.plural}/status`, verb: 'patch', namespaced: false, where: 'pipeline/direct-kube.ts updateConditions (Paused)' },
   ]),
+  ...['get', 'patch'].map((verb) => ({ group: PETSET_GROUP, resource: PETSET_PLURAL, verb, namespaced: false, where: 'pipeline/direct-kube.ts getWorkload/patchWorkload' })),
+  ...['list', 'watch'].map((verb) => ({ group: PETSET_GROUP, resource: PETSET_PLURAL, verb, namespaced: false, where: 'updates/reconciler.ts PetSet informer' })),
+  { group: '', resource: 'pods', verb: 'list', namespaced: false, where: 'pipeline/direct-kube.ts listPods; updates/reconciler.ts pod informer' },
+  { group: '', resource: 'pods', verb: 'watch', namespaced: false, where: 'updates/reconciler.ts pod informer' },
+  { group: '', resource: 'pods', verb: 'delete', namespaced: false, where: 'pipeline/direct-kube.ts deletePod (forced rollback)' },
 ];
+
+/** Every (group, resource, verb) a rule grants, to compare with {@link CALLS} both ways. */
+function grants(rule: Rule): string[] {
+  return (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((r) => rule.verbs.map((v) => `${v} ${r}.${g || 'core'}`)));
+}
 
 function covers(rule: Rule, c: Call): boolean {
   return (
@@ -254,20 +266,27 @@ describe('kubectl kustomize deploy/', () => {
       }
     });
 
-    it('grants nothing the code does not need yet: no secrets, no writes to databases, PetSets or pods, no deletes', () => {
+    it('grants nothing the code does not call: no secrets, deletes only of pods, writes to databases/PetSets only as patch', () => {
       const all = [...rulesOf(role), ...rulesOf(clusterRole)];
       for (const r of all) {
         expect(r.resources ?? []).not.toContain('secrets');
-        expect(r.verbs).not.toContain('delete');
+        if (r.verbs.includes('delete')) expect(r.resources, 'delete only for the forced rollback of pods').toEqual(['pods']);
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.verbs).not.toContain('escalate');
         expect(r.verbs).not.toContain('bind');
         expect(r.verbs).not.toContain('impersonate');
         if ((r.apiGroups ?? []).includes('kubedb.com') || (r.apiGroups ?? []).includes('apps.k8s.appscode.com')) {
-          expect(r.verbs, 'database/PetSet writes belong with the direct pipeline').toEqual(['get']);
+          expect(r.verbs.every((v) => ['get', 'list', 'watch', 'patch'].includes(v)), 'database/PetSet writes are merge patches only').toBe(true);
         }
-        if ((r.resources ?? []).includes('pods')) expect(r.verbs.every((v) => ['get', 'list', 'watch'].includes(v))).toBe(true);
+        if ((r.resources ?? []).includes('pods')) expect(r.verbs.every((v) => ['list', 'watch', 'delete'].includes(v))).toBe(true);
       }
+      // every grant on databases, PetSets and pods is a call of the code (the other direction of the coverage test)
+      const called = new Set(CALLS.map((c) => `${c.verb} ${c.resource}.${c.group || 'core'}`));
+      const extra = rulesOf(clusterRole)
+        .filter((r) => (r.apiGroups ?? []).some((g) => g === 'kubedb.com' || g === PETSET_GROUP) || (r.resources ?? []).includes('pods'))
+        .flatMap(grants)
+        .filter((g) => !called.has(g));
+      expect(extra).toEqual([]);
       // records and Leases are confined to the bot's namespace (Role), not granted cluster-wide
       expect(rulesOf(clusterRole).some((r) => (r.apiGroups ?? []).includes(RECORD_GROUP) || (r.apiGroups ?? []).includes('coordination.k8s.io'))).toBe(false);
     });

@@ -144,7 +144,8 @@ function calledMethods(): Map<string, string[]> {
     const rel = relative(ROOT, file);
     if (rel.startsWith(join('src', 'sim'))) continue;
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\.((?:chat|views|users|usergroups|conversations|auth)\.[a-zA-Z.]+)\(/g)) add(m[1], rel);
+    // a Web API call goes through a client (`client.chat.postMessage(`, `this.client.usergroups.users.list(`)
+    for (const m of text.matchAll(/client\.((?:chat|views|users|usergroups|conversations|auth)\.[a-zA-Z.]+)\(/g)) add(m[1], rel);
     for (const m of text.matchAll(/\bapiCall\(\s*['"`]([a-z]+\.[a-zA-Z.]+)['"`]/g)) add(m[1], rel);
   }
   return found;

@@ -20,6 +20,7 @@ import { Kube } from '../kube/client.js';
 import { validateConfig, type Config } from '../policy/config.js';
 import { startBot, type Bot } from '../bot.js';
 import { createLogger } from '../log.js';
+import type { DirectSettings } from '../pipeline/direct-types.js';
 
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -125,7 +126,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 }
 
 /** Start the whole embedded world. */
-export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger } = {}): Promise<World> {
+export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings } = {}): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   const config = worldConfig(opts.config);
@@ -136,6 +137,7 @@ export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partia
       kube: cluster.botKube,
       config,
       log,
+      direct: opts.direct,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);

@@ -8,7 +8,12 @@ import type { Logger } from 'pino';
 /** Slack connection settings. Tokens come from the environment, never from the config file. */
 export interface SlackSettings {
   botToken: string;
-  appToken: string;
+  /** App-level token for Socket Mode (default mode). */
+  appToken?: string;
+  /** Signing secret: when set, the bot serves HTTP mode on `/slack/events` instead of Socket Mode. */
+  signingSecret?: string;
+  /** HTTP mode port (default 3000). */
+  port?: number;
   /** Web API base URL ending in `/` (default Slack's `https://slack.com/api/`). */
   apiUrl?: string;
   /** WebClient retries (default: the SDK's; tests pass 0 or 1). */

@@ -16,6 +16,9 @@ import type { Config } from '../policy/config.js';
 import { parseDuration } from '../policy/config.js';
 import { preflight } from '../updates/preflight.js';
 import type { Metrics } from '../metrics.js';
+import { approvable, approversFor, mayRequest, resolvePolicy, updateTypeAllowed } from '../policy/rules.js';
+import { nextStart, formatInZone } from '../policy/windows.js';
+import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
 import * as state from '../updates/state.js';
@@ -49,6 +52,8 @@ export interface HandlerDeps {
   now?: () => Date;
   /** Prometheus metrics (requests by outcome, approvals by decision). */
   metrics?: Metrics;
+  /** Resolves user groups (`usergroups.users.list`, cached) for requester and approver rules. */
+  groups?: UserGroupResolver;
 }
 
 /**
@@ -135,6 +140,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         name: cmd.name,
         version: cmd.version,
         reason: cmd.reason,
+        at: cmd.at,
         dryRun: cmd.dryRun,
         user: command.user_id,
         channel: command.channel_id,
@@ -153,7 +159,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     const channel = body.channel?.id ?? body.container?.channel_id;
     try {
       const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
-        state.approve(st, r, user, now(), config.allowSelfApproval),
+        state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval),
       );
       log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
       if (res.changed) deps.metrics?.approvals.inc({ decision: 'approve' });
@@ -245,6 +251,7 @@ async function requestUpdate(
     name: string;
     version: string;
     reason?: string;
+    at?: string;
     dryRun: boolean;
     user: string;
     channel: string;
@@ -252,6 +259,16 @@ async function requestUpdate(
   },
 ): Promise<void> {
   const { config, log } = deps;
+  const refuse = async (code: string, why: string) => {
+    log.info({ audit: 'refuse', user: req.user, database: `${kube.name}/${req.namespace}/${req.name}`, code, why }, 'request refused');
+    deps.metrics?.requests.inc({ outcome: 'refused' });
+    await respond({ response_type: 'ephemeral', text: `:warning: ${why}` });
+  };
+  const policy = resolvePolicy(config, { cluster: kube.name, namespace: req.namespace, engine: req.engine.name });
+  const groupsOf = (g: string) => (deps.groups ? deps.groups.members(g) : Promise.reject(new Error(`user group ${g} cannot be resolved: no Slack client`)));
+  const userGroups = policy.requesters.groups.length ? await Promise.all(policy.requesters.groups.map(async (g) => ((await groupsOf(g)).includes(req.user) ? g : undefined))) : [];
+  const may = mayRequest(policy, { user: req.user, userGroups: userGroups.filter((g): g is string => !!g), channel: req.channel });
+  if (!may.ok) return refuse('not_allowed', may.reason);
   const pf = await preflight({
     kube,
     records: deps.records,
@@ -261,11 +278,17 @@ async function requestUpdate(
     version: req.version,
     backend: config.backend,
   });
-  if (!pf.ok) {
-    log.info({ audit: 'refuse', user: req.user, database: `${req.namespace}/${req.name}`, code: pf.code }, 'request refused by preflight');
-    deps.metrics?.requests.inc({ outcome: 'refused' });
-    await respond({ response_type: 'ephemeral', text: `:warning: ${pf.message}` });
-    return;
+  if (!pf.ok) return refuse(pf.code, pf.message);
+  const typeOk = updateTypeAllowed(policy, pf.updateType);
+  if (!typeOk.ok) return refuse('update_type', typeOk.reason);
+  const approvers = await approversFor(policy, pf.updateType, groupsOf);
+  const canApprove = approvable(approvers, req.user, policy.allowSelfApproval);
+  if (!canApprove.ok) return refuse('no_approvers', canApprove.reason);
+  let notBefore: string | undefined;
+  if (req.at) {
+    const start = nextStart(policy.windows, now, req.at);
+    if (!start.ok) return refuse('bad_at', start.reason);
+    notBefore = start.startAt.toISOString();
   }
   if (req.dryRun) {
     deps.metrics?.requests.inc({ outcome: 'dry_run' });
@@ -296,8 +319,11 @@ async function requestUpdate(
       ...(req.reason ? { reason: req.reason } : {}),
       channel: req.channel,
       expiresAt: new Date(now.getTime() + parseDuration(config.requestTtl)).toISOString(),
-      approvers: config.approvers,
-      approvalsRequired: config.approvalsRequired,
+      approvers: approvers.users,
+      approvalsRequired: approvers.needed,
+      approverMention: approvers.mention,
+      allowSelfApproval: policy.allowSelfApproval,
+      ...(notBefore ? { notBefore } : {}),
       replicas: pf.db.spec.replicas,
     },
   };
@@ -308,6 +334,7 @@ async function requestUpdate(
     throw err;
   }
   deps.metrics?.requests.inc({ outcome: 'requested' });
-  log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name }, 'update requested');
-  await respond({ response_type: 'ephemeral', text: `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.` });
+  log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name, rules: policy.matched }, 'update requested');
+  const when = notBefore ? ` It will start at ${formatInZone(new Date(notBefore), 'UTC')} once approved.` : '';
+  await respond({ response_type: 'ephemeral', text: `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.${when}` });
 }

@@ -27,6 +27,9 @@ import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
 import { STEP_LABEL } from '../slack/render.js';
 import { isPaused } from './preflight.js';
 import type { Metrics } from '../metrics.js';
+import type { Config } from '../policy/config.js';
+import { resolvePolicy } from '../policy/rules.js';
+import { windowState } from '../policy/windows.js';
 import { statusCode } from '../kube/client.js';
 import * as state from './state.js';
 import {
@@ -51,6 +54,8 @@ export interface ReconcilerOptions {
   now?: () => Date;
   /** Timing of the direct pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
   direct?: DirectSettings;
+  /** The configuration: maintenance windows of the policy decide when an approved update starts. */
+  config?: Config;
   /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
   metrics?: Metrics;
   /** Called with every record the cache sees (the notifier subscribes here). */
@@ -122,7 +127,8 @@ export class Reconciler {
    */
   sweep(): void {
     for (const r of this.records?.list() ?? []) {
-      if ((r.status?.phase ?? 'Pending') === 'Pending') this.queue.add(r.metadata.name);
+      const phase = r.status?.phase ?? 'Pending';
+      if (phase === 'Pending' || phase === 'Scheduled') this.queue.add(r.metadata.name);
     }
   }
 
@@ -167,11 +173,26 @@ export class Reconciler {
       await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()));
       return;
     }
-    if (phase === 'Approved') {
-      const nowIso = this.now().toISOString();
+    if (phase === 'Approved' || phase === 'Scheduled') {
+      const now = this.now();
+      const start = this.startTime(record, now);
+      if (start > now.getTime()) {
+        const at = new Date(start).toISOString();
+        const res = await this.o.records.mutateStatus(name, (st) => {
+          if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
+          if (st.phase === 'Scheduled' && st.scheduledFor === at) return false;
+          st.phase = 'Scheduled';
+          st.scheduledFor = at;
+          return true;
+        });
+        if (res.changed) this.o.log.info({ audit: 'schedule', record: name, startAt: at }, 'update scheduled');
+        this.wakeAt(name, start - now.getTime());
+        return;
+      }
+      const nowIso = now.toISOString();
       const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
       const res = await this.o.records.mutateStatus(name, (st) => {
-        if (st.phase !== 'Approved') return false;
+        if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
         st.phase = 'Running';
         st.startedAt = nowIso;
         st.steps = planned.map((n) => ({ name: n, state: 'Pending' }));
@@ -292,6 +313,32 @@ export class Reconciler {
         this.o.log.info({ audit: progress.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, failure: progress.failure }, `update ${progress.outcome.toLowerCase()}`);
       }
     }
+  }
+
+  /**
+   * When an approved update may start (ms since the epoch): not before `spec.notBefore` (`--at`), and
+   * inside a maintenance window of the policy that applies to its database (re-resolved from the current
+   * configuration); now when neither holds it back.
+   */
+  private startTime(record: DatabaseUpdate, now: Date): number {
+    const notBefore = record.spec.notBefore ? Date.parse(record.spec.notBefore) : 0;
+    const from = new Date(Math.max(now.getTime(), notBefore));
+    if (!this.o.config) return from.getTime();
+    const d = record.spec.database;
+    const policy = resolvePolicy(this.o.config, { cluster: d.cluster, namespace: d.namespace, engine: record.spec.engine.toLowerCase() });
+    if (policy.windows.length === 0) return from.getTime();
+    const w = windowState(policy.windows, from);
+    return w.open ? from.getTime() : (w.opensAt?.getTime() ?? from.getTime());
+  }
+
+  /** Run the record again after `ms` (capped at 1 h; the next pass schedules the rest). */
+  private wakeAt(name: string, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.queue.add(name);
+    }, Math.min(Math.max(ms, 0), 3_600_000));
+    t.unref?.();
+    this.timers.add(t);
   }
 
   /** Watch the PetSets and pods KubeDB manages, to wake the direct pipeline of the record they belong to. */

@@ -95,6 +95,12 @@ export interface RecordSpec {
   approvalsRequired: number;
   /** Replicas of the database when requested (shown in the approval message). */
   replicas?: number;
+  /** Whether the requester's own approval counts (from the policy when requested; default no). */
+  allowSelfApproval?: boolean;
+  /** The approvers as the policy names them, as Slack mrkdwn (`<@U1>, <!subteam^S1>`). */
+  approverMention?: string;
+  /** RFC 3339 time before which the update must not start (from `--at`). */
+  notBefore?: string;
 }
 
 /** Where the record's Slack messages are: the parent message and the keys of thread replies already posted. */
@@ -137,6 +143,8 @@ export interface RecordStatus {
   progress?: Partial<Record<StepName, string>>;
   /** State of the direct pipeline (see `src/pipeline/direct.ts`); absent on the ops-request backend. */
   direct?: Record<string, unknown>;
+  /** RFC 3339 time a Scheduled update starts (the maintenance window's opening or `--at`). */
+  scheduledFor?: string;
   startedAt?: string;
   finishedAt?: string;
   /** Why the record is in its phase, for Failed: the cluster's own reason and what to do next. */

@@ -115,8 +115,8 @@ export function proxysqlVersion(version: string, o: { deprecated?: boolean; allo
  * - MySQL `8.0.35` may go to `>= 8.0.35, <= 8.4.3` (so `8.4` → `8.4.3`; `9.1.0` refused); `8.4.2` is
  *   deprecated; `8.0.36` denies `8.4.2` explicitly; `5.7.44` may only go to `<= 8.0.36` (never to 8.4/9);
  *   `8.0.31-innodb` is the `MySQL` distribution (a change from `Official` is refused).
- * - Postgres `15.8` (alpine) may go to `>= 15.8` but denies `16.2`; `16.1` and `14.10`, `15.5` are
- *   deprecated; `X.Y-bookworm` entries exist to exercise the base-OS rule.
+ * - Postgres `15.8` (alpine) may go to `>= 15.8` but denies `16.2`; `15.10` is its minor target (direct
+ *   backend); `16.1` and `14.10`, `15.5` are deprecated; `X.Y-bookworm` entries exist to exercise the base-OS rule.
  * - PerconaXtraDB `8.0.31` may go to `>= 8.0.31, < 8.1.0`; `8.0.36` is deprecated.
  * - ProxySQL `2.4.4-debian` may go to `>= 2.4.4, < 3.0.0`; `2.6.3-debian` is deprecated.
  */
@@ -136,6 +136,7 @@ export function seedCatalog(): KubeObject[] {
     postgresVersion('15.5', { deprecated: true, allow: ['>= 15.5'] }),
     postgresVersion('15.8', { allow: ['>= 15.8'], deny: ['16.2'] }),
     postgresVersion('15.8', { baseOS: 'bookworm', allow: ['>= 15.8'] }),
+    postgresVersion('15.10', { allow: ['>= 15.10'] }),
     postgresVersion('16.1', { deprecated: true, allow: ['>= 16.1'] }),
     postgresVersion('16.2', { allow: ['>= 16.2'] }),
     postgresVersion('16.4', { allow: ['>= 16.4'] }),

@@ -12,7 +12,7 @@
  */
 import type { ClusterStore, KubeObject } from '../kube/api.js';
 import { ENGINES } from '../../engines/table.js';
-import { POD_FAULT_ANNOTATION, dbGvr, opsGvr } from './common.js';
+import { POD_FAULT_ANNOTATION, POD_GVR, dbGvr, opsGvr } from './common.js';
 import { startOpsManager, type OpsStep } from './opsmanager.js';
 import { startProvisioner } from './provisioner.js';
 import { PodFaults, startWorkloadController } from './workload.js';
@@ -62,7 +62,10 @@ export interface SimFaults {
    * does not have (`pre-update` outside a Postgres major update) does not fail it.
    */
   failOpsAt(step: OpsStep | undefined): void;
-  /** Pod `namespace/podName` never becomes Ready from its next start on (e.g. when an update replaces it). */
+  /**
+   * Pod `namespace/podName` never becomes Ready from its next start on another image than it runs now
+   * (e.g. when an update replaces it); started on its current image again (a rollback) it recovers.
+   */
   podNeverReady(namespace: string, podName: string, reason: PodFault): void;
   /** Remove every injected fault (not the seed's `legacy` annotation); faulted pods recover at their next retry. */
   clear(): void;
@@ -113,7 +116,9 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
         failAt = step;
       },
       podNeverReady(namespace, podName, reason) {
-        podFaults.set(namespace, podName, reason);
+        const pod = store.tryGet(POD_GVR, namespace, podName);
+        const image = ((pod?.spec as { containers?: Array<{ image?: string }> } | undefined)?.containers ?? [])[0]?.image;
+        podFaults.set(namespace, podName, reason, image);
       },
       clear() {
         failAt = undefined;

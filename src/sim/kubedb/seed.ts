@@ -24,7 +24,7 @@ export interface SeedDatabase {
 
 /** MySQL `demo/orders`: 3 replicas, group replication, `8.0.35`. */
 export const SEED_ORDERS: SeedDatabase = { engine: 'mysql', namespace: 'demo', name: 'orders', version: '8.0.35', replicas: 3, becomesReady: true };
-/** Postgres `billing/ledger`: 3 replicas, `15.8` (alpine); a major update to `16.x` is allowed. */
+/** Postgres `billing/ledger`: 3 replicas, `15.8` (alpine); a minor update to `15.10` (direct backend) and a major one to `16.x` are allowed. */
 export const SEED_LEDGER: SeedDatabase = { engine: 'postgres', namespace: 'billing', name: 'ledger', version: '15.8', replicas: 3, becomesReady: true };
 /** PerconaXtraDB `demo/inventory`: 3 replicas, `8.0.31`. */
 export const SEED_INVENTORY: SeedDatabase = { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', version: '8.0.31', replicas: 3, becomesReady: true };

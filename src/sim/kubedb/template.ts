@@ -3,20 +3,26 @@
  * the database container named per the engine table (`mysql`, `postgres`, `perconaxtradb`, `proxysql` …)
  * running the catalog entry's database image (`spec.db.image`; ProxySQL `spec.proxysql.image`), a
  * coordinator sidecar `<engine>-coordinator` when the catalog names a `coordinator` image, and an init
- * container `<engine>-init` when it names an `initContainer` image.
+ * container `<engine>-init` when it names an `initContainer` image. Role → container names come from
+ * `src/pipeline/direct-images.ts` (shared with the bot's direct pipeline). No exporter (monitoring off).
  */
 import type { KubeObject } from '../kube/api.js';
 import type { Engine } from '../../engines/table.js';
 import { POD_FAULT_ANNOTATION, dbLabels } from './common.js';
+import { imagesByContainer } from '../../pipeline/direct-images.js';
 
 /** Container name → image, from a catalog object (containers and init containers). */
 export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string, string> {
   const spec = (catalog.spec ?? {}) as Record<string, { image?: string } | undefined>;
+  const byRole: Record<string, string> = {};
+  for (const [role, v] of Object.entries(spec)) if (v && typeof v === 'object' && typeof v.image === 'string' && v.image) byRole[role] = v.image;
   const dbImage = spec.db?.image ?? spec[e.container]?.image ?? spec[e.name]?.image;
   if (!dbImage) throw new Error(`${catalog.kind} ${catalog.metadata.name}: no database image (spec.db.image)`);
-  const out: Record<string, string> = { [e.container]: dbImage };
-  if (spec.coordinator?.image) out[`${e.name}-coordinator`] = spec.coordinator.image;
-  if (spec.initContainer?.image) out[`${e.name}-init`] = spec.initContainer.image;
+  byRole.db = dbImage;
+  // The same role → container mapping as the bot's direct pipeline, so both agree on container names.
+  const all = imagesByContainer(e, byRole);
+  const out: Record<string, string> = { [e.container]: all[e.container] };
+  for (const name of [`${e.name}-coordinator`, `${e.name}-init`]) if (all[name]) out[name] = all[name];
   return out;
 }
 

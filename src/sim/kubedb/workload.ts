@@ -13,7 +13,8 @@
  *   `standby` on the others (set by KubeDB's coordinator in reality; at creation here);
  * - `status`: replicas, readyReplicas, availableReplicas, currentReplicas, updatedReplicas,
  *   currentRevision, updateRevision, observedGeneration, collisionCount.
- * Faults: {@link PodFaults} (per pod, applied when the pod next starts) and the pod template annotation
+ * Faults: {@link PodFaults} (per pod, applied when the pod next starts on another image than the one it
+ * ran when the fault was injected) and the pod template annotation
  * `sim.kubedb.dev/pod-fault`. A faulted pod retries with back-off (restartCount grows for
  * CrashLoopBackOff) and becomes Ready at the first retry after the fault is cleared.
  * Pods are cached from a watch (an informer), written through on the controller's own writes.
@@ -23,15 +24,24 @@ import { ENGINES } from '../../engines/table.js';
 import { POD_FAULT_ANNOTATION, PETSET_GVR, POD_GVR, ROLE_LABEL, Timers, isNotFound, mutate, shortHash } from './common.js';
 import { creatingStatus, faultStatus, podReady, readyStatus, type PodFault } from './pods.js';
 
-/** Pod faults injected by tests, keyed `namespace/pod`. */
+/**
+ * Pod faults injected by tests, keyed `namespace/pod`. A fault injected while the pod runs image X
+ * (`healthyImage`) belongs to the images the pod is moved to: it applies whenever the pod starts with its
+ * first (database) container on another image, and not when it starts on X again — a bad new image or a
+ * new version that crashes, which a rollback to the old image cures. Without `healthyImage` (the pod did
+ * not exist yet) it applies to every start.
+ */
 export class PodFaults {
-  private readonly map = new Map<string, PodFault>();
-  /** Keep pod `namespace/name` from becoming Ready from its next start on. */
-  set(namespace: string, name: string, fault: PodFault): void {
-    this.map.set(`${namespace}/${name}`, fault);
+  private readonly map = new Map<string, { fault: PodFault; healthyImage?: string }>();
+  /** Keep pod `namespace/name` from becoming Ready from its next start on (unless it starts on `healthyImage`). */
+  set(namespace: string, name: string, fault: PodFault, healthyImage?: string): void {
+    this.map.set(`${namespace}/${name}`, { fault, ...(healthyImage ? { healthyImage } : {}) });
   }
-  get(namespace: string, name: string): PodFault | undefined {
-    return this.map.get(`${namespace}/${name}`);
+  /** The fault for a pod starting with database image `image`, if any. */
+  get(namespace: string, name: string, image?: string): PodFault | undefined {
+    const f = this.map.get(`${namespace}/${name}`);
+    if (!f) return undefined;
+    return f.healthyImage !== undefined && image === f.healthyImage ? undefined : f.fault;
   }
   clear(): void {
     this.map.clear();
@@ -126,7 +136,8 @@ export function startWorkloadController(store: ClusterStore, opts: WorkloadOptio
   const enqueueLater = (ns: string, set: string) => timers.after(Math.max(10, opts.podReadyDelayMs), () => enqueue(ns, set));
 
   function faultFor(pod: KubeObject): PodFault | undefined {
-    const injected = opts.faults.get(pod.metadata.namespace!, pod.metadata.name);
+    const first = ((pod.spec as { containers?: Array<{ image?: string }> })?.containers ?? [])[0]?.image;
+    const injected = opts.faults.get(pod.metadata.namespace!, pod.metadata.name, first);
     if (injected) return injected;
     const a = pod.metadata.annotations?.[POD_FAULT_ANNOTATION];
     return a === 'ImagePullBackOff' || a === 'CrashLoopBackOff' ? a : undefined;

@@ -1,0 +1,167 @@
+/**
+ * Cluster reads and writes of the direct pipeline, through `@kubernetes/client-node` 1.4 (promise API,
+ * one object argument). Custom resources (database objects, PetSets) are changed with JSON merge patches
+ * (`MERGE_PATCH`, RFC 7386: custom resources refuse strategic merge, stack-notes) carrying
+ * `metadata.resourceVersion`, so a concurrent change is a 409 Conflict instead of a lost update.
+ * RBAC needed (deploy/rbac.yaml): `<databases>` patch, `<databases>/status` patch, `petsets` get/patch
+ * (`statefulsets` for older kinds), `pods` list/delete, `<Kind>Version` list.
+ */
+import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.js';
+import { isConflict, isNotFound, MERGE_PATCH } from '../kube/client.js';
+import { getDatabase, listCatalog, type DatabaseObject, type KubeCondition } from '../kube/kubedb.js';
+import { PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
+import { catalogEntryFromObject, type CatalogEntry } from '../engines/versions.js';
+import { ROLE_LABEL, type PodView } from './direct-state.js';
+import type { TemplateLike } from './direct-images.js';
+
+/** A PetSet/StatefulSet, reduced to what the pipeline reads and writes. */
+export interface WorkloadObject {
+  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number };
+  spec: {
+    replicas?: number;
+    template?: TemplateLike & { spec?: { containers?: Array<{ name: string; image?: string }>; initContainers?: Array<{ name: string; image?: string }> } };
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  };
+  status?: { updateRevision?: string; currentRevision?: string; readyReplicas?: number };
+}
+
+/** Read the workload (`PetSet` `apps.k8s.appscode.com/v1`, or `StatefulSet` `apps/v1`); undefined when missing. */
+export async function getWorkload(kube: Kube, kind: 'PetSet' | 'StatefulSet', namespace: string, name: string): Promise<WorkloadObject | undefined> {
+  try {
+    if (kind === 'StatefulSet') return (await kube.kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name, namespace })) as unknown as WorkloadObject;
+    return (await kube.custom.getNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name })) as WorkloadObject;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Merge-patch the workload's pod template containers and rolling-update partition, guarded by the
+ * resourceVersion read. @throws ApiException (409 when the workload changed since it was read).
+ */
+export async function patchWorkload(
+  kube: Kube,
+  kind: 'PetSet' | 'StatefulSet',
+  w: WorkloadObject,
+  namespace: string,
+  change: { containers?: unknown[]; initContainers?: unknown[]; partition: number },
+): Promise<void> {
+  const templateSpec: Record<string, unknown> = {};
+  if (change.containers) templateSpec.containers = change.containers;
+  if (change.initContainers) templateSpec.initContainers = change.initContainers;
+  const body = {
+    metadata: { resourceVersion: w.metadata.resourceVersion },
+    spec: {
+      ...(Object.keys(templateSpec).length ? { template: { spec: templateSpec } } : {}),
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: change.partition } },
+    },
+  };
+  if (kind === 'StatefulSet') {
+    await kube.kc.makeApiClient(AppsV1Api).patchNamespacedStatefulSet({ name: w.metadata.name, namespace, body }, MERGE_PATCH);
+    return;
+  }
+  await kube.custom.patchNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name: w.metadata.name, body }, MERGE_PATCH);
+}
+
+function ordinalOf(name: string, setName: string): number {
+  const m = /-(\d+)$/.exec(name);
+  return m && name === `${setName}-${m[1]}` ? Number(m[1]) : -1;
+}
+
+/** A core v1 Pod as a {@link PodView}. */
+export function podView(p: V1Pod, setName: string): PodView {
+  const images: Record<string, string> = {};
+  for (const c of [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])]) if (c.image) images[c.name] = c.image;
+  return {
+    name: p.metadata?.name ?? '',
+    uid: p.metadata?.uid ?? '',
+    ordinal: ordinalOf(p.metadata?.name ?? '', setName),
+    role: p.metadata?.labels?.[ROLE_LABEL],
+    phase: p.status?.phase ?? 'Unknown',
+    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    specImages: images,
+    statuses: (p.status?.containerStatuses ?? []).map((s) => ({
+      name: s.name,
+      image: s.image ?? '',
+      imageID: s.imageID ?? '',
+      ready: s.ready === true,
+      restartCount: s.restartCount ?? 0,
+      ...(s.state?.waiting ? { waiting: { reason: s.state.waiting.reason, message: s.state.waiting.message } } : {}),
+      ...(s.state?.terminated ? { terminated: { reason: s.state.terminated.reason, exitCode: s.state.terminated.exitCode } } : {}),
+    })),
+  };
+}
+
+/** The pods of workload `setName` of database `db` (KubeDB's labels; names `<set>-<ordinal>`), by ordinal. */
+export async function listPods(kube: Kube, namespace: string, db: string, setName: string): Promise<PodView[]> {
+  const res = await kube.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${db},app.kubernetes.io/managed-by=kubedb.com` });
+  return res.items
+    .map((p) => podView(p, setName))
+    .filter((p) => p.ordinal >= 0 && !(res.items.find((x) => x.metadata?.name === p.name)?.metadata?.deletionTimestamp))
+    .sort((a, b) => a.ordinal - b.ordinal);
+}
+
+/** Delete a pod, only if it still has `uid` (delete precondition); a 404 or 409 (already replaced) is fine. */
+export async function deletePod(kube: Kube, namespace: string, name: string, uid: string): Promise<void> {
+  try {
+    await kube.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } });
+  } catch (err) {
+    if (!isNotFound(err) && !isConflict(err)) throw err;
+  }
+}
+
+/** The catalog entry named `name` (`<Kind>Version`), or undefined. @throws on API errors and a malformed entry. */
+export async function getCatalogEntry(kube: Kube, engine: Engine, name: string, topology?: string): Promise<CatalogEntry | undefined> {
+  const obj = (await listCatalog(kube, engine)).find((o) => (o as { metadata?: { name?: string } }).metadata?.name === name);
+  return obj ? catalogEntryFromObject(engine, obj, topology) : undefined;
+}
+
+/**
+ * Read-modify-write of the database's `status.conditions` through the status subresource (merge patch
+ * with the read resourceVersion; retried on 409 up to 5 times). `fn` returns the new list, or undefined
+ * to write nothing. Returns the database read back after the write (or as read when nothing was written).
+ * @throws ApiException on other errors; Error when the database does not exist.
+ */
+export async function updateConditions(
+  kube: Kube,
+  engine: Engine,
+  namespace: string,
+  name: string,
+  fn: (db: DatabaseObject) => KubeCondition[] | undefined,
+): Promise<DatabaseObject> {
+  for (let attempt = 0; ; attempt++) {
+    const db = await getDatabase(kube, engine, namespace, name);
+    if (!db) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
+    const next = fn(db);
+    if (!next) return db;
+    try {
+      await kube.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: engine.group,
+          version: engine.version,
+          plural: engine.plural,
+          namespace,
+          name,
+          body: { metadata: { resourceVersion: db.metadata.resourceVersion }, status: { conditions: next } },
+        },
+        MERGE_PATCH,
+      );
+    } catch (err) {
+      if (isConflict(err) && attempt < 4) continue;
+      throw err;
+    }
+    const back = await getDatabase(kube, engine, namespace, name);
+    if (!back) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
+    return back;
+  }
+}
+
+/** Set the database object's `spec.version` (a catalog name) with a merge patch; returns the object read back. */
+export async function setDatabaseVersion(kube: Kube, engine: Engine, namespace: string, name: string, version: string): Promise<DatabaseObject> {
+  return (await kube.custom.patchNamespacedCustomObject(
+    { group: engine.group, version: engine.version, plural: engine.plural, namespace, name, body: { spec: { version } } },
+    MERGE_PATCH,
+  )) as DatabaseObject;
+}
