@@ -1,6 +1,7 @@
 /**
  * `npm start`: run the bot for real. Environment:
- * - `SLACK_BOT_TOKEN` (xoxb-…) and `SLACK_APP_TOKEN` (xapp-…, Socket Mode) — required;
+ * - `SLACK_BOT_TOKEN` (xoxb-…) and `SLACK_APP_TOKEN` (xapp-…, Socket Mode) — required; or, for HTTP
+ *   mode, `SLACK_SIGNING_SECRET` (requests on `/slack/events`, port `SLACK_HTTP_PORT`, default 3000);
  * - `SLACK_API_URL` — optional Web API base URL (default Slack's);
  * - `DBUPDATE_CONFIG` — path of the YAML configuration (see deploy/config.example.yaml);
  * - `KUBECONFIG` / `~/.kube/config` / in-cluster service account — the cluster; `KUBE_CONTEXT` to pick a context;
@@ -35,7 +36,10 @@ async function main(argv: string[]): Promise<void> {
   const botToken = process.env.SLACK_BOT_TOKEN;
   const appToken = process.env.SLACK_APP_TOKEN;
   if (!botToken?.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN must be set to the bot token (xoxb-…); see README "Install the Slack app".');
-  if (!appToken?.startsWith('xapp-')) fail('SLACK_APP_TOKEN must be set to an app-level token with connections:write (xapp-…) for Socket Mode.');
+  const signingSecret = process.env.SLACK_SIGNING_SECRET;
+  if (!signingSecret && !appToken?.startsWith('xapp-')) {
+    fail('SLACK_APP_TOKEN must be set to an app-level token with connections:write (xapp-…) for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode.');
+  }
   const configPath = process.env.DBUPDATE_CONFIG;
   if (!configPath) fail('DBUPDATE_CONFIG must name the configuration file (see deploy/config.example.yaml).');
   let config: Config;
@@ -60,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const metrics = createMetrics({ defaultLabels: { cluster: config.clusterName } });
-  const bot = await startBot({ kube, clusters: others, config, log, metrics, slack: { botToken, appToken, apiUrl: process.env.SLACK_API_URL } });
+  const bot = await startBot({ kube, clusters: others, config, log, metrics, slack: { botToken, appToken, signingSecret, port: Number(process.env.SLACK_HTTP_PORT ?? 3000), apiUrl: process.env.SLACK_API_URL } });
   const health = await startHealthServer({ port: Number(process.env.PORT ?? 8080), ready: () => bot.ready(), registry: metrics.registry, log });
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DatabaseUpdate, Step, StepName } from '../updates/types.js';
+import { approvalProgress } from '../policy/rules.js';
 
 /** action_id of the Approve button; its `value` is the record name. */
 export const ACTION_APPROVE = 'dbupdate_approve';
@@ -100,11 +101,11 @@ export function statusLine(r: DatabaseUpdate): string {
   const votes = st.approvals ?? [];
   switch (st.phase ?? 'Pending') {
     case 'Pending':
-      return `:hourglass_flowing_sand: *Waiting for approval* — ${votes.length} of ${r.spec.approvalsRequired} approvals. Approvers: ${r.spec.approvers.map(mention).join(', ')}. Expires ${r.spec.expiresAt.replace(/\.\d+Z$/, 'Z')}.`;
+      return `:hourglass_flowing_sand: *Waiting for approval* — ${approvalProgress(votes.length, r.spec.approvalsRequired)}. Approvers: ${r.spec.approverMention || r.spec.approvers.map(mention).join(', ')}.${r.spec.allowSelfApproval ? '' : ' The requester cannot approve.'} Expires ${utc(r.spec.expiresAt)}.${r.spec.notBefore ? ` Starts no earlier than ${utc(r.spec.notBefore)}.` : ''}`;
     case 'Approved':
       return `:white_check_mark: *Approved* by ${votes.map((v) => mention(v.user)).join(', ')} — starting.`;
     case 'Scheduled':
-      return `:calendar: *Scheduled* — approved by ${votes.map((v) => mention(v.user)).join(', ')}.`;
+      return `:calendar: *Scheduled* — approved by ${votes.map((v) => mention(v.user)).join(', ')}; starts at ${st.scheduledFor ? utc(st.scheduledFor) : 'the next maintenance window'}.`;
     case 'Running': {
       const cur = (st.steps ?? []).find((s) => s.state === 'Running');
       return `:rocket: *Running*${cur ? ` — ${STEP_LABEL[cur.name]} in progress` : ''}.`;
@@ -122,6 +123,11 @@ export function statusLine(r: DatabaseUpdate): string {
     case 'Cancelled':
       return `:wastebasket: *Cancelled* by ${mention(st.cancellation?.user ?? '?')}.`;
   }
+}
+
+/** `2026-11-28 02:00 UTC` from an RFC 3339 time. */
+function utc(iso: string): string {
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
 }
 
 function totalTime(r: DatabaseUpdate): string {
@@ -189,8 +195,11 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
   const posts: ThreadPost[] = [];
   const required = r.spec.approvalsRequired;
   (st.approvals ?? []).forEach((v, i) => {
-    posts.push({ key: `vote:${v.user}`, text: `:thumbsup: ${mention(v.user)} approved (${i + 1} of ${required}).` });
+    posts.push({ key: `vote:${v.user}`, text: `:thumbsup: ${mention(v.user)} approved (${approvalProgress(i + 1, required)}).` });
   });
+  if (st.scheduledFor && (st.phase === 'Scheduled' || st.startedAt)) {
+    posts.push({ key: 'scheduled', text: `:calendar: Approved outside the maintenance window: the update waits and starts at ${utc(st.scheduledFor)}.` });
+  }
   if (st.rejection) posts.push({ key: 'rejected', text: `:no_entry_sign: ${mention(st.rejection.user)} rejected this request: ${escapeMrkdwn(st.rejection.reason)}` });
   if (st.phase === 'Expired') posts.push({ key: 'expired', text: ':hourglass: This request expired without enough approvals; nothing was changed.' });
   if (st.cancellation) posts.push({ key: 'cancelled', text: `:wastebasket: ${mention(st.cancellation.user)} cancelled this request; nothing was changed.` });
