@@ -12,10 +12,16 @@
  *   npm run demo -- --backend direct --fail-at images   # the first pod to move never pulls its image:
  *                                              #   the roll stops, rolls back, resumes, and says so
  *
+ *   npm run demo -- --restart-at paused        # the bot runs as a child process and is killed (SIGKILL)
+ *                                              #   right after "paused" is posted; a new process finishes
+ *
  * Exits 0 when the update ended as expected (Succeeded, or Failed with --fail-at).
  */
 import { parseArgs } from 'node:util';
-import { startWorld, USERS, CHANNEL } from './sim/world.js';
+import { startWorld, startEmbeddedCluster, worldConfig, USERS, CHANNEL } from './sim/world.js';
+import { SlackEmulator } from './sim/slack/server.js';
+import { spawnBot, waitUntilLeading, writeBotFiles, type BotProcess } from './sim/bot-process.js';
+import { RecordStore } from './kube/records.js';
 import { approve, request, settle } from './sim/script.js';
 import { DEMO_SCENARIOS } from './sim/scenarios.js';
 
@@ -25,6 +31,7 @@ const { values } = parseArgs({
     'fail-at': { type: 'string' },
     'pod-ready-ms': { type: 'string', default: '150' },
     backend: { type: 'string', default: 'ops-request' },
+    'restart-at': { type: 'string' },
   },
 });
 
@@ -58,6 +65,62 @@ if (failAt && backend === 'direct' && failAt !== 'images') {
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const podReadyDelayMs = Number(values['pod-ready-ms']);
+const RESTART_POSTS: Record<string, RegExp> = { paused: /Paused/, images: /Images updated/, checks: /Checks passed/, approval: /Waiting for approval/ };
+if (values['restart-at']) {
+  const at = RESTART_POSTS[values['restart-at']];
+  if (!at) {
+    process.stderr.write(`--restart-at must be one of: ${Object.keys(RESTART_POSTS).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.exit(await demoRestart(values['restart-at'], at));
+}
+
+/** The restart demo: the real bot process is killed with SIGKILL after a step is posted; a new one finishes. */
+async function demoRestart(step: string, posted: RegExp): Promise<number> {
+  const cluster = await startEmbeddedCluster({ podReadyDelayMs: Math.max(podReadyDelayMs, 300), stepDelayMs: 300, opsManager: backend === 'ops-request' });
+  const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
+  const files = writeBotFiles(cluster, worldConfig({ leaseDurationSeconds: 2, backend }));
+  const procs: BotProcess[] = [];
+  try {
+    const first = spawnBot({ files, slack, identity: 'bot-1' });
+    procs.push(first);
+    await waitUntilLeading(cluster, slack, 'bot-1', first);
+    out(`bot process 1 (pid ${first.child.pid}) is connected and leads`);
+    out(`@alice types: /dbupdate ${scenario.command}`);
+    const records = new RecordStore(cluster.kube, 'dbupdate');
+    const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, scenario.command, 20_000);
+    if (step !== 'approval') {
+      out(`@bob clicks Approve on request ${record.metadata.name}`);
+      await approve(slack, CHANNEL, parent, USERS.approver);
+      await slack.waitFor(() => slack.replies(CHANNEL, parent.ts).some((m) => posted.test(m.text)) || undefined, { timeoutMs: 30_000, what: `the ${step} post` });
+    }
+    first.kill('SIGKILL');
+    await first.exited;
+    out(`💥 kill -9 ${first.child.pid}: bot process 1 is gone${step === 'approval' ? ' while approval is pending' : ` right after "${step}" was posted`}`);
+    const second = spawnBot({ files, slack, identity: 'bot-2' });
+    procs.push(second);
+    await waitUntilLeading(cluster, slack, 'bot-2', second);
+    out(`bot process 2 (pid ${second.child.pid}) took the Lease and goes on from the record`);
+    if (step === 'approval') {
+      out(`@bob clicks Approve on request ${record.metadata.name}`);
+      await approve(slack, CHANNEL, parent, USERS.approver);
+    }
+    const done = await settle(records, record.metadata.name, 120_000);
+    out('');
+    out('──── #db-ops, as Slack shows it ────');
+    out(slack.transcript(CHANNEL));
+    out('────────────────────────────────────');
+    const lines = slack.replies(CHANNEL, parent.ts).map((m) => m.text);
+    const twice = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/].filter((re) => lines.filter((l) => re.test(l)).length !== 1);
+    out(`Record ${done.metadata.name}: ${done.status?.phase}; each step posted once: ${twice.length === 0 ? 'yes' : `NO (${twice.join(', ')})`}`);
+    return done.status?.phase === 'Succeeded' && twice.length === 0 ? 0 : 1;
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exited));
+    await slack.stop();
+    await cluster.stop();
+  }
+}
 const world = backend === 'direct'
   ? await startWorld({
       sim: { podReadyDelayMs, stepDelayMs: 100, opsManager: false },

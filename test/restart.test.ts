@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
 import { SlackEmulator } from '../src/sim/slack/server.js';
-import { spawnBot, writeBotFiles, type BotProcess } from '../src/sim/bot-process.js';
-import { approve, pollUntil, settle, request } from '../src/sim/script.js';
+import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
+import { approve, settle, request } from '../src/sim/script.js';
 import { RecordStore } from '../src/kube/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 
@@ -33,14 +33,7 @@ afterAll(async () => {
 async function startProcess(identity: string): Promise<BotProcess> {
   const p = spawnBot({ files, slack, identity });
   procs.push(p);
-  await pollUntil(
-    async () => {
-      const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);
-      return lease?.spec?.holderIdentity?.startsWith(identity) && slack.socketConnections() > 0;
-    },
-    20_000,
-    () => `bot ${identity} to connect and lead; its output:\n${p.output()}`,
-  );
+  await waitUntilLeading(cluster, slack, identity, p);
   return p;
 }
 

@@ -13,6 +13,7 @@ import type { Config } from '../policy/config.js';
 import type { EmbeddedCluster } from './world.js';
 import { BOT_SA_TOKEN } from './world.js';
 import type { SlackEmulator } from './slack/server.js';
+import { LEASE_NAME } from '../bot.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -63,4 +64,19 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => out, exited, kill: (s) => void child.kill(s) };
+}
+
+/**
+ * Wait until a bot process is connected to the Slack emulator and holds the leader Lease.
+ * @throws Error with the process's output after `timeoutMs` (default 20,000 ms).
+ */
+export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);
+    if (lease?.spec?.holderIdentity?.startsWith(identity) && slack.socketConnections() > 0) return;
+    if (proc.child.exitCode !== null) throw new Error(`bot ${identity} exited (${proc.child.exitCode}):\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`bot ${identity} did not connect and lead within ${timeoutMs} ms:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
