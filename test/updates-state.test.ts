@@ -51,6 +51,9 @@ describe('approve', () => {
     expect(() => approve({}, record(), 'U_DAVE', NOW, false)).toThrow(/not an approver/);
     expect(() => approve({ phase: 'Rejected' }, record(), 'U_BOB', NOW, false)).toThrow(/already rejected/);
   });
+  it('refuses an approval after the request expired, even before the expiry check marked it', () => {
+    expect(() => approve({}, record({ expiresAt: '2026-11-23T09:59:59Z' }), 'U_BOB', NOW, false)).toThrow(/expired/);
+  });
   it('self-approval is allowed when the policy says so', () => {
     const st: RecordStatus = {};
     expect(approve(st, record({ approvers: ['U_ALICE'] }), 'U_ALICE', NOW, true)).toBe(true);

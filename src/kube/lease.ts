@@ -63,7 +63,9 @@ export class LeaderElector {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tick = this.attempt().finally(() => this.schedule(this.renewMs));
+      this.tick = this.attempt()
+        .catch((err) => this.o.log.error({ err: statusMessage(err) }, 'leader election attempt failed'))
+        .finally(() => this.schedule(this.renewMs));
     }, ms);
   }
 
@@ -124,8 +126,17 @@ export class LeaderElector {
     if (leading === this.leading || this.stopped) return;
     this.leading = leading;
     this.o.log.info({ identity: this.o.identity, leader: leading }, leading ? 'became leader' : 'lost leadership');
-    if (leading) await this.o.onStartedLeading();
-    else await this.o.onStoppedLeading();
+    try {
+      if (leading) await this.o.onStartedLeading();
+      else await this.o.onStoppedLeading();
+    } catch (err) {
+      // A failed start of the leader's work must not crash the process: give the Lease up and try again later.
+      this.o.log.error({ err: statusMessage(err) }, leading ? 'could not start leading; stepping down' : 'error while stepping down');
+      if (leading) {
+        this.leading = false;
+        await Promise.resolve(this.o.onStoppedLeading()).catch(() => undefined);
+      }
+    }
   }
 
   /** Stop campaigning; if leading, stop leading and release the Lease so another replica takes over at once. */

@@ -57,13 +57,13 @@ export interface HandlerDeps {
 }
 
 /**
- * The record name for a slash-command invocation: `<database>-<5 hex of sha256(trigger_id)>`.
+ * The record name for a slash-command invocation: `<database>-<8 hex of sha256(trigger_id)>`.
  * Slack's retry of the same envelope carries the same `trigger_id`, so it maps to the same name and the
  * second create fails with 409 AlreadyExists instead of making a second request.
  */
 export function recordName(database: string, triggerId: string): string {
-  const h = createHash('sha256').update(triggerId).digest('hex').slice(0, 5);
-  return `${database.slice(0, 63 - 6)}-${h}`;
+  const h = createHash('sha256').update(triggerId).digest('hex').slice(0, 8);
+  return `${database.slice(0, 63 - 9)}-${h}`;
 }
 
 async function ephemeral(client: WebClient, channel: string, user: string, text: string): Promise<void> {
@@ -90,9 +90,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     }
     if (cmd.kind === 'status' || cmd.kind === 'list') {
       await ack();
-      const all = await deps.records.list();
-      const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
-      await respond({ response_type: 'ephemeral', text });
+      try {
+        const all = await deps.records.list();
+        const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
+        await respond({ response_type: 'ephemeral', text });
+      } catch (err) {
+        await respond({ response_type: 'ephemeral', text: `:x: Could not read the requests: ${statusMessage(err)}. Try again.` });
+      }
       return;
     }
     if (cmd.kind === 'cancel') {
@@ -173,6 +177,16 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION_REJECT, async ({ ack, body, action, client }) => {
     await ack();
+    try {
+      await openRejectModal(body, action, client);
+    } catch (err) {
+      log.warn({ err: statusMessage(err), user: body.user.id, record: action.value }, 'could not open the reject modal');
+      const channel = body.channel?.id ?? body.container?.channel_id;
+      if (channel) await ephemeral(client, channel, body.user.id, `:warning: Could not open the reject form (${statusMessage(err)}); click Reject again.`).catch(() => undefined);
+    }
+  });
+
+  async function openRejectModal(body: BlockAction<ButtonAction>, action: ButtonAction, client: WebClient): Promise<void> {
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id ?? '';
     const record = await deps.records.get(action.value ?? '');
@@ -205,7 +219,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         ],
       },
     });
-  });
+  }
 
   app.view(VIEW_REJECT, async ({ ack, view, body, client }) => {
     const reason = (view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? '').trim();
@@ -330,8 +344,12 @@ async function requestUpdate(
   try {
     await deps.records.create(record);
   } catch (err) {
-    if (isConflict(err)) return; // the same invocation again (Slack retry): already recorded
-    throw err;
+    if (!isConflict(err)) throw err;
+    // The same invocation again (a Slack retry, or a create that landed before a transient error): already recorded.
+    const existing = await deps.records.get(name);
+    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) return;
+    await respond({ response_type: 'ephemeral', text: `:warning: Could not record the request: the name \`${name}\` is taken by another request. Nothing was changed; please ask again.` });
+    return;
   }
   deps.metrics?.requests.inc({ outcome: 'requested' });
   log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name, rules: policy.matched }, 'update requested');

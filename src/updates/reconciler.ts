@@ -62,6 +62,9 @@ export interface ReconcilerOptions {
   onRecord?: (r: DatabaseUpdate) => void;
 }
 
+/** Consecutive failed passes of the direct pipeline after which the update is failed loudly. */
+export const MAX_DIRECT_ERRORS = 10;
+
 /** Whether an update of this engine and type has KubeDB's pre-update step (Postgres major: copy old binaries). */
 export function needsPreUpdate(engine: Engine, updateType: string): boolean {
   return engine.kind === 'Postgres' && updateType === 'major';
@@ -189,6 +192,11 @@ export class Reconciler {
         this.wakeAt(name, start - now.getTime());
         return;
       }
+      const blocked = await this.startBlocker(record, engine);
+      if (blocked) {
+        await this.fail(record, engine, blocked, undefined);
+        return;
+      }
       const nowIso = now.toISOString();
       const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
       const res = await this.o.records.mutateStatus(name, (st) => {
@@ -254,6 +262,12 @@ export class Reconciler {
       this.o.log.info({ audit: 'ops-request-created', record: name, opsRequest: ref }, 'OpsRequest created');
     }
     const ops = opsCache.get(ref.name, ref.namespace) ?? (await getOpsRequest(kube, engine, ref.namespace, ref.name));
+    if (!ops && record.status?.opsRequest) {
+      const db = await getDatabase(kube, engine, namespace, dbName);
+      const paused = db ? isPaused(db) : false;
+      await this.fail(record, engine, `The ${engine.opsRequestKind} \`${ref.namespace}/${ref.name}\` was deleted before it finished. The database is \`${db?.status?.phase ?? 'Unknown'}\` on \`${db?.spec.version ?? '?'}\`${paused ? `, and *STILL PAUSED*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}. Request the update again if it is still needed.`, undefined);
+      return;
+    }
     const nowIso = this.now().toISOString();
     const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
     const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso, record.status?.startedAt);
@@ -316,6 +330,27 @@ export class Reconciler {
   }
 
   /**
+   * Why an approved update must not start now (its preflight is old: a window may have passed), or
+   * undefined: another update of the same database is running, or the database no longer runs the
+   * version the request was made from (someone changed it meanwhile — starting would be a surprise or a
+   * downgrade). Nothing has been changed in the cluster at this point.
+   */
+  private async startBlocker(record: DatabaseUpdate, engine: Engine): Promise<string | undefined> {
+    const d = record.spec.database;
+    const other = (this.records?.list() ?? []).find(
+      (r) => r.metadata.name !== record.metadata.name && r.status?.phase === 'Running' &&
+        r.spec.database.cluster === d.cluster && r.spec.database.namespace === d.namespace && r.spec.database.name === d.name && r.spec.engine === record.spec.engine,
+    );
+    if (other) return `Another update of \`${d.namespace}/${d.name}\` is running (\`${other.metadata.name}\`); nothing was changed. Request this one again when it has finished.`;
+    const db = await getDatabase(this.o.clusters.require(d.cluster), engine, d.namespace, d.name);
+    if (!db) return `${engine.kind} \`${d.namespace}/${d.name}\` no longer exists; nothing was changed.`;
+    if (db.spec.version !== record.spec.fromVersion) {
+      return `${engine.kind} \`${d.namespace}/${d.name}\` now runs \`${db.spec.version}\`, not \`${record.spec.fromVersion}\` as when this was requested; nothing was changed. Request the update again to check it afresh.`;
+    }
+    return undefined;
+  }
+
+  /**
    * When an approved update may start (ms since the epoch): not before `spec.notBefore` (`--at`), and
    * inside a maintenance window of the policy that applies to its database (re-resolved from the current
    * configuration); now when neither holds it back.
@@ -373,14 +408,20 @@ export class Reconciler {
     const kube = this.o.clusters.require(record.spec.database.cluster);
     this.watchWorkloads(kube);
     const name = record.metadata.name;
-    const res = await directPass({
+    let res: Awaited<ReturnType<typeof directPass>>;
+    try {
+      res = await directPass({
       kube,
       engine,
       record,
       now: this.now(),
       log: this.o.log.child({ record: name }),
       settings: this.o.direct ?? DEFAULT_DIRECT_SETTINGS,
-    });
+      });
+    } catch (err) {
+      await this.directError(record, engine, err);
+      throw err;
+    }
     const nowIso = this.now().toISOString();
     const changedSteps = diffSteps(record.status?.steps ?? [], res.steps);
     const out = await this.o.records.mutateStatus(name, (st) => {
@@ -389,7 +430,8 @@ export class Reconciler {
         JSON.stringify(st.progress ?? {}) === JSON.stringify({ ...(st.progress ?? {}), ...(res.progress ?? {}) }) && !res.outcome;
       if (same) return false;
       st.steps = res.steps;
-      st.direct = res.direct;
+      const { errors: _errors, lastError: _lastError, ...direct } = res.direct as { errors?: number; lastError?: string };
+      st.direct = direct;
       if (res.progress) st.progress = { ...(st.progress ?? {}), ...res.progress };
       if (res.outcome) {
         st.phase = res.outcome;
@@ -422,6 +464,30 @@ export class Reconciler {
     if (outcome && record.status?.startedAt) {
       m.pipelineDuration.observe({ engine: engine.name, outcome: outcome.toLowerCase() }, (Date.parse(nowIso) - Date.parse(record.status.startedAt)) / 1000);
     }
+  }
+
+  /**
+   * Count a direct pass that threw (an API error the pipeline cannot decide on). After
+   * {@link MAX_DIRECT_ERRORS} in a row the update is failed with a loud message saying whether the
+   * database is still paused and how to resume it — it is never left paused silently.
+   */
+  private async directError(record: DatabaseUpdate, engine: Engine, err: unknown): Promise<void> {
+    const count = Number((record.status?.direct as { errors?: number } | undefined)?.errors ?? 0) + 1;
+    if (count < MAX_DIRECT_ERRORS) {
+      await this.o.records.mutateStatus(record.metadata.name, (st) => {
+        if (st.phase !== 'Running') return false;
+        st.direct = { ...(st.direct ?? {}), errors: count, lastError: statusMessage(err) };
+        return true;
+      }).catch(() => undefined);
+      return;
+    }
+    const d = record.spec.database;
+    const kube = this.o.clusters.require(d.cluster);
+    const db = await getDatabase(kube, engine, d.namespace, d.name).catch(() => undefined);
+    const paused = db ? isPaused(db) : true;
+    await this.fail(record, engine,
+      `The bot could not go on after ${count} attempts: ${statusMessage(err)}. ${paused ? `:rotating_light: ${engine.kind} \`${d.namespace}/${d.name}\` is *STILL PAUSED* and its pods may run mixed images: check \`kubectl get pods -n ${d.namespace} -l app.kubernetes.io/instance=${d.name}\`, then resume it with \`kubectl dba resume ${engine.name} -n ${d.namespace} ${d.name}\`.` : 'The database is not paused.'} Fix the cause (often RBAC: \`kubectl apply -k deploy/\`), then request the update again.`,
+      undefined);
   }
 
   private async emitStepEvents(record: DatabaseUpdate, engine: Engine, steps: Step[]): Promise<void> {

@@ -24,6 +24,9 @@ function already(status: RecordStatus): string {
 export function approve(status: RecordStatus, record: DatabaseUpdate, user: string, now: Date, allowSelfApproval: boolean): boolean {
   if ((status.approvals ?? []).some((v) => v.user === user)) return false;
   if ((status.phase ?? 'Pending') !== 'Pending') throw new RecordRefusal(already(status));
+  if (now.getTime() >= Date.parse(record.spec.expiresAt)) {
+    throw new RecordRefusal('This request has expired (the expiry check will mark it shortly); nothing was changed. Ask for the update again if it is still needed.');
+  }
   if (user === record.spec.requester && !allowSelfApproval) {
     throw new RecordRefusal('You cannot approve your own request: another approver must approve it.');
   }
