@@ -1,0 +1,70 @@
+/**
+ * The direct pipeline's failure policy at the steps not covered by the image-pull cases: a database
+ * paused by someone else fails the pause step with nothing changed; a database that does not come back
+ * `Ready` after the roll fails the checks step, and the pods are rolled back and the database resumed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
+import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { getDatabase } from '../src/kube/kubedb.js';
+import { findEngine } from '../src/engines/table.js';
+import { dbGvr } from '../src/sim/kubedb/index.js';
+
+let w: World;
+const mysql = findEngine('mysql')!;
+const pxc = findEngine('perconaxtradb')!;
+
+beforeAll(async () => {
+  w = await startWorld({
+    sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false },
+    direct: { podTimeoutMs: 1500, settleMs: 1500, readyTimeoutMs: 800 },
+  });
+});
+afterAll(async () => {
+  await w?.stop();
+});
+
+function thread(ts: string): string[] {
+  return w.slack.replies(CHANNEL, ts).map((m) => m.text);
+}
+
+describe('direct pipeline failures at pause and checks', () => {
+  it('pause: the database was paused by someone else after the request — Failed, nothing changed, not paused by us', async () => {
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
+    const db = await getDatabase(w.cluster.kube, mysql, 'demo', 'orders');
+    const conditions = [...(db?.status?.conditions ?? []), { type: 'Paused', status: 'True', reason: 'PausedByKubeDBCLI', message: 'Paused by KubeDB CLI tool' }];
+    w.cluster.store.patch(dbGvr(mysql), 'demo', 'orders', { status: { conditions } }, 'application/merge-patch+json', { subresource: 'status' });
+    await approve(w.slack, CHANNEL, parent, USERS.approver);
+    const done = await settle(w.bot.records, record.metadata.name);
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.steps?.find((s) => s.state === 'Failed')?.name).toBe('paused');
+    expect(done.status?.message).toMatch(/Nothing was changed/);
+    expect(thread(parent.ts).some((l) => /Pausing failed/.test(l))).toBe(true);
+    const after = await getDatabase(w.cluster.kube, mysql, 'demo', 'orders');
+    expect(after?.spec.version).toBe('8.0.35');
+    // only the other operator's Paused condition is there; the bot neither added nor removed one
+    expect((after?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['PausedByKubeDBCLI']);
+  });
+
+  it('checks: the database does not come back Ready after the roll — Failed at checks, pods rolled back, database resumed', async () => {
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    await approve(w.slack, CHANNEL, parent, USERS.approver);
+    // once every pod runs the new image, the database reports Critical (the provisioner writes nothing while it is paused)
+    await pollUntil(async () => (await w.bot.records.get(record.metadata.name))?.status?.steps?.find((s) => s.name === 'images')?.state === 'Succeeded', 15_000, () => 'images updated');
+    w.cluster.store.patch(dbGvr(pxc), 'demo', 'inventory', { status: { phase: 'Critical' } }, 'application/merge-patch+json', { subresource: 'status' });
+    const done = await settle(w.bot.records, record.metadata.name, 30_000);
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.steps?.find((s) => s.state === 'Failed')?.name).toBe('checks');
+    expect(thread(parent.ts).some((l) => /Checks failed/.test(l))).toBe(true);
+    await pollUntil(
+      async () => {
+        const db = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
+        const pods = await w.cluster.kube.core.listNamespacedPod({ namespace: 'demo', labelSelector: 'app.kubernetes.io/instance=inventory' });
+        const onOld = pods.items.every((p) => p.status?.containerStatuses?.find((c) => c.name === 'perconaxtradb')?.image?.endsWith(':8.0.31'));
+        return db?.spec.version === '8.0.31' && !(db.status?.conditions ?? []).some((c) => c.type === 'Paused') && onOld;
+      },
+      15_000,
+      () => 'inventory back on 8.0.31 images, spec.version unchanged, not paused',
+    );
+  });
+});
