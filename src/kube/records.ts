@@ -103,12 +103,22 @@ export class RecordStore {
    * replace `/status` with the read resourceVersion, and on 409 Conflict or a transient error
    * ({@link isTransient}; a 429's `Retry-After` is waited out) start over (up to 8 times).
    * `mutate` returns false to make no write; it may throw {@link RecordRefusal} to refuse.
+   * `opts.from`: an object fresh from the API server (just read or written) to start the first attempt
+   * from; only a verdict of `false` is taken from it unchecked, so pass one only where that is safe.
    * @throws RecordRefusal from the mutator; Error when the record does not exist; the API error after retries.
    */
-  async mutateStatus(name: string, mutate: (status: RecordStatus, record: DatabaseUpdate) => boolean | void): Promise<MutateResult> {
+  async mutateStatus(
+    name: string,
+    mutate: (status: RecordStatus, record: DatabaseUpdate) => boolean | void,
+    opts: { from?: DatabaseUpdate } = {},
+  ): Promise<MutateResult> {
+    let from = opts.from;
     return pRetry(
       async () => {
-        const record = await this.get(name);
+        // The first attempt may start from an object the caller just read or wrote (saves a GET); a stale
+        // one fails with 409 and every retry reads afresh.
+        const record = from ?? (await this.get(name));
+        from = undefined;
         if (!record) throw new AbortError(`DatabaseUpdate ${this.namespace}/${name} not found`);
         const status: RecordStatus = structuredClone(record.status ?? {});
         let verdict: boolean | void;

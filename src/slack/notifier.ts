@@ -65,14 +65,18 @@ export class Notifier {
     return { event_type: METADATA_EVENT, event_payload: { record: name, key } };
   }
 
-  private async markPending(name: string, key: string): Promise<DatabaseUpdate> {
-    const out = await this.records.mutateStatus(name, (st) => {
-      const pending = new Set(st.slack?.pending ?? []);
-      if (pending.has(key)) return false;
-      pending.add(key);
-      st.slack = { ...(st.slack ?? {}), pending: [...pending] };
-      return true;
-    });
+  private async markPending(name: string, key: string, from?: DatabaseUpdate): Promise<DatabaseUpdate> {
+    const out = await this.records.mutateStatus(
+      name,
+      (st) => {
+        const pending = new Set(st.slack?.pending ?? []);
+        if (pending.has(key)) return false;
+        pending.add(key);
+        st.slack = { ...(st.slack ?? {}), pending: [...pending] };
+        return true;
+      },
+      { from },
+    );
     return out.record;
   }
 
@@ -141,25 +145,33 @@ export class Notifier {
         continue;
       }
       if (posted.has(post.key)) continue;
-      await this.markPending(name, post.key);
+      const marked = await this.markPending(name, post.key, record);
       await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
       posted.add(post.key);
-      const out = await this.records.mutateStatus(name, (st) => {
-        const keys = new Set(st.slack?.posted ?? []);
-        keys.add(post.key);
-        st.slack = { ...(st.slack ?? {}), posted: [...keys], pending: (st.slack?.pending ?? []).filter((k) => k !== post.key) };
-        return true;
-      });
+      const out = await this.records.mutateStatus(
+        name,
+        (st) => {
+          const keys = new Set(st.slack?.posted ?? []);
+          keys.add(post.key);
+          st.slack = { ...(st.slack ?? {}), posted: [...keys], pending: (st.slack?.pending ?? []).filter((k) => k !== post.key) };
+          return true;
+        },
+        { from: marked },
+      );
       record = out.record;
     }
     const parent = renderParent(record);
     const hash = renderHash(parent);
     if (hash !== record.status?.slack?.parentHash) {
       await this.client.chat.update({ channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
-      await this.records.mutateStatus(name, (st) => {
-        st.slack = { ...(st.slack ?? {}), parentHash: hash };
-        return true;
-      });
+      await this.records.mutateStatus(
+        name,
+        (st) => {
+          st.slack = { ...(st.slack ?? {}), parentHash: hash };
+          return true;
+        },
+        { from: record },
+      );
     }
   }
 

@@ -173,7 +173,7 @@ export class Reconciler {
     const engine = engineByKind(record.spec.engine);
     if (!engine) return;
     if (phase === 'Pending') {
-      await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()));
+      await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()), { from: record });
       return;
     }
     if (phase === 'Approved' || phase === 'Scheduled') {
