@@ -73,7 +73,8 @@ export class KeyedQueue {
 
   constructor(
     private readonly work: (key: string) => Promise<void>,
-    private readonly onError: (key: string, err: unknown) => void,
+    /** Called for a failed run; may return the delay (ms) before the retry, instead of `retryMs`. */
+    private readonly onError: (key: string, err: unknown) => number | void,
     private readonly retryMs = 500,
   ) {}
 
@@ -92,12 +93,12 @@ export class KeyedQueue {
     try {
       await this.work(key);
     } catch (err) {
-      this.onError(key, err);
+      const delay = this.onError(key, err);
       if (!this.closed) {
         const t = setTimeout(() => {
           this.timers.delete(t);
           this.add(key);
-        }, this.retryMs);
+        }, delay ?? this.retryMs);
         this.timers.add(t);
       }
     }

@@ -21,6 +21,18 @@ import { renderHash, renderParent, threadPosts } from './render.js';
 
 /** `event_type` of the metadata on every message the bot posts for a record. */
 export const METADATA_EVENT = 'dbupdate_post';
+/** Slack errors a person must fix (https://api.slack.com/methods/chat.postMessage#errors), with what to do. */
+const NEEDS_A_PERSON = new Map([
+  ['not_in_channel', 'invite the bot to the channel (/invite @dbupdate)'],
+  ['channel_not_found', 'the channel is gone or private to the bot: invite the bot or ask again elsewhere'],
+  ['is_archived', 'the channel is archived: unarchive it'],
+  ['missing_scope', 'reinstall the Slack app from manifest.json'],
+  ['invalid_auth', 'SLACK_BOT_TOKEN is wrong or revoked'],
+  ['account_inactive', 'the bot token was revoked: reinstall the app'],
+]);
+/** Retry delay (ms) after an error a person must fix. */
+const SLOW_RETRY_MS = 30_000;
+
 /** Key of the parent message in metadata and in `pending`. */
 const PARENT_KEY = 'parent';
 
@@ -44,8 +56,15 @@ export class Notifier {
       (name) => this.sync(name),
       (name, err) => {
         const e = err as { code?: string; data?: { error?: string }; message: string };
-        if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: e.data?.error ?? e.code });
+        const slackError = e.data?.error;
+        if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError ?? e.code });
+        if (slackError && NEEDS_A_PERSON.has(slackError)) {
+          // Retrying at once cannot help: say what to do, and try again slowly (the record is safe meanwhile).
+          log.error({ record: name, err: slackError }, `Slack refused to post (${slackError}): ${NEEDS_A_PERSON.get(slackError)}; retrying every ${SLOW_RETRY_MS / 1000} s`);
+          return SLOW_RETRY_MS;
+        }
         log.warn({ record: name, err: e.message }, 'Slack notification failed; will retry');
+        return undefined;
       },
       1000,
     );
