@@ -194,7 +194,7 @@ export class Reconciler {
       }
       const blocked = await this.startBlocker(record, engine);
       if (blocked) {
-        await this.fail(record, engine, blocked, undefined);
+        await this.fail(record, engine, blocked);
         return;
       }
       const nowIso = now.toISOString();
@@ -243,12 +243,12 @@ export class Reconciler {
         // A transient answer (429, 5xx, no answer) is retried by the queue; the label check below adopts a create that did land.
         if (code === 429 || code >= 500 || code === 0) throw err;
         if (!isConflict(err)) {
-          await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`, undefined);
+          await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`);
           return;
         }
         const existing = await getOpsRequest(kube, engine, namespace, opsName);
         if (existing?.metadata.labels?.[LABEL_RECORD] !== name) {
-          await this.fail(record, engine, `An ${engine.opsRequestKind} named \`${opsName}\` already exists and is not this request's. Nothing was changed.`, undefined);
+          await this.fail(record, engine, `An ${engine.opsRequestKind} named \`${opsName}\` already exists and is not this request's. Nothing was changed.`);
           return;
         }
       }
@@ -265,7 +265,7 @@ export class Reconciler {
     if (!ops && record.status?.opsRequest) {
       const db = await getDatabase(kube, engine, namespace, dbName);
       const paused = db ? isPaused(db) : false;
-      await this.fail(record, engine, `The ${engine.opsRequestKind} \`${ref.namespace}/${ref.name}\` was deleted before it finished. The database is \`${db?.status?.phase ?? 'Unknown'}\` on \`${db?.spec.version ?? '?'}\`${paused ? `, and *STILL PAUSED*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}. Request the update again if it is still needed.`, undefined);
+      await this.fail(record, engine, `The ${engine.opsRequestKind} \`${ref.namespace}/${ref.name}\` was deleted before it finished. The database is \`${db?.status?.phase ?? 'Unknown'}\` on \`${db?.spec.version ?? '?'}\`${paused ? `, and *STILL PAUSED*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}. Request the update again if it is still needed.`);
       return;
     }
     const nowIso = this.now().toISOString();
@@ -487,7 +487,7 @@ export class Reconciler {
     const paused = db ? isPaused(db) : true;
     await this.fail(record, engine,
       `The bot could not go on after ${count} attempts: ${statusMessage(err)}. ${paused ? `:rotating_light: ${engine.kind} \`${d.namespace}/${d.name}\` is *STILL PAUSED* and its pods may run mixed images: check \`kubectl get pods -n ${d.namespace} -l app.kubernetes.io/instance=${d.name}\`, then resume it with \`kubectl dba resume ${engine.name} -n ${d.namespace} ${d.name}\`.` : 'The database is not paused.'} Fix the cause (often RBAC: \`kubectl apply -k deploy/\`), then request the update again.`,
-      undefined);
+    );
   }
 
   private async emitStepEvents(record: DatabaseUpdate, engine: Engine, steps: Step[]): Promise<void> {
@@ -500,7 +500,8 @@ export class Reconciler {
     }
   }
 
-  private async fail(record: DatabaseUpdate, engine: Engine, message: string, _step: undefined): Promise<void> {
+  /** End a record as Failed with `message` (for the requester; says what state the database is in). */
+  private async fail(record: DatabaseUpdate, engine: Engine, message: string): Promise<void> {
     const nowIso = this.now().toISOString();
     await this.o.records.mutateStatus(record.metadata.name, (st) => {
       if (st.phase === 'Failed') return false;
