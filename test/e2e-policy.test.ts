@@ -66,6 +66,19 @@ describe('policy through the real flow', () => {
     expect((await w.bot.records.list()).length).toBe(before);
   });
 
+  it('list shows only requests the asker has a part in or could have made', async () => {
+    // alice may not request proxysql (only carol may): carol's proxysql request is hidden from alice, shown to carol
+    const { record } = await request(w.slack, w.bot.records, USERS.approver2, CHANNEL, 'proxysql gateway 2.7');
+    await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'list' });
+    const forAlice = await ephemeral(w, USERS.requester, /in flight/);
+    expect(forAlice).not.toContain(record.metadata.name);
+    await w.slack.typeCommand({ user: USERS.approver2, channel: CHANNEL, text: 'list' });
+    const forCarol = await ephemeral(w, USERS.approver2, /in flight/);
+    expect(forCarol).toContain(record.metadata.name);
+    await w.slack.typeCommand({ user: USERS.approver2, channel: CHANNEL, text: `cancel ${record.metadata.name}` });
+    await ephemeral(w, USERS.approver2, /cancelled/);
+  });
+
   it('approved outside the maintenance window: waits as Scheduled with the opening time, no OpsRequest yet', async () => {
     const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'postgres billing/ledger 16');
     await approve(w.slack, CHANNEL, parent, USERS.approver);

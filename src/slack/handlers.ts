@@ -91,7 +91,14 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     if (cmd.kind === 'status' || cmd.kind === 'list') {
       await ack();
       try {
-        const all = await deps.records.list();
+        const user = command.user_id;
+        // Only requests the asker has a part in, or could have made under the policy, are shown.
+        const all = (await deps.records.list()).filter((r) => {
+          if (r.spec.requester === user || r.spec.approvers.includes(user)) return true;
+          const d = r.spec.database;
+          const policy = resolvePolicy(config, { cluster: d.cluster, namespace: d.namespace, engine: r.spec.engine.toLowerCase() });
+          return mayRequest(policy, { user, userGroups: [], channel: command.channel_id }).ok;
+        });
         const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
         await respond({ response_type: 'ephemeral', text });
       } catch (err) {
