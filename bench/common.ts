@@ -88,7 +88,7 @@ export interface UpdateOutcome {
  * Request (as alice), approve (as bob) and wait for updates of `namespace/<name>` to 8.4, all at once.
  * Observes the store and the Slack emulator in-process; bounded by `timeoutMs`.
  */
-export async function runUpdates(w: World, namespace: string, names: string[], timeoutMs = 60_000): Promise<UpdateOutcome[]> {
+export async function runUpdates(w: Pick<World, 'slack'> & { cluster: { store: Store } }, namespace: string, names: string[], timeoutMs = 60_000): Promise<UpdateOutcome[]> {
   const store = w.cluster.store;
   const started = nowNs();
   const known = new Set(storeRecords(store).map((r) => r.metadata.name));

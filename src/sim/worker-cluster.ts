@@ -80,12 +80,19 @@ async function startWorker(role: 'cluster' | 'slack', data: unknown): Promise<{ 
   const pending = new Map<number, Pending>();
   let next = 1;
   let failed: Error | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter listeners
+  const early: Array<[string, (...a: any[]) => void]> = [];
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    worker.once('message', (m: { ready?: Record<string, unknown>; error?: string }) => (m.ready ? resolve(m.ready) : reject(new Error(`worker ${role}: ${m.error ?? 'no ready message'}`))));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`worker ${role} exited with ${code} before it was ready`)));
+    const onMessage = (m: { ready?: Record<string, unknown>; error?: string }) => (m.ready ? resolve(m.ready) : reject(new Error(`worker ${role}: ${m.error ?? 'no ready message'}`)));
+    const onExit = (code: number) => reject(new Error(`worker ${role} exited with ${code} before it was ready`));
+    early.push(['message', onMessage], ['error', reject], ['exit', onExit]);
+    for (const [ev, fn] of early) worker.once(ev, fn);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
   });
-  worker.removeAllListeners();
+  // Only our own listeners: `removeAllListeners()` would also drop the Worker's internal ones.
+  for (const [ev, fn] of early) worker.off(ev, fn);
   worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
     const p = pending.get(m.id);
     if (!p) return;
