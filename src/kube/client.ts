@@ -45,7 +45,11 @@ export const STRATEGIC_PATCH = setHeaderOptions('Content-Type', PatchStrategy.St
  */
 export function loadKubeConfig(context?: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(`cannot load the Kubernetes configuration (KUBECONFIG=${process.env.KUBECONFIG ?? '(unset)'}): ${(err as Error).message}`);
+  }
   const server = kc.getCurrentCluster()?.server ?? '';
   if (!server || (server === 'http://localhost:8080' && !process.env.KUBECONFIG)) {
     throw new Error(
