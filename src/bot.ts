@@ -52,6 +52,8 @@ export interface BotOptions {
   /** Lease timing (tests shorten it). */
   leaseDurationSeconds?: number;
   renewMs?: number;
+  /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
+  slowRetryMs?: number;
   /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
   metrics?: Metrics;
   /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
@@ -77,7 +79,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
   const startLeading = async () => {
-    const notifier = new Notifier(app.client, records, log, opts.metrics);
+    const notifier = new Notifier(app.client, records, log, opts.metrics, opts.slowRetryMs);
     const reconciler = new Reconciler({
       clusters,
       records,

@@ -62,11 +62,13 @@ export function startInformer<T extends KubernetesObject>(
 /**
  * Run work per key, one at a time per key, coalescing: a key enqueued while its work runs runs once
  * more afterwards (with fresh state), however many times it was enqueued (the workqueue of
- * Kubernetes controllers). Errors are passed to `onError` and the key is retried after `retryMs`.
+ * Kubernetes controllers). Errors are passed to `onError` and the key is retried after `retryMs` (or the
+ * delay `onError` returns); while it backs off, new events for it wait for that retry.
  */
 export class KeyedQueue {
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
+  private readonly backingOff = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private idleWaiters: Array<() => void> = [];
   private closed = false;
@@ -78,9 +80,9 @@ export class KeyedQueue {
     private readonly retryMs = 500,
   ) {}
 
-  /** Schedule `key`. */
+  /** Schedule `key`. A key backing off after an error waits for its retry (which reads fresh state). */
   add(key: string): void {
-    if (this.closed) return;
+    if (this.closed || this.backingOff.has(key)) return;
     if (this.running.has(key)) {
       this.again.add(key);
       return;
@@ -95,8 +97,12 @@ export class KeyedQueue {
     } catch (err) {
       const delay = this.onError(key, err);
       if (!this.closed) {
+        // Back off: changes seen meanwhile do not cut the delay short (the retry reads fresh state).
+        this.backingOff.add(key);
+        this.again.delete(key);
         const t = setTimeout(() => {
           this.timers.delete(t);
+          this.backingOff.delete(key);
           this.add(key);
         }, delay ?? this.retryMs);
         this.timers.add(t);

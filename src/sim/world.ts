@@ -126,7 +126,9 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 }
 
 /** Start the whole embedded world. */
-export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings } = {}): Promise<World> {
+export async function startWorld(
+  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   const config = worldConfig(opts.config);
@@ -138,6 +140,7 @@ export async function startWorld(opts: { sim?: KubeDBSimOptions; config?: Partia
       config,
       log,
       direct: opts.direct,
+      slowRetryMs: opts.slowRetryMs,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);

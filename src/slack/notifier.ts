@@ -51,6 +51,8 @@ export class Notifier {
     private readonly records: RecordStore,
     private readonly log: Logger,
     metrics?: Metrics,
+    /** Delay (ms) before retrying a post Slack refused for a reason a person must fix (default 30 s). */
+    slowRetryMs = SLOW_RETRY_MS,
   ) {
     this.queue = new KeyedQueue(
       (name) => this.sync(name),
@@ -60,8 +62,8 @@ export class Notifier {
         if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError ?? e.code });
         if (slackError && NEEDS_A_PERSON.has(slackError)) {
           // Retrying at once cannot help: say what to do, and try again slowly (the record is safe meanwhile).
-          log.error({ record: name, err: slackError }, `Slack refused to post (${slackError}): ${NEEDS_A_PERSON.get(slackError)}; retrying every ${SLOW_RETRY_MS / 1000} s`);
-          return SLOW_RETRY_MS;
+          log.error({ record: name, err: slackError }, `Slack refused to post (${slackError}): ${NEEDS_A_PERSON.get(slackError)}; retrying every ${slowRetryMs / 1000} s`);
+          return slowRetryMs;
         }
         log.warn({ record: name, err: e.message }, 'Slack notification failed; will retry');
         return undefined;
