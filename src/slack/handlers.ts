@@ -80,7 +80,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     if (!parsed.ok) {
       log.info({ audit: 'refuse', user: command.user_id, text: command.text, why: parsed.error }, 'command refused');
       deps.metrics?.requests.inc({ outcome: 'refused' });
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}\nUsage: \`${parsed.usage}\`` });
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}\nUsage: ${parsed.usage.includes('`') ? parsed.usage : `\`${parsed.usage}\``}` });
       return;
     }
     const cmd = parsed.command;

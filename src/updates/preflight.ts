@@ -99,7 +99,8 @@ export async function preflight(opts: {
   }
   const res = resolveTarget(engine, current, opts.version, catalog);
   if (!res.ok) {
-    return { ok: false, code: res.code, message: res.hint ? `${res.message} ${res.hint}` : res.message };
+    const text = res.hint ? `${res.message} ${res.hint}` : res.message;
+    return { ok: false, code: res.code, message: text.replaceAll('<database>', `${namespace}/${name}`) };
   }
 
   const selector = `${LABEL_DATABASE}=${name},${LABEL_DB_NAMESPACE}=${namespace}`;
