@@ -158,15 +158,17 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     expect(server.denials, server.formatDenials()).toEqual([]);
   });
 
-  it('the bot creates, reads and renews its Lease dbupdate-leader', async () => {
+  it('the bot creates, reads and renews its Leases (leader and per-database locks) in its own namespace only', async () => {
     const coord = bot.makeApiClient(CoordinationV1Api);
     await coord.createNamespacedLease({ namespace: 'dbupdate', body: { metadata: { name: 'dbupdate-leader' }, spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15 } } });
     const lease = await coord.readNamespacedLease({ namespace: 'dbupdate', name: 'dbupdate-leader' });
     lease.spec!.holderIdentity = 'pod-b';
     expect((await coord.replaceNamespacedLease({ namespace: 'dbupdate', name: 'dbupdate-leader', body: lease })).spec?.holderIdentity).toBe('pod-b');
-    // resourceNames: another Lease may be created (create cannot be restricted) but not read.
-    expect((await apiError(coord.readNamespacedLease({ namespace: 'dbupdate', name: 'someone-else' }))).code).toBe(403);
+    // per-database locks (src/kube/locks.ts) have hashed names: any Lease in dbupdate may be read and updated…
+    expect((await apiError(coord.readNamespacedLease({ namespace: 'dbupdate', name: 'dbu-0123456789abcdef' }))).code).toBe(404);
+    // …but not listed, and none outside the bot's namespace
     expect((await apiError(coord.listNamespacedLease({ namespace: 'dbupdate' }))).code).toBe(403);
+    expect((await apiError(coord.readNamespacedLease({ namespace: 'kube-system', name: 'kube-controller-manager' }))).code).toBe(403);
     server.resetRequests();
   });
 

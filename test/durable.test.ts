@@ -81,6 +81,25 @@ describe('one pipeline per approved request', () => {
     expect(text).toContain(created[0].metadata.name);
   });
 
+  it('two people asking for the same database at the same instant: one request, the other is told it is in flight', async () => {
+    const before = (await w.bot.records.list()).filter((r) => r.spec.database.name === 'inventory').length;
+    await Promise.all([
+      w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'perconaxtradb inventory 8.0.35' }),
+      w.slack.typeCommand({ user: USERS.approver2, channel: CHANNEL, text: 'perconaxtradb inventory 8.0.40' }),
+    ]);
+    const refusal = await w.slack.waitFor(
+      () => w.slack.messages(CHANNEL).find((m) => (m.ephemeralTo === USERS.requester || m.ephemeralTo === USERS.approver2) && /already has an update in flight/.test(m.text)),
+      { timeoutMs: 5000, what: 'the in-flight refusal' },
+    );
+    expect(refusal.text).toMatch(/cancel inventory-/);
+    await new Promise((r) => setTimeout(r, 300));
+    const mine = (await w.bot.records.list()).filter((r) => r.spec.database.name === 'inventory');
+    expect(mine.length - before).toBe(1);
+    const winner = mine.find((r) => r.status?.phase !== 'Succeeded' && r.status?.phase !== 'Cancelled')!;
+    const text = await ephemeralReply(w, winner.spec.requester, `cancel ${winner.metadata.name}`, new RegExp(`${winner.metadata.name}\` is cancelled`));
+    expect(text).toContain(winner.metadata.name);
+  });
+
   it('each step is an Event on the database object, and kubectl shows the history', async () => {
     const events = await w.cluster.kube.core.listNamespacedEvent({ namespace: 'demo' });
     const mine = events.items.filter((e) => e.involvedObject.kind === 'MySQL' && e.involvedObject.name === 'orders' && e.source?.component === 'dbupdate');

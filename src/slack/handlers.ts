@@ -28,9 +28,11 @@ import {
   LABEL_ENGINE,
   RECORD_API_VERSION,
   RECORD_KIND,
+  isActive,
   type DatabaseUpdate,
 } from '../updates/types.js';
 import { isConflict } from '../kube/client.js';
+import { acquireDatabaseLock, lockName, releaseDatabaseLock } from '../kube/locks.js';
 import {
   ACTION_APPROVE,
   ACTION_REJECT,
@@ -320,6 +322,15 @@ async function requestUpdate(
     return;
   }
   const name = recordName(req.name, req.triggerId);
+  // The atomic half of "no other update of this database is in flight" (preflight's check is a read).
+  const lockKey = lockName(kube.name, req.namespace, req.engine.kind, req.name);
+  const lock = await acquireDatabaseLock(deps.clusters.home, deps.records.namespace, lockKey, name, async (holder) => {
+    const r = await deps.records.get(holder);
+    return r === undefined ? 'missing' : isActive(r.status?.phase) ? 'active' : 'finished';
+  });
+  if (!lock.ok) {
+    return refuse('in_flight', `${req.engine.kind} \`${req.namespace}/${req.name}\` already has an update in flight: \`${lock.holder}\`. Wait for it to finish or cancel it with \`/dbupdate cancel ${lock.holder}\`.`);
+  }
   const record: DatabaseUpdate = {
     apiVersion: RECORD_API_VERSION,
     kind: RECORD_KIND,
@@ -351,7 +362,10 @@ async function requestUpdate(
   try {
     await deps.records.create(record);
   } catch (err) {
-    if (!isConflict(err)) throw err;
+    if (!isConflict(err)) {
+      await releaseDatabaseLock(deps.clusters.home, deps.records.namespace, lockKey, name);
+      throw err;
+    }
     // The same invocation again (a Slack retry, or a create that landed before a transient error): already recorded.
     const existing = await deps.records.get(name);
     if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) return;
