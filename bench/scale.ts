@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BOT_SA_TOKEN, CHANNEL, USERS, startEmbeddedCluster } from '../src/sim/world.js';
+import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from '../src/sim/world.js';
 import { SlackEmulator } from '../src/sim/slack/server.js';
 import { seedCluster, opsGvr, catalogGvr, dbGvr } from '../src/sim/kubedb/index.js';
 import { findEngine, ENGINES } from '../src/engines/table.js';
@@ -36,15 +36,8 @@ export interface ScaleOptions {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT_CHILD = fileURLToPath(new URL('./bot-child.mjs', import.meta.url));
 
-/** The bot's configuration (what `worldConfig()` validates), as plain input for the child. */
-const CONFIG_INPUT = {
-  clusterName: 'sim',
-  recordsNamespace: 'dbupdate',
-  defaultNamespace: 'demo',
-  approvers: [USERS.approver, USERS.approver2],
-  approvalsRequired: 1,
-  opsRequestTimeout: '5m',
-};
+/** The bot's configuration, as plain input for the child. */
+const CONFIG_INPUT = WORLD_CONFIG_INPUT;
 
 /** Compile `src/` (tsconfig.build.json) into a temporary directory that resolves the project's node_modules. */
 function compile(): { dir: string; dist: string; ms: number } {

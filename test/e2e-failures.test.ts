@@ -39,7 +39,7 @@ async function footprint(): Promise<{ records: number; ops: number }> {
 /** Type a command and return the ephemeral replies alice sees for it. */
 async function ask(text: string, user: string = USERS.requester): Promise<string> {
   const before = w.slack.messages(CHANNEL).filter((m) => m.ephemeralTo === user).length;
-  const res = await w.slack.typeCommand({ user, channel: CHANNEL, text });
+  await w.slack.typeCommand({ user, channel: CHANNEL, text });
   const replies = await w.slack.waitFor(
     () => {
       const eph = w.slack.messages(CHANNEL).filter((m) => m.ephemeralTo === user).slice(before);
@@ -48,7 +48,6 @@ async function ask(text: string, user: string = USERS.requester): Promise<string
     },
     { timeoutMs: 10_000, what: `a reply to "/dbupdate ${text}"` },
   );
-  void res;
   return replies.map((m) => m.text).join('\n');
 }
 

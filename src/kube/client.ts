@@ -91,6 +91,16 @@ export function statusMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Await a read; a 404 NotFound becomes undefined, any other error is thrown. */
+export async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
 /** Whether the error is a 404 NotFound. */
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 /** Whether the error is a 409 (Conflict on a stale resourceVersion, or AlreadyExists). */

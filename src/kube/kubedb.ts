@@ -4,7 +4,7 @@
  * Shapes follow shared/kubedb-reference.md ("Confirmed since").
  */
 import type { Kube } from './client.js';
-import { isNotFound } from './client.js';
+import { isNotFound, orUndefined } from './client.js';
 import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
 
 /** A condition as KubeDB writes it on database objects and OpsRequests. */
@@ -47,18 +47,9 @@ export const OPS_TERMINAL_PHASES = ['Successful', 'Failed', 'Skipped', 'Denied']
 
 /** Read a database object; undefined when it does not exist (404). */
 export async function getDatabase(kube: Kube, engine: Engine, namespace: string, name: string): Promise<DatabaseObject | undefined> {
-  try {
-    return (await kube.custom.getNamespacedCustomObject({
-      group: engine.group,
-      version: engine.version,
-      plural: engine.plural,
-      namespace,
-      name,
-    })) as DatabaseObject;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await orUndefined(
+    kube.custom.getNamespacedCustomObject({ group: engine.group, version: engine.version, plural: engine.plural, namespace, name }),
+  )) as DatabaseObject | undefined;
 }
 
 /** List all catalog objects (`<Kind>Version`) of an engine (cluster-scoped). */
@@ -151,16 +142,7 @@ export async function createOpsRequest(kube: Kube, engine: Engine, ops: OpsReque
 
 /** Read an OpsRequest; undefined when it does not exist. */
 export async function getOpsRequest(kube: Kube, engine: Engine, namespace: string, name: string): Promise<OpsRequestObject | undefined> {
-  try {
-    return (await kube.custom.getNamespacedCustomObject({
-      group: OPS_GROUP,
-      version: OPS_VERSION,
-      plural: engine.opsRequestPlural,
-      namespace,
-      name,
-    })) as OpsRequestObject;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await orUndefined(
+    kube.custom.getNamespacedCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural, namespace, name }),
+  )) as OpsRequestObject | undefined;
 }

@@ -6,7 +6,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { Kube } from './client.js';
-import { isConflict, isNotFound, statusCode } from './client.js';
+import { isConflict, orUndefined, statusCode } from './client.js';
 import {
   RECORD_GROUP,
   RECORD_PLURAL,
@@ -82,12 +82,7 @@ export class RecordStore {
 
   /** Read a record; undefined when it does not exist. */
   async get(name: string): Promise<DatabaseUpdate | undefined> {
-    try {
-      return (await this.kube.custom.getNamespacedCustomObject({ ...this.base, name })) as DatabaseUpdate;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return (await orUndefined(this.kube.custom.getNamespacedCustomObject({ ...this.base, name }))) as DatabaseUpdate | undefined;
   }
 
   /** List records, optionally filtered by a label selector (e.g. `dbupdate.dev/database=orders`). */

@@ -8,7 +8,7 @@
  */
 import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isNotFound, MERGE_PATCH } from '../kube/client.js';
+import { isConflict, isNotFound, MERGE_PATCH, orUndefined } from '../kube/client.js';
 import { getDatabase, listCatalog, type DatabaseObject, type KubeCondition } from '../kube/kubedb.js';
 import { PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
 import { catalogEntryFromObject, type CatalogEntry } from '../engines/versions.js';
@@ -28,13 +28,8 @@ export interface WorkloadObject {
 
 /** Read the workload (`PetSet` `apps.k8s.appscode.com/v1`, or `StatefulSet` `apps/v1`); undefined when missing. */
 export async function getWorkload(kube: Kube, kind: 'PetSet' | 'StatefulSet', namespace: string, name: string): Promise<WorkloadObject | undefined> {
-  try {
-    if (kind === 'StatefulSet') return (await kube.kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name, namespace })) as unknown as WorkloadObject;
-    return (await kube.custom.getNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name })) as WorkloadObject;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  if (kind === 'StatefulSet') return (await orUndefined(kube.kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name, namespace }))) as unknown as WorkloadObject | undefined;
+  return (await orUndefined(kube.custom.getNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name }))) as WorkloadObject | undefined;
 }
 
 /**

@@ -112,17 +112,19 @@ export interface World {
   stop(): Promise<void>;
 }
 
-/** Default configuration of the embedded world: bob and carol approve, one approval needed. */
+/** The embedded world's configuration as written in a file: bob and carol approve, one approval needed. */
+export const WORLD_CONFIG_INPUT = {
+  clusterName: 'sim',
+  recordsNamespace: 'dbupdate',
+  defaultNamespace: 'demo',
+  approvers: [USERS.approver, USERS.approver2],
+  approvalsRequired: 1,
+  opsRequestTimeout: '5m',
+};
+
+/** Default configuration of the embedded world ({@link WORLD_CONFIG_INPUT}, validated), with overrides. */
 export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config {
-  return validateConfig({
-    clusterName: 'sim',
-    recordsNamespace: 'dbupdate',
-    defaultNamespace: 'demo',
-    approvers: [USERS.approver, USERS.approver2],
-    approvalsRequired: 1,
-    opsRequestTimeout: '5m',
-    ...over,
-  });
+  return validateConfig({ ...WORLD_CONFIG_INPUT, ...over });
 }
 
 /** Start the whole embedded world. */

@@ -37,16 +37,24 @@ export function boltLogger(log: Logger): BoltLogger {
 }
 
 /**
+ * WebClient options shared by both modes: the API base URL (must end with `/`) and an explicit
+ * `retryConfig` (the SDK retries 429s after `Retry-After`; `retries` defaults to 5).
+ */
+export function slackClientOptions(s: { apiUrl?: string; retries?: number }) {
+  return {
+    ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
+    retryConfig: { retries: s.retries ?? 5, factor: 1.5, minTimeout: 200, maxTimeout: 5000 },
+  };
+}
+
+/**
  * A Bolt app in Socket Mode. The same `clientOptions` go to the Web API client and, through
  * `installerOptions.clientOptions`, to the Socket Mode client's `apps.connections.open` call
  * (`@slack/bolt` SocketModeReceiver). `retryConfig` is set explicitly: the socket client otherwise writes an
  * aggressive one into shared options (stack-notes).
  */
 export function createSlackApp(s: SlackSettings, log: Logger): App {
-  const clientOptions = {
-    ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
-    retryConfig: { retries: s.retries ?? 5, factor: 1.5, minTimeout: 200, maxTimeout: 5000 },
-  };
+  const clientOptions = slackClientOptions(s);
   return new App({
     token: s.botToken,
     appToken: s.appToken,

@@ -15,7 +15,7 @@
  */
 import { App, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { boltLogger } from './app.js';
+import { boltLogger, slackClientOptions } from './app.js';
 
 /** HTTP-mode settings. Secrets come from the environment, never from the config file. */
 export interface HttpSlackSettings {
@@ -43,10 +43,7 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  */
 export function createHttpSlackApp(s: HttpSlackSettings, log: Logger): App {
   if (!s.signingSecret) throw new Error('SLACK_SIGNING_SECRET must be set for HTTP mode (Slack app → Basic Information → Signing Secret).');
-  const clientOptions = {
-    ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
-    retryConfig: { retries: s.retries ?? 5, factor: 1.5, minTimeout: 200, maxTimeout: 5000 },
-  };
+  const clientOptions = slackClientOptions(s);
   return new App({
     token: s.botToken,
     signingSecret: s.signingSecret,
