@@ -21,6 +21,7 @@ import { nextStart, formatInZone } from '../policy/windows.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
+import { FollowUpQueue } from './followup.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
@@ -56,6 +57,8 @@ export interface HandlerDeps {
   metrics?: Metrics;
   /** Resolves user groups (`usergroups.users.list`, cached) for requester and approver rules. */
   groups?: UserGroupResolver;
+  /** How many follow-ups (the work after an ack) may run at once (`src/slack/followup.ts`; default 8). */
+  followUpConcurrency?: number;
 }
 
 /**
@@ -76,6 +79,8 @@ async function ephemeral(client: WebClient, channel: string, user: string, text:
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
+  const queue = new FollowUpQueue(deps.followUpConcurrency);
+  const followUp = (work: () => Promise<void>): Promise<void> => queue.run(work);
 
   app.command('/dbupdate', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '');
@@ -92,36 +97,40 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     }
     if (cmd.kind === 'status' || cmd.kind === 'list') {
       await ack();
-      try {
-        const user = command.user_id;
-        // Only requests the asker has a part in, or could have made under the policy, are shown.
-        const all = (await deps.records.list()).filter((r) => {
-          if (r.spec.requester === user || r.spec.approvers.includes(user)) return true;
-          const d = r.spec.database;
-          const policy = resolvePolicy(config, { cluster: d.cluster, namespace: d.namespace, engine: r.spec.engine.toLowerCase() });
-          return mayRequest(policy, { user, userGroups: [], channel: command.channel_id }).ok;
-        });
-        const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
-        await respond({ response_type: 'ephemeral', text });
-      } catch (err) {
-        await respond({ response_type: 'ephemeral', text: `:x: Could not read the requests: ${statusMessage(err)}. Try again.` });
-      }
+      await followUp(async () => {
+        try {
+          const user = command.user_id;
+          // Only requests the asker has a part in, or could have made under the policy, are shown.
+          const all = (await deps.records.list()).filter((r) => {
+            if (r.spec.requester === user || r.spec.approvers.includes(user)) return true;
+            const d = r.spec.database;
+            const policy = resolvePolicy(config, { cluster: d.cluster, namespace: d.namespace, engine: r.spec.engine.toLowerCase() });
+            return mayRequest(policy, { user, userGroups: [], channel: command.channel_id }).ok;
+          });
+          const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
+          await respond({ response_type: 'ephemeral', text });
+        } catch (err) {
+          await respond({ response_type: 'ephemeral', text: `:x: Could not read the requests: ${statusMessage(err)}. Try again.` });
+        }
+      });
       return;
     }
     if (cmd.kind === 'cancel') {
       await ack();
       const user = command.user_id;
-      try {
-        const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
-        log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
-        await respond({ response_type: 'ephemeral', text: `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.` });
-      } catch (err) {
-        const text = err instanceof RecordRefusal || /not found/.test((err as Error).message)
-          ? (err as Error).message.replace(/^DatabaseUpdate \S+ not found$/, `There is no request \`${cmd.id}\`: \`/dbupdate list\` shows the ids.`)
-          : `Could not cancel: ${statusMessage(err)}`;
-        log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
-        await respond({ response_type: 'ephemeral', text: `:warning: ${text}` });
-      }
+      await followUp(async () => {
+        try {
+          const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
+          log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
+          await respond({ response_type: 'ephemeral', text: `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.` });
+        } catch (err) {
+          const text = err instanceof RecordRefusal || /not found/.test((err as Error).message)
+            ? (err as Error).message.replace(/^DatabaseUpdate \S+ not found$/, `There is no request \`${cmd.id}\`: \`/dbupdate list\` shows the ids.`)
+            : `Could not cancel: ${statusMessage(err)}`;
+          log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
+          await respond({ response_type: 'ephemeral', text: `:warning: ${text}` });
+        }
+      });
       return;
     }
     if (cmd.kind === 'versions') {
@@ -132,11 +141,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
         await respond({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster ?? '')}\`. This bot manages: ${deps.clusters.names().join(', ')}.` });
         return;
       }
-      try {
-        await respond({ response_type: 'ephemeral', text: await answerVersions(kube, cmd.engine, ns, cmd.name) });
-      } catch (err) {
-        await respond({ response_type: 'ephemeral', text: `:x: Could not read the ${cmd.engine.catalogKind} catalog: ${statusMessage(err)}` });
-      }
+      await followUp(async () => {
+        try {
+          await respond({ response_type: 'ephemeral', text: await answerVersions(kube, cmd.engine, ns, cmd.name) });
+        } catch (err) {
+          await respond({ response_type: 'ephemeral', text: `:x: Could not read the ${cmd.engine.catalogKind} catalog: ${statusMessage(err)}` });
+        }
+      });
       return;
     }
     const namespace = cmd.namespace ?? config.channelNamespaces[command.channel_id] ?? config.defaultNamespace;
@@ -146,42 +157,46 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       return;
     }
     await ack({ response_type: 'ephemeral', text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}…` });
-    try {
-      await requestUpdate(deps, kube, now(), respond, {
-        engine: cmd.engine,
-        namespace,
-        name: cmd.name,
-        version: cmd.version,
-        reason: cmd.reason,
-        at: cmd.at,
-        dryRun: cmd.dryRun,
-        user: command.user_id,
-        channel: command.channel_id,
-        triggerId: command.trigger_id,
-      });
-    } catch (err) {
-      log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
-      deps.metrics?.requests.inc({ outcome: 'error' });
-      await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
-    }
+    await followUp(async () => {
+      try {
+        await requestUpdate(deps, kube, now(), respond, {
+          engine: cmd.engine,
+          namespace,
+          name: cmd.name,
+          version: cmd.version,
+          reason: cmd.reason,
+          at: cmd.at,
+          dryRun: cmd.dryRun,
+          user: command.user_id,
+          channel: command.channel_id,
+          triggerId: command.trigger_id,
+        });
+      } catch (err) {
+        log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
+        deps.metrics?.requests.inc({ outcome: 'error' });
+        await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
+      }
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
-    try {
-      const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
-        state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval),
-      );
-      log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
-      if (res.changed) deps.metrics?.approvals.inc({ decision: 'approve' });
-    } catch (err) {
-      const text = err instanceof RecordRefusal || (err as Error).message?.includes('not found') ? (err as Error).message : `Could not record your approval: ${statusMessage(err)}`;
-      log.info({ audit: 'refuse', user, action: 'approve', record: action.value, why: text }, 'approval refused');
-      deps.metrics?.approvals.inc({ decision: 'refused' });
-      if (channel) await ephemeral(client, channel, user, `:warning: ${text}`);
-    }
+    await followUp(async () => {
+      try {
+        const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
+          state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval),
+        );
+        log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
+        if (res.changed) deps.metrics?.approvals.inc({ decision: 'approve' });
+      } catch (err) {
+        const text = err instanceof RecordRefusal || (err as Error).message?.includes('not found') ? (err as Error).message : `Could not record your approval: ${statusMessage(err)}`;
+        log.info({ audit: 'refuse', user, action: 'approve', record: action.value, why: text }, 'approval refused');
+        deps.metrics?.approvals.inc({ decision: 'refused' });
+        if (channel) await ephemeral(client, channel, user, `:warning: ${text}`);
+      }
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(ACTION_REJECT, async ({ ack, body, action, client }) => {
@@ -244,25 +259,28 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       /* hostile or broken metadata: handled below */
     }
     const user = body.user.id;
-    if (!meta.record) return;
-    try {
-      await deps.records.mutateStatus(meta.record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
-      log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
-      deps.metrics?.approvals.inc({ decision: 'reject' });
-    } catch (err) {
-      log.info({ audit: 'refuse', user, action: 'reject', record: meta.record, why: (err as Error).message }, 'reject refused');
-      if (meta.channel) await ephemeral(client, meta.channel, user, `:warning: ${(err as Error).message}`);
-    }
+    const record = typeof meta.record === 'string' ? meta.record : undefined;
+    if (!record) return;
+    await followUp(async () => {
+      try {
+        await deps.records.mutateStatus(record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
+        log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
+        deps.metrics?.approvals.inc({ decision: 'reject' });
+      } catch (err) {
+        log.info({ audit: 'refuse', user, action: 'reject', record: meta.record, why: (err as Error).message }, 'reject refused');
+        if (meta.channel) await ephemeral(client, meta.channel, user, `:warning: ${(err as Error).message}`);
+      }
+    });
   });
 }
 
-/** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
 /** The cluster a command is for: `-c` if given, else the channel's default, else home. Undefined when unknown. */
 function clusterOf(deps: HandlerDeps, named: string | undefined, channel: string): Kube | undefined {
   const name = named ?? deps.channelCluster?.(channel) ?? deps.clusters.home.name;
   return deps.clusters.get(name);
 }
 
+/** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
 async function requestUpdate(
   deps: HandlerDeps,
   kube: Kube,

@@ -1,0 +1,76 @@
+/**
+ * Follow-ups (the work after an ack) run through a bounded queue: never more than its concurrency at
+ * once, in arrival order, none lost; and a burst of commands over Socket Mode is acked and answered in full.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FollowUpQueue } from '../src/slack/followup.js';
+import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
+import { pollUntil } from '../src/sim/script.js';
+
+describe('FollowUpQueue', () => {
+  it('runs at most `concurrency` at once, starts them in arrival order, and finishes them all', async () => {
+    const q = new FollowUpQueue(3);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const releases: Array<() => void> = [];
+    const done = Array.from({ length: 20 }, (_, i) =>
+      q.run(async () => {
+        started.push(i);
+        running++;
+        most = Math.max(most, running);
+        await new Promise<void>((r) => releases.push(r));
+        running--;
+      }),
+    );
+    await pollUntil(async () => started.length === 3 || undefined, 2000, () => 'the first three to start');
+    expect(q.counts()).toEqual({ running: 3, waiting: 17 });
+    while (started.length < 20 || releases.length > 0) {
+      const r = releases.shift();
+      if (r) r();
+      await new Promise((res) => setTimeout(res, 1));
+    }
+    await Promise.all(done);
+    expect(most).toBe(3);
+    expect(started).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(q.counts()).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('settles as the work does: a failing follow-up rejects and frees its slot', async () => {
+    const q = new FollowUpQueue(1);
+    await expect(q.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    let ran = false;
+    await q.run(async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+  });
+});
+
+describe('a burst of commands', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('60 at once: every one acked, every refusal answered exactly once, and the one real request recorded', async () => {
+    const texts = [...Array.from({ length: 59 }, (_, i) => `mysql nosuch-${i} 8.4`), 'mysql orders 8.0.36'];
+    const sent = await Promise.all(texts.map((text) => w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text })));
+    expect(sent.every((s) => s.ackPayload !== undefined)).toBe(true);
+    await pollUntil(async () => sent.every((s) => s.responses().length >= 1) || undefined, 20_000, () => `answers (${sent.filter((s) => s.responses().length).length} of 60)`);
+    await new Promise((r) => setTimeout(r, 200)); // no second answer arrives late
+    for (let i = 0; i < 59; i++) {
+      const answers = sent[i].responses() as Array<{ text: string }>;
+      expect(answers).toHaveLength(1);
+      expect(answers[0].text).toContain(`demo/nosuch-${i}\``);
+      expect(answers[0].text).toContain('was not found');
+    }
+    const last = sent[59].responses() as Array<{ text: string }>;
+    expect(last).toHaveLength(1);
+    expect(last[0].text).toMatch(/Request `orders-[0-9a-f]{8}` recorded/);
+    expect((await w.bot.records.list()).filter((r) => r.spec.database.name === 'orders')).toHaveLength(1);
+  });
+});
