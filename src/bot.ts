@@ -141,6 +141,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       await elector.stop();
       await stopLeading();
       await app.stop();
+      await Promise.all(clusters.names().map((n) => clusters.require(n).cache.stop()));
     },
   };
 }

@@ -11,12 +11,15 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { ClusterCache } from './cache.js';
 
 /** The API clients of one cluster, built from one KubeConfig. */
 export class Kube {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  /** Shared reads that change rarely (version catalogs, API discovery); see `src/kube/cache.ts`. */
+  readonly cache: ClusterCache;
 
   /** @param kc a loaded KubeConfig; @param name the cluster's name in config and messages. */
   constructor(
@@ -26,6 +29,7 @@ export class Kube {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.cache = new ClusterCache(this);
   }
 }
 

@@ -10,8 +10,13 @@ import type { Kube } from './client.js';
 export interface Cache<T extends KubernetesObject> {
   get(name: string, namespace?: string): T | undefined;
   list(namespace?: string): T[];
-  /** Resolves once the first list has been loaded into the cache. */
+  /** Resolves once a first list has been loaded into the cache (a failed list does not count). */
   synced: Promise<void>;
+  /**
+   * Whether the cache is current: a list succeeded and no error has been seen since (an error stops the
+   * library's informer until the restart re-lists).
+   */
+  healthy(): boolean;
   stop(): Promise<void>;
 }
 
@@ -36,21 +41,36 @@ export function startInformer<T extends KubernetesObject>(
   informer.on('delete', (o) => onChange(o, 'delete'));
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
-  const restart = (err: unknown) => {
+  let healthy = false;
+  // client-node's start() resolves even when its list failed (it reports the error to 'error' handlers
+  // and returns), so an attempt only counts as synced when no error came during it.
+  let failedDuringStart = false;
+  const attempt = () => {
+    failedDuringStart = false;
+    informer.start().then(() => {
+      if (failedDuringStart || stopped) return;
+      healthy = true;
+      markSynced();
+    }, restart);
+  };
+  function restart(err: unknown): void {
+    failedDuringStart = true;
+    healthy = false;
     opts.onError?.(err);
     if (stopped) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (!stopped) informer.start().then(markSynced, restart);
+      if (!stopped) attempt();
     }, opts.restartDelayMs ?? 1000);
     timer.unref?.();
-  };
+  }
   informer.on('error', restart);
-  informer.start().then(markSynced, restart);
+  attempt();
   return {
     get: (name, namespace) => informer.get(name, namespace),
     list: (namespace) => [...informer.list(namespace)],
     synced,
+    healthy: () => healthy && !stopped,
     async stop() {
       stopped = true;
       clearTimeout(timer);

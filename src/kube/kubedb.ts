@@ -52,14 +52,14 @@ export async function getDatabase(kube: Kube, engine: Engine, namespace: string,
   )) as DatabaseObject | undefined;
 }
 
-/** List all catalog objects (`<Kind>Version`) of an engine (cluster-scoped). */
+/**
+ * All catalog objects (`<Kind>Version`) of an engine (cluster-scoped): from the cluster's catalog informer
+ * once it has listed, else listed now (`src/kube/cache.ts`).
+ */
 export async function listCatalog(kube: Kube, engine: Engine): Promise<unknown[]> {
-  const res = (await kube.custom.listClusterCustomObject({
-    group: CATALOG_GROUP,
-    version: CATALOG_VERSION,
-    plural: engine.catalogPlural,
-  })) as { items: unknown[] };
-  return res.items;
+  return kube.cache.list(`/apis/${CATALOG_GROUP}/${CATALOG_VERSION}/${engine.catalogPlural}`, async () =>
+    (await kube.custom.listClusterCustomObject({ group: CATALOG_GROUP, version: CATALOG_VERSION, plural: engine.catalogPlural })) as never,
+  );
 }
 
 /** List OpsRequests of an engine in a namespace. */
@@ -80,18 +80,20 @@ export function opsRequestTarget(engine: Engine, ops: OpsRequestObject): string 
 
 /**
  * Whether the cluster serves the engine's OpsRequest kind, found by API discovery of
- * `ops.kubedb.com/v1alpha1` (present only where KubeDB Ops Manager is installed).
+ * `ops.kubedb.com/v1alpha1` (present only where KubeDB Ops Manager is installed). The answer is reused
+ * for `DISCOVERY_TTL_MS` (30 s, `src/kube/cache.ts`). @throws API errors other than 404.
  */
 export async function servesOpsRequests(kube: Kube, engine: Engine): Promise<boolean> {
-  try {
-    const res = (await kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION })) as {
-      resources?: Array<{ name: string }>;
-    };
-    return (res.resources ?? []).some((r) => r.name === engine.opsRequestPlural);
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
+  const served = await kube.cache.discover(`${OPS_GROUP}/${OPS_VERSION}`, async () => {
+    try {
+      const res = (await kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION })) as { resources?: Array<{ name: string }> };
+      return (res.resources ?? []).map((r) => r.name);
+    } catch (err) {
+      if (isNotFound(err)) return [] as string[];
+      throw err;
+    }
+  });
+  return served.includes(engine.opsRequestPlural);
 }
 
 /** A PetSet/StatefulSet-style deterministic OpsRequest name: `<db>-update-<target>-<suffix>`, DNS-1123, ≤ 63 chars. */

@@ -70,6 +70,9 @@ export function needsPreUpdate(engine: Engine, updateType: string): boolean {
   return engine.kind === 'Postgres' && updateType === 'major';
 }
 
+/** Longest wait (ms) at start for the first list of records before leading anyway. */
+const RECORDS_SYNC_WAIT_MS = 10_000;
+
 /** Drives records; start with {@link Reconciler.start}, stop with {@link Reconciler.stop}. */
 export class Reconciler {
   private records?: Cache<DatabaseUpdate>;
@@ -112,7 +115,12 @@ export class Reconciler {
       },
       { onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
     );
-    await this.records.synced;
+    // Wait for the first list, but not forever: the Lease must keep being renewed. A cache that syncs
+    // later delivers every record as an add, which queues its reconcile then.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.records.synced, new Promise<void>((r) => (timer = setTimeout(r, RECORDS_SYNC_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!this.records.healthy()) this.o.log.warn({ waitedMs: RECORDS_SYNC_WAIT_MS }, 'records not listed yet; reconciling them once the list succeeds');
   }
 
   /** Stop watching and wait for running work. */

@@ -1,0 +1,68 @@
+/**
+ * The per-cluster read cache (`src/kube/cache.ts`) against the Kubernetes API emulator, as the bot's
+ * service account: version catalogs come from an informer once it has listed (changes arrive by watch),
+ * live reads stand in until then and when its list fails, and discovery answers are reused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { catalogGvr } from '../src/sim/kubedb/index.js';
+import { findEngine } from '../src/engines/table.js';
+import { listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
+import { pollUntil } from '../src/sim/script.js';
+
+const mysql = findEngine('mysql')!;
+const CATALOG_PATH = '/apis/catalog.kubedb.com/v1alpha1/mysqlversions';
+let c: EmbeddedCluster;
+
+const lists = () => c.server.requests.filter((r) => r.path === CATALOG_PATH && r.verb === 'list').length;
+const names = (objs: unknown[]) => objs.map((o) => (o as { metadata: { name: string } }).metadata.name);
+
+beforeAll(async () => {
+  c = await startEmbeddedCluster({ podReadyDelayMs: 15, stepDelayMs: 15 });
+});
+afterAll(async () => {
+  await c.botKube.cache.stop();
+  await c?.stop();
+});
+
+describe('version catalog', () => {
+  it('is read live until the informer has listed, then from the informer, and follows changes by watch', async () => {
+    const first = await listCatalog(c.botKube, mysql);
+    expect(names(first)).toContain('8.0.36');
+    await pollUntil(async () => c.server.requests.some((r) => r.path === CATALOG_PATH && r.verb === 'watch') || undefined, 5000, () => 'the catalog watch');
+    const before = lists();
+    for (let i = 0; i < 5; i++) expect(names(await listCatalog(c.botKube, mysql)).sort()).toEqual(names(first).sort());
+    expect(lists()).toBe(before); // no list request: served by the informer
+
+    const template = c.store.list(catalogGvr(mysql), undefined).items.find((o) => o.metadata.name === '8.0.36')!;
+    c.store.create(catalogGvr(mysql), { ...structuredClone(template), metadata: { name: '8.0.99' } });
+    await pollUntil(async () => names(await listCatalog(c.botKube, mysql)).includes('8.0.99') || undefined, 5000, () => 'the new catalog entry');
+    c.store.delete(catalogGvr(mysql), undefined, '8.0.99');
+    await pollUntil(async () => !names(await listCatalog(c.botKube, mysql)).includes('8.0.99') || undefined, 5000, () => 'the deleted entry gone');
+    expect(lists()).toBe(before);
+  });
+
+  it('a failing first list is the caller’s error, and the next read tries again', async () => {
+    const pg = findEngine('postgres')!;
+    const path = '/apis/catalog.kubedb.com/v1alpha1/postgresversions';
+    c.server.faults.add({ verb: 'list', pathIncludes: path, status: 500, times: 2 });
+    await expect(listCatalog(c.botKube, pg)).rejects.toThrow();
+    await pollUntil(async () => (c.server.faults.remaining() === 0 ? true : undefined), 5000, () => "the informer's failed list");
+    const again = await listCatalog(c.botKube, pg); // live again: the failed informer was dropped
+    expect(names(again)).toContain('15.8');
+    await pollUntil(async () => c.server.requests.some((r) => r.path === path && r.verb === 'watch') || undefined, 5000, () => 'a new postgres catalog watch');
+  });
+});
+
+describe('discovery', () => {
+  it('whether Ops Manager is installed is asked once per TTL, errors are not kept', async () => {
+    await c.botKube.cache.stop();
+    const asked = () => c.server.requests.filter((r) => r.url.startsWith('/apis/ops.kubedb.com/v1alpha1') && r.verb === 'discovery').length;
+    c.server.faults.add({ pathIncludes: '/apis/ops.kubedb.com/v1alpha1', verb: 'discovery', status: 503 });
+    await expect(servesOpsRequests(c.botKube, mysql)).rejects.toThrow();
+    const n = asked();
+    expect(await servesOpsRequests(c.botKube, mysql)).toBe(true);
+    expect(await servesOpsRequests(c.botKube, findEngine('postgres')!)).toBe(true);
+    expect(asked()).toBe(n + 1);
+  });
+});
