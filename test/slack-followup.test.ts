@@ -9,7 +9,7 @@ import { pollUntil } from '../src/sim/script.js';
 
 describe('FollowUpQueue', () => {
   it('runs at most `concurrency` at once, starts them in arrival order, and finishes them all', async () => {
-    const q = new FollowUpQueue(3);
+    const q = new FollowUpQueue({ concurrency: 3, quietMs: 0 });
     let running = 0;
     let most = 0;
     const started: number[] = [];
@@ -37,13 +37,53 @@ describe('FollowUpQueue', () => {
   });
 
   it('settles as the work does: a failing follow-up rejects and frees its slot', async () => {
-    const q = new FollowUpQueue(1);
+    const q = new FollowUpQueue({ concurrency: 1, quietMs: 0 });
     await expect(q.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     let ran = false;
     await q.run(async () => {
       ran = true;
     });
     expect(ran).toBe(true);
+  });
+
+  /** Mark an arrival every 1 ms for `ms` ms (a burst of envelopes); resolves when the burst is over. */
+  const burst = (q: FollowUpQueue, ms: number, state: { over: boolean }) =>
+    new Promise<void>((resolve) => {
+      const end = performance.now() + ms;
+      const t = setInterval(() => {
+        if (performance.now() >= end) {
+          clearInterval(t);
+          state.over = true;
+          resolve();
+        } else q.arrived();
+      }, 1);
+    });
+
+  it('waits while envelopes keep arriving, and starts once they have been quiet', async () => {
+    // quiet 100 ms against arrivals every 1 ms: robust to event-loop stalls of a loaded machine
+    const q = new FollowUpQueue({ concurrency: 4, quietMs: 100, maxDelayMs: 10_000 });
+    const state = { over: false };
+    q.arrived();
+    const during = burst(q, 300, state);
+    let startedDuringBurst: boolean | undefined;
+    await q.run(async () => {
+      startedDuringBurst = !state.over;
+    });
+    await during;
+    expect(startedDuringBurst).toBe(false);
+  });
+
+  it('does not wait longer than maxDelayMs however long the envelopes keep coming', async () => {
+    const q = new FollowUpQueue({ concurrency: 4, quietMs: 5, maxDelayMs: 20 });
+    const state = { over: false };
+    q.arrived();
+    const during = burst(q, 1000, state);
+    let startedDuringBurst: boolean | undefined;
+    await q.run(async () => {
+      startedDuringBurst = !state.over;
+    });
+    await during;
+    expect(startedDuringBurst).toBe(true);
   });
 });
 

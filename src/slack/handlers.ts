@@ -21,7 +21,7 @@ import { nextStart, formatInZone } from '../policy/windows.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
-import { FollowUpQueue } from './followup.js';
+import { FollowUpQueue, type FollowUpOptions } from './followup.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
@@ -57,8 +57,8 @@ export interface HandlerDeps {
   metrics?: Metrics;
   /** Resolves user groups (`usergroups.users.list`, cached) for requester and approver rules. */
   groups?: UserGroupResolver;
-  /** How many follow-ups (the work after an ack) may run at once (`src/slack/followup.ts`; default 8). */
-  followUpConcurrency?: number;
+  /** Scheduling of follow-ups, the work after an ack (`src/slack/followup.ts`; defaults there). */
+  followUps?: FollowUpOptions;
 }
 
 /**
@@ -79,8 +79,13 @@ async function ephemeral(client: WebClient, channel: string, user: string, text:
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
-  const queue = new FollowUpQueue(deps.followUpConcurrency);
+  const queue = new FollowUpQueue(deps.followUps);
   const followUp = (work: () => Promise<void>): Promise<void> => queue.run(work);
+  // Every envelope counts as an arrival: follow-ups wait for the acks of a burst (src/slack/followup.ts).
+  app.use(async ({ next }) => {
+    queue.arrived();
+    await next();
+  });
 
   app.command('/dbupdate', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '');
