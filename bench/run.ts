@@ -19,12 +19,12 @@ const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[arg
 
 /** Sizes: full per the issue; quick runs the whole suite in under a minute. */
 const SIZES = quick
-  ? { burst: 50, warmup: 10, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 } }
-  : { burst: 200, warmup: 20, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 } };
+  ? { burst: 50, warmup: 10, ackRounds: 3, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 } }
+  : { burst: 200, warmup: 20, ackRounds: 9, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 } };
 
 type Bench = { name: string; limitMs: number; run: () => Promise<{ rows: Row[]; detail: Record<string, unknown> }> };
 const BENCHES: Bench[] = [
-  { name: 'ack', limitMs: 120_000, run: () => benchAck({ burst: SIZES.burst, warmup: SIZES.warmup }) },
+  { name: 'ack', limitMs: 120_000, run: () => benchAck({ burst: SIZES.burst, warmup: SIZES.warmup, rounds: SIZES.ackRounds }) },
   { name: 'notify', limitMs: 180_000, run: () => benchNotify({ steps: SIZES.steps }) },
   { name: 'cost', limitMs: 180_000, run: () => benchCost({ n: SIZES.costN }) },
   { name: 'scale', limitMs: 420_000, run: () => benchScale(SIZES.scale) },

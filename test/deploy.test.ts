@@ -12,6 +12,7 @@ import { ENGINES, CATALOG_GROUP, OPS_GROUP, PETSET_GROUP, PETSET_PLURAL } from '
 import { RECORD_GROUP, RECORD_PLURAL } from '../src/updates/types.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { validateConfig } from '../src/policy/config.js';
+import { imageNodeFlags } from '../bench/scale.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const NAMESPACE = 'dbupdate';
@@ -324,8 +325,12 @@ describe('Dockerfile', () => {
   });
   it('runs dist/main.js as the non-root user 10001 and exposes 8080', () => {
     expect(text).toMatch(/^USER 10001(:10001)?$/m);
-    expect(text).toMatch(/^CMD \["node", ?"dist\/main\.js"\]$/m);
+    expect(text).toMatch(/^CMD \["node", ?("--[a-z-]+(=[^"]*)?", ?)*"dist\/main\.js"\]$/m);
     expect(text).toMatch(/^EXPOSE 8080$/m);
+  });
+  it('runs node with --optimize-for-size, and the scale benchmark reads the same flags from the CMD', () => {
+    expect(imageNodeFlags(text)).toEqual(['--optimize-for-size']);
+    expect(() => imageNodeFlags('FROM node:22\nCMD node dist/main.js\n')).toThrow(/exec-form CMD/);
   });
   it('.dockerignore keeps node_modules, secrets and local state out of the build context', () => {
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
