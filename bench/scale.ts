@@ -8,11 +8,14 @@
  * child process of its own (`bench/bot-child.mjs`), so the RSS and event-loop delay reported are the
  * bot's alone, as a pod's would be. The child runs the **compiled** sources with plain `node` (`src/` is
  * compiled with `tsconfig.build.json` into a temporary directory at the start of the benchmark), as the
- * production image does, not through tsx, whose transpiler holds ~100 MB+ of its own. Reported: peak RSS
- * of the bot process (the kernel's high-water mark, `resourceUsage().maxRSS`, over its whole life) against
- * an idle bot's RSS (same build, default world, fresh process, after start and a GC), the idle bot's RSS
- * under tsx (informative: what the old harness included), and the bot's event-loop delay during the
- * updates (`monitorEventLoopDelay`).
+ * production image does, not through tsx, whose transpiler holds ~100 MB+ of its own, and with the node
+ * flags of the image (the Dockerfile's `CMD`, read by {@link imageNodeFlags}); a second run with V8's
+ * default flags is reported beside it. Each run has a freshly seeded world of its own.
+ * Reported: peak RSS of the bot process (the kernel's high-water mark, `resourceUsage().maxRSS`, over its
+ * whole life, start-up included) against an idle bot's RSS (same build and flags, default world, fresh
+ * process, after start and a GC), the idle bot's own peak, the idle bot's RSS under tsx (informative:
+ * what the old harness included), and the bot's event-loop delay during the updates
+ * (`monitorEventLoopDelay`).
  */
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from '../src/sim/world.js';
 import { SlackEmulator } from '../src/sim/slack/server.js';
-import { seedCluster, opsGvr, catalogGvr, dbGvr } from '../src/sim/kubedb/index.js';
+import { seedCluster, opsGvr, catalogGvr, dbGvr, SEED_DATABASES } from '../src/sim/kubedb/index.js';
 import { findEngine, ENGINES } from '../src/engines/table.js';
 import { LABEL_RECORD } from '../src/updates/types.js';
 import { row, runUpdates, storeRecords, waitUntil, type Row } from './common.js';
@@ -207,27 +210,38 @@ export async function benchScale(o: ScaleOptions): Promise<{ rows: Row[]; detail
   const flags = imageNodeFlags(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   const shown = flags.length ? flags.join(' ') : 'no flags';
   const build = compile();
-  const cluster = await startEmbeddedCluster({ podReadyDelayMs: 15, stepDelayMs: 15 });
-  const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
-  const env = { kubeconfig: cluster.server.kubeconfigYaml({ token: BOT_SA_TOKEN }), slack };
   try {
-    const idle = await idleBot(build.dist, false, env, flags);
-    const idleDefault = await idleBot(build.dist, false, env);
-    const idleTsx = await idleBot(join(ROOT, 'src'), true, env);
-
-    const t0 = Date.now();
-    const seeded = 5; // SEED_DATABASES
-    seedCluster(cluster.store, { extraDatabases: Math.max(2 * o.updates, o.databases - seeded), extraNamespace: 'bench', extraVersions: o.versions });
-    await cluster.sim.settled(180_000);
-    const seedMs = Date.now() - t0;
-    const store = cluster.store;
-    const databases = ENGINES.reduce((n, e) => n + (store.resourceType(dbGvr(e)) ? store.list(dbGvr(e), undefined).items.length : 0), 0);
-    const versions = ENGINES.reduce((n, e) => n + (store.resourceType(catalogGvr(e)) ? store.list(catalogGvr(e), undefined).items.length : 0), 0);
-    const pods = store.list({ group: '', version: 'v1', plural: 'pods' }, undefined).items.length;
-
-    const names = (from: number) => Array.from({ length: o.updates }, (_, i) => `bench-${from + i}`);
-    const run = await scaleRun(build.dist, env, cluster, names(0), flags);
-    const runDefault = await scaleRun(build.dist, env, cluster, names(o.updates), []);
+    // Idle bots, in the default world (no extra databases).
+    const base = await startWorld();
+    let idle: Record<string, unknown>, idleDefault: Record<string, unknown>, idleTsx: Record<string, unknown>;
+    try {
+      idle = await idleBot(build.dist, false, base.env, flags);
+      idleDefault = await idleBot(build.dist, false, base.env);
+      idleTsx = await idleBot(join(ROOT, 'src'), true, base.env);
+    } finally {
+      await base.stop();
+    }
+    // Each scale run in a world of its own, seeded alike, so that neither inherits the other's records.
+    const seeded = async (nodeFlags: string[]) => {
+      const w = await startWorld();
+      try {
+        const t0 = Date.now();
+        seedCluster(w.cluster.store, { extraDatabases: Math.max(o.updates, o.databases - SEED_DATABASES.length), extraNamespace: 'bench', extraVersions: o.versions });
+        await w.cluster.sim.settled(180_000);
+        const seedMs = Date.now() - t0;
+        const store = w.cluster.store;
+        const count = (gvr: (e: (typeof ENGINES)[number]) => Parameters<typeof store.list>[0]) =>
+          ENGINES.reduce((n, e) => n + (store.resourceType(gvr(e)) ? store.list(gvr(e), undefined).items.length : 0), 0);
+        const cluster = { databases: count(dbGvr), versions: count(catalogGvr), pods: store.list({ group: '', version: 'v1', plural: 'pods' }, undefined).items.length, seedMs };
+        const names = Array.from({ length: o.updates }, (_, i) => `bench-${i}`);
+        return { cluster, run: await scaleRun(build.dist, w.env, w.cluster, names, nodeFlags) };
+      } finally {
+        await w.stop();
+      }
+    };
+    const { cluster: c, run } = await seeded(flags);
+    const { run: runDefault } = await seeded([]);
+    const { databases, versions } = c;
     const peak = run.report.maxRssMb as number;
     const eld = run.report.eldMs as { p50: number; p99: number; max: number };
     const eldDefault = runDefault.report.eldMs as { p50: number; p99: number; max: number };
@@ -257,14 +271,26 @@ export async function benchScale(o: ScaleOptions): Promise<{ rows: Row[]; detail
         idle,
         idleDefault,
         idleTsx,
-        cluster: { databases, versions, pods, seedMs },
+        cluster: c,
         imageFlags: run,
         v8Defaults: runDefault,
       },
     };
   } finally {
-    await slack.stop();
-    await cluster.stop();
     rmSync(build.dir, { recursive: true, force: true });
   }
+}
+
+/** The emulators of one scale world (cluster and Slack, in this process) and the bot child's view of them. */
+async function startWorld() {
+  const cluster = await startEmbeddedCluster({ podReadyDelayMs: 15, stepDelayMs: 15 });
+  const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
+  return {
+    cluster,
+    env: { kubeconfig: cluster.server.kubeconfigYaml({ token: BOT_SA_TOKEN }), slack },
+    async stop() {
+      await slack.stop();
+      await cluster.stop();
+    },
+  };
 }
