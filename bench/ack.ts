@@ -9,10 +9,11 @@
  * baseline is the bare app acking with the same help text (the payload alone costs a few ms per burst).
  *
  * Rounds: one figure of a single burst moves by ±50 % on this 2-core machine (three busy threads), so a
- * run has several rounds, each measuring, in order, the bare app, the bare app with the help text and the
- * bot (refused commands, then `help`), every burst after a warm-up burst and a forced GC (`--expose-gc`),
- * and the bot's next burst only once the previous one's refusals are all posted. The judged figures are
- * the medians over rounds of each variant's p99; every round's figures are in `results.json`.
+ * run has several rounds, each measuring the bare app, the bare app with the help text and the bot
+ * (refused commands, then `help`), the bot last in even rounds and first in odd ones; every burst comes
+ * after a warm-up burst and a forced GC (`--expose-gc`), and the bot's next burst only once the previous
+ * one's refusals are all posted. The judged figures are the medians over rounds of each variant's p99;
+ * every round's figures are in `results.json`.
  *
  * Two layouts, both measured in every run, each with its own bare-app baseline:
  * - **worker** (the target's figures): the Kubernetes emulator with simulated KubeDB and the Slack
@@ -92,12 +93,26 @@ async function bareBurst(slack: SlackSide, opts: { burst: number; warmup: number
 }
 
 /**
- * One round: the bare app (plain ack), the bare app acking with the help text, then the bot (refused
- * commands, waiting for every refusal to be posted, then `help`), each after a warm-up burst.
+ * One round: the bare app (plain ack), the bare app acking with the help text, and the bot (refused
+ * commands, waiting for every refusal to be posted, then `help`), each after a warm-up burst. Odd rounds
+ * run the bot first and even rounds last, so that neither side always runs on a warmer (or more tired)
+ * process.
  */
 async function round(slack: SlackSide, kube: Kube, opts: { burst: number; warmup: number }, n: number): Promise<Round> {
-  const bareMs = await bareBurst(slack, opts, `bare${n}`);
-  const bareHelpMs = await bareBurst(slack, opts, `barehelp${n}`, { response_type: 'ephemeral', text: helpText() });
+  const bares = async () => ({
+    bareMs: await bareBurst(slack, opts, `bare${n}`),
+    bareHelpMs: await bareBurst(slack, opts, `barehelp${n}`, { response_type: 'ephemeral', text: helpText() }),
+  });
+  if (n % 2 === 1) {
+    const b = await botBursts(slack, kube, opts, n);
+    return { ...(await bares()), ...b };
+  }
+  const a = await bares();
+  return { ...a, ...(await botBursts(slack, kube, opts, n)) };
+}
+
+/** The bot's bursts of a round: refused commands (then every refusal posted), then `help`. */
+async function botBursts(slack: SlackSide, kube: Kube, opts: { burst: number; warmup: number }, n: number): Promise<Pick<Round, 'botMs' | 'helpMs' | 'refused'>> {
   const bot = await startBot({ kube, config: worldConfig(), log: createLogger('silent'), slack: slack.settings });
   try {
     const postsBefore = (await slack.stats()).responsePosts;
@@ -115,7 +130,7 @@ async function round(slack: SlackSide, kube: Kube, opts: { burst: number; warmup
     const refused = await posted(opts.warmup + opts.burst);
     collect();
     const helpMs = await slack.burst(texts(opts.burst, `help${n}`, true));
-    return { bareMs, bareHelpMs, botMs, helpMs, refused };
+    return { botMs, helpMs, refused };
   } finally {
     await bot.stop();
     await disconnected(slack);

@@ -19,8 +19,8 @@ const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[arg
 
 /** Sizes: full per the issue; quick runs the whole suite in under a minute. */
 const SIZES = quick
-  ? { burst: 50, warmup: 10, ackRounds: 3, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 } }
-  : { burst: 200, warmup: 20, ackRounds: 9, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 } };
+  ? { burst: 50, warmup: 10, ackRounds: 5, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 } }
+  : { burst: 200, warmup: 20, ackRounds: 15, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 } };
 
 type Bench = { name: string; limitMs: number; run: () => Promise<{ rows: Row[]; detail: Record<string, unknown> }> };
 const BENCHES: Bench[] = [
