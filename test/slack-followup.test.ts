@@ -46,44 +46,38 @@ describe('FollowUpQueue', () => {
     expect(ran).toBe(true);
   });
 
-  /** Mark an arrival every 1 ms for `ms` ms (a burst of envelopes); resolves when the burst is over. */
-  const burst = (q: FollowUpQueue, ms: number, state: { over: boolean }) =>
-    new Promise<void>((resolve) => {
-      const end = performance.now() + ms;
+  /**
+   * Mark an arrival every 1 ms for `burstMs` ms (a burst of envelopes) while a follow-up is queued on a
+   * new queue with `opts`; tells whether the follow-up started before the burst was over.
+   */
+  async function startedDuringBurst(opts: { quietMs: number; maxDelayMs: number }, burstMs: number): Promise<boolean> {
+    const q = new FollowUpQueue({ concurrency: 4, ...opts });
+    let over = false;
+    q.arrived();
+    const burst = new Promise<void>((resolve) => {
+      const end = performance.now() + burstMs;
       const t = setInterval(() => {
-        if (performance.now() >= end) {
-          clearInterval(t);
-          state.over = true;
-          resolve();
-        } else q.arrived();
+        if (performance.now() < end) return q.arrived();
+        clearInterval(t);
+        over = true;
+        resolve();
       }, 1);
     });
+    let during = false;
+    await q.run(async () => {
+      during = !over;
+    });
+    await burst;
+    return during;
+  }
 
   it('waits while envelopes keep arriving, and starts once they have been quiet', async () => {
     // quiet 100 ms against arrivals every 1 ms: robust to event-loop stalls of a loaded machine
-    const q = new FollowUpQueue({ concurrency: 4, quietMs: 100, maxDelayMs: 10_000 });
-    const state = { over: false };
-    q.arrived();
-    const during = burst(q, 300, state);
-    let startedDuringBurst: boolean | undefined;
-    await q.run(async () => {
-      startedDuringBurst = !state.over;
-    });
-    await during;
-    expect(startedDuringBurst).toBe(false);
+    expect(await startedDuringBurst({ quietMs: 100, maxDelayMs: 10_000 }, 300)).toBe(false);
   });
 
   it('does not wait longer than maxDelayMs however long the envelopes keep coming', async () => {
-    const q = new FollowUpQueue({ concurrency: 4, quietMs: 5, maxDelayMs: 20 });
-    const state = { over: false };
-    q.arrived();
-    const during = burst(q, 1000, state);
-    let startedDuringBurst: boolean | undefined;
-    await q.run(async () => {
-      startedDuringBurst = !state.over;
-    });
-    await during;
-    expect(startedDuringBurst).toBe(true);
+    expect(await startedDuringBurst({ quietMs: 5, maxDelayMs: 20 }, 1000)).toBe(true);
   });
 });
 

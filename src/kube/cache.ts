@@ -26,7 +26,8 @@ export class ClusterCache {
 
   /**
    * The objects at a cluster-scoped list `path`, from an informer once it has listed, else from `list()`
-   * (which also starts the informer). @throws what `list()` throws.
+   * (which also starts the informer). The objects are the cache's own: read them, do not change them.
+   * @throws what `list()` throws.
    */
   async list(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): Promise<KubernetesObject[]> {
     const known = this.informers.get(path);

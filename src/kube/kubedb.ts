@@ -54,7 +54,7 @@ export async function getDatabase(kube: Kube, engine: Engine, namespace: string,
 
 /**
  * All catalog objects (`<Kind>Version`) of an engine (cluster-scoped): from the cluster's catalog informer
- * once it has listed, else listed now (`src/kube/cache.ts`).
+ * once it has listed, else listed now (`src/kube/cache.ts`). Read-only: the objects may be the cache's.
  */
 export async function listCatalog(kube: Kube, engine: Engine): Promise<unknown[]> {
   return kube.cache.list(`/apis/${CATALOG_GROUP}/${CATALOG_VERSION}/${engine.catalogPlural}`, async () =>
