@@ -46,6 +46,25 @@ describe('FollowUpQueue', () => {
     expect(ran).toBe(true);
   });
 
+  it('a follow-up that hangs gives its slot up after slotTimeoutMs and the next one runs', async () => {
+    const q = new FollowUpQueue({ concurrency: 1, quietMs: 0, slotTimeoutMs: 50 });
+    let release: () => void = () => {};
+    let hungFinished = false;
+    const hung = q.run(async () => {
+      await new Promise<void>((r) => (release = r));
+      hungFinished = true;
+    });
+    let next = false;
+    await q.run(async () => {
+      next = true;
+    });
+    expect(next).toBe(true);
+    expect(hungFinished).toBe(false); // it goes on without its slot
+    await hung; // resolved at the slot timeout
+    release();
+    await pollUntil(async () => hungFinished || undefined, 2000, () => 'the hung follow-up to finish once released');
+  });
+
   /**
    * Mark an arrival every 1 ms for `burstMs` ms (a burst of envelopes) while a follow-up is queued on a
    * new queue with `opts`; tells whether the follow-up started before the burst was over.

@@ -9,7 +9,10 @@
  * - a follow-up starts once no envelope has arrived for `quietMs` (`arrived()` is called for every
  *   envelope, by a global Bolt middleware in `registerHandlers`), so envelopes still coming in are acked
  *   before follow-up work competes with them, but never later than `maxDelayMs` after it was queued, so a
- *   steady stream of commands cannot starve follow-ups.
+ *   steady stream of commands cannot starve follow-ups;
+ * - a follow-up holds its slot for at most `slotTimeoutMs`: one that takes longer (an API server that
+ *   does not answer: client-node sets no request timeout) goes on without a slot, so a few hung calls
+ *   cannot stop every other user's commands from being answered.
  *
  * Measured on the embedded emulators (ack p99 of a burst of 200 refused commands, median of 10–20
  * rounds, against a bare Bolt app's 12–13 ms in the same runs): all follow-ups at once 28 ms; 8 at a time
@@ -26,16 +29,19 @@ export interface FollowUpOptions {
   quietMs?: number;
   /** Longest wait (ms) for that quiet, counted from when the follow-up was queued (default 100). */
   maxDelayMs?: number;
+  /** Longest time (ms) a running follow-up holds its slot (default 10 000). */
+  slotTimeoutMs?: number;
 }
 
 /** Defaults of {@link FollowUpOptions}. */
-export const FOLLOW_UP_DEFAULTS: Required<FollowUpOptions> = { concurrency: 4, quietMs: 5, maxDelayMs: 100 };
+export const FOLLOW_UP_DEFAULTS: Required<FollowUpOptions> = { concurrency: 4, quietMs: 5, maxDelayMs: 100, slotTimeoutMs: 10_000 };
 
 /** Follow-ups of one Bolt app; see the module comment. */
 export class FollowUpQueue {
   private readonly limit: LimitFunction;
   private readonly quietMs: number;
   private readonly maxDelayMs: number;
+  private readonly slotTimeoutMs: number;
   private lastArrival = -Infinity;
 
   constructor(opts: FollowUpOptions = {}) {
@@ -43,6 +49,7 @@ export class FollowUpQueue {
     this.limit = pLimit(o.concurrency);
     this.quietMs = o.quietMs;
     this.maxDelayMs = o.maxDelayMs;
+    this.slotTimeoutMs = o.slotTimeoutMs;
   }
 
   /** Note that an envelope (command, action, view submission) has arrived. */
@@ -51,8 +58,9 @@ export class FollowUpQueue {
   }
 
   /**
-   * Run `work` as a follow-up; settles as `work` does. Handlers catch their own errors (they answer the
-   * user), so a rejection here is a bug in the handler.
+   * Run `work` as a follow-up; settles as `work` does, or resolves once `work` has held its slot for
+   * `slotTimeoutMs` (it then goes on alone; a later rejection is dropped). Handlers catch their own
+   * errors (they answer the user), so a rejection here is a bug in the handler.
    */
   run(work: () => Promise<void>): Promise<void> {
     const queuedAt = performance.now();
@@ -65,7 +73,15 @@ export class FollowUpQueue {
         if (untilQuiet <= 0 || untilMax <= 0) break;
         await sleep(Math.ceil(Math.min(untilQuiet, untilMax)));
       }
-      await work();
+      const running = work();
+      let timer: NodeJS.Timeout | undefined;
+      const slotTimeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.slotTimeoutMs)));
+      try {
+        await Promise.race([running, slotTimeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      running.catch(() => undefined);
     });
   }
 
