@@ -23,6 +23,9 @@ import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
 
+/** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
+const FOLLOW_UP_DRAIN_MS = 5000;
+
 /** Name of the Lease in the records namespace. */
 export const LEASE_NAME = 'dbupdate-leader';
 
@@ -34,7 +37,10 @@ export interface Bot {
   isLeader(): boolean;
   /** Readiness: Slack connected and the home cluster's API answering (one discovery call, at most every 5 s). */
   ready(): Promise<boolean>;
-  /** Stop taking work, hand the Lease back, close Slack. */
+  /**
+   * Stop taking work, hand the Lease back, close Slack, wait (≤ 5 s) for the follow-ups of envelopes
+   * already acked, stop the read caches. A second call returns the first one's promise.
+   */
   stop(): Promise<void>;
 }
 
@@ -74,7 +80,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);
   const groups = new UserGroupResolver(app.client, 300_000);
-  registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
+  const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
@@ -124,6 +130,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   await attempted;
   log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace, leader: elector.isLeader }, 'dbupdate started');
   let lastCheck = { at: 0, ok: false };
+  let stopping: Promise<void> | undefined;
   return {
     identity,
     records,
@@ -137,11 +144,20 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       lastCheck = { at: Date.now(), ok };
       return ok;
     },
-    async stop() {
-      await elector.stop();
-      await stopLeading();
-      await app.stop();
-      await Promise.all(clusters.names().map((n) => clusters.require(n).cache.stop()));
+    stop() {
+      stopping ??= (async () => {
+        await elector.stop();
+        await stopLeading();
+        try {
+          await app.stop();
+          // Acked commands and clicks are recorded and answered before the process exits.
+          const left = await handlers.drain(FOLLOW_UP_DRAIN_MS);
+          if (left > 0) log.warn({ left }, 'follow-ups still running at shutdown');
+        } finally {
+          await Promise.all(clusters.names().map((n) => clusters.require(n).cache.stop()));
+        }
+      })();
+      return stopping;
     },
   };
 }

@@ -8,6 +8,7 @@ import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js'
 import { catalogGvr } from '../src/sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
 import { listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
+import { Kube } from '../src/kube/client.js';
 import { pollUntil } from '../src/sim/script.js';
 
 const mysql = findEngine('mysql')!;
@@ -42,27 +43,44 @@ describe('version catalog', () => {
     expect(lists()).toBe(before);
   });
 
-  it('a failing first list is the caller’s error, and the next read tries again', async () => {
+  it('a failing first list is the caller’s error; that path is then read live, without a new informer', async () => {
     const pg = findEngine('postgres')!;
     const path = '/apis/catalog.kubedb.com/v1alpha1/postgresversions';
-    c.server.faults.add({ verb: 'list', pathIncludes: path, status: 500, times: 2 });
+    const pgLists = () => c.server.requests.filter((r) => r.path === path && r.verb === 'list').length;
+    c.server.faults.add({ verb: 'list', pathIncludes: path, status: 500, times: 2 }); // the caller's list and the informer's
     await expect(listCatalog(c.botKube, pg)).rejects.toThrow();
     await pollUntil(async () => (c.server.faults.remaining() === 0 ? true : undefined), 5000, () => "the informer's failed list");
-    const again = await listCatalog(c.botKube, pg); // live again: the failed informer was dropped
-    expect(names(again)).toContain('15.8');
-    await pollUntil(async () => c.server.requests.some((r) => r.path === path && r.verb === 'watch') || undefined, 5000, () => 'a new postgres catalog watch');
+    await new Promise((r) => setTimeout(r, 50)); // let the failed informer be dropped
+    const before = pgLists();
+    expect(names(await listCatalog(c.botKube, pg))).toContain('15.8');
+    expect(names(await listCatalog(c.botKube, pg))).toContain('15.8');
+    expect(pgLists()).toBe(before + 2); // live reads
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.server.requests.filter((r) => r.path === path && r.verb === 'watch')).toHaveLength(0);
+  });
+
+  it('after stop() every read is live, and no informer is started', async () => {
+    const k = new Kube(c.botKube.kc, 'sim');
+    await listCatalog(k, mysql);
+    await k.cache.stop();
+    const before = lists();
+    await listCatalog(k, mysql);
+    await listCatalog(k, mysql);
+    expect(lists()).toBe(before + 2);
   });
 });
 
 describe('discovery', () => {
-  it('whether Ops Manager is installed is asked once per TTL, errors are not kept', async () => {
-    await c.botKube.cache.stop();
+  it('whether Ops Manager is installed is asked once per TTL, simultaneous misses share one call, errors are not kept', async () => {
+    const k = new Kube(c.botKube.kc, 'sim');
     const asked = () => c.server.requests.filter((r) => r.url.startsWith('/apis/ops.kubedb.com/v1alpha1') && r.verb === 'discovery').length;
     c.server.faults.add({ pathIncludes: '/apis/ops.kubedb.com/v1alpha1', verb: 'discovery', status: 503 });
-    await expect(servesOpsRequests(c.botKube, mysql)).rejects.toThrow();
+    await expect(servesOpsRequests(k, mysql)).rejects.toThrow();
     const n = asked();
-    expect(await servesOpsRequests(c.botKube, mysql)).toBe(true);
-    expect(await servesOpsRequests(c.botKube, findEngine('postgres')!)).toBe(true);
+    const answers = await Promise.all([servesOpsRequests(k, mysql), servesOpsRequests(k, findEngine('postgres')!), servesOpsRequests(k, mysql)]);
+    expect(answers).toEqual([true, true, true]);
+    expect(await servesOpsRequests(k, mysql)).toBe(true);
     expect(asked()).toBe(n + 1);
+    await k.cache.stop();
   });
 });

@@ -65,6 +65,23 @@ describe('FollowUpQueue', () => {
     await pollUntil(async () => hungFinished || undefined, 2000, () => 'the hung follow-up to finish once released');
   });
 
+  it('drain waits for queued and running follow-ups, and reports those still running at its deadline', async () => {
+    const q = new FollowUpQueue({ concurrency: 1, quietMs: 0 });
+    const done: number[] = [];
+    for (let i = 0; i < 5; i++)
+      void q.run(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        done.push(i);
+      });
+    expect(await q.drain(5000)).toBe(0);
+    expect(done).toEqual([0, 1, 2, 3, 4]);
+    let release: () => void = () => {};
+    void q.run(() => new Promise<void>((r) => (release = r)));
+    expect(await q.drain(50)).toBe(1);
+    release();
+    expect(await q.drain(5000)).toBe(0);
+  });
+
   /**
    * Mark an arrival every 1 ms for `burstMs` ms (a burst of envelopes) while a follow-up is queued on a
    * new queue with `opts`; tells whether the follow-up started before the burst was over.
@@ -125,5 +142,20 @@ describe('a burst of commands', () => {
     expect(last).toHaveLength(1);
     expect(last[0].text).toMatch(/Request `orders-[0-9a-f]{8}` recorded/);
     expect((await w.bot.records.list()).filter((r) => r.spec.database.name === 'orders')).toHaveLength(1);
+  });
+});
+
+describe('stopping with follow-ups in flight', () => {
+  it('every command acked before stop() is answered before stop() resolves', async () => {
+    const w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
+    try {
+      const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql gone-${i} 8.4` })));
+      const answeredAtStop = sent.filter((s) => s.responses().length > 0).length;
+      await w.bot.stop();
+      expect(answeredAtStop).toBeLessThan(30); // the stop came while follow-ups were queued
+      for (const s of sent) expect(s.responses()).toHaveLength(1);
+    } finally {
+      await w.stop();
+    }
   });
 });

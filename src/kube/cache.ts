@@ -7,8 +7,9 @@
  *   {@link DISCOVERY_TTL_MS}, as kubectl keeps discovery in its cache dir.
  *
  * Reads never wait for a cache: until an informer has listed (or while it restarts after an error), the
- * caller's own live read is used. An informer whose first list fails (say, the engine's catalog CRD is not
- * installed: 404) is dropped, and the next read tries again.
+ * caller's own live read is used. An informer whose first attempt fails (say, the engine's catalog CRD is
+ * not installed: 404, or RBAC forbids `watch`: 403) is dropped, and for {@link RETRY_INFORMER_MS} that
+ * path is read live only. After {@link ClusterCache.stop} every read is live.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
@@ -16,11 +17,16 @@ import { startInformer, type Cache } from './informer.js';
 
 /** How long (ms) a discovery answer is reused. */
 export const DISCOVERY_TTL_MS = 30_000;
+/** How long (ms) after an informer's failed first attempt its path is read live only. */
+export const RETRY_INFORMER_MS = 60_000;
 
 /** The read caches of one cluster (one per {@link Kube}). */
 export class ClusterCache {
   private readonly informers = new Map<string, Cache<KubernetesObject>>();
-  private readonly discovery = new Map<string, { at: number; value: unknown }>();
+  /** When (ms since epoch) each path's informer last failed its first attempt. */
+  private readonly failedAt = new Map<string, number>();
+  private readonly discovery = new Map<string, { at: number; resources: Promise<string[]> }>();
+  private stopped = false;
 
   constructor(private readonly kube: Kube) {}
 
@@ -32,24 +38,31 @@ export class ClusterCache {
   async list(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): Promise<KubernetesObject[]> {
     const known = this.informers.get(path);
     if (known?.healthy()) return known.list();
-    if (!known) this.watch(path, list);
+    if (!known && !this.stopped && Date.now() - (this.failedAt.get(path) ?? -Infinity) >= RETRY_INFORMER_MS) this.watch(path, list);
     return (await list()).items;
   }
 
   /**
-   * A discovery answer, reused for {@link DISCOVERY_TTL_MS}; errors are not kept.
-   * @param key what is discovered (e.g. the group/version); @param ask the live call.
+   * The resource names a group/version serves (API discovery), reused for {@link DISCOVERY_TTL_MS};
+   * simultaneous misses share one call; a failed call is not kept.
+   * @param groupVersion e.g. `ops.kubedb.com/v1alpha1`; @param ask the live discovery call.
+   * @throws what `ask` throws.
    */
-  async discover<T>(key: string, ask: () => Promise<T>): Promise<T> {
-    const hit = this.discovery.get(key);
-    if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.value as T;
-    const value = await ask();
-    this.discovery.set(key, { at: Date.now(), value });
-    return value;
+  async servedResources(groupVersion: string, ask: () => Promise<string[]>): Promise<string[]> {
+    const hit = this.discovery.get(groupVersion);
+    if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS) return hit.resources;
+    const resources = ask();
+    const entry = { at: Date.now(), resources };
+    if (!this.stopped) this.discovery.set(groupVersion, entry);
+    resources.catch(() => {
+      if (this.discovery.get(groupVersion) === entry) this.discovery.delete(groupVersion);
+    });
+    return resources;
   }
 
-  /** Stop every informer and forget every answer (a later read starts afresh). */
+  /** Stop every informer and forget every answer; from then on every read is live. */
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.informers.values()];
     this.informers.clear();
     this.discovery.clear();
@@ -57,16 +70,14 @@ export class ClusterCache {
   }
 
   private watch(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): void {
-    let cache: Cache<KubernetesObject> | undefined = undefined;
-    let listed = false;
-    cache = startInformer<KubernetesObject>(this.kube, path, list, () => undefined, {
-      onError: () => {
-        if (listed || !cache) return; // a watch that broke after a list: the informer re-lists itself
-        if (this.informers.get(path) === cache) this.informers.delete(path);
-        void cache.stop();
-      },
-    });
+    const cache = startInformer<KubernetesObject>(this.kube, path, list, () => undefined);
     this.informers.set(path, cache);
-    void cache.synced.then(() => (listed = true));
+    void cache.attempted.then(() => {
+      if (cache.healthy()) return; // later errors: the informer restarts itself, with back-off
+      // First attempt failed: drop it, read this path live for a while.
+      if (this.informers.get(path) === cache) this.informers.delete(path);
+      this.failedAt.set(path, Date.now());
+      void cache.stop();
+    });
   }
 }

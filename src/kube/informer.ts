@@ -1,7 +1,8 @@
 /**
  * Watch-driven caches over client-node's `makeInformer` (list, then watch from the list's
  * resourceVersion; the library re-lists on 410 Gone). The library stops an informer on any other error
- * (stack-notes), so this wrapper restarts it after a back-off until stopped.
+ * (stack-notes), so this wrapper restarts it after a back-off until stopped: the restart watches again
+ * from the last resourceVersion (or lists, when the list was what failed).
  */
 import { makeInformer, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
@@ -12,6 +13,8 @@ export interface Cache<T extends KubernetesObject> {
   list(namespace?: string): T[];
   /** Resolves once a first list has been loaded into the cache (a failed list does not count). */
   synced: Promise<void>;
+  /** Resolves once the first attempt has ended, listed or failed (then see {@link Cache.healthy}). */
+  attempted: Promise<void>;
   /**
    * Whether the cache is current: a list succeeded and no error has been seen since (an error stops the
    * library's informer until the restart re-lists).
@@ -24,7 +27,8 @@ export interface Cache<T extends KubernetesObject> {
  * Start an informer on `path` (e.g. `/apis/dbupdate.dev/v1alpha1/namespaces/dbupdate/databaseupdates`).
  * @param list the matching list call (the informer's first list and every re-list).
  * @param onChange called for each add, update and delete (with the object as last seen).
- * @param opts.restartDelayMs back-off before restarting after an error (default 1,000 ms).
+ * @param opts.restartDelayMs back-off before restarting after an error (default 1,000 ms), doubled for
+ *   each error in a row up to 30,000 ms, back to the start after a successful attempt.
  */
 export function startInformer<T extends KubernetesObject>(
   kube: Kube,
@@ -41,27 +45,40 @@ export function startInformer<T extends KubernetesObject>(
   informer.on('delete', (o) => onChange(o, 'delete'));
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
+  let markAttempted: () => void = () => {};
+  const attempted = new Promise<void>((resolve) => (markAttempted = resolve));
   let healthy = false;
+  let failures = 0;
   // client-node's start() resolves even when its list failed (it reports the error to 'error' handlers
   // and returns), so an attempt only counts as synced when no error came during it.
   let failedDuringStart = false;
   const attempt = () => {
     failedDuringStart = false;
     informer.start().then(() => {
-      if (failedDuringStart || stopped) return;
+      markAttempted();
+      if (stopped) {
+        // stop() came while the list was in flight: the library opened the watch anyway; close it.
+        void informer.stop();
+        return;
+      }
+      if (failedDuringStart) return;
       healthy = true;
+      failures = 0;
       markSynced();
     }, restart);
   };
   function restart(err: unknown): void {
     failedDuringStart = true;
     healthy = false;
+    markAttempted();
     opts.onError?.(err);
     if (stopped) return;
     clearTimeout(timer);
+    const delay = Math.min((opts.restartDelayMs ?? 1000) * 2 ** failures, 30_000);
+    failures++;
     timer = setTimeout(() => {
       if (!stopped) attempt();
-    }, opts.restartDelayMs ?? 1000);
+    }, delay);
     timer.unref?.();
   }
   informer.on('error', restart);
@@ -70,6 +87,7 @@ export function startInformer<T extends KubernetesObject>(
     get: (name, namespace) => informer.get(name, namespace),
     list: (namespace) => [...informer.list(namespace)],
     synced,
+    attempted,
     healthy: () => healthy && !stopped,
     async stop() {
       stopped = true;

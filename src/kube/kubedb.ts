@@ -55,6 +55,7 @@ export async function getDatabase(kube: Kube, engine: Engine, namespace: string,
 /**
  * All catalog objects (`<Kind>Version`) of an engine (cluster-scoped): from the cluster's catalog informer
  * once it has listed, else listed now (`src/kube/cache.ts`). Read-only: the objects may be the cache's.
+ * @throws ApiException from the list (e.g. 404 when the engine's catalog CRD is not installed).
  */
 export async function listCatalog(kube: Kube, engine: Engine): Promise<unknown[]> {
   return kube.cache.list(`/apis/${CATALOG_GROUP}/${CATALOG_VERSION}/${engine.catalogPlural}`, async () =>
@@ -84,12 +85,12 @@ export function opsRequestTarget(engine: Engine, ops: OpsRequestObject): string 
  * for `DISCOVERY_TTL_MS` (30 s, `src/kube/cache.ts`). @throws API errors other than 404.
  */
 export async function servesOpsRequests(kube: Kube, engine: Engine): Promise<boolean> {
-  const served = await kube.cache.discover(`${OPS_GROUP}/${OPS_VERSION}`, async () => {
+  const served = await kube.cache.servedResources(`${OPS_GROUP}/${OPS_VERSION}`, async () => {
     try {
       const res = (await kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION })) as { resources?: Array<{ name: string }> };
       return (res.resources ?? []).map((r) => r.name);
     } catch (err) {
-      if (isNotFound(err)) return [] as string[];
+      if (isNotFound(err)) return [];
       throw err;
     }
   });

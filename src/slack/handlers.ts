@@ -78,11 +78,20 @@ async function ephemeral(client: WebClient, channel: string, user: string, text:
 /** What Bolt passes a button listener. */
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
+/** What {@link registerHandlers} gives back. */
+export interface Handlers {
+  /**
+   * Wait for the follow-ups of envelopes already acked (call after the app has stopped taking new ones),
+   * at most `timeoutMs` (ms). @returns how many were still running then (0: all done).
+   */
+  drain(timeoutMs: number): Promise<number>;
+}
+
 /** Register all handlers on a Bolt app. */
-export function registerHandlers(app: App, deps: HandlerDeps): void {
+export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
-  const queue = new FollowUpQueue(deps.followUps);
+  const queue = new FollowUpQueue({ onDetachedError: (err) => log.error({ err: statusMessage(err) }, 'follow-up failed after giving up its slot'), ...deps.followUps });
   const followUp = (work: () => Promise<void>): Promise<void> => queue.run(work);
   // Three listeners, each first noting the envelope's arrival (follow-ups wait for the acks of a burst,
   // src/slack/followup.ts). Bolt runs every listener's middleware chain for every envelope (≈ 7 µs each,
@@ -287,6 +296,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
       }
     });
   });
+
+  return { drain: (timeoutMs) => queue.drain(timeoutMs) };
 }
 
 /** The cluster a command is for: `-c` if given, else the channel's default, else home. Undefined when unknown. */

@@ -70,9 +70,6 @@ export function needsPreUpdate(engine: Engine, updateType: string): boolean {
   return engine.kind === 'Postgres' && updateType === 'major';
 }
 
-/** Longest wait (ms) at start for the first list of records before leading anyway. */
-const RECORDS_SYNC_WAIT_MS = 10_000;
-
 /** Drives records; start with {@link Reconciler.start}, stop with {@link Reconciler.stop}. */
 export class Reconciler {
   private records?: Cache<DatabaseUpdate>;
@@ -115,12 +112,10 @@ export class Reconciler {
       },
       { onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
     );
-    // Wait for the first list, but not forever: the Lease must keep being renewed. A cache that syncs
-    // later delivers every record as an add, which queues its reconcile then.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.records.synced, new Promise<void>((r) => (timer = setTimeout(r, RECORDS_SYNC_WAIT_MS)))]);
-    clearTimeout(timer);
-    if (!this.records.healthy()) this.o.log.warn({ waitedMs: RECORDS_SYNC_WAIT_MS }, 'records not listed yet; reconciling them once the list succeeds');
+    // Wait for the first attempt only (it runs inside the Lease renewal): when the list failed, leading
+    // goes on and the restarted informer delivers every record as an add once a list succeeds.
+    await this.records.attempted;
+    if (!this.records.healthy()) this.o.log.warn('records not listed yet; reconciling them once the list succeeds');
   }
 
   /** Stop watching and wait for running work. */
