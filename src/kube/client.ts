@@ -4,31 +4,64 @@
  */
 import {
   ApiException,
+  AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
+  ServerConfiguration,
+  createConfiguration,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { ClusterCache } from './cache.js';
 
-/** The API clients of one cluster, built from one KubeConfig. */
+/** Default time limit (ms) of one API request (not of watches, which `Watch` runs on its own). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The API clients of one cluster, built from one KubeConfig as `KubeConfig.makeApiClient` builds them,
+ * plus a time limit on every request: client-node sets none, so a server that never answers would hold
+ * a caller forever. A request over the limit rejects with the fetch's `AbortError` (`name` `AbortError`).
+ */
 export class Kube {
   readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
   /** Shared reads that change rarely (version catalogs, API discovery); see `src/kube/cache.ts`. */
   readonly cache: ClusterCache;
 
-  /** @param kc a loaded KubeConfig; @param name the cluster's name in config and messages. */
+  /**
+   * @param kc a loaded KubeConfig; @param name the cluster's name in config and messages.
+   * @param opts.requestTimeoutMs time limit of each request (default {@link REQUEST_TIMEOUT_MS}).
+   * @throws Error when the KubeConfig has no current cluster.
+   */
   constructor(
     readonly kc: KubeConfig,
     readonly name: string,
+    opts: { requestTimeoutMs?: number } = {},
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('No active cluster!');
+    const timeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [
+        {
+          pre: async (ctx) => {
+            ctx.setSignal(AbortSignal.timeout(timeoutMs));
+            return ctx;
+          },
+          post: async (res) => res,
+        },
+      ],
+    });
+    this.core = new CoreV1Api(configuration);
+    this.apps = new AppsV1Api(configuration);
+    this.custom = new CustomObjectsApi(configuration);
+    this.coordination = new CoordinationV1Api(configuration);
     this.cache = new ClusterCache(this);
   }
 }
@@ -83,6 +116,7 @@ export function statusCode(err: unknown): number | undefined {
  * stack-notes), or the error's own message.
  */
 export function statusMessage(err: unknown): string {
+  if (isTimeout(err)) return 'the API server did not answer in time (request timeout)';
   if (err instanceof ApiException) {
     try {
       const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
@@ -93,6 +127,15 @@ export function statusMessage(err: unknown): string {
     return `HTTP ${err.code}`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Whether `err` is a request that ran out of time ({@link REQUEST_TIMEOUT_MS}): node-fetch rejects an
+ * aborted request with an error named `AbortError`; a `TimeoutError` is the abort signal's own reason.
+ */
+export function isTimeout(err: unknown): boolean {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** Await a read; a 404 NotFound becomes undefined, any other error is thrown. */

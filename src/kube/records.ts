@@ -6,7 +6,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { Kube } from './client.js';
-import { isConflict, orUndefined, statusCode } from './client.js';
+import { isConflict, isTimeout, orUndefined, statusCode } from './client.js';
 import {
   RECORD_GROUP,
   RECORD_PLURAL,
@@ -30,9 +30,10 @@ const MAX_RETRY_AFTER_MS = 2000;
 /**
  * Whether an API error is worth retrying as is: 429 TooManyRequests and the 5xx of an overloaded or
  * restarting API server (500, 502, 503, 504). client-go's rest client retries the same set, honouring
- * `Retry-After` (k8s.io/client-go/rest `checkWait`/`IsRetryableError`).
+ * `Retry-After` (k8s.io/client-go/rest `checkWait`/`IsRetryableError`); and a request that ran out of time.
  */
 export function isTransient(err: unknown): boolean {
+  if (isTimeout(err)) return true; // writes retried after a timeout are safe: resourceVersion / 409 AlreadyExists
   const code = statusCode(err);
   return code === 429 || code === 500 || code === 502 || code === 503 || code === 504;
 }

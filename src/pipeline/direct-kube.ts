@@ -6,7 +6,7 @@
  * RBAC needed (deploy/rbac.yaml): `<databases>` patch, `<databases>/status` patch, `petsets` get/patch
  * (`statefulsets` for older kinds), `pods` list/delete, `<Kind>Version` list.
  */
-import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound, MERGE_PATCH, orUndefined } from '../kube/client.js';
 import { getDatabase, listCatalog, type DatabaseObject, type KubeCondition } from '../kube/kubedb.js';
@@ -28,7 +28,7 @@ export interface WorkloadObject {
 
 /** Read the workload (`PetSet` `apps.k8s.appscode.com/v1`, or `StatefulSet` `apps/v1`); undefined when missing. */
 export async function getWorkload(kube: Kube, kind: 'PetSet' | 'StatefulSet', namespace: string, name: string): Promise<WorkloadObject | undefined> {
-  if (kind === 'StatefulSet') return (await orUndefined(kube.kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name, namespace }))) as unknown as WorkloadObject | undefined;
+  if (kind === 'StatefulSet') return (await orUndefined(kube.apps.readNamespacedStatefulSet({ name, namespace }))) as unknown as WorkloadObject | undefined;
   return (await orUndefined(kube.custom.getNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name }))) as WorkloadObject | undefined;
 }
 
@@ -54,7 +54,7 @@ export async function patchWorkload(
     },
   };
   if (kind === 'StatefulSet') {
-    await kube.kc.makeApiClient(AppsV1Api).patchNamespacedStatefulSet({ name: w.metadata.name, namespace, body }, MERGE_PATCH);
+    await kube.apps.patchNamespacedStatefulSet({ name: w.metadata.name, namespace, body }, MERGE_PATCH);
     return;
   }
   await kube.custom.patchNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name: w.metadata.name, body }, MERGE_PATCH);

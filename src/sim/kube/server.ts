@@ -64,6 +64,8 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   /** Status message (default: the real server's generic message for the code). */
   message?: string;
+  /** Answer only after this many ms (a slow server; the client may give up first). */
+  delayMs?: number;
 }
 
 /** Fault injection of a {@link KubeApiServer}. */
@@ -379,6 +381,8 @@ export class KubeApiServer {
     const fault = this.faults.take(method, url.pathname + url.search, verb);
     if (fault) {
       await this.readBody(req).catch(() => '');
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (res.destroyed || req.socket.destroyed) return; // the client gave up
       return this.sendError(res, genericStatus(fault.status, fault.message, fault.retryAfterSeconds), rec);
     }
     try {

@@ -1,14 +1,15 @@
 /**
- * The per-cluster read cache (`src/kube/cache.ts`) against the Kubernetes API emulator, as the bot's
- * service account: version catalogs come from an informer once it has listed (changes arrive by watch),
- * live reads stand in until then and when its list fails, and discovery answers are reused.
+ * The cluster client against the Kubernetes API emulator, as the bot's service account: the per-cluster
+ * read cache (`src/kube/cache.ts`: version catalogs from an informer once it has listed, changes by
+ * watch, live reads until then and when its list fails; discovery answers reused), and the time limit of
+ * every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
 import { catalogGvr } from '../src/sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
-import { listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
-import { Kube } from '../src/kube/client.js';
+import { getDatabase, listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
+import { Kube, isTimeout, statusMessage } from '../src/kube/client.js';
 import { pollUntil } from '../src/sim/script.js';
 
 const mysql = findEngine('mysql')!;
@@ -84,3 +85,20 @@ describe('discovery', () => {
     await k.cache.stop();
   });
 });
+
+describe('request time limit', () => {
+  it('a request the server does not answer in time rejects with a timeout, and the next one is served', async () => {
+    const k = new Kube(c.botKube.kc, 'sim', { requestTimeoutMs: 200 });
+    c.server.faults.add({ verb: 'get', pathIncludes: '/mysqls/orders', status: 500, delayMs: 3000 });
+    const started = Date.now();
+    const err = await getDatabase(k, mysql, 'demo', 'orders').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(2500); // gave up before the server answered
+    expect(isTimeout(err)).toBe(true);
+    expect(statusMessage(err)).toMatch(/did not answer in time/);
+    expect((await getDatabase(k, mysql, 'demo', 'orders'))?.metadata.name).toBe('orders');
+  });
+});
+
