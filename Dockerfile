@@ -28,7 +28,7 @@ COPY --chown=root:root deploy/crd-databaseupdate.yaml ./deploy/crd-databaseupdat
 USER 10001:10001
 EXPOSE 8080
 # --optimize-for-size: V8 favours memory over speed. The bot is idle most of the time and I/O-bound when
-# not; `npm run bench` (scale: 50 updates at once) measured peak RSS ≈ 160 MB with it against ≈ 200 MB
-# with V8's defaults, for ≈ 1.5× the event-loop delay (p99 ≈ 50 ms). The benchmark runs the bot with the
-# flags of this CMD.
+# not; `npm run bench` (scale: 50 updates at once) measured peak RSS ≈ 160 MB with it against ≈ 190 MB
+# with V8's defaults, for 1.2–1.6× the update time and 1.4–2.5× the event-loop delay (p99 50–100 ms).
+# The benchmark runs the bot with the flags of this CMD.
 CMD ["node", "--optimize-for-size", "dist/main.js"]
