@@ -17,7 +17,7 @@ export interface Cache<T extends KubernetesObject> {
   attempted: Promise<void>;
   /**
    * Whether the cache is current: a list succeeded and no error has been seen since (an error stops the
-   * library's informer until the restart re-lists).
+   * library's informer until a restart succeeds).
    */
   healthy(): boolean;
   stop(): Promise<void>;

@@ -11,9 +11,9 @@
  *   before follow-up work competes with them, but never later than `maxDelayMs` after it was queued, so a
  *   steady stream of commands cannot starve follow-ups;
  * - a follow-up holds its slot for at most `slotTimeoutMs`: one that takes longer (an API server that
- *   does not answer: client-node sets no request timeout) goes on without a slot, so a few hung calls
- *   cannot stop every other user's commands from being answered (against a server that hangs every
- *   call, `concurrency` more are let go every `slotTimeoutMs`);
+ *   answers slowly; each request gives up after `REQUEST_TIMEOUT_MS`, 30 s, src/kube/client.ts) goes on
+ *   without a slot, so a few slow calls cannot stop every other user's commands from being answered
+ *   (against a server slow on every call, `concurrency` more are let go every `slotTimeoutMs`);
  * - on shutdown, {@link FollowUpQueue.drain} waits for the follow-ups already accepted (acked commands
  *   and clicks), so they are recorded and answered before the process exits.
  *
