@@ -4,7 +4,7 @@
  * Shapes follow shared/kubedb-reference.md ("Confirmed since").
  */
 import type { Kube } from './client.js';
-import { isNotFound, orUndefined } from './client.js';
+import { orUndefined } from './client.js';
 import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
 
 /** A condition as KubeDB writes it on database objects and OpsRequests. */
@@ -86,13 +86,8 @@ export function opsRequestTarget(engine: Engine, ops: OpsRequestObject): string 
  */
 export async function servesOpsRequests(kube: Kube, engine: Engine): Promise<boolean> {
   const served = await kube.cache.servedResources(`${OPS_GROUP}/${OPS_VERSION}`, async () => {
-    try {
-      const res = (await kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION })) as { resources?: Array<{ name: string }> };
-      return (res.resources ?? []).map((r) => r.name);
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+    const res = (await orUndefined(kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION }))) as { resources?: Array<{ name: string }> } | undefined;
+    return (res?.resources ?? []).map((r) => r.name);
   });
   return served.includes(engine.opsRequestPlural);
 }

@@ -92,7 +92,6 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
   const queue = new FollowUpQueue({ onDetachedError: (err) => log.error({ err: statusMessage(err) }, 'follow-up failed after giving up its slot'), ...deps.followUps });
-  const followUp = (work: () => Promise<void>): Promise<void> => queue.run(work);
   // Three listeners, each first noting the envelope's arrival (follow-ups wait for the acks of a burst,
   // src/slack/followup.ts). Bolt runs every listener's middleware chain for every envelope (≈ 7 µs each,
   // measured), hence one listener for both buttons and no global middleware.
@@ -113,7 +112,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     }
     if (cmd.kind === 'status' || cmd.kind === 'list') {
       await ack();
-      await followUp(async () => {
+      await queue.run(async () => {
         try {
           const user = command.user_id;
           // Only requests the asker has a part in, or could have made under the policy, are shown.
@@ -134,7 +133,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     if (cmd.kind === 'cancel') {
       await ack();
       const user = command.user_id;
-      await followUp(async () => {
+      await queue.run(async () => {
         try {
           const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
           log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
@@ -157,7 +156,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         await respond({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster ?? '')}\`. This bot manages: ${deps.clusters.names().join(', ')}.` });
         return;
       }
-      await followUp(async () => {
+      await queue.run(async () => {
         try {
           await respond({ response_type: 'ephemeral', text: await answerVersions(kube, cmd.engine, ns, cmd.name) });
         } catch (err) {
@@ -173,7 +172,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       return;
     }
     await ack({ response_type: 'ephemeral', text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}…` });
-    await followUp(async () => {
+    await queue.run(async () => {
       try {
         await requestUpdate(deps, kube, now(), respond, {
           engine: cmd.engine,
@@ -205,7 +204,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     await ack();
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
-    await followUp(async () => {
+    await queue.run(async () => {
       try {
         const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
           state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval),
@@ -285,7 +284,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     const user = body.user.id;
     const record = typeof meta.record === 'string' ? meta.record : undefined;
     if (!record) return;
-    await followUp(async () => {
+    await queue.run(async () => {
       try {
         await deps.records.mutateStatus(record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
         log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
