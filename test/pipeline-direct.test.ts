@@ -149,10 +149,30 @@ describe('catalog images → containers (shared with the emulator\'s provisioner
     const entry = catalogEntryFromObject(mysql, obj('MySQLVersion', '8.0.36'));
     const template = podTemplate(mysql, databaseObject(SEED_ORDERS), obj('MySQLVersion', '8.0.35')) as never;
     const target = imagesForTemplate(template, imagesByContainer(mysql, entry.images));
-    expect(target).toEqual({ 'mysql-init': 'ghcr.io/kubedb/mysql-init:8.4.3-v4', mysql: NEW, 'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.32.0' });
+    expect(target).toEqual({
+      'mysql-init': 'ghcr.io/kubedb/mysql-init:8.4.3-v4',
+      mysql: NEW,
+      'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.32.0',
+      'replication-mode-detector': expect.stringMatching(/^ghcr\.io\/kubedb\/replication-mode-detector:/),
+    });
+    expect((template as { spec: { initContainers: Array<{ name: string }> } }).spec.initContainers.map((c) => c.name)).toEqual(['mysql-init']);
     // The emulator builds the same template from the target entry.
     const built = podTemplate(mysql, databaseObject(SEED_ORDERS), obj('MySQLVersion', '8.0.36')) as never;
     expect(templateImages(built)).toEqual(target);
+  });
+  it.each([
+    // kubedb/apimachinery apis/kubedb/constants.go: <Kind>CoordinatorContainerName, <Kind>InitContainerName, ReplicationModeDetectorContainerName
+    ['postgres', { coordinator: 'pg-coordinator', initContainer: 'postgres-init-container', db: 'postgres' }],
+    ['perconaxtradb', { coordinator: 'px-coordinator', initContainer: 'px-init', db: 'perconaxtradb' }],
+    ['mariadb', { coordinator: 'md-coordinator', initContainer: 'mariadb-init', db: 'mariadb' }],
+    ['redis', { coordinator: 'rd-coordinator', initContainer: 'redis-init', db: 'redis' }],
+    ['mongodb', { replicationModeDetector: 'replication-mode-detector', initContainer: 'copy-config', db: 'mongodb' }],
+    ['mysql', { replicationModeDetector: 'replication-mode-detector', coordinator: 'mysql-coordinator', initContainer: 'mysql-init', db: 'mysql' }],
+  ])('%s: each catalog role goes to KubeDB\'s own container name', (name, roles) => {
+    const engine = findEngine(name)!;
+    const images = Object.fromEntries(Object.keys(roles).map((role) => [role, `img/${role}:2`]));
+    const byContainer = imagesByContainer(engine, { ...images, exporter: 'img/exporter:1', unknownRole: 'img/x:1' });
+    expect(byContainer).toEqual({ ...Object.fromEntries(Object.entries(roles).map(([role, c]) => [c, `img/${role}:2`])), exporter: 'img/exporter:1' });
   });
   it('ProxySQL\'s image is spec.proxysql.image, in the proxysql container', () => {
     const entry = catalogEntryFromObject(proxysql, obj('ProxySQLVersion', '2.7.1-debian'));
