@@ -36,7 +36,7 @@ async function actAs(user: string): Promise<void> {
   await page.locator(`.user.active[data-user="${user}"]`).waitFor();
   // the view is re-fetched for the new user: wait until the composer names them
   const name = (await page.locator(`.user[data-user="${user}"]`).textContent())!;
-  await page.waitForFunction((n) => document.getElementById('composer-user')?.textContent === n, name);
+  await page.waitForFunction(`document.getElementById('composer-user')?.textContent === ${JSON.stringify(name)}`);
 }
 
 async function type(text: string): Promise<void> {
@@ -91,7 +91,7 @@ describe('npm run console in headless Chromium', () => {
     // user-typed HTML is shown as text, never run or parsed
     await expect(content(parent).textContent()).resolves.toContain(xssReason);
     await expect(page.locator('.messages img, .messages script').count()).resolves.toBe(0);
-    await expect(page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).resolves.toBeUndefined();
+    await expect(page.evaluate('window.__xss')).resolves.toBeUndefined();
     await shot('01-alice-requested');
 
     // bob does not see alice's ephemeral messages; he clicks Approve
@@ -155,7 +155,7 @@ describe('npm run console in headless Chromium', () => {
     await content(parent).getByText('Rejected').waitFor();
     await expect(content(parent).textContent()).resolves.toContain(`Rejected by @carol: ${reason}`);
     await expect(page.locator('.messages img').count()).resolves.toBe(0);
-    await expect(page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).resolves.toBeUndefined();
+    await expect(page.evaluate('window.__xss')).resolves.toBeUndefined();
     await page.locator('.k-records tr', { hasText: 'Rejected' }).waitFor();
     await shot('05-rejected');
     expect(JSON.stringify(w.slack.message(CHANNEL, ts)!.blocks)).toContain('Rejected');

@@ -37,6 +37,6 @@ export function renderCluster(v: ClusterView): string {
     table('DatabaseUpdates', ['Name', 'Database', 'Target', 'Phase'], v.records.map((r) => [`<code>${e(r.name)}</code>`, e(r.database), `<code>${e(r.target)}</code>`, phase(r.phase)]), 'k-records'),
     table('OpsRequests', ['Name', 'Type', 'Target', 'Phase'], v.opsRequests.map((o) => [`${e(o.namespace)}/${e(o.name)}`, e(o.type), `<code>${e(o.target)}</code>`, phase(o.phase)]), 'k-ops'),
     table('PetSets', ['Name', 'Ready'], v.petsets.map((p) => [`${e(p.namespace)}/${e(p.name)}`, `${e(p.ready)}/${e(p.replicas)}`]), 'k-petsets'),
-    table('Pods', ['Name', 'Image', 'Ready'], v.pods.map((p) => [`${e(p.namespace)}/${e(p.name)}${p.role ? ` <span class="role">${e(p.role)}</span>` : ''}`, `<code>${e(p.image)}</code>`, p.ready ? '<span class="phase phase-ok">Ready</span>' : phase(p.phase)]), 'k-pods'),
+    table('Pods', ['Name', 'Image (tag)', 'Ready'], v.pods.map((p) => [`${e(p.namespace)}/${e(p.name)}${p.role ? ` <span class="role">${e(p.role)}</span>` : ''}`, `<code title="${e(p.image)}">${e(p.image.slice(p.image.lastIndexOf('/') + 1))}</code>`, p.ready ? '<span class="phase phase-ok">Ready</span>' : phase(p.phase)]), 'k-pods'),
   ].join('');
 }
