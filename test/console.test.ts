@@ -58,7 +58,8 @@ const content = (msg: Locator) => msg.locator(':scope > .msg-body > .msg-content
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
   mkdirSync(OUT, { recursive: true });
-  w = await startWorld({ sim: { podReadyDelayMs: 150, stepDelayMs: 150 } });
+  // slow enough that the mid-run screenshot shows a running update
+  w = await startWorld({ sim: { podReadyDelayMs: 500, stepDelayMs: 500 } });
   con = await startConsole({ slack: w.slack, store: w.cluster.store, channel: CHANNEL });
   profile = mkdtempSync(join(tmpdir(), 'dbupdate-chromium-'));
   ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } });

@@ -130,6 +130,10 @@
     }
   });
 
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && state.viewId) modalAction('cancel');
+  });
+
   $('modal').addEventListener('submit', (ev) => {
     ev.preventDefault();
     modalAction('submit');
