@@ -7,7 +7,7 @@
  * Routes:
  * - `GET /` the page; `GET /app.js`, `GET /app.css` its assets.
  * - `GET /api/meta` → `{channel: {id, name}, users: [{id, name, real_name}]}` (humans only).
- * - `GET /api/view?user=U…` → `{channel: html, cluster: html, modal: {id, html} | null}`.
+ * - `GET /api/view?user=U…` → `{channel: html, cluster: html, modal: {id, version, html} | null}` (the user's top open modal).
  * - `GET /events` → `text/event-stream`, an event `change` (at most every 100 ms) after any change.
  * - `POST /api/command {user, text}` (`text` starting with `/`: a slash command, else a plain message),
  *   `POST /api/click {user, ts, actionId, blockId?}`, `POST /api/submit {user, viewId, values}`,
@@ -149,12 +149,14 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
   const view = (user: string) => {
     const users = new Map(slack.users().map((u) => [u.id, u]));
     const name = channelName;
-    const open = slack.openViews().filter((v) => v.user === user);
+    const open = slack.openViews().filter((v) => v.user === user && v.view.type === 'modal');
     const top = open[open.length - 1];
     const ctx = { users };
     const modal = top
       ? {
           id: top.id,
+          /** Changes when the view is replaced (`views.update`, `response_action: update`). */
+          version: `${top.id}:${String(top.view.hash)}`,
           html: `<div class="modal-title">${textObject(top.view.title, ctx)}</div><form class="modal-body" data-view-id="${escapeHtml(top.id)}">${blocksToHtml(top.view.blocks ?? [], ctx)}</form><div class="modal-foot"><button type="button" class="btn" data-modal="cancel">${textObject(top.view.close, ctx) || 'Cancel'}</button>${top.view.submit ? `<button type="button" class="btn btn-primary" data-modal="submit">${textObject(top.view.submit, ctx)}</button>` : ''}</div>`,
         }
       : null;

@@ -3,7 +3,7 @@
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { user: localStorage.getItem('dbupdate.console.user') || '', users: [], openThreads: new Set(), viewId: null, seq: 0 };
+  const state = { user: localStorage.getItem('dbupdate.console.user') || '', users: [], openThreads: new Set(), viewId: null, viewVersion: null, seq: 0 };
 
   async function post(path, body) {
     const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -65,10 +65,12 @@
     if (!modal) {
       backdrop.hidden = true;
       state.viewId = null;
+      state.viewVersion = null;
       return;
     }
-    if (state.viewId === modal.id && !backdrop.hidden) return; // keep what is being typed
+    if (state.viewVersion === modal.version && !backdrop.hidden) return; // keep what is being typed
     state.viewId = modal.id;
+    state.viewVersion = modal.version;
     $('modal').innerHTML = modal.html;
     backdrop.hidden = false;
     const first = $('modal').querySelector('.input');
