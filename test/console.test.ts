@@ -34,9 +34,8 @@ async function shot(name: string): Promise<void> {
 async function actAs(user: string): Promise<void> {
   await page.locator(`.user[data-user="${user}"]`).click();
   await page.locator(`.user.active[data-user="${user}"]`).waitFor();
-  // the view is re-fetched for the new user: wait until the composer names them
-  const name = (await page.locator(`.user[data-user="${user}"]`).textContent())!;
-  await page.waitForFunction(`document.getElementById('composer-user')?.textContent === ${JSON.stringify(name)}`);
+  // the page marks <body data-viewer> once it shows the view fetched for that user
+  await page.locator(`body[data-viewer="${user}"]`).waitFor({ state: 'attached' });
 }
 
 async function type(text: string): Promise<void> {

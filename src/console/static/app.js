@@ -37,14 +37,14 @@
   function setUser(id) {
     state.user = id;
     localStorage.setItem('dbupdate.console.user', id);
-    document.body.dataset.user = id;
     renderUsers();
     refresh();
   }
 
   async function refresh() {
     const seq = ++state.seq;
-    const res = await fetch(`/api/view?user=${encodeURIComponent(state.user)}`);
+    const user = state.user;
+    const res = await fetch(`/api/view?user=${encodeURIComponent(user)}`);
     if (!res.ok) return showError((await res.json().catch(() => ({}))).error || `HTTP ${res.status}`);
     const v = await res.json();
     if (seq !== state.seq) return; // a newer refresh is on its way
@@ -58,6 +58,7 @@
     if (atBottom) box.scrollTop = box.scrollHeight;
     $('cluster').innerHTML = v.cluster;
     renderModal(v.modal);
+    document.body.dataset.viewer = user; // the page now shows what this user sees
   }
 
   function renderModal(modal) {
