@@ -182,6 +182,47 @@ describe('console HTTP server', () => {
     expect(((await res.json()) as { error: string }).error.length).toBeGreaterThan(0);
   });
 
+  it('Cancel closes the modal; a view that asked for notify_on_close sends the app a view_closed payload', async () => {
+    // an "app" on HTTP: it opens a modal for the slash command's trigger and records what Slack sends it
+    const { createServer } = await import('node:http');
+    const received: Array<Record<string, unknown>> = [];
+    const app = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const payload = form.get('payload');
+        received.push(payload ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    slack.setHttpEndpoint(`http://127.0.0.1:${(app.address() as { port: number }).port}/slack/events`);
+    try {
+      const typed = await post('/api/command', { user: 'U_CAROL', text: '/dbupdate form' });
+      expect(typed.status).toBe(200);
+      const triggerId = String(received[0]!.trigger_id);
+      const view = { type: 'modal', callback_id: 'cb', notify_on_close: true, title: { type: 'plain_text', text: 'A form' }, close: { type: 'plain_text', text: 'Cancel' }, blocks: [] };
+      const opened = (await (await fetch(`${slack.apiUrl}views.open`, { method: 'POST', headers: { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ trigger_id: triggerId, view }) })).json()) as { ok: boolean; view: { id: string } };
+      expect(opened.ok).toBe(true);
+      const shown = (await (await fetch(new URL('/api/view?user=U_CAROL', con.url))).json()) as { modal: { id: string; html: string } | null };
+      expect(shown.modal?.id).toBe(opened.view.id);
+      expect(shown.modal?.html).toContain('<div class="modal-title">A form</div>');
+      const other = (await (await fetch(new URL('/api/view?user=U_BOB', con.url))).json()) as { modal: unknown };
+      expect(other.modal).toBeNull();
+      const wrongUser = await post('/api/close-view', { user: 'U_BOB', viewId: opened.view.id });
+      expect(wrongUser.status).toBe(404);
+      expect(((await wrongUser.json()) as { error: string }).error).toMatch(/belongs to U_CAROL/);
+      const closed = await post('/api/close-view', { user: 'U_CAROL', viewId: opened.view.id });
+      expect(closed.status).toBe(200);
+      expect(slack.openViews()).toHaveLength(0);
+      expect(received[1]).toMatchObject({ type: 'view_closed', user: { id: 'U_CAROL' }, view: { id: opened.view.id, callback_id: 'cb' }, is_cleared: false });
+    } finally {
+      slack.setHttpEndpoint(undefined);
+      await new Promise<void>((r) => app.close(() => r()));
+    }
+  });
+
   it('posts plain text as a message of the chosen user', async () => {
     const res = await post('/api/command', { user: 'U_BOB', text: 'hello <b>' });
     expect(res.status).toBe(200);
