@@ -120,6 +120,7 @@ describe('npm run console in headless Chromium', () => {
     await orders.locator('code', { hasText: /^8\.4\.\d+$/ }).waitFor();
     await page.locator('.k-ops tr', { hasText: 'UpdateVersion' }).waitFor();
     await page.locator('.k-records tr', { hasText: 'Succeeded' }).waitFor();
+    await parent.locator('.replies .msg', { hasText: /Done/ }).scrollIntoViewIfNeeded();
     await shot('03-succeeded');
 
     // what the page shows is what the emulator holds
