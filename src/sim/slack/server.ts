@@ -19,7 +19,7 @@ import { parseArgs, send } from './http.js';
 import { AckTimeoutError, SocketHub, type EnvelopeRecord } from './socket.js';
 import { TriggerStore, ViewStore, type OpenView } from './views.js';
 import { renderTranscript } from './transcript.js';
-import { blockActionsPayload, envelope, findElement, httpBody, slashCommandPayload, viewSubmissionPayload, type Envelope, type PayloadContext, type ViewValues } from './payloads.js';
+import { blockActionsPayload, envelope, findElement, httpBody, payloadUser, slashCommandPayload, viewSubmissionPayload, type Envelope, type PayloadContext, type ViewValues } from './payloads.js';
 
 export type { SlackUser, SlackMessage, SlackChannel } from './store.js';
 export type { OpenView } from './views.js';
@@ -355,6 +355,36 @@ export class SlackEmulator {
     } else if (action.response_action !== 'errors') this.views.close(v.id);
     this.notify();
     return { envelopeId: env.envelope_id, ackPayload };
+  }
+
+  /**
+   * Close an open modal as `user` would with its Cancel button or ×. When the view asked for
+   * `notify_on_close`, a `view_closed` payload is sent to the app
+   * (https://api.slack.com/reference/interaction-payloads/views#view_closed); otherwise Slack tells the
+   * app nothing. Throws if the view is not open or belongs to another user.
+   */
+  async closeView(opts: { user: string; viewId: string }): Promise<void> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const v = this.views.get({ id: opts.viewId });
+    if (!v || v.closed) throw new Error(`Slack emulator: view ${opts.viewId} is not open`);
+    if (v.user !== user.id) throw new Error(`Slack emulator: view ${opts.viewId} belongs to ${v.user}, not ${user.id}`);
+    this.views.close(v.id);
+    this.notify();
+    if (v.view.notify_on_close === true) {
+      const ctx = this.payloadCtx();
+      const payload = { type: 'view_closed', team: { id: ctx.team.id, domain: ctx.team.domain }, user: payloadUser(ctx, user), api_app_id: ctx.apiAppId, token: ctx.verificationToken, view: v.view, is_cleared: false, is_enterprise_install: false, enterprise: null };
+      await this.send(envelope(randomUUID(), 'interactive', payload, false));
+    }
+  }
+
+  /**
+   * Subscribe to changes of the workspace: called (synchronously, keep it cheap) after every Web API
+   * call, `response_url` post, ack, socket event, command, click and view change. Returns the
+   * unsubscribe function. Used by the browser console (`src/console/`) to push live updates.
+   */
+  onChange(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
   }
 
   /**
