@@ -238,6 +238,11 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
   if (st.phase === 'Failed') {
     posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}` });
   }
+  // `/dbupdate resume <id>` (src/pipeline/resume.ts): one line per resume asked, once the leader has acted.
+  if (st.resume && st.resume.state !== 'Requested') {
+    const how = { Succeeded: ':arrow_forward: *Resumed*', Refused: ':warning: *Resume not done*', Failed: ':rotating_light: *Resume failed*' }[st.resume.state];
+    posts.push({ key: `resume:${st.resume.at}`, text: `${how} (asked by ${mention(st.resume.requestedBy)}): ${escapeMrkdwn(st.resume.message ?? '')}` });
+  }
   return posts;
 }
 
