@@ -100,10 +100,11 @@ function labelError(value: string, what: string): string | undefined {
   return `${code(value)} is not a valid ${what}: use lower-case letters, digits and '-', starting and ending with a letter or digit (DNS-1123)${sug ? `, e.g. ${code(sug)}` : ''}.`;
 }
 
-type DbRef = { namespace?: string; name: string };
+/** A database as the user wrote it: `name`, or `namespace/name`. */
+export type DbRef = { namespace?: string; name: string };
 
 /** Parse `name` or `namespace/name` and reconcile it with `-n`. */
-function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; ref: DbRef } | { ok: false; error: string } {
+export function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; ref: DbRef } | { ok: false; error: string } {
   const parts = text.split('/');
   if (parts.length > 2) {
     return { ok: false, error: `${code(text)} is not a valid database: write \`name\` or \`namespace/name\`, e.g. \`billing/ledger\`.` };
@@ -132,7 +133,7 @@ function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; re
 }
 
 /** Validate a `<version>` word; returns it without a leading `v`. */
-function parseVersionWord(text: string): { ok: true; version: string } | { ok: false; error: string } {
+export function parseVersionWord(text: string): { ok: true; version: string } | { ok: false; error: string } {
   const v = /^[vV][0-9]/.test(text) ? text.slice(1) : text;
   if (isValidVersionText(v)) return { ok: true, version: v };
   const why =
