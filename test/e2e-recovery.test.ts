@@ -130,3 +130,40 @@ describe('/dbupdate resume and retry after a direct update left the database pau
     expect((await w.bot.records.list()).length).toBe(n);
   });
 });
+
+describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Manager left', () => {
+  let wo: World;
+  beforeAll(async () => {
+    wo = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
+  });
+  afterAll(async () => {
+    await wo?.stop();
+  });
+
+  it('an approver resumes it: the leader removes Ops Manager\'s Paused condition, thread line and Event', async () => {
+    wo.cluster.sim.faults.failOpsAt('images');
+    const { record, parent } = await request(wo.slack, wo.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    await approve(wo.slack, CHANNEL, parent, USERS.approver);
+    const done = await settle(wo.bot.records, record.metadata.name);
+    wo.cluster.sim.faults.clear();
+    expect(done.spec.backend).toBe('ops-request');
+    expect(done.status?.phase).toBe('Failed');
+    const before = await getDatabase(wo.cluster.kube, pxc, 'demo', 'inventory');
+    expect((before?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['PausedByOpsManager']);
+
+    const cmd = await wo.slack.typeCommand({ user: USERS.approver, channel: CHANNEL, text: `resume ${record.metadata.name}` });
+    const body = await pollUntil(async () => cmd.responses()[0] as { text?: string } | undefined, 10_000, () => 'the answer');
+    expect(body.text).toContain('requested');
+    const r = await pollUntil(async () => {
+      const x = await wo.bot.records.get(record.metadata.name);
+      return x?.status?.resume?.state === 'Succeeded' && x.status.slack?.posted?.includes(`resume:${x.status.resume.at}`) ? x : undefined;
+    }, 10_000, () => 'the resume to be done and posted');
+    expect(r.status?.resume?.requestedBy).toBe(USERS.approver);
+    const after = await getDatabase(wo.cluster.kube, pxc, 'demo', 'inventory');
+    expect((after?.status?.conditions ?? []).some((c) => c.type === 'Paused')).toBe(false);
+    const line = wo.slack.replies(CHANNEL, parent.ts).map((m) => m.text).find((l) => l.includes('*Resumed*'));
+    expect(line).toContain('removed the `Paused` condition KubeDB Ops Manager left (reason `PausedByOpsManager`)');
+    const ev = await wo.cluster.kube.core.listNamespacedEvent({ namespace: 'demo' });
+    expect(ev.items.filter((e) => e.reason === 'DBUpdateResumed' && e.involvedObject.name === 'inventory' && e.involvedObject.kind === 'PerconaXtraDB')).toHaveLength(1);
+  });
+});
