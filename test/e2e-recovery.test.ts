@@ -72,6 +72,15 @@ describe('/dbupdate resume and retry after a direct update left the database pau
     expect(await pausedReasons()).toEqual(['PausedByDBUpdate']);
   });
 
+  it('the thread names the chat commands; retry is refused while the database is still paused', async () => {
+    const failedLine = thread(parentTs).find((l) => l.includes('*Update failed*'));
+    expect(failedLine).toContain(`\`/dbupdate resume ${failed.metadata.name}\``);
+    expect(failedLine).toContain(`\`/dbupdate retry ${failed.metadata.name}\``);
+    const n = (await w.bot.records.list()).length;
+    expect(await answer(USERS.requester, `retry ${failed.metadata.name}`)).toContain(`resume it first with \`/dbupdate resume ${failed.metadata.name}\``);
+    expect((await w.bot.records.list()).length).toBe(n);
+  });
+
   it('a stranger is refused and nothing changes', async () => {
     const text = await answer(USERS.outsider, `resume ${failed.metadata.name}`);
     expect(text).toContain(`may resume request \`${failed.metadata.name}\``);

@@ -74,6 +74,8 @@ export async function onRecoveryCommand(deps: HandlerDeps, queue: FollowUpQueue,
       if (!engine || !kube) return await refuse('unknown_target', `Request \`${cmd.id}\` is for ${record.spec.engine} on cluster \`${record.spec.database.cluster}\`, which this bot does not manage (any more).`);
       if (cmd.kind === 'retry') {
         if (phase !== 'Failed') return await refuse('not_failed', `Only a Failed request can be retried; \`${cmd.id}\` is ${phase}.${phase === 'Running' || phase === 'Pending' ? ' Follow its thread.' : ' Ask for a new update with `/dbupdate <engine> <database> <version>`.'} Nothing was changed.`);
+        const stillPaused = await inspectPause(kube, engine, record);
+        if (stillPaused.ok) return await refuse('paused', `${record.spec.engine} \`${record.spec.database.namespace}/${record.spec.database.name}\` is still paused by request \`${cmd.id}\`: resume it first with \`/dbupdate resume ${cmd.id}\`, then retry. Nothing was changed.`);
         const d = record.spec.database;
         log.info({ audit: 'retry', user, record: cmd.id, database: d, target: record.spec.targetVersion }, 'retry asked');
         await requestUpdate(deps, kube, now(), respond, {

@@ -236,7 +236,10 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     });
   }
   if (st.phase === 'Failed') {
-    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}` });
+    // The chat recovery commands (src/slack/recovery.ts), for the requester or an approver.
+    const paused = /still paused/i.test(st.message ?? '');
+    const next = `${paused ? `Resume it from here: \`/dbupdate resume ${r.metadata.name}\`. ` : ''}Once the cause is fixed, \`/dbupdate retry ${r.metadata.name}\` asks again.`;
+    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}\n${next}` });
   }
   // `/dbupdate resume <id>` (src/pipeline/resume.ts): one line per resume asked, once the leader has acted.
   if (st.resume && st.resume.state !== 'Requested') {
