@@ -189,7 +189,8 @@ export async function performResume(deps: ResumeDeps, record: DatabaseUpdate): P
     await finish('Succeeded', message);
     return true;
   } catch (err) {
-    if ((err as { fenced?: boolean }).fenced) throw err; // not leading any more: not an attempt; the next leader does it
+    // Not leading any more (our fence, or a fenced client's FencedError): not an attempt; the next leader does it.
+    if ((err as { fenced?: boolean })?.fenced || (err as Error)?.name === 'FencedError') throw err;
     const attempts = (intent.attempts ?? 0) + 1;
     const giveUp = attempts >= RESUME_MAX_ATTEMPTS;
     await records
