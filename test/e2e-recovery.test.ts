@@ -17,6 +17,7 @@ import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
 import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/updates/types.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
+import { RESUME_MAX_ATTEMPTS } from '../src/pipeline/resume.js';
 import { buttonValue } from '../src/sim/script.js';
 
 let w: World;
@@ -174,5 +175,29 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     expect(line).toContain('removed the `Paused` condition KubeDB Ops Manager left (reason `PausedByOpsManager`)');
     const ev = await wo.cluster.kube.core.listNamespacedEvent({ namespace: 'demo' });
     expect(ev.items.filter((e) => e.reason === 'DBUpdateResumed' && e.involvedObject.name === 'inventory' && e.involvedObject.kind === 'PerconaXtraDB')).toHaveLength(1);
+  });
+
+  it('a resume the API keeps refusing ends Failed after its attempts, says so in the thread, and leaves the pause as it was', async () => {
+    const mysql = findEngine('mysql')!;
+    wo.cluster.sim.faults.failOpsAt('images');
+    const { record, parent } = await request(wo.slack, wo.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
+    await approve(wo.slack, CHANNEL, parent, USERS.approver);
+    const done = await settle(wo.bot.records, record.metadata.name);
+    wo.cluster.sim.faults.clear();
+    expect(done.status?.phase).toBe('Failed');
+    wo.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/mysqls/orders/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
+    const cmd = await wo.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `resume ${record.metadata.name}` });
+    await pollUntil(async () => cmd.responses()[0], 10_000, () => 'the answer');
+    const r = await pollUntil(async () => {
+      const x = await wo.bot.records.get(record.metadata.name);
+      return x?.status?.resume?.state === 'Failed' && x.status.slack?.posted?.includes(`resume:${x.status.resume.at}`) ? x : undefined;
+    }, 20_000, () => 'the resume to fail and be posted');
+    wo.cluster.server.faults.clear();
+    expect(r.status?.resume?.attempts).toBe(RESUME_MAX_ATTEMPTS);
+    expect(r.status?.resume?.message).toContain('etcdserver: request timed out');
+    const line = wo.slack.replies(CHANNEL, parent.ts).map((m) => m.text).find((l) => l.includes('*Resume failed*'));
+    expect(line).toContain('`kubectl dba resume mysql -n demo orders`');
+    const db = await getDatabase(wo.cluster.kube, mysql, 'demo', 'orders');
+    expect((db?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['PausedByOpsManager']);
   });
 });
