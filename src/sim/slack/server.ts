@@ -20,6 +20,7 @@ import { AckTimeoutError, SocketHub, type EnvelopeRecord } from './socket.js';
 import { TriggerStore, ViewStore, type OpenView } from './views.js';
 import { renderTranscript } from './transcript.js';
 import { blockActionsPayload, envelope, findElement, httpBody, payloadUser, slashCommandPayload, viewSubmissionPayload, type Envelope, type PayloadContext, type ViewValues } from './payloads.js';
+import { appHomeOpenedEvent, eventCallbackPayload, globalShortcutPayload } from './payloads.js';
 
 export type { SlackUser, SlackMessage, SlackChannel } from './store.js';
 export type { OpenView } from './views.js';
@@ -385,6 +386,36 @@ export class SlackEmulator {
   onChange(listener: () => void): () => void {
     this.changes.on('change', listener);
     return () => this.changes.off('change', listener);
+  }
+
+  /**
+   * Pick the app's global shortcut `callbackId` from the shortcuts menu as `user`: an `interactive`
+   * envelope with a `shortcut` payload carrying a fresh `trigger_id` (valid 3 s for `views.open`).
+   */
+  async triggerShortcut(opts: { user: string; callbackId: string }): Promise<{ envelopeId: string; ackPayload?: unknown }> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const payload = globalShortcutPayload(this.payloadCtx(), { user, callbackId: opts.callbackId, triggerId: this.triggers.issue(user.id), actionTs: (Date.now() / 1000).toFixed(6) });
+    const env = envelope(randomUUID(), 'interactive', payload, false);
+    return { envelopeId: env.envelope_id, ackPayload: await this.send(env) };
+  }
+
+  /**
+   * `user` opens the app's Home tab: an `events_api` envelope with an `app_home_opened` event
+   * (`tab: "home"`, the user's app DM channel id, and the published Home view if any).
+   */
+  async openAppHome(opts: { user: string }): Promise<{ envelopeId: string; ackPayload?: unknown }> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const now = Date.now();
+    const view = this.views.home(user.id);
+    const event = appHomeOpenedEvent({ user: user.id, channel: `D_${user.id.replace(/^U_?/, '')}`, tab: 'home', eventTs: (now / 1000).toFixed(6), ...(view ? { view } : {}) });
+    const payload = eventCallbackPayload(this.payloadCtx(), { event, eventId: `Ev${randomBytes(5).toString('hex').toUpperCase()}`, eventTime: Math.floor(now / 1000), botUserId: APP.botUserId });
+    const env = envelope(randomUUID(), 'events_api', payload, false);
+    return { envelopeId: env.envelope_id, ackPayload: await this.send(env) };
+  }
+
+  /** The Home tab view published for `user` (`views.publish`), or undefined. */
+  homeView(user: string): Record<string, unknown> | undefined {
+    return this.views.home(user);
   }
 
   /**
