@@ -12,6 +12,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { HTTPReceiver, SocketModeReceiver, type App } from '@slack/bolt';
+
+/**
+ * Whether a started Bolt app is connected to Slack, for `/readyz`: in Socket Mode, the Socket Mode
+ * client's WebSocket is open (`SlackWebSocket.isActive()`, `@slack/socket-mode` 2.x/3.x: readyState OPEN;
+ * false while it reconnects); in HTTP mode, Bolt's HTTPReceiver server is listening. Bolt keeps its
+ * receiver in a private field (`App.receiver`, `@slack/bolt` 5.1 `dist/App.d.ts`), read here by name.
+ * @returns false for an app that is not started, is stopped, or has another receiver.
+ */
+export function slackConnected(app: App): boolean {
+  const receiver = (app as unknown as { receiver?: unknown }).receiver;
+  if (receiver instanceof SocketModeReceiver) return receiver.client.websocket?.isActive() === true;
+  if (receiver instanceof HTTPReceiver) return (receiver as unknown as { server?: { listening: boolean } }).server?.listening === true;
+  return false;
+}
 
 /** Options of {@link startHealthServer}. */
 export interface HealthServerOptions {
