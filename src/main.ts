@@ -48,7 +48,7 @@ function fail(message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const values = runCli(argv, 'npm start --', USAGE, { 'check-config': { type: 'string' } });
+  const values = runCli(argv, 'npm start', USAGE, { 'check-config': { type: 'string' } });
   const checkFile = values['check-config'] as string | undefined;
   if (checkFile !== undefined) {
     try {

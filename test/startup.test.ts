@@ -29,7 +29,7 @@ let kubeconfig: string;
 let config: string;
 
 /** Run src/main.ts until it exits (or, with `until`, until its output matches, then SIGTERM). */
-function runMain(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runMain(env: Record<string, string>, timeoutMs = 110_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
       cwd: ROOT,
@@ -80,7 +80,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('npm start: one-line start-up errors', () => {
+describe('npm start: one-line start-up errors', { timeout: 120_000 }, () => {
   it('a bad bot token: auth.test answers invalid_auth, and SLACK_BOT_TOKEN is named', async () => {
     const r = await runMain({ ...good(), SLACK_BOT_TOKEN: 'xoxb-not-a-real-token' });
     expectOneLine(r, /SLACK_BOT_TOKEN is not valid: Slack's auth\.test answered invalid_auth/);
@@ -144,7 +144,7 @@ describe('the placeholder list', () => {
   });
 });
 
-describe('/readyz follows the Slack connection', () => {
+describe('/readyz follows the Slack connection', { timeout: 120_000 }, () => {
   it('is 200 once connected and 503 after Slack goes away', async () => {
     const own = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
     const port = await closedPort();

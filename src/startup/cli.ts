@@ -21,7 +21,7 @@ export type CliResult<V> = { values: V } | { exit: number; stdout?: string; stde
 
 /**
  * Parse `argv` (without node and the script) against `options`.
- * @param name the command as the user types it, e.g. `npm start --`, used in messages.
+ * @param name the command as the user types it, e.g. `npm start` or `npm run demo`, used in messages.
  * @param usage the full help text, printed for `--help`.
  * @returns the values, or `{ exit: 0, stdout: usage }` for `--help`, or `{ exit: 2, stderr }` naming the
  *   problem (util.parseArgs' own message, e.g. `Unknown option '--x'`).
@@ -34,7 +34,7 @@ export function parseCli<O extends CliOptions>(argv: string[], name: string, usa
   } catch (err) {
     // parseArgs' messages end with advice about `--` that does not fit here; keep the first sentence.
     const message = (err as Error).message.split('. ')[0].replace(/\.$/, '');
-    return { exit: USAGE_EXIT_CODE, stderr: `${name}: ${message}. See: ${name} --help\n` };
+    return { exit: USAGE_EXIT_CODE, stderr: `${name} --: ${message}. See: ${name} -- --help\n` };
   }
   if (parsed.values.help) return { exit: 0, stdout: usage.endsWith('\n') ? usage : `${usage}\n` };
   return { values: parsed.values as Record<keyof O | 'help', string | boolean | undefined> };
