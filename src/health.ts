@@ -1,7 +1,8 @@
 /**
  * The health and metrics HTTP server (node:http), for the kubelet's probes and Prometheus:
  * - `GET /healthz` → 200 `ok` while the process serves HTTP (liveness);
- * - `GET /readyz`  → 200 `ready` when `ready()` answers true, else 503 `not ready` (readiness; a
+ * - `GET /readyz`  → 200 `ready` when `ready()` answers true (the bot: Slack connected — see
+ *   {@link slackConnected} — and the API server answering), else 503 `not ready` (readiness; a
  *   `ready()` that throws or takes longer than `readyTimeoutMs` counts as not ready);
  * - `GET /metrics` → the registry in the Prometheus text format, with the registry's own content type
  *   (`text/plain; version=0.0.4; charset=utf-8` for prom-client's default registry type);

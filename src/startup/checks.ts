@@ -72,7 +72,7 @@ export async function checkSlack(s: { botToken: string; appToken?: string; apiUr
  */
 export async function checkKube(kube: Kube, where: string, opts: { requireCrd: boolean }): Promise<void> {
   const server = kube.kc.getCurrentCluster()?.server ?? '(no server)';
-  const crd = `${'databaseupdates'}.${RECORD_GROUP}`;
+  const crd = `databaseupdates.${RECORD_GROUP}`;
   let resources: { resources?: { name: string }[] } | undefined;
   try {
     resources = await kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION });
