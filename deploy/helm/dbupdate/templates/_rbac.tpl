@@ -10,7 +10,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 {{- define "dbupdate.rules.records" -}}
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdates"]
-  verbs: ["get", "list", "watch", "create"]
+  verbs: ["get", "list", "watch", "create", "delete"]
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdates/status"]
   verbs: ["update"]
@@ -19,7 +19,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   verbs: ["create"]
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "update"]
+  verbs: ["get", "update", "delete"]
 {{- end -}}
 
 {{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods. */}}
@@ -36,7 +36,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   verbs: ["get", "patch"]
 - apiGroups: ["ops.kubedb.com"]
   resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
-  verbs: ["get", "create"]
+  verbs: ["get", "create", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
