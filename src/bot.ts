@@ -11,6 +11,7 @@ import type { Kube } from './kube/client.js';
 import { RecordStore } from './kube/records.js';
 import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector } from './kube/lease.js';
+import { guarded } from './kube/informer.js';
 import type { Config } from './policy/config.js';
 import { createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
@@ -97,7 +98,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       config,
       onRecord: (r) => notifier.onRecord(r),
     });
-    const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });
+    const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
     running = { reconciler, notifier, expiry };
     opts.metrics?.leader.set(1);
     await reconciler.start();

@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
 import { KeyedQueue } from '../kube/informer.js';
+import { statusMessage } from '../kube/client.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../kube/records.js';
 import type { DatabaseUpdate } from '../updates/types.js';
@@ -32,6 +33,17 @@ const NEEDS_A_PERSON = new Map([
 ]);
 /** Retry delay (ms) after an error a person must fix. */
 const SLOW_RETRY_MS = 30_000;
+
+/**
+ * The Slack error code of a failed call, or undefined when the error did not come from Slack's Web API
+ * (e.g. a Kubernetes `ApiException`, whose `code` is the HTTP status as a number). `@slack/web-api`
+ * errors carry a string `code` starting with `slack_` and, for `{ok:false}` answers, `data.error`.
+ */
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; data?: { error?: unknown } } | undefined;
+  if (typeof e?.code !== 'string' || !e.code.startsWith('slack_')) return undefined;
+  return typeof e.data?.error === 'string' ? e.data.error : e.code;
+}
 
 /** Key of the parent message in metadata and in `pending`. */
 const PARENT_KEY = 'parent';
@@ -57,15 +69,16 @@ export class Notifier {
     this.queue = new KeyedQueue(
       (name) => this.sync(name),
       (name, err) => {
-        const e = err as { code?: string; data?: { error?: string }; message: string };
-        const slackError = e.data?.error;
-        if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError ?? e.code });
-        if (slackError && NEEDS_A_PERSON.has(slackError)) {
+        const slackError = slackErrorCode(err);
+        if (slackError) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError });
+        const data = (err as { data?: { error?: unknown } } | undefined)?.data;
+        const refused = typeof data?.error === 'string' ? data.error : undefined;
+        if (refused && NEEDS_A_PERSON.has(refused)) {
           // Retrying at once cannot help: say what to do, and try again slowly (the record is safe meanwhile).
-          log.error({ record: name, err: slackError }, `Slack refused to post (${slackError}): ${NEEDS_A_PERSON.get(slackError)}; retrying every ${slowRetryMs / 1000} s`);
+          log.error({ record: name, err: refused }, `Slack refused to post (${refused}): ${NEEDS_A_PERSON.get(refused)}; retrying every ${slowRetryMs / 1000} s`);
           return slowRetryMs;
         }
-        log.warn({ record: name, err: e.message }, 'Slack notification failed; will retry');
+        log.warn({ record: name, err: statusMessage(err) }, 'Slack notification failed; will retry');
         return undefined;
       },
       1000,
