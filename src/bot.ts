@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Kube } from './kube/client.js';
 import { RecordStore } from './kube/records.js';
 import { ClusterSet } from './kube/clusters.js';
-import { LeaderElector } from './kube/lease.js';
+import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';
 import type { Config } from './policy/config.js';
 import { createSlackApp, type SlackSettings } from './slack/app.js';
@@ -56,9 +56,10 @@ export interface BotOptions {
   now?: () => Date;
   /** Replica identity (default: `$HOSTNAME` or host name, plus a random suffix). */
   identity?: string;
-  /** Lease timing (tests shorten it). */
+  /** Lease duration in s (default: the configuration's `leaseDurationSeconds`; tests shorten it). */
   leaseDurationSeconds?: number;
-  renewMs?: number;
+  /** Single Lease timings in ms (renew period, renew deadline, retry period; see `leaseTimings` in `src/kube/lease.ts`). */
+  leaseTimings?: Partial<LeaseTimings>;
   /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
   slowRetryMs?: number;
   /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
@@ -120,7 +121,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     name: LEASE_NAME,
     identity,
     leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
-    renewMs: opts.renewMs,
+    timings: opts.leaseTimings,
     log,
     onStartedLeading: startLeading,
     onStoppedLeading: stopLeading,

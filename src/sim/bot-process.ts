@@ -68,9 +68,9 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
 
 /**
  * Wait until a bot process is connected to the Slack emulator and holds the leader Lease.
- * @throws Error with the process's output after `timeoutMs` (default 20,000 ms).
+ * @throws Error with the process's output after `timeoutMs` (default 60,000 ms: a tsx start on a loaded machine takes 10–20 s).
  */
-export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 20_000): Promise<void> {
+export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);
