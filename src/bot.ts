@@ -12,8 +12,9 @@ import { RecordStore } from './kube/records.js';
 import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';
+import type { Fence } from './kube/fence.js';
 import type { Config } from './policy/config.js';
-import { createSlackApp, type SlackSettings } from './slack/app.js';
+import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
@@ -84,13 +85,21 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const groups = new UserGroupResolver(app.client, 300_000);
   const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
+  const postClient = createPostClient(opts.slack, log);
+  postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
+  // The leader's clients: every write (records, OpsRequests, database pause/resume, PetSet patches,
+  // Events) is refused with FencedError unless this replica holds the Lease and renewed it within the
+  // renew deadline (src/kube/fence.ts). The handlers keep the unfenced ones: any replica serves Slack.
+  const fence: Fence = { held: () => elector.held() };
+  const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
+  const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
   const startLeading = async () => {
-    const notifier = new Notifier(app.client, records, log, opts.metrics, opts.slowRetryMs);
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
     const reconciler = new Reconciler({
-      clusters,
-      records,
+      clusters: leaderClusters,
+      records: leaderRecords,
       log,
       opsRequestTimeout: config.opsRequestTimeout,
       now: opts.now,
@@ -109,9 +118,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     running = undefined;
     opts.metrics?.leader.set(0);
     if (!r) return;
-    await r.expiry.destroy();
-    await r.reconciler.stop();
-    await r.notifier.stop();
+    // Both stop taking work at once (their writes are fenced already); then wait for what runs.
+    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
   };
   let firstAttempt: () => void = () => {};
   const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));

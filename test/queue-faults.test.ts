@@ -19,7 +19,8 @@ const onEscape = (err: unknown) => escaped.push(err);
 beforeAll(async () => {
   process.on('unhandledRejection', onEscape);
   process.on('uncaughtException', onEscape);
-  w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
+  // Slow steps: the update is still running (and being posted) when the faults are injected after Paused.
+  w = await startWorld({ sim: { podReadyDelayMs: 300, stepDelayMs: 300 } });
 }, 30_000);
 afterAll(async () => {
   await w?.stop();
