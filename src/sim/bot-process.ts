@@ -41,8 +41,9 @@ export function writeBotFiles(cluster: EmbeddedCluster, config: Config): { dir: 
 /**
  * Start `src/main.ts` with tsx, environment pointing at the emulators.
  * @param opts.identity replica identity (HOSTNAME), to tell processes apart in the Lease.
+ * @param opts.env more environment variables (e.g. `PORT: '0'` so two processes do not both bind 8080).
  */
-export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: SlackEmulator; identity: string; logLevel?: string }): BotProcess {
+export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: Pick<SlackEmulator, 'botToken' | 'appToken' | 'apiUrl'>; identity: string; logLevel?: string; env?: Record<string, string> }): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
@@ -54,6 +55,7 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
       SLACK_API_URL: opts.slack.apiUrl,
       HOSTNAME: opts.identity,
       LOG_LEVEL: opts.logLevel ?? 'info',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
