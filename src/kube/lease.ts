@@ -117,7 +117,7 @@ export class LeaderElector implements Fence {
 
   /** The fence: leading, and the last successful renewal started less than `renewDeadline` ago. */
   held(): boolean {
-    return this.leading && !this.stopped && performance.now() - this.renewedAt < this.timings.renewDeadlineMs;
+    return this.leading && performance.now() - this.renewedAt < this.timings.renewDeadlineMs;
   }
 
   /** Start campaigning; the first attempt runs at once. */
@@ -290,8 +290,10 @@ export class LeaderElector implements Fence {
     await this.tick;
     await this.work;
     if (!this.leading) return;
+    // A graceful stop: the Lease is still ours, so work in flight may finish its writes (fence held,
+    // within the renew deadline) before the Lease is handed back.
+    await Promise.resolve(this.o.onStoppedLeading()).catch((err) => this.o.log.error({ err: statusMessage(err) }, 'error while stepping down'));
     this.leading = false;
-    await this.o.onStoppedLeading();
     const { kube, namespace, name, identity } = this.o;
     try {
       const lease = await kube.coordination.readNamespacedLease({ name, namespace });

@@ -8,8 +8,12 @@
  * event_payload: {record, key}}` (https://api.slack.com/metadata/using). A key left `pending` by a crash
  * is resolved by reading the thread (`conversations.replies` with `include_all_metadata`) — posted
  * already, or not — before anything is posted again; the parent message likewise through
- * `conversations.history`. One queue per record serialises and coalesces rapid changes; the WebClient
- * retries 429s after `Retry-After`.
+ * `conversations.history`. One queue per record serialises and coalesces rapid changes.
+ *
+ * Posts go through a WebClient that never retries (a 500, 504 or reset may come after Slack stored the
+ * message; a retry would post it twice): a 429 is retried here after `Retry-After`, anything else leaves
+ * the key pending and the next pass settles it from Slack. Every Slack write and record write is fenced
+ * by the Lease (`src/kube/fence.ts`): a replica that lost it posts nothing more.
  */
 import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
@@ -139,7 +143,8 @@ export class Notifier {
     return pRetry(
       async () => {
         assertHeld(this.fence, 'chat.postMessage');
-        return this.postClient.chat.postMessage(args);
+        const client = this.postClient; // (named `client`: test/manifest.test.ts finds Web API calls as `client.<method>(`)
+        return client.chat.postMessage(args);
       },
       {
         retries: RATE_LIMIT_RETRIES,
