@@ -9,6 +9,8 @@ import pino from 'pino';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
 import { LeaderElector, leaseTimings } from '../src/kube/lease.js';
 import { pollUntil } from '../src/sim/script.js';
+import { FencedError, isFenced } from '../src/kube/fence.js';
+import { RecordStore } from '../src/kube/records.js';
 
 const NS = 'dbupdate';
 const log = pino({ level: 'silent' });
@@ -119,4 +121,25 @@ describe('leader election', () => {
     expect(reqs.length, 'nothing but renewals and candidate reads').toBe(puts + gets);
     expect(b.e.isLeader).toBe(false);
   }, 40_000);
+});
+
+describe('fenced clients (Kube.fenced)', () => {
+  it('refuse every write before it is sent while the fence is not held, and let reads and later writes through', async () => {
+    let held = false;
+    const kube = cluster.kube.fenced({ held: () => held });
+    const from = cluster.server.requests.length;
+    const event = { metadata: { generateName: 'fence-test.' }, involvedObject: { kind: 'Namespace', name: NS }, reason: 'Test', message: 'm' };
+    const refused = await kube.core.createNamespacedEvent({ namespace: NS, body: event }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(FencedError);
+    expect(String((refused as Error).message)).toMatch(/not the leader.*POST \/api\/v1\/namespaces\/dbupdate\/events/);
+    // Through the record store's retries too: a fenced write is not retried as a transient error.
+    const store = new RecordStore(kube, NS);
+    const viaStore = await store.mutateStatus('no-such-record', () => true, { from: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'no-such-record', namespace: NS }, spec: {} } as never }).catch((e: unknown) => e);
+    expect(isFenced(viaStore)).toBe(true);
+    expect(cluster.server.requests.slice(from).filter((r) => r.verb !== 'get' && r.verb !== 'list'), 'no write reached the server').toEqual([]);
+    await kube.core.listNamespacedEvent({ namespace: NS });
+    held = true;
+    await kube.core.createNamespacedEvent({ namespace: NS, body: event });
+    expect(cluster.server.requests.slice(from).filter((r) => r.verb === 'create')).toHaveLength(1);
+  });
 });
