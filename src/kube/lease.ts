@@ -25,8 +25,7 @@
 import { performance } from 'node:perf_hooks';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Kube } from './client.js';
-import { isConflict, isNotFound, statusMessage } from './client.js';
+import { Kube, isConflict, isNotFound, statusMessage } from './client.js';
 import type { Fence } from './fence.js';
 
 /** Format a Date as a Kubernetes MicroTime string. */
@@ -106,8 +105,12 @@ export class LeaderElector implements Fence {
   /** The chain of start/stop callbacks (run in order, outside the election loop). */
   private work: Promise<void> = Promise.resolve();
 
+  /** The Lease's clients: each request is bounded by the renew deadline (client-go bounds each try by it too). */
+  private readonly kube: Kube;
+
   constructor(private readonly o: LeaderOptions) {
     this.timings = leaseTimings(o.leaseDurationSeconds ?? 30, o.timings);
+    this.kube = new Kube(o.kube.kc, o.kube.name, { requestTimeoutMs: Math.ceil(this.timings.renewDeadlineMs) });
   }
 
   /** Whether this replica holds the Lease (it may not be able to act: see {@link held}). */
@@ -175,7 +178,8 @@ export class LeaderElector implements Fence {
    * @returns whether the Lease is now held. @throws the API error (409 when another replica wrote first).
    */
   private async tryAcquireOrRenew(startedMs: number): Promise<boolean> {
-    const { kube, namespace, name, identity } = this.o;
+    const { namespace, name, identity } = this.o;
+    const kube = this.kube;
     const now = new Date();
     const known = this.observed?.lease;
     if (this.leading && !this.mustRead && known && this.heldBy(known)) {
@@ -294,7 +298,8 @@ export class LeaderElector implements Fence {
     // within the renew deadline) before the Lease is handed back.
     await Promise.resolve(this.o.onStoppedLeading()).catch((err) => this.o.log.error({ err: statusMessage(err) }, 'error while stepping down'));
     this.leading = false;
-    const { kube, namespace, name, identity } = this.o;
+    const { namespace, name, identity } = this.o;
+    const kube = this.kube;
     try {
       const lease = await kube.coordination.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity === identity) {
