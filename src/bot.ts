@@ -13,6 +13,9 @@ import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';
 import type { Fence } from './kube/fence.js';
+import { sweepRetention } from './updates/retention.js';
+import { statusMessage } from './kube/client.js';
+import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
 import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
@@ -95,7 +98,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
   const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask } | undefined;
   const startLeading = async () => {
     const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
     const reconciler = new Reconciler({
@@ -110,7 +113,17 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       onRecord: (r) => notifier.onRecord(r),
     });
     const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
-    running = { reconciler, notifier, expiry };
+    // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
+    const retention = cron.schedule(
+      config.retentionCheck,
+      guarded('retention sweep', () => {
+        void sweepRetention({ records: leaderRecords, clusters: leaderClusters, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })
+          .then((res) => (res.records || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
+          .catch((err) => log.error({ err: statusMessage(err) }, 'retention sweep failed; trying again at the next run'));
+      }),
+      { name: 'retention', noOverlap: true },
+    );
+    running = { reconciler, notifier, expiry, retention };
     opts.metrics?.leader.set(1);
     await reconciler.start();
   };
@@ -120,7 +133,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     opts.metrics?.leader.set(0);
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
-    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
+    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
   };
   let firstAttempt: () => void = () => {};
   const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
