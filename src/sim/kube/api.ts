@@ -55,6 +55,8 @@ export interface ResourceType {
   custom?: boolean;
   /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
   printerColumns?: PrinterColumn[];
+  /** The CRD version's `schema.openAPIV3Schema`: writes are pruned, defaulted and validated by it (schema.ts). */
+  schema?: Record<string, unknown>;
 }
 
 /** One `additionalPrinterColumns` entry of a CRD version (`jsonPath` is a simple path like `.spec.x`). */
@@ -94,6 +96,14 @@ export interface WriteOptions {
   subresource?: 'status';
   /** Field manager for server-side apply (`application/apply-patch+yaml`). */
   fieldManager?: string;
+  /**
+   * How fields a custom resource's schema does not know are answered (`fieldValidation` query parameter):
+   * `Strict` → 400 `strict decoding error: unknown field "spec.x"`, `Warn` (default) → pruned with a
+   * warning pushed to {@link warnings}, `Ignore` → pruned silently.
+   */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Out: warnings of the write (`unknown field "spec.x"`), for the HTTP layer's `Warning` headers. */
+  warnings?: string[];
 }
 
 /**

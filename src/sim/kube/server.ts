@@ -32,6 +32,7 @@ import { parseApiPath } from './paths.js';
 import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
+import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
@@ -281,7 +282,7 @@ export class KubeApiServer {
     return r;
   }
 
-  private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
     if (rec) rec.status = code;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
@@ -467,8 +468,9 @@ export class KubeApiServer {
         if (parsed.name !== undefined) throw methodNotAllowed();
         const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body);
-        return this.send(res, rec, 201, created);
+        const wo = writeOptions(q, 'CreateOptions');
+        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, wo);
+        return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
@@ -476,7 +478,9 @@ export class KubeApiServer {
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
-        return this.send(res, rec, 200, this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, sub));
+        const wo = writeOptions(q, 'UpdateOptions');
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo });
+        return this.send(res, rec, 200, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
         if (parsed.name === undefined) throw methodNotAllowed();
@@ -485,8 +489,9 @@ export class KubeApiServer {
         const text = await this.readBody(req);
         const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
         const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
-        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, { ...sub, fieldManager: q.get('fieldManager') ?? undefined });
-        return this.send(res, rec, existed ? 200 : 201, out);
+        const wo = writeOptions(q, 'PatchOptions');
+        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, { ...sub, ...wo, fieldManager: q.get('fieldManager') ?? undefined });
+        return this.send(res, rec, existed ? 200 : 201, out, warningHeaders(wo.warnings));
       }
       case 'DELETE': {
         if (parsed.name === undefined) {

@@ -37,6 +37,7 @@ import {
   unsupportedMediaType,
 } from './status.js';
 import { validateMeta } from './validate.js';
+import { pruneAndDefault, validateCustomResource } from './schema.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -198,6 +199,7 @@ export class Store implements ClusterStore {
     const t = this.typeOf(gvr);
     if (opts.subresource) throw pathNotFound();
     const o = this.prepareBody(t, obj);
+    pruneAndDefault(t, o, opts);
     if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
       for (let i = 0; i < 10 && !o.metadata.name; i++) {
@@ -216,6 +218,7 @@ export class Store implements ClusterStore {
 
     const now = timestamp(this.now());
     if (t.hasStatus) delete o.status;
+    validateCustomResource(t, o);
     this.defaultsOnCreate(t, o, now);
     delete o.metadata.deletionTimestamp;
     delete o.metadata.deletionGracePeriodSeconds;
@@ -271,7 +274,7 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied);
+        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -351,6 +354,7 @@ export class Store implements ClusterStore {
 
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
   private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions): KubeObject {
+    pruneAndDefault(t, body, opts);
     let next: KubeObject;
     if (opts.subresource === 'status') {
       if (!t.hasStatus) throw pathNotFound();
@@ -379,6 +383,7 @@ export class Store implements ClusterStore {
       }
       if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
+    validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
     if (sameIgnoringRv(existing, next)) return this.out(t, existing);
