@@ -55,6 +55,8 @@ export interface ResourceType {
   custom?: boolean;
   /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
   printerColumns?: PrinterColumn[];
+  /** Verbs served (discovery's `verbs`); default: all of create, delete, deletecollection, get, list, patch, update, watch. */
+  verbs?: string[];
   /** The CRD version's `schema.openAPIV3Schema`: writes are pruned, defaulted and validated by it (schema.ts). */
   schema?: Record<string, unknown>;
 }

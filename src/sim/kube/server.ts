@@ -11,7 +11,8 @@
  * - `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
  *   watches (`kubectl get -w`);
  * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
- * - request bodies in protobuf/CBOR are refused with 415 (only JSON and YAML are decoded).
+ * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
+ *   (protobuf.ts), CBOR is refused with 415; an `Accept` naming no JSON-compatible type answers 406.
  * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
  *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
  *   field validation to the server; `/openapi/v2` answers 404.
@@ -19,7 +20,9 @@
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
- *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`.
+ *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
+ * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb) and
+ *   `SelfSubjectAccessReview` (`kubectl auth can-i`), see access.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -33,6 +36,8 @@ import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
+import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAccessReview } from './access.js';
+import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
 import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
@@ -153,6 +158,10 @@ export class KubeApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
   private readonly token: string;
+  /** RBAC decisions for SelfSubjectAccessReviews and impersonation when RBAC is not enforced. */
+  private readonly reviewer: RbacAuthorizer;
+  /** The (possibly impersonated) user each request is served as. */
+  private readonly userOf = new WeakMap<IncomingMessage, UserInfo>();
 
   private constructor(
     readonly store: Store,
@@ -169,6 +178,7 @@ export class KubeApiServer {
       Object.entries(opts.users ?? {}).map(([t, u]) => [t, { user: u.user, groups: [...new Set([...(u.groups ?? []), SYSTEM_AUTHENTICATED])] }]),
     );
     this.authorizer = opts.rbac ? new RbacAuthorizer(store) : undefined;
+    this.reviewer = this.authorizer ?? new RbacAuthorizer(store);
     this.strictAuth = requireToken || opts.rbac === true || opts.users !== undefined;
     this.unauthenticatedUser = opts.unauthenticatedUser ?? ANONYMOUS;
   }
@@ -296,6 +306,10 @@ export class KubeApiServer {
   }
 
   private async readBody(req: IncomingMessage): Promise<string> {
+    return (await this.readBuffer(req)).toString('utf8');
+  }
+
+  private async readBuffer(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -303,11 +317,13 @@ export class KubeApiServer {
       if (size > MAX_BODY) throw new StatusError({ ...badRequest('request entity too large').status, code: 413, reason: 'RequestEntityTooLarge' });
       chunks.push(c as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
 
-  private decode(text: string, contentType: string): unknown {
+  private decode(body: Buffer | string, contentType: string): unknown {
+    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') return decodeProtobuf(body);
     if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(['application/json', 'application/yaml']);
+    const text = typeof body === 'string' ? body : body.toString('utf8');
     if (!text.trim()) throw badRequest('the body of the request was empty');
     try {
       return /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
@@ -356,12 +372,25 @@ export class KubeApiServer {
     const verb = parsed.kind === 'resource' ? this.verbOf(method, parsed.name !== undefined, isWatch) : parsed.kind === 'other' ? 'other' : 'discovery';
     const rec = this.record(req, url, verb);
 
-    const user = this.authenticate(req.headers.authorization);
+    let user = this.authenticate(req.headers.authorization);
     if (!user) return this.sendError(res, unauthorized(), rec);
+    let authorizer = this.authorizer;
+    try {
+      const imp = impersonationOf(req);
+      if (imp) {
+        // An impersonated request is always authorized (that is what `--as` is for), RBAC-enforcing or not.
+        authorizer ??= this.reviewer;
+        user = impersonate(user, imp, authorizer);
+      }
+    } catch (err) {
+      await this.readBody(req).catch(() => '');
+      return this.sendError(res, err, rec);
+    }
     rec.user = user.user;
-    if (this.authorizer) {
+    this.userOf.set(req, user);
+    if (authorizer) {
       const attrs = requestAttributes(method, url);
-      const decision = this.authorizer.authorize(user, attrs);
+      const decision = authorizer.authorize(user, attrs);
       if (!decision.allowed) {
         const err = forbidden(user, attrs, decision.reason);
         this.denials.push({
@@ -442,10 +471,16 @@ export class KubeApiServer {
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
     if (url.searchParams.get('dryRun')) throw badRequest('dryRun is not supported by the Kubernetes API emulator');
     const gvr = parsed.gvr;
+    if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
+    if (isSelfSubjectAccessReview(type)) {
+      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+      return this.send(res, rec, 201, selfSubjectAccessReview(review, this.userOf.get(req) ?? ADMIN_USER, this.reviewer));
+    }
     const ns = type.namespaced ? parsed.namespace : undefined;
     const sub = parsed.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
     const q = url.searchParams;
     const accept = req.headers.accept;
+    if (!acceptsJson(accept)) throw notAcceptable();
 
     if (method === 'GET' && isWatch) {
       if (parsed.name !== undefined) throw methodNotAllowed();
@@ -466,7 +501,7 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
         const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, wo);
@@ -474,7 +509,7 @@ export class KubeApiServer {
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);

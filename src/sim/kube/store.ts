@@ -38,6 +38,7 @@ import {
 } from './status.js';
 import { validateMeta } from './validate.js';
 import { pruneAndDefault, validateCustomResource } from './schema.js';
+import { normalizeSecret } from './secrets.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -82,6 +83,10 @@ function specPart(obj: KubeObject, hasStatus: boolean): string {
 function sameIgnoringRv(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+function isSecret(t: ResourceType): boolean {
+  return !t.custom && t.group === '' && t.plural === 'secrets';
 }
 
 /** In-memory {@link ClusterStore}. */
@@ -200,6 +205,7 @@ export class Store implements ClusterStore {
     if (opts.subresource) throw pathNotFound();
     const o = this.prepareBody(t, obj);
     pruneAndDefault(t, o, opts);
+    if (isSecret(t)) normalizeSecret(o);
     if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
       for (let i = 0; i < 10 && !o.metadata.name; i++) {
@@ -355,6 +361,7 @@ export class Store implements ClusterStore {
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
   private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions): KubeObject {
     pruneAndDefault(t, body, opts);
+    if (isSecret(t) && !opts.subresource) normalizeSecret(body);
     let next: KubeObject;
     if (opts.subresource === 'status') {
       if (!t.hasStatus) throw pathNotFound();
