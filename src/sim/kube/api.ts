@@ -146,8 +146,12 @@ export interface ClusterStore {
   update(gvr: GVR, obj: KubeObject, opts?: WriteOptions): KubeObject;
   /** Patch with the given content type; 415 for strategic merge on custom resources. A `metadata.resourceVersion` inside the patch is a precondition (409 when stale). */
   patch(gvr: GVR, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts?: WriteOptions): KubeObject;
-  /** Delete; returns the deleted object (finalizers are not simulated: deletion is immediate). */
-  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject;
+  /**
+   * Delete; returns the deleted object, or the object now being deleted (finalizers pending, or a pod in
+   * its grace period: it carries `metadata.deletionTimestamp`). Without `opts`, a pod is deleted at once.
+   * 409 Conflict when a precondition of `opts` fails.
+   */
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: import('./deletion.js').DeleteOptions): KubeObject;
 
   /** Current resourceVersion of the store (the newest write). */
   currentResourceVersion(): string;

@@ -8,7 +8,7 @@
  *   server's typed lists; custom resources' items do);
  * - watch (`?watch=true|1`): a chunked `application/json` stream of `{"type","object"}` lines; a
  *   resourceVersion older than the history gives HTTP 200 then an `ERROR` event with a 410 `Expired` Status;
- * - `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
+ * - lists honour `limit`/`continue` (pagination.ts); `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
  *   watches (`kubectl get -w`);
  * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
  * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
@@ -16,7 +16,8 @@
  * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
  *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
  *   field validation to the server; `/openapi/v2` answers 404.
- * - DELETE answers the deleted object for pods, services, service accounts, namespaces and custom
+ * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
+ *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
@@ -37,6 +38,8 @@ import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAccessReview } from './access.js';
+import { listChunk } from './pagination.js';
+import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
 import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
@@ -495,9 +498,16 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
-        const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
-        if (wantsTable(accept)) return this.send(res, rec, 200, toTable(type, items, { resourceVersion, includeObject: q.get('includeObject') ?? undefined }));
-        return this.send(res, rec, 200, this.listBody(type, items, resourceVersion));
+        const chunk = listChunk(this.store, type, ns, q);
+        const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
+        if (wantsTable(accept)) {
+          const table = toTable(type, chunk.items, { resourceVersion: chunk.resourceVersion, includeObject: q.get('includeObject') ?? undefined });
+          table.metadata = { ...(table.metadata as object), ...more };
+          return this.send(res, rec, 200, table);
+        }
+        const body = this.listBody(type, chunk.items, chunk.resourceVersion);
+        body.metadata = { ...(body.metadata as object), ...more };
+        return this.send(res, rec, 200, body);
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
@@ -531,11 +541,15 @@ export class KubeApiServer {
       case 'DELETE': {
         if (parsed.name === undefined) {
           const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
-          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name));
+          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name, deleteOptionsOf(q, undefined)));
           return this.send(res, rec, 200, this.listBody(type, deleted, deleted.at(-1)?.metadata.resourceVersion ?? resourceVersion));
         }
         if (parsed.subresource) throw methodNotAllowed();
-        const gone = this.store.delete(gvr, ns, parsed.name);
+        const raw = await this.readBuffer(req);
+        const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
+        const gone = this.store.delete(gvr, ns, parsed.name, dopts);
+        // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
+        if (gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
         if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
         return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
       }
