@@ -160,7 +160,12 @@ describe('CRD structural schema', () => {
   it('fieldValidation: Strict answers 400 naming each unknown field, Warn sends Warning headers, Ignore is silent', async () => {
     const strict = await apiError(custom.createNamespacedCustomObject({ ...W, namespace: 'demo', fieldValidation: 'Strict', body: widget('s', { size: 'small', x: 1, y: 2 }) }));
     expect(strict.code).toBe(400);
-    expect(strict.body).toMatchObject({ reason: 'BadRequest', message: 'strict decoding error: unknown field "spec.x", unknown field "spec.y"' });
+    expect(strict.body).toMatchObject({
+      reason: 'BadRequest',
+      message: 'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.x", unknown field "spec.y"',
+    });
+    const strictPatch = await apiError(custom.patchNamespacedCustomObject({ ...W, namespace: 'demo', name: 'w1', fieldValidation: 'Strict', body: { spec: { z: 1 } } }, MERGE));
+    expect(strictPatch.body).toMatchObject({ reason: 'BadRequest', message: 'strict decoding error: unknown field "spec.z"' });
     const post = (fv: string, name: string) =>
       fetch(`${server.url}/apis/test.dev/v1/namespaces/demo/widgets${fv ? `?fieldValidation=${fv}` : ''}`, {
         method: 'POST',

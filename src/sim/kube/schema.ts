@@ -307,15 +307,21 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
  * type without a schema is left alone.
  * @param opts.fieldValidation `Strict` throws on a pruned field; `Warn` (the server's default) pushes
  *   `unknown field "<path>"` to `opts.warnings`; `Ignore` drops silently.
- * @throws StatusError 400 BadRequest `strict decoding error: unknown field "spec.x"[, unknown field …]` (Strict).
+ * @param decoding true for create/update (the error is then prefixed `<Kind> in version "<v>" cannot be
+ *   handled as a <Kind>: `, as the real handlers wrap decode errors), false for patches.
+ * @throws StatusError 400 BadRequest `… strict decoding error: unknown field "spec.x"[, unknown field …]` (Strict).
  */
-export function pruneAndDefault(t: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+export function pruneAndDefault(t: ResourceType, obj: KubeObject, opts: WriteOptions, decoding = true): void {
   const schema = t.schema as JSONSchemaProps | undefined;
   if (!schema) return;
   const dropped = prune(obj, schema);
   if (dropped.length) {
     const msgs = dropped.map((p) => `unknown field "${p}"`);
-    if (opts.fieldValidation === 'Strict') throw badRequest(`strict decoding error: ${msgs.join(', ')}`);
+    if (opts.fieldValidation === 'Strict') {
+      // Create and update decode the body: the handler wraps the error (transformDecodeError); a patch does not.
+      const strict = `strict decoding error: ${msgs.join(', ')}`;
+      throw badRequest(decoding ? `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${strict}` : strict);
+    }
     if (opts.fieldValidation !== 'Ignore') opts.warnings?.push(...msgs);
   }
   applyDefaults(obj, schema);

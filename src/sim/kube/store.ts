@@ -346,7 +346,7 @@ export class Store implements ClusterStore {
     if (rv !== undefined && rv !== null && rv !== existing.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
     patched.metadata.name = existing.metadata.name;
     if (t.namespaced) patched.metadata.namespace = existing.metadata.namespace;
-    return this.write(t, existing, this.prepareBody(t, patched), opts);
+    return this.write(t, existing, this.prepareBody(t, patched), opts, true);
   }
 
   /**
@@ -443,8 +443,8 @@ export class Store implements ClusterStore {
   }
 
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
-  private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions): KubeObject {
-    pruneAndDefault(t, body, opts);
+  private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions, fromPatch = false): KubeObject {
+    pruneAndDefault(t, body, opts, !fromPatch);
     if (isSecret(t) && !opts.subresource) normalizeSecret(body);
     let next: KubeObject;
     if (opts.subresource === 'status') {
