@@ -151,6 +151,11 @@ export class KubeApiServer {
   readonly requests: RequestRecord[] = [];
   /** Fault injection. */
   readonly faults = new Faults();
+  /**
+   * Every `Warning` the server sent since start (or the last {@link resetRequests}) — e.g. `unknown field
+   * "spec.x"` for a field a CRD's schema pruned — with the user and request, in order.
+   */
+  readonly warnings: Array<{ user: string; method: string; path: string; warning: string }> = [];
   /** Every request RBAC denied (403) since start (or the last {@link resetRequests}), in order. */
   readonly denials: Denial[] = [];
   /** The RBAC authorizer, when started with `rbac: true`. */
@@ -267,6 +272,7 @@ export class KubeApiServer {
   resetRequests(): void {
     this.requests.length = 0;
     this.denials.length = 0;
+    this.warnings.length = 0;
   }
 
   /** Number of open watch streams. */
@@ -297,6 +303,9 @@ export class KubeApiServer {
 
   private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
     if (rec) rec.status = code;
+    for (const w of ([] as string[]).concat(headers.Warning ?? [])) {
+      this.warnings.push({ user: rec?.user ?? '', method: rec?.method ?? '', path: rec?.path ?? '', warning: w });
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
     res.end(text);
