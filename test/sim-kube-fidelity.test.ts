@@ -22,6 +22,7 @@ import { KubeApiServer } from '../src/sim/kube/server.js';
 import { Store } from '../src/sim/kube/store.js';
 import { serviceAccountUser } from '../src/sim/kube/rbac.js';
 import { applyManifests } from '../src/sim/kube/apply.js';
+import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const W = { group: 'test.dev', version: 'v1', plural: 'widgets' };
@@ -92,6 +93,7 @@ beforeAll(async () => {
   const store = new Store({ historySize: 30 });
   store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dbupdate' } });
   applyManifests(store, readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8'));
+  installKubeDBCrds(store);
   server = await KubeApiServer.start({ store, users: { [SA_TOKEN]: serviceAccountUser('dbupdate', 'dbupdate') } });
   kc = new KubeConfig();
   kc.loadFromString(server.kubeconfigYaml());
@@ -369,5 +371,35 @@ describe('impersonation and SelfSubjectAccessReview', () => {
     );
     const groupOnly = await fetch(`${server.url}/api/v1/namespaces/demo/configmaps`, { headers: { 'Impersonate-Group': 'system:masters' } });
     expect(groupOnly.status).toBe(500);
+  });
+});
+
+describe('KubeDB CRDs of the sim (src/sim/kubedb/crds.ts)', () => {
+  const MY = { group: 'kubedb.com', version: 'v1', plural: 'mysqls' };
+  const OPS = { group: 'ops.kubedb.com', version: 'v1alpha1', plural: 'mysqlopsrequests' };
+  const mysql = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'kubedb.com/v1', kind: 'MySQL', metadata: { name }, spec });
+
+  it('refuses what the real MySQL CRD refuses and keeps what its preserve-unknown-fields spec keeps', async () => {
+    const noVersion = await apiError(custom.createNamespacedCustomObject({ ...MY, namespace: 'demo', body: mysql('a', { replicas: 3 }) }));
+    expect(noVersion.body.message).toBe('MySQL.kubedb.com "a" is invalid: spec.version: Required value');
+    const policy = await apiError(custom.createNamespacedCustomObject({ ...MY, namespace: 'demo', body: mysql('b', { version: '8.0.35', deletionPolicy: 'Keep' }) }));
+    expect(policy.body.message).toBe('MySQL.kubedb.com "b" is invalid: spec.deletionPolicy: Unsupported value: "Keep": supported values: "Halt", "Delete", "WipeOut", "DoNotTerminate"');
+    const longName = 'x'.repeat(64);
+    const tooLong = await apiError(custom.createNamespacedCustomObject({ ...MY, namespace: 'demo', body: mysql(longName, { version: '8.0.35' }) }));
+    expect(tooLong.body.details!.causes).toContainEqual({ reason: 'FieldValueTooLong', message: 'Too long: may not be more than 63 bytes', field: 'metadata.name' });
+    const ok = (await custom.createNamespacedCustomObject({ ...MY, namespace: 'demo', body: mysql('c', { version: '8.0.35', podTemplate: { spec: { containers: [{ name: 'mysql' }] } }, someNewField: 1 }) })) as Record<string, any>;
+    expect(ok.spec).toEqual({ version: '8.0.35', podTemplate: { spec: { containers: [{ name: 'mysql' }] } }, someNewField: 1 });
+    const st = (await custom.patchNamespacedCustomObjectStatus({ ...MY, namespace: 'demo', name: 'c', body: { status: { phase: 'Ready', made: 'up' } } }, MERGE)) as Record<string, any>;
+    expect(st.status).toEqual({ phase: 'Ready' });
+    const cond = await apiError(custom.patchNamespacedCustomObjectStatus({ ...MY, namespace: 'demo', name: 'c', body: { status: { conditions: [{ type: 'Paused', status: 'True' }] } } }, MERGE));
+    expect(cond.body.message).toBe('MySQL.kubedb.com "c" is invalid: status.conditions[0].lastTransitionTime: Required value');
+  });
+
+  it('defaults an OpsRequest as the real CRD does (apply: IfReady, maxRetries: 1) and checks its type', async () => {
+    const body = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'MySQLOpsRequest', metadata: { name: 'up' }, spec: { type: 'UpdateVersion', databaseRef: { name: 'c' }, updateVersion: { targetVersion: '8.0.36' } } };
+    const created = (await custom.createNamespacedCustomObject({ ...OPS, namespace: 'demo', body })) as Record<string, any>;
+    expect(created.spec).toEqual({ ...body.spec, apply: 'IfReady', maxRetries: 1 });
+    const bad = await apiError(custom.createNamespacedCustomObject({ ...OPS, namespace: 'demo', body: { ...body, metadata: { name: 'bad' }, spec: { ...body.spec, type: 'Upgrade' } } }));
+    expect(bad.body.details!.causes![0]).toMatchObject({ field: 'spec.type', reason: 'FieldValueNotSupported' });
   });
 });
