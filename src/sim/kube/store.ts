@@ -10,7 +10,11 @@
  * - for types with a status subresource, a create or main-resource write keeps the stored status and a
  *   `/status` write changes only `.status`;
  * - namespaced objects need an existing namespace (404 `namespaces "x" not found`); deleting a namespace
- *   deletes its objects (immediately: finalizers and graceful deletion are not simulated);
+ *   deletes its objects at once (namespace termination is not simulated);
+ * - DELETE honours preconditions, `metadata.finalizers` and pods' graceful deletion (deletion.ts);
+ * - custom resources are pruned, defaulted and validated by their CRD version's openAPIV3Schema on every
+ *   write (schema.ts); Secrets get the stringData/data semantics (secrets.ts);
+ * - a later chunk of a paginated list is the list as of the first chunk's resourceVersion ({@link Store.listAt});
  * - creating/updating a `CustomResourceDefinition` serves its versions; deleting it removes its objects;
  * - watch history is kept per resource (bounded, default 1000 events), like the API server's watch
  *   cache; a watch from an older resourceVersion fails with 410 Expired.
