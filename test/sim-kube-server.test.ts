@@ -55,7 +55,11 @@ beforeAll(async () => {
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
   const crd = parseYaml(readFileSync(new URL('../deploy/crd-databaseupdate.yaml', import.meta.url), 'utf8')) as V1CustomResourceDefinition;
-  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
+  // Over plain HTTP: client-node's model serializer would drop the schema's raw `enum`, `default` and
+  // `x-kubernetes-*` keys (its TypeScript names are `_enum`, `_default`, …), installing a weaker schema.
+  const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer sim-token' }, body: JSON.stringify(crd) });
+  expect(res.status).toBe(201);
+  expect(((await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'databaseupdates.dbupdate.dev' })).spec.versions[0].schema?.openAPIV3Schema?.properties?.spec?.properties?.updateType?._enum)).toEqual(['patch', 'minor', 'major']);
   await core.createNamespace({ body: { metadata: { name: 'demo' } } });
 });
 afterAll(async () => {
