@@ -345,7 +345,7 @@ describe('impersonation and SelfSubjectAccessReview', () => {
     const review = (verb: string, resource: string, group: string, namespace?: string) =>
       authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, ...(namespace ? { namespace } : {}) } } } });
     expect((await review('get', 'databaseupdates', 'dbupdate.dev', 'dbupdate')).status!.allowed).toBe(true);
-    expect((await review('delete', 'databaseupdates', 'dbupdate.dev', 'dbupdate')).status!.allowed).toBe(false);
+    expect((await review('delete', 'secrets', '', 'demo')).status!.allowed).toBe(false);
     expect((await review('get', 'databaseupdates', 'dbupdate.dev', 'demo')).status!.allowed).toBe(false);
     expect((await review('patch', 'mysqls', 'kubedb.com', 'demo')).status!.allowed).toBe(true);
     const admin = kc.makeApiClient(AuthorizationV1Api);

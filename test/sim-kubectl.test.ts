@@ -202,8 +202,10 @@ describe("kubectl against `npm run sim`'s cluster (seeded KubeDB, RBAC from depl
     const can = (...args: string[]) => kubectlWith(cfg, 'auth', 'can-i', `--as=${SA}`, ...args);
     const get = await can('get', 'databaseupdates.dbupdate.dev', '-n', 'dbupdate');
     expect([get.stdout.trim(), get.code]).toEqual(['yes', 0]);
-    const del = await can('delete', 'databaseupdates.dbupdate.dev', '-n', 'dbupdate');
+    const del = await can('delete', 'namespaces');
     expect([del.stdout.trim(), del.code]).toEqual(['no', 1]);
+    const otherNs = await can('create', 'databaseupdates.dbupdate.dev', '-n', 'demo');
+    expect([otherNs.stdout.trim(), otherNs.code]).toEqual(['no', 1]);
     const patchDb = await can('patch', 'mysqls.kubedb.com', '-n', 'demo');
     expect([patchDb.stdout.trim(), patchDb.code]).toEqual(['yes', 0]);
     const secrets = await can('get', 'secrets', '-n', 'demo');
