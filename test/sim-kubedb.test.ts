@@ -153,7 +153,7 @@ describe('PetSet controller', () => {
       apiVersion: 'apps.k8s.appscode.com/v1',
       kind: 'PetSet',
       metadata: { name: 'web', namespace: 'demo' },
-      spec: { replicas: 4, selector: { matchLabels: labels }, template: template('nginx:1'), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+      spec: { replicas: 4, serviceName: 'web', selector: { matchLabels: labels }, template: template('nginx:1'), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
     });
     await waitFor('web ready', () => (store.get(PETSET_GVR, 'demo', 'web').status as { readyReplicas?: number })?.readyReplicas === 4);
 
