@@ -65,6 +65,8 @@ export interface BotOptions {
   leaseDurationSeconds?: number;
   /** Single Lease timings in ms (renew period, renew deadline, retry period; see `leaseTimings` in `src/kube/lease.ts`). */
   leaseTimings?: Partial<LeaseTimings>;
+  /** The renew period in ms (kept for callers of the earlier option; same as `leaseTimings.renewPeriodMs`). */
+  renewMs?: number;
   /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
   slowRetryMs?: number;
   /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
@@ -143,7 +145,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     name: LEASE_NAME,
     identity,
     leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
-    timings: opts.leaseTimings,
+    timings: { ...(opts.renewMs !== undefined ? { renewPeriodMs: opts.renewMs } : {}), ...opts.leaseTimings },
     log,
     onStartedLeading: startLeading,
     onStoppedLeading: stopLeading,

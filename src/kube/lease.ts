@@ -53,12 +53,14 @@ export interface LeaseTimings {
  */
 export function leaseTimings(leaseDurationSeconds: number, over: Partial<LeaseTimings> = {}): LeaseTimings {
   const leaseDurationMs = leaseDurationSeconds * 1000;
+  const given = Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)) as Partial<LeaseTimings>;
+  const renewPeriodMs = given.renewPeriodMs ?? Math.max(50, leaseDurationMs / 3);
   const t: LeaseTimings = {
     leaseDurationMs,
-    renewPeriodMs: Math.max(50, leaseDurationMs / 3),
+    renewPeriodMs,
     renewDeadlineMs: (leaseDurationMs * 2) / 3,
-    retryPeriodMs: Math.max(20, Math.min(2000, leaseDurationMs / 15)),
-    ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+    retryPeriodMs: Math.min(renewPeriodMs, Math.max(20, Math.min(2000, leaseDurationMs / 15))),
+    ...given,
   };
   if (t.renewDeadlineMs >= t.leaseDurationMs) throw new Error(`renewDeadline (${t.renewDeadlineMs} ms) must be shorter than the Lease duration (${t.leaseDurationMs} ms)`);
   if (t.retryPeriodMs > t.renewPeriodMs) throw new Error(`retryPeriod (${t.retryPeriodMs} ms) must not exceed the renew period (${t.renewPeriodMs} ms)`);
