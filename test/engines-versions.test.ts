@@ -8,7 +8,6 @@ import { findEngine, type Engine } from '../src/engines/table.js';
 import {
   allowedTargets,
   catalogEntryFromObject,
-  normaliseConstraint,
   resolveTarget,
   satisfiesConstraints,
   updateType,
@@ -68,7 +67,7 @@ const mysqlCatalog: CatalogEntry[] = [
   mysqlObj('5.7.44', '5.7.44'),
   mysqlObj('8.0.32', '8.0.32', { deprecated: true }),
   mysqlObj('8.0.31-innodb', '8.0.31', { distribution: 'MySQL', image: 'mysql/mysql-server:8.0.31' }),
-  mysqlObj('8.0.35', '8.0.35', { grDeny: ['< 8.0.35', '>= 8.4.0'] }),
+  mysqlObj('8.0.35', '8.0.35'),
   mysqlObj('8.0.36', '8.0.36'),
   mysqlObj('8.4.2', '8.4.2', { deprecated: true }),
   mysqlObj('8.4.3', '8.4.3', { allow: ['>= 8.4.3, <= 9.1.0'], deny: ['< 8.4.3'] }),
@@ -149,10 +148,10 @@ describe('catalogEntryFromObject', () => {
     expect(my('8.0.31-innodb')).toMatchObject({ name: '8.0.31-innodb', version: '8.0.31', distribution: 'MySQL', dbImage: 'mysql/mysql-server:8.0.31' });
   });
 
-  it('picks the MySQL topology lists', () => {
+  it('reads the MySQL groupReplication lists for every topology, as KubeDB\'s webhook does (mysql.go)', () => {
     const o = mysqlObj('8.0.35', '8.0.35', { grDeny: ['< 8.0.35', '>= 8.4.0'] });
-    expect(catalogEntryFromObject(MYSQL, o).denylist).toEqual(['< 8.0.35']);
-    expect(catalogEntryFromObject(MYSQL, o, 'standalone').denylist).toEqual(['< 8.0.35']);
+    expect(catalogEntryFromObject(MYSQL, o).denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
+    expect(catalogEntryFromObject(MYSQL, o, 'standalone').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'groupReplication').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'GroupReplication').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'InnoDBCluster').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
@@ -179,43 +178,13 @@ describe('catalogEntryFromObject', () => {
     [{ spec: {} }, 'PostgresVersion: metadata.name is missing'],
     [{ metadata: { name: '16.4' } }, 'PostgresVersion 16.4: spec is missing'],
     [{ metadata: { name: '16.4' }, spec: { db: { image: 'p' } } }, 'PostgresVersion 16.4: spec.version is missing'],
-    [{ metadata: { name: 'x' }, spec: { version: 'latest', db: { image: 'p' } } }, 'PostgresVersion x: spec.version "latest" does not start with a number'],
+    [{ metadata: { name: 'x' }, spec: { version: 'latest', db: { image: 'p' } } }, 'PostgresVersion x: spec.version "latest" is not a Masterminds semantic version'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4' } }, 'PostgresVersion 16.4: spec.db.image is missing'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: 'x' } }, 'PostgresVersion 16.4: spec.updateConstraints must be an object'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: { allowlist: '>= 16' } } }, 'PostgresVersion 16.4: spec.updateConstraints.allowlist must be a list of constraint strings'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: { denylist: [{}] } } }, 'PostgresVersion 16.4: spec.updateConstraints.denylist[0] must be a string, got {}'],
   ])('throws on malformed object %#', (obj, msg) => {
     expect(() => catalogEntryFromObject(PG, obj)).toThrow(new Error(msg));
-  });
-});
-
-describe('normaliseConstraint (Masterminds → node-semver)', () => {
-  it.each([
-    ['>= 8.4.3, <= 9.1.0', '>=8.4.3 <=9.1.0'],
-    ['< 8.0.35', '<8.0.35'],
-    ['>= 16.4', '>=16.4'],
-    ['14.2', '14.2'],
-    ['>=1.2,<3.0.0 || >= 4.2.3', '>=1.2 <3.0.0 || >=4.2.3'],
-    ['>= 1.2 < 3.0.0', '>=1.2 <3.0.0'],
-    ['=> 1.2', '>=1.2'],
-    ['=< 1.2', '<=1.2'],
-    ['~> 1.2', '~1.2'],
-    ['>= v8.0.1', '>=8.0.1'],
-    ['v8.0.1', '8.0.1'],
-    ['8.x', '8.x'],
-    ['8.0.*', '8.0.*'],
-    ['*', '*'],
-    ['~1.2.3', '~1.2.3'],
-    ['^ 8.0', '^8.0'],
-    ['1.2 - 1.4.5', '1.2 - 1.4.5'],
-    ['!= 8.0.32', '<8.0.32 || >8.0.32'],
-    ['>= 8.0, != 8.0.32', '>=8.0 <8.0.32 || >=8.0 >8.0.32'],
-  ])('%s → %s', (input, out) => {
-    expect(normaliseConstraint(input)).toBe(out);
-  });
-
-  it.each(['', '   ', '>= banana', '8.0 ||', '!='])('rejects %j', (input) => {
-    expect(() => normaliseConstraint(input)).toThrow(Error);
   });
 });
 
@@ -230,7 +199,8 @@ describe('satisfiesConstraints (KubeDB rule: (empty allowlist OR any allow) AND 
     ['16.4', ['>= 16.4'], [], true],
     ['16.1', ['>= 16.4'], [], false],
     ['8.0.31-innodb', [], ['< 8.0.31'], true],
-    ['2.7.1-debian', ['2.x'], [], true],
+    ['2.7.1-debian', ['2.x'], [], false],
+    ['2.7.1-debian', ['>= 2.4.4-debian'], [], true],
     ['14.2', ['14.2'], [], true],
     ['14.3', ['14.2'], [], false],
     ['8.0.32', [], ['!= 8.0.32'], true], // != on a denylist denies everything else

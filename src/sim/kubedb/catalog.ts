@@ -15,6 +15,7 @@
  */
 import type { KubeObject } from '../kube/api.js';
 import { CATALOG_GROUP, CATALOG_VERSION } from '../../engines/table.js';
+import { CATALOG_FACTS, type CatalogFact } from './catalog-facts.js';
 
 const GHCR = 'ghcr.io';
 
@@ -171,4 +172,33 @@ export function extraCatalog(n: number): KubeObject[] {
     out.push(mysqlVersion(v, v, { allow: [`>= ${v}, < 7.${Math.floor(i / 100) + 1}.0`] }));
   }
   return out;
+}
+
+/**
+ * A `<Kind>Version` object built from one fact of KubeDB's real catalog (`catalog-facts.ts`, kubedb/installer
+ * commit 0c6e2459): `spec.version`, `deprecated`, `distribution`, `db.baseOS`, each role's `image`
+ * (ProxySQL's `spec.proxysql`, PgBouncer's `spec.pgBouncer`), `updateConstraints` verbatim.
+ */
+export function objectFromFact(kind: string, f: CatalogFact): KubeObject {
+  const spec: Record<string, unknown> = { version: f.version };
+  if (f.deprecated) spec.deprecated = true;
+  if (f.distribution) spec.distribution = f.distribution;
+  for (const [role, image] of Object.entries(f.images)) spec[role] = { image };
+  if (f.baseOS) spec.db = { ...((spec.db as object) ?? {}), baseOS: f.baseOS };
+  const uc: Record<string, unknown> = {};
+  if (f.allowlist) uc.allowlist = f.allowlist;
+  if (f.denylist) uc.denylist = f.denylist;
+  spec.updateConstraints = uc;
+  return entry(kind, f.name, spec);
+}
+
+/**
+ * KubeDB's real catalog of `kind` (e.g. `MongoDBVersion`) as objects (see {@link objectFromFact}); every kind
+ * when `kind` is omitted. @throws Error for a kind the facts do not hold.
+ */
+export function realCatalog(kind?: string): KubeObject[] {
+  if (kind === undefined) return Object.entries(CATALOG_FACTS).flatMap(([k, list]) => list.map((f) => objectFromFact(k, f)));
+  const list = CATALOG_FACTS[kind];
+  if (!list) throw new Error(`no catalog facts for ${kind}`);
+  return list.map((f) => objectFromFact(kind, f));
 }
