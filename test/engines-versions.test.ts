@@ -280,17 +280,17 @@ describe('resolveTarget: MySQL', () => {
   it.each([
     ['8.0.35', '7.0', 'unknown_version', 'No MySQLVersion in this cluster\'s catalog matches `7.0`.'],
     ['8.0.35', '8.0.99-foo', 'unknown_version', '`8.0.99-foo` is not a MySQLVersion in this cluster\'s catalog.'],
-    ['8.0.35', '8.4.2', 'deprecated', '`8.4.2` is deprecated; KubeDB does not update to deprecated versions.'],
-    ['8.0.35', '8.0.32', 'deprecated', '`8.0.32` is deprecated; KubeDB does not update to deprecated versions.'],
-    ['5.7.44', '5.7.41', 'deprecated', '`5.7.41` is deprecated; KubeDB does not update to deprecated versions.'],
+    ['8.0.35', '8.4.2', 'deprecated', '`8.4.2` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
+    ['8.0.35', '8.0.32', 'deprecated', '`8.0.32` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
+    ['5.7.44', '5.7.41', 'deprecated', '`5.7.41` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
     ['8.4.3', '9.4', 'not_allowed', '`8.4.3`\'s update constraints do not allow `9.4`: 9.4.0 is not on the allowlist (">= 8.4.3, <= 9.1.0").'],
     ['8.4.3', '9.4.0', 'not_allowed', '`8.4.3`\'s update constraints do not allow `9.4.0`: 9.4.0 is not on the allowlist (">= 8.4.3, <= 9.1.0").'],
     ['8.4.3', '8.0', 'downgrade', '`8.0` (newest: `8.0.36`) is older than the current `8.4.3`; downgrades are not supported.'],
     ['8.4.3', '8.0.36', 'downgrade', '`8.0.36` (8.0.36) is older than the current `8.4.3` (8.4.3); downgrades are not supported.'],
     ['8.0.36', '8.0', 'same_version', '`8.0.36` is already the newest `8.0` version: nothing to do.'],
     ['8.0.36', '8.0.36', 'same_version', '`8.0.36` is already the current version: nothing to do.'],
-    ['8.0.35', '8.0.31-innodb', 'distribution_change', '`8.0.31-innodb` is the MySQL distribution, but `8.0.35` is Official; KubeDB cannot change the distribution in an update.'],
-    ['8.0.35', '8.0.31', 'distribution_change', '`8.0.31` exists only as MySQL, but `8.0.35` is Official; KubeDB cannot change the distribution in an update.'],
+    ['8.0.35', '8.0.31-innodb', 'distribution_change', '`8.0.31-innodb` is MySQL, but `8.0.35` is Official; an update cannot switch product (distribution), only its version.'],
+    ['8.0.35', '8.0.31', 'distribution_change', '`8.0.31` exists only as MySQL, but `8.0.35` is Official; the bot never switches product (distribution) on a version ask.'],
   ])('from %s request %s → %s', (from, req, code, message) => {
     const r = resolveTarget(MYSQL, my(from), req, mysqlCatalog);
     expect(r).toMatchObject({ ok: false, code, message });
@@ -331,9 +331,9 @@ describe('resolveTarget: Postgres', () => {
 
   it.each([
     ['16.1', '16.4-bookworm', 'base_os_change', '`16.4-bookworm` runs on bookworm, but `16.1` runs on alpine; KubeDB cannot change the base OS in an update.'],
-    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS Official/bookworm, but `16.1` runs on alpine; KubeDB cannot change the base OS in an update.'],
-    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB/alpine, but `16.1` is Official/alpine; KubeDB cannot change the distribution in an update.'],
-    ['16.1', 'timescaledb-2.14.2-pg16', 'distribution_change', '`timescaledb-2.14.2-pg16` is the TimescaleDB distribution, but `16.1` is Official; KubeDB cannot change the distribution in an update.'],
+    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS Official/bookworm, but `16.1` runs on alpine; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).'],
+    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB/alpine, but `16.1` is Official/alpine; the bot never switches product (distribution) on a version ask.'],
+    ['16.1', 'timescaledb-2.14.2-pg16', 'distribution_change', '`timescaledb-2.14.2-pg16` is TimescaleDB, but `16.1` is Official; an update cannot switch product (distribution), only its version.'],
     ['14.10', '15', 'deprecated', 'Every PostgresVersion matching `15` is deprecated (`15.5`); KubeDB does not update to deprecated versions.'],
     ['16.4', '13', 'downgrade', '`13` (newest: `13.13`) is older than the current `16.4`; downgrades are not supported.'],
     ['16.4', '16.4', 'same_version', '`16.4` is already the current version: nothing to do.'],

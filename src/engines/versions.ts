@@ -234,10 +234,21 @@ export function productOf(e: CatalogEntry): string {
   return e.distribution ?? '';
 }
 
+const OS_WORDS = /(?:^|[-_.])(alpine|bookworm|bullseye|buster|debian|centos|ubuntu|jammy|noble|ubi\d*)(?=$|[-_.])/i;
+
+/**
+ * The base OS of an entry: `spec.db.baseOS` (Postgres) or an OS word in its name (`2.4.4-centos`,
+ * `2.7.3-debian`: ProxySQL has no baseOS field); '' when neither says.
+ */
+export function osOf(e: CatalogEntry): string {
+  if (e.baseOS) return e.baseOS.toLowerCase();
+  return OS_WORDS.exec(e.name)?.[1].toLowerCase() ?? '';
+}
+
 /**
  * Whether `e` has `current`'s flavour.
  * - `strict` (prefix asks: the bot chooses, so it never switches product or base OS): same product
- *   ({@link productOf}) and the same `baseOS` (both unset counts as the same).
+ *   ({@link productOf}) and the same base OS ({@link osOf}; both unset counts as the same).
  * - not strict (an exact catalog name): KubeDB's webhook rules — base OS: refused when both are set and
  *   differ (Postgres, kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/postgres.go`); distribution: Postgres
  *   refuses a change when both are set (same file), Redis/RedisSentinel allow Official ↔ Valkey only within a
@@ -249,7 +260,7 @@ export function productOf(e: CatalogEntry): string {
 function sameFlavour(current: CatalogEntry, e: CatalogEntry, engine?: Engine, strict = true): 'ok' | 'distribution' | 'baseOS' {
   if (strict) {
     if (productOf(current) !== productOf(e)) return 'distribution';
-    if ((current.baseOS ?? '') !== (e.baseOS ?? '')) return 'baseOS';
+    if (osOf(current) !== osOf(e)) return 'baseOS';
     return 'ok';
   }
   if (current.baseOS && e.baseOS && current.baseOS !== e.baseOS) return 'baseOS';
@@ -311,6 +322,8 @@ function failure(code: Failure['code'], message: string, hint: string): Failure 
 }
 
 const PREFIX = /^\d+(\.\d+){0,2}$/;
+/** A series name (`8`, `8.0`, `16.1`): at most two numbers. */
+const SERIES = /^\d+(\.\d+)?$/;
 
 /** Whether `e.version`'s numbers start with the numbers of `prefix` (`8.4` matches 8.4.x; `8` matches 8.x.y). */
 function matchesPrefix(e: CatalogEntry, prefix: string): boolean {
@@ -325,7 +338,7 @@ function nameSuffix(e: CatalogEntry): string {
 }
 
 function flavour(e: CatalogEntry): string {
-  return [e.distribution, e.baseOS].filter(Boolean).join('/') || 'unspecified';
+  return [productOf(e), osOf(e)].filter(Boolean).join('/') || 'unspecified';
 }
 
 /**
@@ -352,9 +365,9 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
     // A series ask: the real catalog has deprecated entries named `8.0`, `8`, `5.7`, `5.0` (kubedb/installer
     // `charts/kubedb-catalog/templates/mysql/deprecated-mysql-8.0-official.yaml`), and `16.1` exists for
     // several base OSes; a numeric name that is deprecated or of another flavour is read as a prefix ask.
-    if (!checked.ok && PREFIX.test(req) && (checked.code === 'deprecated' || checked.code === 'base_os_change' || checked.code === 'distribution_change')) {
+    if (!checked.ok && SERIES.test(req) && (checked.code === 'deprecated' || checked.code === 'base_os_change' || checked.code === 'distribution_change')) {
       const byPrefix = resolvePrefix(engine, current, req, catalog, hint);
-      if (byPrefix.ok) return byPrefix;
+      if (byPrefix.ok || checked.code === 'deprecated') return byPrefix;
     }
     return checked;
   }
@@ -375,8 +388,8 @@ function resolvePrefix(engine: Engine, current: CatalogEntry, req: string, catal
     const baseOsOnly = matches.every((e) => sameFlavour(current, e) === 'baseOS');
     const found = [...new Set(matches.map(flavour))].join(', ');
     return baseOsOnly
-      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint())
-      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; KubeDB cannot change the distribution in an update.`, hint());
+      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${osOf(current) || 'an unspecified base OS'}; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).`, hint())
+      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; the bot never switches product (distribution) on a version ask.`, hint());
   }
   const live = sameFl.filter((e) => !e.deprecated);
   if (live.length === 0) {
@@ -408,17 +421,27 @@ function resolvePrefix(engine: Engine, current: CatalogEntry, req: string, catal
   return { ok: true, target, updateType: updateType(engine, current.version, target.version), candidates };
 }
 
+/**
+ * Kinds whose ops webhook refuses a deprecated target (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/`
+ * `perconaxtradb.go`, `proxysql.go`, `pgbouncer.go`, `rabbitmq.go`, `singlestore.go`); the bot refuses
+ * deprecated targets for every engine.
+ */
+const REFUSES_DEPRECATED = new Set(['PerconaXtraDB', 'ProxySQL', 'PgBouncer', 'RabbitMQ', 'Singlestore']);
+
 function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, catalog: CatalogEntry[], hint: () => string): Resolution {
   if (e.name === current.name) return failure('same_version', `\`${current.name}\` is already the current version: nothing to do.`, hint());
   if (!numericVersion(e.version)) return failure('unknown_version', `\`${e.name}\` has no numeric version (\`${e.version}\`) and cannot be used.`, hint());
   const fl = sameFlavour(current, e, engine, false);
   if (fl === 'distribution') {
-    return failure('distribution_change', `\`${e.name}\` is the ${e.distribution} distribution, but \`${current.name}\` is ${current.distribution}; KubeDB cannot change the distribution in an update.`, hint());
+    if (engine.kind === 'Redis' || engine.kind === 'RedisSentinel') {
+      return failure('distribution_change', `\`${e.name}\` is ${productOf(e) || 'unlabelled'} ${e.version}, but \`${current.name}\` is ${productOf(current) || 'unlabelled'} ${current.version}: KubeDB's webhook allows a change between Official and Valkey only within one major version.`, hint());
+    }
+    return failure('distribution_change', `\`${e.name}\` is ${productOf(e) || 'an unlabelled distribution'}, but \`${current.name}\` is ${productOf(current) || 'unlabelled'}; an update cannot switch product (distribution), only its version.`, hint());
   }
   if (fl === 'baseOS') {
     return failure('base_os_change', `\`${e.name}\` runs on ${e.baseOS ?? 'an unspecified base OS'}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint());
   }
-  if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated; KubeDB does not update to deprecated versions.`, hint());
+  if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated in the ${engine.catalogKind} catalog; ${REFUSES_DEPRECATED.has(engine.kind) ? "KubeDB's webhook refuses deprecated targets" : 'the bot does not update to deprecated versions'}.`, hint());
   const c = cmpVersion(e.version, current.version);
   if (c < 0) return failure('downgrade', `\`${e.name}\` (${e.version}) is older than the current \`${current.name}\` (${current.version}); downgrades are not supported.`, hint());
   const check = satisfiesConstraints(e.version, current.allowlist, current.denylist);
