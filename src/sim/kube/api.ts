@@ -94,6 +94,16 @@ export interface WriteOptions {
   subresource?: 'status';
   /** Field manager for server-side apply (`application/apply-patch+yaml`). */
   fieldManager?: string;
+  /**
+   * `?dryRun=All`: validate and admit as usual, persist nothing, emit no watch event, do not advance the
+   * resourceVersion (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run).
+   */
+  dryRun?: boolean;
+  /**
+   * Validating admission: called with the object about to be stored (undefined on delete) and the stored
+   * one (undefined on create) after the object is built, before it is stored; throws to deny (admission.ts).
+   */
+  admit?: (object: KubeObject | undefined, old: KubeObject | undefined) => void;
 }
 
 /**
@@ -135,7 +145,7 @@ export interface ClusterStore {
   /** Patch with the given content type; 415 for strategic merge on custom resources. A `metadata.resourceVersion` inside the patch is a precondition (409 when stale). */
   patch(gvr: GVR, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts?: WriteOptions): KubeObject;
   /** Delete; returns the deleted object (finalizers are not simulated: deletion is immediate). */
-  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject;
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: WriteOptions): KubeObject;
 
   /** Current resourceVersion of the store (the newest write). */
   currentResourceVersion(): string;

@@ -212,6 +212,7 @@ export class Store implements ClusterStore {
       if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
     } else delete o.metadata.namespace;
     const k = this.key(t, o.metadata.namespace, o.metadata.name);
+    opts.admit?.(clone(o), undefined);
     if (this.bucket(t).has(k)) throw alreadyExists(t.group, t.plural, o.metadata.name);
 
     const now = timestamp(this.now());
@@ -222,6 +223,7 @@ export class Store implements ClusterStore {
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
     o.metadata.generation = 1;
+    if (opts.dryRun) return this.out(t, o);
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(k, o);
     if (this.isCrd(t)) this.syncCrd(o, undefined);
@@ -271,7 +273,7 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied);
+        return this.create(gvr, applied, { dryRun: opts.dryRun, admit: opts.admit });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -302,12 +304,14 @@ export class Store implements ClusterStore {
     return this.write(t, existing, this.prepareBody(t, patched), opts);
   }
 
-  /** Delete (immediately). @throws 404. Deleting a namespace deletes its objects; deleting a CRD, its custom resources. */
-  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject {
+  /** Delete (immediately; nothing with `opts.dryRun`). @throws 404, or the admission hook's error. Deleting a namespace deletes its objects; deleting a CRD, its custom resources. */
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts: WriteOptions = {}): KubeObject {
     const t = this.typeOf(gvr);
     const k = this.key(t, t.namespaced ? namespace || 'default' : undefined, name);
     const existing = this.bucket(t).get(k);
     if (!existing) throw notFound(t.group, t.plural, name);
+    opts.admit?.(undefined, clone(existing));
+    if (opts.dryRun) return this.out(t, clone(existing));
     if (t.group === '' && t.plural === 'namespaces') {
       for (const ct of this.servedOncePerResource()) {
         if (!ct.namespaced) continue;
@@ -381,7 +385,9 @@ export class Store implements ClusterStore {
     }
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
+    opts.admit?.(clone(next), clone(existing));
     if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    if (opts.dryRun) return this.out(t, next);
     next.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(this.key(t, next.metadata.namespace, next.metadata.name), next);
     if (this.isCrd(t) && !opts.subresource) this.syncCrd(next, existing);
