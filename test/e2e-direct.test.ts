@@ -45,7 +45,7 @@ const CASES: Case[] = [
   { engine: 'mysql', namespace: 'demo', name: 'orders', replicas: 3, from: '8.0.35', command: 'mysql orders 8.0.36', target: '8.0.36', container: 'mysql', oldImage: 'ghcr.io/appscode-images/mysql:8.0.35-oracle', newImage: 'ghcr.io/appscode-images/mysql:8.0.36-oracle' },
   { engine: 'postgres', namespace: 'billing', name: 'ledger', replicas: 3, from: '15.8', command: 'postgres billing/ledger 15', target: '15.10', container: 'postgres', oldImage: 'ghcr.io/appscode-images/postgres:15.8-alpine', newImage: 'ghcr.io/appscode-images/postgres:15.10-alpine' },
   { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', replicas: 3, from: '8.0.31', command: 'perconaxtradb inventory 8.0', target: '8.0.40', container: 'perconaxtradb', oldImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.31', newImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.40' },
-  { engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.1-debian', container: 'proxysql', oldImage: 'ghcr.io/appscode-images/proxysql:2.4.4-debian', newImage: 'ghcr.io/appscode-images/proxysql:2.7.1-debian' },
+  { engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.3-debian', container: 'proxysql', oldImage: 'ghcr.io/kubedb/proxysql:2.4.4-debian', newImage: 'ghcr.io/kubedb/proxysql:2.7.3-debian' },
 ];
 
 function thread(ts: string): string[] {

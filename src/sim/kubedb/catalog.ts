@@ -119,7 +119,8 @@ export function proxysqlVersion(version: string, o: { deprecated?: boolean; allo
  * - Postgres `15.8` (alpine) may go to `>= 15.8` but denies `16.2`; `15.10` is its minor target (direct
  *   backend); `16.1` and `14.10`, `15.5` are deprecated; `X.Y-bookworm` entries exist to exercise the base-OS rule.
  * - PerconaXtraDB `8.0.31` may go to `>= 8.0.31, < 8.1.0`; `8.0.36` is deprecated.
- * - ProxySQL `2.4.4-debian` may go to `>= 2.4.4, < 3.0.0`; `2.6.3-debian` is deprecated.
+ * - ProxySQL: the real catalog's entries (`2.4.4-debian` may go to `>= 2.4.4-debian, <= 2.7.3-debian`, so `2.7`
+ *   → `2.7.3-debian`; `3.0.1-debian` only from `2.7.3-debian`).
  */
 export function seedCatalog(): KubeObject[] {
   return [
@@ -152,11 +153,8 @@ export function seedCatalog(): KubeObject[] {
     perconaVersion('8.0.40', { allow: ['>= 8.0.40, < 8.1.0'] }),
     perconaVersion('8.4.3', { allow: ['>= 8.4.3'] }),
 
-    proxysqlVersion('2.3.2', { deprecated: true, allow: ['>= 2.3.2, < 3.0.0'] }),
-    proxysqlVersion('2.4.4', { allow: ['>= 2.4.4, < 3.0.0'] }),
-    proxysqlVersion('2.6.3', { deprecated: true, allow: ['>= 2.6.3, < 3.0.0'] }),
-    proxysqlVersion('2.7.1', { allow: ['>= 2.7.1, < 3.0.0'] }),
-    proxysqlVersion('3.0.1', { allow: ['>= 3.0.1'] }),
+    // ProxySQL: KubeDB's real catalog (its constraints name prereleases: `>= 2.4.4-debian, <= 2.7.3-debian`).
+    ...realCatalog('ProxySQLVersion'),
   ];
 }
 
