@@ -121,6 +121,8 @@ export function proxysqlVersion(version: string, o: { deprecated?: boolean; allo
  * - PerconaXtraDB `8.0.31` may go to `>= 8.0.31, < 8.1.0`; `8.0.36` is deprecated.
  * - ProxySQL: the real catalog's entries (`2.4.4-debian` may go to `>= 2.4.4-debian, <= 2.7.3-debian`, so `2.7`
  *   → `2.7.3-debian`; `3.0.1-debian` only from `2.7.3-debian`).
+ * - MariaDB, MongoDB, Redis: the real catalogs (`10.11.6` → `10.11` → `10.11.16`; `7.0.21` → `7.0` →
+ *   `7.0.28`; Redis `7.2.4` → `7.2` → `7.2.6`, or `valkey-7.2.9` by name).
  */
 export function seedCatalog(): KubeObject[] {
   return [
@@ -155,6 +157,10 @@ export function seedCatalog(): KubeObject[] {
 
     // ProxySQL: KubeDB's real catalog (its constraints name prereleases: `>= 2.4.4-debian, <= 2.7.3-debian`).
     ...realCatalog('ProxySQLVersion'),
+    // MariaDB, MongoDB, Redis (Official and Valkey): KubeDB's real catalogs.
+    ...realCatalog('MariaDBVersion'),
+    ...realCatalog('MongoDBVersion'),
+    ...realCatalog('RedisVersion'),
   ];
 }
 
