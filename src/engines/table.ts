@@ -101,7 +101,7 @@ export const ENGINES: readonly Engine[] = [
   row('RedisSentinel', ['sentinel'], 'redissentinel', { majorRule: 'first', hasRoles: false, catalogKind: 'RedisVersion', catalogPlural: 'redisversions' }),
   row('Memcached', ['mc'], 'memcached', { majorRule: 'first', hasRoles: false, plural: 'memcacheds' }),
   row('MSSQLServer', ['mssql', 'sqlserver'], 'mssql', { majorRule: 'first', hasRoles: true, version: 'v1alpha2' }),
-  row('Singlestore', ['singlestore', 'memsql', 's2'], 'singlestore', { majorRule: 'first', hasRoles: false, version: 'v1alpha2' }),
+  row('Singlestore', ['memsql', 's2'], 'singlestore', { majorRule: 'first', hasRoles: false, version: 'v1alpha2' }),
 ];
 
 /** OpsRequest API group/version (`ops.kubedb.com/v1alpha1`). */
