@@ -161,6 +161,8 @@ export function seedCatalog(): KubeObject[] {
     ...realCatalog('MariaDBVersion'),
     ...realCatalog('MongoDBVersion'),
     ...realCatalog('RedisVersion'),
+    // Every other UpdateVersion engine of the table: KubeDB's real catalogs (no seeded database uses them).
+    ...['ElasticsearchVersion', 'KafkaVersion', 'PgBouncerVersion', 'MemcachedVersion', 'MSSQLServerVersion', 'SinglestoreVersion'].flatMap((k) => realCatalog(k)),
   ];
 }
 
