@@ -106,6 +106,16 @@ export interface WriteOptions {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Out: warnings of the write (`unknown field "spec.x"`), for the HTTP layer's `Warning` headers. */
   warnings?: string[];
+  /**
+   * `?dryRun=All`: validate and admit as usual, persist nothing, emit no watch event, do not advance the
+   * resourceVersion (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run).
+   */
+  dryRun?: boolean;
+  /**
+   * Validating admission: called with the object about to be stored (undefined on delete) and the stored
+   * one (undefined on create) after the object is built, before it is stored; throws to deny (admission.ts).
+   */
+  admit?: (object: KubeObject | undefined, old: KubeObject | undefined) => void;
 }
 
 /**
@@ -149,9 +159,9 @@ export interface ClusterStore {
   /**
    * Delete; returns the deleted object, or the object now being deleted (finalizers pending, or a pod in
    * its grace period: it carries `metadata.deletionTimestamp`). Without `opts`, a pod is deleted at once.
-   * 409 Conflict when a precondition of `opts` fails.
+   * 409 Conflict when a precondition of `opts` fails. `opts.dryRun`: nothing deleted; `opts.admit` may deny.
    */
-  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: import('./deletion.js').DeleteOptions): KubeObject;
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: import('./deletion.js').DeleteOptions & Pick<WriteOptions, 'dryRun' | 'admit'>): KubeObject;
 
   /** Current resourceVersion of the store (the newest write). */
   currentResourceVersion(): string;

@@ -19,6 +19,10 @@
  * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
  *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
+ * - `?dryRun=All` on create/update/patch/delete runs validation and admission, persists nothing, emits no
+ *   watch event (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run); another value is 422;
+ * - validating admission webhooks (`addValidatingAdmission`, admission.ts) run before a write is stored;
+ *   a denial is answered as the API server does (`admission webhook "<name>" denied the request: …`).
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
  *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
@@ -29,7 +33,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { GVR, KubeObject, PatchType, ResourceType } from './api.js';
+import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
+import { addValidatingAdmission, matchingWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseApiPath } from './paths.js';
@@ -41,7 +46,7 @@ import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAcc
 import { listChunk } from './pagination.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
-import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+import { invalid, badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
 export interface RequestRecord {
@@ -428,7 +433,7 @@ export class KubeApiServer {
       return this.sendError(res, genericStatus(fault.status, fault.message, fault.retryAfterSeconds), rec);
     }
     try {
-      await this.route(req, res, url, method, parsed, isWatch, rec);
+      await this.route(req, res, url, method, parsed, isWatch, rec, user);
     } catch (err) {
       if (!res.headersSent) this.sendError(res, err, rec);
       else res.end();
@@ -443,6 +448,7 @@ export class KubeApiServer {
     parsed: ReturnType<typeof parseApiPath>,
     isWatch: boolean,
     rec: RequestRecord,
+    user: UserInfo = ADMIN_USER,
   ): Promise<void> {
     const types = this.store.resourceTypes();
     if (parsed.kind !== 'resource') {
@@ -481,7 +487,7 @@ export class KubeApiServer {
     if (!type) throw pathNotFound();
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
-    if (url.searchParams.get('dryRun')) throw badRequest('dryRun is not supported by the Kubernetes API emulator');
+    const dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
     if (isSelfSubjectAccessReview(type)) {
@@ -523,7 +529,7 @@ export class KubeApiServer {
         const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, wo);
+        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
         return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
@@ -533,7 +539,7 @@ export class KubeApiServer {
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
-        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo });
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
         return this.send(res, rec, 200, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
@@ -544,27 +550,73 @@ export class KubeApiServer {
         const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
         const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         const wo = writeOptions(q, 'PatchOptions');
-        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, { ...sub, ...wo, fieldManager: q.get('fieldManager') ?? undefined });
+        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, {
+          ...sub,
+          ...wo,
+          fieldManager: q.get('fieldManager') ?? undefined,
+          dryRun: dry,
+          admit: this.admitter(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource),
+        });
         return this.send(res, rec, existed ? 200 : 201, out, warningHeaders(wo.warnings));
       }
       case 'DELETE': {
         if (parsed.name === undefined) {
           const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
-          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name, deleteOptionsOf(q, undefined)));
+          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name, { ...deleteOptionsOf(q, undefined), dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, o.metadata.namespace, o.metadata.name) }));
           return this.send(res, rec, 200, this.listBody(type, deleted, deleted.at(-1)?.metadata.resourceVersion ?? resourceVersion));
         }
         if (parsed.subresource) throw methodNotAllowed();
         const raw = await this.readBuffer(req);
         const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
-        const gone = this.store.delete(gvr, ns, parsed.name, dopts);
+        const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
-        if (gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
+        if (!dry && gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
         if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
         return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
       }
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * Register a validating admission webhook for this server's store (see admission.ts): `hook.validate`
+   * is asked about every matching CREATE/UPDATE/DELETE served over HTTP, dry runs included when its
+   * `sideEffects` is `None`/`NoneOnDryRun`. Returns an unregister function.
+   */
+  addValidatingAdmission(hook: ValidatingWebhook): () => void {
+    return addValidatingAdmission(this.store, hook);
+  }
+
+  /**
+   * `dryRun` of a write: `All` → true; absent → false; anything else → 422 as the real server's option
+   * validation (`Unsupported value: "x": supported values: "All"`). A GET ignores it.
+   */
+  private dryRunOf(q: URLSearchParams, method: string): boolean {
+    const values = q.getAll('dryRun');
+    if (values.length === 0 || method === 'GET') return false;
+    const bad = values.find((v) => v !== 'All');
+    if (bad !== undefined) {
+      const kind = method === 'POST' ? 'CreateOptions' : method === 'DELETE' ? 'DeleteOptions' : method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions';
+      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"` }]);
+    }
+    return true;
+  }
+
+  /** The store's admission hook for one request (undefined when no webhook matches: nothing to run). */
+  private admitter(type: ResourceType, operation: AdmissionRequest['operation'], dryRun: boolean, user: UserInfo, ns: string | undefined, name: string, subResource?: string): WriteOptions['admit'] {
+    if (matchingWebhooks(this.store, type.group, type.plural, operation).length === 0) return undefined;
+    return (object, oldObject) =>
+      runValidatingAdmission(this.store, type.group, type.plural, {
+        operation,
+        object,
+        oldObject,
+        dryRun,
+        namespace: ns,
+        name: object?.metadata?.name ?? name,
+        subResource,
+        userInfo: { username: user.user, groups: [...(user.groups ?? [])] },
+      });
   }
 
   /** 400 when the body names another namespace than the path (as the real server checks). */

@@ -262,6 +262,7 @@ export class Store implements ClusterStore {
       if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
     } else delete o.metadata.namespace;
     const k = this.key(t, o.metadata.namespace, o.metadata.name);
+    opts.admit?.(clone(o), undefined);
     if (this.bucket(t).has(k)) throw alreadyExists(t.group, t.plural, o.metadata.name);
 
     const now = timestamp(this.now());
@@ -273,6 +274,7 @@ export class Store implements ClusterStore {
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
     o.metadata.generation = 1;
+    if (opts.dryRun) return this.out(t, o);
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(k, o);
     if (this.isCrd(t)) this.syncCrd(o, undefined);
@@ -322,7 +324,7 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings });
+        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -361,14 +363,17 @@ export class Store implements ClusterStore {
    * `min(grace, podShutdownMs)`). Without `opts` (in-process callers such as the sim's controllers) a pod
    * is deleted at once (grace 0). Otherwise deletion is immediate. Returns the deleted object, or the
    * object now being deleted (still stored).
-   * @throws 404; 409 Conflict when a precondition fails. Deleting a namespace deletes its objects; deleting a CRD, its custom resources.
+   * With `opts.dryRun` nothing is deleted; `opts.admit` (validating admission) may deny it.
+   * @throws 404; 409 Conflict when a precondition fails; the admission hook's error. Deleting a namespace deletes its objects; deleting a CRD, its custom resources.
    */
-  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: DeleteOptions): KubeObject {
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: DeleteOptions & Pick<WriteOptions, 'dryRun' | 'admit'>): KubeObject {
     const t = this.typeOf(gvr);
     const k = this.key(t, t.namespaced ? namespace || 'default' : undefined, name);
     const existing = this.bucket(t).get(k);
     if (!existing) throw notFound(t.group, t.plural, name);
     checkPreconditions(opts?.preconditions, existing, { group: t.group, plural: t.plural, custom: t.custom === true });
+    opts?.admit?.(undefined, clone(existing));
+    if (opts?.dryRun) return this.out(t, clone(existing));
     const pod = isPod(t);
     const grace = pod && opts ? podGraceSeconds(existing, opts) : 0;
     const hasFinalizers = (existing.metadata.finalizers ?? []).length > 0;
@@ -487,7 +492,9 @@ export class Store implements ClusterStore {
     validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
+    opts.admit?.(clone(next), clone(existing));
     if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    if (opts.dryRun) return this.out(t, next);
     const k = this.key(t, next.metadata.namespace, next.metadata.name);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && (!isPod(t) || !next.metadata.deletionGracePeriodSeconds)) {
       // The last finalizer is gone (and a pod's grace period is over): the object is deleted now.

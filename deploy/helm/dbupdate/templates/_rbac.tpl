@@ -3,7 +3,7 @@ RBAC rules, the same grants as deploy/rbac.yaml (test/helm-chart.test.ts compare
 src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 */}}
 {{- define "dbupdate.engines" -}}
-{{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" | toJson -}}
+{{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" "elasticsearches" "kafkas" "pgbouncers" "redissentinels" "memcacheds" "mssqlservers" "singlestores" | toJson -}}
 {{- end -}}
 
 {{/* In the release namespace: records (create/get/list/watch, status update) and Leases. */}}
@@ -35,7 +35,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   resources: ["petsets"]
   verbs: ["get", "patch"]
 - apiGroups: ["ops.kubedb.com"]
-  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests", "elasticsearchopsrequests", "kafkaopsrequests", "pgbounceropsrequests", "redissentinelopsrequests", "memcachedopsrequests", "mssqlserveropsrequests", "singlestoreopsrequests"]
   verbs: ["get", "create", "delete"]
 - apiGroups: [""]
   resources: ["events"]
@@ -48,10 +48,10 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 {{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
 {{- define "dbupdate.rules.clusterwide" -}}
 - apiGroups: ["catalog.kubedb.com"]
-  resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions"]
+  resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions", "elasticsearchversions", "kafkaversions", "pgbouncerversions", "memcachedversions", "mssqlserverversions", "singlestoreversions"]
   verbs: ["list", "watch"]
 - apiGroups: ["ops.kubedb.com"]
-  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests", "elasticsearchopsrequests", "kafkaopsrequests", "pgbounceropsrequests", "redissentinelopsrequests", "memcachedopsrequests", "mssqlserveropsrequests", "singlestoreopsrequests"]
   verbs: ["list", "watch"]
 - apiGroups: ["apps.k8s.appscode.com"]
   resources: ["petsets"]
