@@ -3,7 +3,7 @@
  * once (Slack's 3 s deadline), then validate and write `DatabaseUpdate` records; they never run the
  * pipeline (DESIGN.md data flow). Errors only the user needs are ephemeral.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -42,6 +42,7 @@ import {
   VIEW_REJECT,
   escapeMrkdwn,
 } from './render.js';
+import { foreignApp, isRecordName, notFromParent, parseRejectMetadata, type AppIdentity, type ClickOrigin } from './validate.js';
 
 /** What the handlers need. */
 export interface HandlerDeps {
@@ -59,6 +60,63 @@ export interface HandlerDeps {
   groups?: UserGroupResolver;
   /** Scheduling of follow-ups, the work after an ack (`src/slack/followup.ts`; defaults there). */
   followUps?: FollowUpOptions;
+  /**
+   * How long (ms, counted from the envelope's arrival) the ack waits for the durable write of a request
+   * (its record) or a click (the approval/rejection on the record): default {@link ACK_BUDGET_MS}.
+   */
+  ackBudgetMs?: number;
+}
+
+/**
+ * Default of {@link HandlerDeps.ackBudgetMs}: 2 s of Slack's 3 s ack deadline
+ * (https://api.slack.com/interactivity/handling#acknowledgment_response), leaving 1 s for the ack to travel.
+ * An intent written before the ack is never lost: if the process dies before it, Slack never gets the ack
+ * and tells the user the command failed (`operation_timeout`); a click is shown as failed.
+ */
+export const ACK_BUDGET_MS = 2000;
+
+/** The reply to a user: the text, posted ephemerally. */
+type Reply = string;
+
+/** Run `work` as a follow-up of `queue` and get its result (the queue's own promise settles without it). */
+function queued<T>(queue: FollowUpQueue, work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    void queue.run(async () => {
+      try {
+        resolve(await work());
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** Whether `result` settles before `budgetMs` (ms) since `arrivedAt` (a `performance.now()`) have passed. */
+async function settlesWithin(result: Promise<unknown>, arrivedAt: number, budgetMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, arrivedAt + budgetMs - performance.now()))));
+  try {
+    return await Promise.race([result.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A short id tying a generic error shown to a user to the logged detail. */
+function errorRef(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** The click's origin as Slack describes it in a `block_actions` payload. */
+function clickOrigin(body: BlockAction<ButtonAction>): ClickOrigin {
+  const b = body as BlockAction<ButtonAction> & { message?: { ts?: string }; container?: { channel_id?: string; message_ts?: string } };
+  return {
+    channel: b.container?.channel_id ?? b.channel?.id,
+    containerTs: b.container?.message_ts,
+    messageTs: b.message?.ts,
+    appId: b.api_app_id,
+    teamId: b.team?.id ?? b.user.team_id,
+  };
 }
 
 /**
@@ -91,12 +149,29 @@ export interface Handlers {
 export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
+  const budgetMs = deps.ackBudgetMs ?? ACK_BUDGET_MS;
+  /** Answer through `response_url`; a failure (expired URL, Slack down) is logged, never thrown from a follow-up. */
+  const answer = async (respond: RespondFn, text: Reply): Promise<void> => {
+    try {
+      await respond({ response_type: 'ephemeral', text });
+    } catch (err) {
+      log.warn({ err: statusMessage(err) }, 'could not answer through response_url');
+    }
+  };
+  /** Generic answer to an unexpected error (its detail is logged under the reference). */
+  const internalError = (what: string, err: unknown, ctx: Record<string, unknown>): Reply => {
+    const ref = errorRef();
+    log.error({ err: statusMessage(err), ref, ...ctx }, `${what} failed`);
+    return `Could not ${what} (an error on the bot's side, reference \`${ref}\` in its log). Nothing was changed; try again.`;
+  };
+
   const queue = new FollowUpQueue({ onDetachedError: (err) => log.error({ err: statusMessage(err) }, 'follow-up failed after giving up its slot'), ...deps.followUps });
   // Three listeners, each first noting the envelope's arrival (follow-ups wait for the acks of a burst,
   // src/slack/followup.ts). Bolt runs every listener's middleware chain for every envelope (≈ 7 µs each,
   // measured), hence one listener for both buttons and no global middleware.
 
   app.command('/dbupdate', async ({ command, ack, respond }) => {
+    const arrivedAt = performance.now();
     queue.arrived();
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) {
@@ -123,9 +198,9 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
             return mayRequest(policy, { user, userGroups: [], channel: command.channel_id }).ok;
           });
           const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
-          await respond({ response_type: 'ephemeral', text });
+          await answer(respond, text);
         } catch (err) {
-          await respond({ response_type: 'ephemeral', text: `:x: Could not read the requests: ${statusMessage(err)}. Try again.` });
+          await answer(respond, `:x: ${internalError('read the requests', err, { user: command.user_id })}`);
         }
       });
       return;
@@ -133,17 +208,22 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     if (cmd.kind === 'cancel') {
       await ack();
       const user = command.user_id;
+      if (!isRecordName(cmd.id)) {
+        log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: 'not a valid record name' }, 'cancel refused');
+        await answer(respond, `:warning: \`${escapeMrkdwn(cmd.id)}\` is not a request id (ids look like \`orders-1a2b3c4d\`): \`/dbupdate list\` shows them.`);
+        return;
+      }
       await queue.run(async () => {
         try {
           const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
           log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
-          await respond({ response_type: 'ephemeral', text: `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.` });
+          await answer(respond, `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.`);
         } catch (err) {
           const text = err instanceof RecordRefusal || /not found/.test((err as Error).message)
             ? (err as Error).message.replace(/^DatabaseUpdate \S+ not found$/, `There is no request \`${cmd.id}\`: \`/dbupdate list\` shows the ids.`)
-            : `Could not cancel: ${statusMessage(err)}`;
+            : internalError('cancel', err, { user, record: cmd.id });
           log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
-          await respond({ response_type: 'ephemeral', text: `:warning: ${text}` });
+          await answer(respond, `:warning: ${text}`);
         }
       });
       return;
@@ -158,9 +238,9 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       }
       await queue.run(async () => {
         try {
-          await respond({ response_type: 'ephemeral', text: await answerVersions(kube, cmd.engine, ns, cmd.name) });
+          await answer(respond, await answerVersions(kube, cmd.engine, ns, cmd.name));
         } catch (err) {
-          await respond({ response_type: 'ephemeral', text: `:x: Could not read the ${cmd.engine.catalogKind} catalog: ${statusMessage(err)}` });
+          await answer(respond, `:x: ${internalError(`read the ${cmd.engine.catalogKind} catalog`, err, { user: command.user_id })}`);
         }
       });
       return;
@@ -171,53 +251,107 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       await ack({ response_type: 'ephemeral', text: `:warning: Unknown cluster \`${escapeMrkdwn(cmd.cluster ?? '')}\`. This bot manages: ${deps.clusters.names().map((n) => `\`${n}\``).join(', ')}.` });
       return;
     }
-    await ack({ response_type: 'ephemeral', text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}…` });
-    await queue.run(async () => {
-      try {
-        await requestUpdate(deps, kube, now(), respond, {
-          engine: cmd.engine,
-          namespace,
-          name: cmd.name,
-          version: cmd.version,
-          reason: cmd.reason,
-          at: cmd.at,
-          dryRun: cmd.dryRun,
-          user: command.user_id,
-          channel: command.channel_id,
-          triggerId: command.trigger_id,
-        });
-      } catch (err) {
-        log.error({ err: statusMessage(err), user: command.user_id }, 'request failed');
+    // The record is written before the ack when that fits in the budget: a process killed before the ack
+    // leaves Slack without one, and Slack tells the user the command failed; nothing is acked and lost.
+    const outcome = queued(queue, () =>
+      requestUpdate(deps, kube, now(), {
+        engine: cmd.engine,
+        namespace,
+        name: cmd.name,
+        version: cmd.version,
+        reason: cmd.reason,
+        at: cmd.at,
+        dryRun: cmd.dryRun,
+        user: command.user_id,
+        channel: command.channel_id,
+        triggerId: command.trigger_id,
+      }).catch((err: unknown) => {
+        const ref = errorRef();
+        log.error({ err: statusMessage(err), ref, user: command.user_id, database: `${kube.name}/${namespace}/${cmd.name}` }, 'request failed');
         deps.metrics?.requests.inc({ outcome: 'error' });
-        await respond({ response_type: 'ephemeral', text: `:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.` });
-      }
-    });
+        return `:x: Could not check the request against cluster \`${kube.name}\` (an error on the bot's side, reference \`${ref}\` in its log). Nothing was requested; try again.`;
+      }),
+    );
+    if (await settlesWithin(outcome, arrivedAt, budgetMs)) await ack();
+    else {
+      await ack({
+        response_type: 'ephemeral',
+        text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}… (slower than usual). The answer comes here; if none comes within a minute, nothing was requested: ask again.`,
+      });
+    }
+    await answer(respond, await outcome);
   });
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^(${ACTION_APPROVE}|${ACTION_REJECT})$`), async (args) => {
+    const arrivedAt = performance.now();
     queue.arrived();
-    await (args.action.action_id === ACTION_APPROVE ? onApprove(args) : onReject(args));
+    await (args.action.action_id === ACTION_APPROVE ? onApprove(args, arrivedAt) : onReject(args));
   });
 
+  /** This app's identity (`auth.test` → team_id, bot_id; `bots.info` → app_id), looked up once. */
+  let self: Promise<AppIdentity> | undefined;
+  const whoAmI = (client: WebClient): Promise<AppIdentity> =>
+    (self ??= (async () => {
+      const auth = await client.auth.test();
+      const bot = await client.bots.info({ bot: auth.bot_id as string });
+      if (!auth.team_id || !bot.bot?.app_id) throw new Error('auth.test/bots.info gave no team_id/app_id');
+      return { teamId: auth.team_id, appId: bot.bot.app_id };
+    })().catch((err: unknown) => {
+      self = undefined;
+      throw err;
+    }));
+
+  /**
+   * Checks every click and submission passes before a record is touched: a record name that is a valid
+   * Kubernetes name, and a payload for this app in this workspace.
+   * @returns undefined, or the refusal for the user (the detail is audited).
+   */
+  async function untrusted(client: WebClient, user: string, action: string, origin: Pick<ClickOrigin, 'appId' | 'teamId'>, record: unknown): Promise<Reply | undefined> {
+    let why: string | undefined;
+    if (!isRecordName(record)) why = `the record name ${JSON.stringify(record)} is not a valid Kubernetes name`;
+    else why = foreignApp(origin, await whoAmI(client));
+    if (!why) return undefined;
+    log.warn({ audit: 'refuse', user, action, record, why }, 'untrusted interaction refused');
+    deps.metrics?.approvals.inc({ decision: 'refused' });
+    return `This button or form is not one of this bot's requests (it did not come from this app's approval message), so nothing was changed.`;
+  }
+
   /** Approve: count the click on the record (the state machine decides), or say why not. */
-  async function onApprove({ ack, body, action, client }: ButtonArgs): Promise<void> {
-    await ack();
+  async function onApprove({ ack, body, action, client }: ButtonArgs, arrivedAt: number): Promise<void> {
     const user = body.user.id;
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    await queue.run(async () => {
+    const origin = clickOrigin(body);
+    const record = action.value;
+    // The approval is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
+    const outcome = queued(queue, async (): Promise<Reply | undefined> => {
       try {
-        const res = await deps.records.mutateStatus(action.value ?? '', (st, r) =>
-          state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval),
-        );
-        log.info({ audit: 'approve', user, record: action.value, counted: res.changed, phase: res.record.status?.phase }, 'approval');
+        const bad = await untrusted(client, user, 'approve', origin, record);
+        if (bad) return bad;
+        const res = await deps.records.mutateStatus(record!, (st, r) => {
+          const stray = notFromParent(origin, st.slack);
+          if (stray) {
+            log.warn({ audit: 'refuse', user, action: 'approve', record, why: stray }, 'click not on the request message');
+            throw new RecordRefusal(`This button is not on the approval message of \`${record}\`, so it was not counted. Use the buttons on the request's own message in <#${st.slack?.channel ?? r.spec.channel}>.`);
+          }
+          return state.approve(st, r, user, now(), r.spec.allowSelfApproval ?? config.allowSelfApproval);
+        });
+        log.info({ audit: 'approve', user, record, counted: res.changed, phase: res.record.status?.phase }, 'approval');
         if (res.changed) deps.metrics?.approvals.inc({ decision: 'approve' });
+        return undefined;
       } catch (err) {
-        const text = err instanceof RecordRefusal || (err as Error).message?.includes('not found') ? (err as Error).message : `Could not record your approval: ${statusMessage(err)}`;
-        log.info({ audit: 'refuse', user, action: 'approve', record: action.value, why: text }, 'approval refused');
+        const text = err instanceof RecordRefusal
+          ? err.message
+          : /not found$/.test((err as Error).message ?? '')
+            ? 'This request no longer exists; nothing was changed.'
+            : internalError('record your approval', err, { user, record });
+        log.info({ audit: 'refuse', user, action: 'approve', record, why: text }, 'approval refused');
         deps.metrics?.approvals.inc({ decision: 'refused' });
-        if (channel) await ephemeral(client, channel, user, `:warning: ${text}`);
+        return text;
       }
     });
+    await settlesWithin(outcome, arrivedAt, budgetMs);
+    await ack();
+    const text = await outcome;
+    if (text && origin.channel) await ephemeral(client, origin.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal'));
   }
 
   /** Reject: open the reason modal (needs the click's trigger_id, valid 3 s, so not a queued follow-up). */
@@ -226,23 +360,29 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     try {
       await openRejectModal(body, action, client);
     } catch (err) {
-      log.warn({ err: statusMessage(err), user: body.user.id, record: action.value }, 'could not open the reject modal');
+      const text = internalError('open the reject form', err, { user: body.user.id, record: action.value });
       const channel = body.channel?.id ?? body.container?.channel_id;
-      if (channel) await ephemeral(client, channel, body.user.id, `:warning: Could not open the reject form (${statusMessage(err)}); click Reject again.`).catch(() => undefined);
+      if (channel) await ephemeral(client, channel, body.user.id, `:warning: ${text.replace('try again', 'click Reject again')}`).catch(() => undefined);
     }
   }
 
   async function openRejectModal(body: BlockAction<ButtonAction>, action: ButtonAction, client: WebClient): Promise<void> {
     const user = body.user.id;
-    const channel = body.channel?.id ?? body.container?.channel_id ?? '';
-    const record = await deps.records.get(action.value ?? '');
-    let refusal: string | undefined;
-    if (!record) refusal = 'This request no longer exists.';
-    else if ((record.status?.phase ?? 'Pending') !== 'Pending') refusal = `This request is already ${record.status?.phase?.toLowerCase()}; nothing was changed.`;
+    const origin = clickOrigin(body);
+    const channel = origin.channel ?? '';
+    let refusal = await untrusted(client, user, 'reject', origin, action.value);
+    const record = refusal ? undefined : await deps.records.get(action.value!);
+    if (refusal) {
+      /* said above */
+    } else if (!record) refusal = 'This request no longer exists.';
+    else if (notFromParent(origin, record.status?.slack)) {
+      log.warn({ audit: 'refuse', user, action: 'reject', record: action.value, why: notFromParent(origin, record.status?.slack) }, 'click not on the request message');
+      refusal = `This button is not on the approval message of \`${record.metadata.name}\`, so nothing was changed. Use the buttons on the request's own message.`;
+    } else if ((record.status?.phase ?? 'Pending') !== 'Pending') refusal = `This request is already ${record.status?.phase?.toLowerCase()}; nothing was changed.`;
     else if (!record.spec.approvers.includes(user)) refusal = `You are not an approver for this request, so you cannot reject it.`;
     if (refusal) {
       log.info({ audit: 'refuse', user, action: 'reject', record: action.value, why: refusal }, 'reject refused');
-      await ephemeral(client, channel, user, `:warning: ${refusal}`);
+      if (channel) await ephemeral(client, channel, user, `:warning: ${refusal}`);
       return;
     }
     await client.views.open({
@@ -250,7 +390,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       view: {
         type: 'modal',
         callback_id: VIEW_REJECT,
-        private_metadata: JSON.stringify({ record: record!.metadata.name, channel }),
+        private_metadata: JSON.stringify({ record: record!.metadata.name, channel: record!.status!.slack!.channel, ts: record!.status!.slack!.ts }),
         title: { type: 'plain_text', text: 'Reject update' },
         submit: { type: 'plain_text', text: 'Reject' },
         close: { type: 'plain_text', text: 'Cancel' },
@@ -268,32 +408,48 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
   }
 
   app.view(VIEW_REJECT, async ({ ack, view, body, client }) => {
+    const arrivedAt = performance.now();
     queue.arrived();
     const reason = (view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_ACTION]?.value ?? '').trim();
     if (!reason) {
       await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: 'Say why, so the requester knows what to change.' } });
       return;
     }
-    await ack();
-    let meta: { record?: string; channel?: string } = {};
-    try {
-      meta = JSON.parse(view.private_metadata || '{}');
-    } catch {
-      /* hostile or broken metadata: handled below */
-    }
     const user = body.user.id;
-    const record = typeof meta.record === 'string' ? meta.record : undefined;
-    if (!record) return;
-    await queue.run(async () => {
+    const meta = parseRejectMetadata(view.private_metadata);
+    const origin = { appId: body.api_app_id, teamId: body.team?.id ?? body.user.team_id };
+    // The rejection is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
+    const outcome = queued(queue, async (): Promise<Reply | undefined> => {
       try {
-        await deps.records.mutateStatus(record, (st, r) => state.reject(st, r, user, reason.slice(0, 500), now()));
+        const bad = await untrusted(client, user, 'reject', origin, meta ? meta.record : view.private_metadata);
+        if (bad || !meta) return bad ?? 'This form is not one of this bot\'s requests, so nothing was changed.';
+        await deps.records.mutateStatus(meta.record, (st, r) => {
+          const stray = notFromParent({ channel: meta.channel, containerTs: meta.ts }, st.slack);
+          if (stray) {
+            log.warn({ audit: 'refuse', user, action: 'reject', record: meta.record, why: stray }, 'rejection not for the request message');
+            throw new RecordRefusal(`This form is not for the approval message of \`${meta.record}\`, so nothing was changed.`);
+          }
+          return state.reject(st, r, user, reason.slice(0, 500), now());
+        });
         log.info({ audit: 'reject', user, record: meta.record, reason }, 'rejection');
         deps.metrics?.approvals.inc({ decision: 'reject' });
+        return undefined;
       } catch (err) {
-        log.info({ audit: 'refuse', user, action: 'reject', record: meta.record, why: (err as Error).message }, 'reject refused');
-        if (meta.channel) await ephemeral(client, meta.channel, user, `:warning: ${(err as Error).message}`);
+        const text = err instanceof RecordRefusal
+          ? err.message
+          : /not found$/.test((err as Error).message ?? '')
+            ? 'This request no longer exists; nothing was changed.'
+            : internalError('record your rejection', err, { user, record: meta?.record });
+        log.info({ audit: 'refuse', user, action: 'reject', record: meta?.record, why: text }, 'reject refused');
+        return text;
       }
     });
+    const early = (await settlesWithin(outcome, arrivedAt, budgetMs)) ? await outcome : undefined;
+    // Without trustworthy metadata there is no channel to answer in: the refusal is shown in the form.
+    if (early && !meta) await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: early } });
+    else await ack();
+    const text = await outcome;
+    if (text && meta?.channel) await ephemeral(client, meta.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal'));
   });
 
   return { drain: (timeoutMs) => queue.drain(timeoutMs) };
@@ -305,12 +461,16 @@ function clusterOf(deps: HandlerDeps, named: string | undefined, channel: string
   return deps.clusters.get(name);
 }
 
-/** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
+/**
+ * Preflight a request and, when it passes, write its record (and take the database's lock).
+ * @returns the answer for the requester: the request recorded, or why not. Every path answers,
+ *   including the loser of a same-database race (lock held, or 409 on create).
+ * @throws API errors (the caller answers with a generic error).
+ */
 async function requestUpdate(
   deps: HandlerDeps,
   kube: Kube,
   now: Date,
-  respond: RespondFn,
   req: {
     engine: import('../engines/table.js').Engine;
     namespace: string;
@@ -323,12 +483,12 @@ async function requestUpdate(
     channel: string;
     triggerId: string;
   },
-): Promise<void> {
+): Promise<Reply> {
   const { config, log } = deps;
-  const refuse = async (code: string, why: string) => {
+  const refuse = (code: string, why: string): Reply => {
     log.info({ audit: 'refuse', user: req.user, database: `${kube.name}/${req.namespace}/${req.name}`, code, why }, 'request refused');
     deps.metrics?.requests.inc({ outcome: 'refused' });
-    await respond({ response_type: 'ephemeral', text: `:warning: ${why}` });
+    return `:warning: ${why}`;
   };
   const policy = resolvePolicy(config, { cluster: kube.name, namespace: req.namespace, engine: req.engine.name });
   const groupsOf = (g: string) => (deps.groups ? deps.groups.members(g) : Promise.reject(new Error(`user group ${g} cannot be resolved: no Slack client`)));
@@ -358,11 +518,7 @@ async function requestUpdate(
   }
   if (req.dryRun) {
     deps.metrics?.requests.inc({ outcome: 'dry_run' });
-    await respond({
-      response_type: 'ephemeral',
-      text: `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`,
-    });
-    return;
+    return `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`;
   }
   const name = recordName(req.name, req.triggerId);
   // The atomic half of "no other update of this database is in flight" (preflight's check is a read).
@@ -372,7 +528,15 @@ async function requestUpdate(
     return r === undefined ? 'missing' : isActive(r.status?.phase) ? 'active' : 'finished';
   });
   if (!lock.ok) {
-    return refuse('in_flight', `${req.engine.kind} \`${req.namespace}/${req.name}\` already has an update in flight: \`${lock.holder}\`. Wait for it to finish or cancel it with \`/dbupdate cancel ${lock.holder}\`.`);
+    // The holder may be a request being recorded this very moment (the loser of a race), or one whose
+    // replica died between the lock and the record (the lock lapses after LOCK_GRACE_MS).
+    const holder = await deps.records.get(lock.holder);
+    return refuse(
+      'in_flight',
+      holder
+        ? `${req.engine.kind} \`${req.namespace}/${req.name}\` already has an update in flight: \`${lock.holder}\`. Nothing was requested. Wait for it to finish or cancel it with \`/dbupdate cancel ${lock.holder}\`.`
+        : `Another request for ${req.engine.kind} \`${req.namespace}/${req.name}\` (\`${lock.holder}\`) is being recorded right now, so yours was not. Nothing was requested: see \`/dbupdate list\`, and if it does not appear within a minute, ask again.`,
+    );
   }
   const record: DatabaseUpdate = {
     apiVersion: RECORD_API_VERSION,
@@ -411,12 +575,14 @@ async function requestUpdate(
     }
     // The same invocation again (a Slack retry, or a create that landed before a transient error): already recorded.
     const existing = await deps.records.get(name);
-    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) return;
-    await respond({ response_type: 'ephemeral', text: `:warning: Could not record the request: the name \`${name}\` is taken by another request. Nothing was changed; please ask again.` });
-    return;
+    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) {
+      log.info({ audit: 'request', user: req.user, record: name, duplicate: true }, 'update already requested');
+      return `:inbox_tray: Request \`${name}\` is recorded: ${existing.spec.fromVersion} → ${existing.spec.targetVersion} (${existing.spec.updateType}). Approvers have been asked in the channel.`;
+    }
+    return refuse('name_taken', `Could not record the request: the name \`${name}\` is taken by another request. Nothing was changed; please ask again.`);
   }
   deps.metrics?.requests.inc({ outcome: 'requested' });
   log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name, rules: policy.matched }, 'update requested');
   const when = notBefore ? ` It will start at ${formatInZone(new Date(notBefore), 'UTC')} once approved.` : '';
-  await respond({ response_type: 'ephemeral', text: `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.${when}` });
+  return `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.${when}`;
 }
