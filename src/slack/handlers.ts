@@ -485,6 +485,17 @@ async function requestUpdate(
   },
 ): Promise<Reply> {
   const { config, log } = deps;
+  const name = recordName(req.name, req.triggerId);
+  const recorded = (r: DatabaseUpdate): Reply => {
+    log.info({ audit: 'request', user: req.user, record: r.metadata.name, duplicate: true }, 'update already requested');
+    return `:inbox_tray: Request \`${r.metadata.name}\` is recorded: ${r.spec.fromVersion} → ${r.spec.targetVersion} (${r.spec.updateType}). Approvers have been asked in the channel.`;
+  };
+  // Slack's retry of this very command (same trigger_id, so the same name) after it was recorded: say so
+  // (preflight would otherwise refuse it as "in flight", naming the user's own request).
+  if (!req.dryRun) {
+    const again = await deps.records.get(name);
+    if (again && again.spec.requester === req.user) return recorded(again);
+  }
   const refuse = (code: string, why: string): Reply => {
     log.info({ audit: 'refuse', user: req.user, database: `${kube.name}/${req.namespace}/${req.name}`, code, why }, 'request refused');
     deps.metrics?.requests.inc({ outcome: 'refused' });
@@ -504,7 +515,11 @@ async function requestUpdate(
     version: req.version,
     backend: config.backend,
   });
-  if (!pf.ok) return refuse(pf.code, pf.message);
+  if (!pf.ok) {
+    // A concurrent retry of this very command may have recorded it meanwhile (preflight then sees it in flight).
+    const again = pf.code === 'in_flight' && !req.dryRun ? await deps.records.get(name) : undefined;
+    return again && again.spec.requester === req.user ? recorded(again) : refuse(pf.code, pf.message);
+  }
   const typeOk = updateTypeAllowed(policy, pf.updateType);
   if (!typeOk.ok) return refuse('update_type', typeOk.reason);
   const approvers = await approversFor(policy, pf.updateType, groupsOf);
@@ -520,7 +535,6 @@ async function requestUpdate(
     deps.metrics?.requests.inc({ outcome: 'dry_run' });
     return `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`;
   }
-  const name = recordName(req.name, req.triggerId);
   // The atomic half of "no other update of this database is in flight" (preflight's check is a read).
   const lockKey = lockName(kube.name, req.namespace, req.engine.kind, req.name);
   const lock = await acquireDatabaseLock(deps.clusters.home, deps.records.namespace, lockKey, name, async (holder) => {
@@ -575,10 +589,7 @@ async function requestUpdate(
     }
     // The same invocation again (a Slack retry, or a create that landed before a transient error): already recorded.
     const existing = await deps.records.get(name);
-    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) {
-      log.info({ audit: 'request', user: req.user, record: name, duplicate: true }, 'update already requested');
-      return `:inbox_tray: Request \`${name}\` is recorded: ${existing.spec.fromVersion} → ${existing.spec.targetVersion} (${existing.spec.updateType}). Approvers have been asked in the channel.`;
-    }
+    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) return recorded(existing);
     return refuse('name_taken', `Could not record the request: the name \`${name}\` is taken by another request. Nothing was changed; please ask again.`);
   }
   deps.metrics?.requests.inc({ outcome: 'requested' });
