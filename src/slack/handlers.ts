@@ -288,28 +288,54 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     await (args.action.action_id === ACTION_APPROVE ? onApprove(args, arrivedAt) : onReject(args));
   });
 
-  /** This app's identity (`auth.test` → team_id, bot_id; `bots.info` → app_id), looked up once. */
-  let self: Promise<AppIdentity> | undefined;
-  const whoAmI = (client: WebClient): Promise<AppIdentity> =>
-    (self ??= (async () => {
-      const auth = await client.auth.test();
-      const bot = await client.bots.info({ bot: auth.bot_id as string });
-      if (!auth.team_id || !bot.bot?.app_id) throw new Error('auth.test/bots.info gave no team_id/app_id');
-      return { teamId: auth.team_id, appId: bot.bot.app_id };
-    })().catch((err: unknown) => {
-      self = undefined;
-      throw err;
-    }));
+  /**
+   * This app's identity. `team_id` and `bot_id` come from `auth.test` (no scope; Bolt calls it at start too).
+   * A bot token's `auth.test` has no `app_id` (https://api.slack.com/methods/auth.test), and `bots.info`
+   * would need `users:read`, which the manifest does not ask for; so the `app_id` is learnt once from a
+   * message Slack itself says this bot posted: `conversations.replies` (channels:history / groups:history,
+   * granted) of a request's parent message returns it with `bot_id` and `app_id`
+   * (https://api.slack.com/methods/conversations.replies), and only a message whose `bot_id` is this
+   * bot's is believed. @returns undefined while the app id is not known and `at` is not this bot's message.
+   */
+  let auth: Promise<{ teamId: string; botId: string }> | undefined;
+  let appId: string | undefined;
+  async function whoAmI(client: WebClient, at: { channel?: string; ts?: string }): Promise<AppIdentity | undefined> {
+    auth ??= client.auth.test().then(
+      (r) => {
+        if (!r.team_id || !r.bot_id) throw new Error('auth.test gave no team_id/bot_id (not a bot token?)');
+        return { teamId: r.team_id, botId: r.bot_id };
+      },
+      (err: unknown) => {
+        auth = undefined;
+        throw err;
+      },
+    );
+    const me = await auth;
+    if (!appId && at.channel && at.ts) {
+      // A message that does not exist or cannot be read (a forged ts) teaches nothing: not an error.
+      const res = await client.conversations.replies({ channel: at.channel, ts: at.ts, limit: 1 }).catch((err: unknown) => {
+        log.info({ err: statusMessage(err), channel: at.channel, ts: at.ts }, 'could not read a message to learn the app id');
+        return undefined;
+      });
+      const m = (res?.messages ?? [])[0] as { ts?: string; bot_id?: string; app_id?: string } | undefined;
+      if (m?.ts === at.ts && m.bot_id === me.botId && m.app_id) appId = m.app_id;
+    }
+    return appId ? { teamId: me.teamId, appId } : undefined;
+  }
 
   /**
    * Checks every click and submission passes before a record is touched: a record name that is a valid
-   * Kubernetes name, and a payload for this app in this workspace.
+   * Kubernetes name, and a payload for this app in this workspace (`at`: the request's parent message the
+   * click or form claims to come from).
    * @returns undefined, or the refusal for the user (the detail is audited).
    */
-  async function untrusted(client: WebClient, user: string, action: string, origin: Pick<ClickOrigin, 'appId' | 'teamId'>, record: unknown): Promise<Reply | undefined> {
+  async function untrusted(client: WebClient, user: string, action: string, origin: Pick<ClickOrigin, 'appId' | 'teamId'>, record: unknown, at: { channel?: string; ts?: string }): Promise<Reply | undefined> {
     let why: string | undefined;
     if (!isRecordName(record)) why = `the record name ${JSON.stringify(record)} is not a valid Kubernetes name`;
-    else why = foreignApp(origin, await whoAmI(client));
+    else {
+      const self = await whoAmI(client, at);
+      why = self ? foreignApp(origin, self) : `message ${at.channel}/${at.ts} was not posted by this bot, so this app's id is not known yet`;
+    }
     if (!why) return undefined;
     log.warn({ audit: 'refuse', user, action, record, why }, 'untrusted interaction refused');
     deps.metrics?.approvals.inc({ decision: 'refused' });
@@ -324,7 +350,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     // The approval is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
     const outcome = queued(queue, async (): Promise<Reply | undefined> => {
       try {
-        const bad = await untrusted(client, user, 'approve', origin, record);
+        const bad = await untrusted(client, user, 'approve', origin, record, { channel: origin.channel, ts: origin.containerTs });
         if (bad) return bad;
         const res = await deps.records.mutateStatus(record!, (st, r) => {
           const stray = notFromParent(origin, st.slack);
@@ -370,7 +396,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     const user = body.user.id;
     const origin = clickOrigin(body);
     const channel = origin.channel ?? '';
-    let refusal = await untrusted(client, user, 'reject', origin, action.value);
+    let refusal = await untrusted(client, user, 'reject', origin, action.value, { channel: origin.channel, ts: origin.containerTs });
     const record = refusal ? undefined : await deps.records.get(action.value!);
     if (refusal) {
       /* said above */
@@ -421,7 +447,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     // The rejection is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
     const outcome = queued(queue, async (): Promise<Reply | undefined> => {
       try {
-        const bad = await untrusted(client, user, 'reject', origin, meta ? meta.record : view.private_metadata);
+        const bad = await untrusted(client, user, 'reject', origin, meta ? meta.record : view.private_metadata, { channel: meta?.channel, ts: meta?.ts });
         if (bad || !meta) return bad ?? 'This form is not one of this bot\'s requests, so nothing was changed.';
         await deps.records.mutateStatus(meta.record, (st, r) => {
           const stray = notFromParent({ channel: meta.channel, containerTs: meta.ts }, st.slack);

@@ -120,14 +120,6 @@ export const METHODS: Record<string, MethodDef> = {
     token: 'bot',
     handle: () => ({ url: `https://${TEAM.domain}.slack.com/`, team: TEAM.name, user: APP.botName, team_id: TEAM.id, user_id: APP.botUserId, bot_id: APP.botId, is_enterprise_install: false }),
   },
-  /** https://api.slack.com/methods/bots.info: the bot's `app_id` and `user_id`; `bot_not_found` for another id. */
-  'bots.info': {
-    token: 'bot',
-    handle(args) {
-      if (str(args.bot) !== APP.botId) throw new SlackApiError('bot_not_found');
-      return { bot: { id: APP.botId, deleted: false, name: APP.botName, updated: 0, app_id: APP.id, user_id: APP.botUserId, icons: {} } };
-    },
-  },
   /** https://api.slack.com/methods/apps.connections.open */
   'apps.connections.open': { token: 'app', handle: (_a, env) => ({ url: env.socketUrl() }) },
 
