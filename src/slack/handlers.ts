@@ -1,7 +1,17 @@
 /**
- * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal. They ack at
- * once (Slack's 3 s deadline), then validate and write `DatabaseUpdate` records; they never run the
- * pipeline (DESIGN.md data flow). Errors only the user needs are ephemeral.
+ * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal. They validate
+ * and write `DatabaseUpdate` records; they never run the pipeline (DESIGN.md data flow). Errors only the
+ * user needs are ephemeral; unexpected errors are answered generically with a reference to the log line.
+ *
+ * Nothing acked is lost: a request's record, a vote, a rejection or a cancel is written *before* the ack
+ * when that fits in {@link ACK_BUDGET_MS} (2 s of Slack's 3 s, from the envelope's arrival). A process
+ * killed before the ack never acks, and Slack tells the user it failed. Past the budget the ack says the
+ * answer is still coming (and to ask again if none comes); every path of a request then answers through
+ * `response_url` (recorded, refused, lost a same-database race, a Slack retry, an error).
+ *
+ * Clicks and modal submissions are checked before any API call (`./validate.ts`): the record name must be
+ * a DNS-1123 name, the payload must be for this app and workspace, and a click must come from the
+ * record's own parent message (`status.slack.channel`/`ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
@@ -206,26 +216,29 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       return;
     }
     if (cmd.kind === 'cancel') {
-      await ack();
       const user = command.user_id;
       if (!isRecordName(cmd.id)) {
         log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: 'not a valid record name' }, 'cancel refused');
-        await answer(respond, `:warning: \`${escapeMrkdwn(cmd.id)}\` is not a request id (ids look like \`orders-1a2b3c4d\`): \`/dbupdate list\` shows them.`);
+        await ack({ response_type: 'ephemeral', text: `:warning: \`${escapeMrkdwn(cmd.id)}\` is not a request id (ids look like \`orders-1a2b3c4d\`): \`/dbupdate list\` shows them.` });
         return;
       }
-      await queue.run(async () => {
+      // Written before the ack when that fits in the budget (see ACK_BUDGET_MS), as a request is.
+      const outcome = queued(queue, async (): Promise<Reply> => {
         try {
           const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
           log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
-          await answer(respond, `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.`);
+          return `:wastebasket: Request \`${cmd.id}\` is cancelled; nothing was changed in the cluster.`;
         } catch (err) {
-          const text = err instanceof RecordRefusal || /not found/.test((err as Error).message)
+          const text = err instanceof RecordRefusal || /not found$/.test((err as Error).message ?? '')
             ? (err as Error).message.replace(/^DatabaseUpdate \S+ not found$/, `There is no request \`${cmd.id}\`: \`/dbupdate list\` shows the ids.`)
             : internalError('cancel', err, { user, record: cmd.id });
           log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
-          await answer(respond, `:warning: ${text}`);
+          return `:warning: ${text}`;
         }
       });
+      if (await settlesWithin(outcome, arrivedAt, budgetMs)) await ack();
+      else await ack({ response_type: 'ephemeral', text: `:hourglass_flowing_sand: Cancelling \`${cmd.id}\`… (slower than usual). The answer comes here; if none comes within a minute, ask again.` });
+      await answer(respond, await outcome);
       return;
     }
     if (cmd.kind === 'versions') {
