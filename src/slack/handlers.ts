@@ -31,7 +31,7 @@ import { nextStart, formatInZone } from '../policy/windows.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
-import { FollowUpQueue, type FollowUpOptions } from './followup.js';
+import { FOLLOW_UP_DEFAULTS, FollowUpQueue, type FollowUpOptions } from './followup.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
@@ -75,6 +75,8 @@ export interface HandlerDeps {
    * (its record) or a click (the approval/rejection on the record): default {@link ACK_BUDGET_MS}.
    */
   ackBudgetMs?: number;
+  /** How long (ms from arrival) the ack waits for that write to start, if it waits: default {@link ACK_START_MS}. */
+  ackStartMs?: number;
 }
 
 /**
@@ -88,28 +90,75 @@ export const ACK_BUDGET_MS = 2000;
 /** The reply to a user: the text, posted ephemerally. */
 type Reply = string;
 
-/** Run `work` as a follow-up of `queue` and get its result (the queue's own promise settles without it). */
-function queued<T>(queue: FollowUpQueue, work: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/**
+ * Default of {@link HandlerDeps.ackStartMs}: how long (ms from arrival) an ack waits for its follow-up to
+ * *start* (the queue starts one after 5 ms without arrivals, at most 100 ms after it was queued:
+ * `src/slack/followup.ts`), when the queue had a free slot as the envelope arrived. When it had none (a
+ * burst, or slow follow-ups), the ack goes out at once, saying the answer is still to come (and to ask
+ * again if it does not): holding every ack of a burst for the whole queue pushes acks towards Slack's
+ * deadline (measured: a burst of 200 refused commands with every ack held, p50 ≈ 2.1 s on a loaded
+ * machine).
+ */
+export const ACK_START_MS = 150;
+
+/**
+ * Run `work` as a follow-up of `queue`. `inTime` resolves true once `work` has settled, if the queue had a
+ * free slot (fewer than `concurrency` follow-ups running or waiting), `work` started within `startMs` and
+ * settled within `budgetMs` (both ms since `arrivedAt`, a `performance.now()`); else false as soon as
+ * one of these is missed: the moment to ack. `outcome` is `work`'s own result; once the caller has
+ * acked and called `acked()`, `deliver` answers the user with it, still in the follow-up's slot.
+ * `work` and `deliver` must not throw (a rejection of `work` skips `deliver`).
+ */
+function writeBeforeAck<T>(
+  queue: FollowUpQueue,
+  concurrency: number,
+  arrivedAt: number,
+  startMs: number,
+  budgetMs: number,
+  work: () => Promise<T>,
+  deliver: (result: T) => Promise<void>,
+): { outcome: Promise<T>; inTime: Promise<boolean>; acked: () => void } {
+  const c = queue.counts();
+  const hold = c.running + c.waiting < concurrency;
+  let started: () => void = () => {};
+  const start = new Promise<true>((resolve) => (started = () => resolve(true)));
+  let acked: () => void = () => {};
+  const ackSent = new Promise<void>((resolve) => (acked = resolve));
+  const outcome = new Promise<T>((resolve, reject) => {
     void queue.run(async () => {
+      started();
+      let result: T;
       try {
-        resolve(await work());
+        result = await work();
+        resolve(result);
       } catch (err) {
         reject(err);
+        return;
       }
+      // The answer follows the ack, inside the follow-up (so a drain on shutdown waits for it too).
+      await ackSent;
+      await deliver(result);
     });
   });
-}
-
-/** Whether `result` settles before `budgetMs` (ms) since `arrivedAt` (a `performance.now()`) have passed. */
-async function settlesWithin(result: Promise<unknown>, arrivedAt: number, budgetMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, arrivedAt + budgetMs - performance.now()))));
-  try {
-    return await Promise.race([result.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const until = (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const p = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, arrivedAt + ms - performance.now()))));
+    return { p, cancel: () => clearTimeout(timer) };
+  };
+  const inTime = (async () => {
+    if (!hold) return false;
+    const s = until(startMs);
+    const ok = await Promise.race([start, s.p]);
+    s.cancel();
+    if (!ok) return false;
+    const b = until(budgetMs);
+    try {
+      return await Promise.race([outcome.then(() => true, () => true), b.p]);
+    } finally {
+      b.cancel();
+    }
+  })();
+  return { outcome, inTime, acked };
 }
 
 /** A short id tying a generic error shown to a user to the logged detail. */
@@ -160,6 +209,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
   const { log, config } = deps;
   const budgetMs = deps.ackBudgetMs ?? ACK_BUDGET_MS;
+  const startMs = deps.ackStartMs ?? ACK_START_MS;
+  const concurrency = deps.followUps?.concurrency ?? FOLLOW_UP_DEFAULTS.concurrency;
   /** Answer through `response_url`; a failure (expired URL, Slack down) is logged, never thrown from a follow-up. */
   const answer = async (respond: RespondFn, text: Reply): Promise<void> => {
     try {
@@ -223,7 +274,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         return;
       }
       // Written before the ack when that fits in the budget (see ACK_BUDGET_MS), as a request is.
-      const outcome = queued(queue, async (): Promise<Reply> => {
+      const { inTime, acked } = writeBeforeAck(queue, concurrency, arrivedAt, startMs, budgetMs, async (): Promise<Reply> => {
         try {
           const res = await deps.records.mutateStatus(cmd.id, (st, r) => state.cancel(st, r, user, now()));
           log.info({ audit: 'cancel', user, record: cmd.id, changed: res.changed }, 'cancel');
@@ -235,10 +286,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
           log.info({ audit: 'refuse', user, action: 'cancel', record: cmd.id, why: text }, 'cancel refused');
           return `:warning: ${text}`;
         }
-      });
-      if (await settlesWithin(outcome, arrivedAt, budgetMs)) await ack();
-      else await ack({ response_type: 'ephemeral', text: `:hourglass_flowing_sand: Cancelling \`${cmd.id}\`… (slower than usual). The answer comes here; if none comes within a minute, ask again.` });
-      await answer(respond, await outcome);
+      }, (text) => answer(respond, text));
+      try {
+        if (await inTime) await ack();
+        else await ack({ response_type: 'ephemeral', text: `:hourglass_flowing_sand: Cancelling \`${cmd.id}\`… (busy or slower than usual). The answer comes here; if none comes within a minute, ask again.` });
+      } finally {
+        acked();
+      }
       return;
     }
     if (cmd.kind === 'versions') {
@@ -266,7 +320,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     }
     // The record is written before the ack when that fits in the budget: a process killed before the ack
     // leaves Slack without one, and Slack tells the user the command failed; nothing is acked and lost.
-    const outcome = queued(queue, () =>
+    const { inTime, acked } = writeBeforeAck(queue, concurrency, arrivedAt, startMs, budgetMs, () =>
       requestUpdate(deps, kube, now(), {
         engine: cmd.engine,
         namespace,
@@ -284,15 +338,19 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         deps.metrics?.requests.inc({ outcome: 'error' });
         return `:x: Could not check the request against cluster \`${kube.name}\` (an error on the bot's side, reference \`${ref}\` in its log). Nothing was requested; try again.`;
       }),
+      (text) => answer(respond, text),
     );
-    if (await settlesWithin(outcome, arrivedAt, budgetMs)) await ack();
-    else {
-      await ack({
-        response_type: 'ephemeral',
-        text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}… (slower than usual). The answer comes here; if none comes within a minute, nothing was requested: ask again.`,
-      });
+    try {
+      if (await inTime) await ack();
+      else {
+        await ack({
+          response_type: 'ephemeral',
+          text: `:mag: Checking ${cmd.engine.kind} \`${namespace}/${cmd.name}\` → ${escapeMrkdwn(cmd.version)}… (busy or slower than usual). The answer comes here; if none comes within a minute, nothing was requested: ask again.`,
+        });
+      }
+    } finally {
+      acked();
     }
-    await answer(respond, await outcome);
   });
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^(${ACTION_APPROVE}|${ACTION_REJECT})$`), async (args) => {
@@ -361,7 +419,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     const origin = clickOrigin(body);
     const record = action.value;
     // The approval is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
-    const outcome = queued(queue, async (): Promise<Reply | undefined> => {
+    const { inTime, acked } = writeBeforeAck(queue, concurrency, arrivedAt, startMs, budgetMs, async (): Promise<Reply | undefined> => {
       try {
         const bad = await untrusted(client, user, 'approve', origin, record, { channel: origin.channel, ts: origin.containerTs });
         if (bad) return bad;
@@ -386,11 +444,13 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         deps.metrics?.approvals.inc({ decision: 'refused' });
         return text;
       }
-    });
-    await settlesWithin(outcome, arrivedAt, budgetMs);
-    await ack();
-    const text = await outcome;
-    if (text && origin.channel) await ephemeral(client, origin.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal'));
+    }, (text) => (text && origin.channel ? ephemeral(client, origin.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal')) : Promise.resolve()));
+    try {
+      await inTime;
+      await ack();
+    } finally {
+      acked();
+    }
   }
 
   /** Reject: open the reason modal (needs the click's trigger_id, valid 3 s, so not a queued follow-up). */
@@ -458,7 +518,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     const meta = parseRejectMetadata(view.private_metadata);
     const origin = { appId: body.api_app_id, teamId: body.team?.id ?? body.user.team_id };
     // The rejection is written before the ack when that fits in the budget (see ACK_BUDGET_MS).
-    const outcome = queued(queue, async (): Promise<Reply | undefined> => {
+    const { outcome, inTime, acked } = writeBeforeAck(queue, concurrency, arrivedAt, startMs, budgetMs, async (): Promise<Reply | undefined> => {
       try {
         const bad = await untrusted(client, user, 'reject', origin, meta ? meta.record : view.private_metadata, { channel: meta?.channel, ts: meta?.ts });
         if (bad || !meta) return bad ?? 'This form is not one of this bot\'s requests, so nothing was changed.';
@@ -482,13 +542,15 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         log.info({ audit: 'refuse', user, action: 'reject', record: meta?.record, why: text }, 'reject refused');
         return text;
       }
-    });
-    const early = (await settlesWithin(outcome, arrivedAt, budgetMs)) ? await outcome : undefined;
-    // Without trustworthy metadata there is no channel to answer in: the refusal is shown in the form.
-    if (early && !meta) await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: early } });
-    else await ack();
-    const text = await outcome;
-    if (text && meta?.channel) await ephemeral(client, meta.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal'));
+    }, (text) => (text && meta?.channel ? ephemeral(client, meta.channel, user, `:warning: ${text}`).catch((err) => log.warn({ err: statusMessage(err) }, 'could not post the refusal')) : Promise.resolve()));
+    try {
+      const early = (await inTime) ? await outcome : undefined;
+      // Without trustworthy metadata there is no channel to answer in: the refusal is shown in the form.
+      if (early && !meta) await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: early } });
+      else await ack();
+    } finally {
+      acked();
+    }
   });
 
   return { drain: (timeoutMs) => queue.drain(timeoutMs) };
