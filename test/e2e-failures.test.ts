@@ -131,7 +131,11 @@ describe('bad input gets a clear reply and changes nothing', () => {
       return r?.status?.phase === 'Cancelled' && r.status.slack?.posted?.includes('cancelled') ? r : undefined;
     }, 5000, () => 'the cancel to be posted');
     expect(done.status?.cancellation?.user).toBe(USERS.approver2);
-    const parentNow = w.slack.message(CHANNEL, parent.ts)!;
+    // the notifier edits the parent after the thread post it just recorded: wait for that edit
+    const parentNow = await w.slack.waitFor(() => {
+      const m = w.slack.message(CHANNEL, parent.ts)!;
+      return !JSON.stringify(m.blocks).includes(ACTION_APPROVE) && m;
+    }, { timeoutMs: 5000, what: 'the parent message without buttons' });
     expect(JSON.stringify(parentNow.blocks)).not.toContain(ACTION_APPROVE);
   });
 
