@@ -9,7 +9,7 @@
  * `views.open` needs the shortcut's `trigger_id` within 3 s (so it is not a queued follow-up);
  * view_submission acks within 3 s, so preflight runs after the ack.
  */
-import type { App, RespondArguments, RespondFn } from '@slack/bolt';
+import type { App, RespondArguments } from '@slack/bolt';
 import { statusMessage } from '../kube/client.js';
 import { readRequestForm, type FormElementState } from '../command/form.js';
 import type { HandlerDeps } from './handlers.js';
