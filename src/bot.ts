@@ -1,14 +1,14 @@
 /**
  * Wires one bot instance (one replica): the Bolt app and its handlers serve Slack on every replica;
  * the reconciler, the notifier and the expiry schedule run only on the replica that holds the
- * `coordination.k8s.io` Lease (DESIGN.md "State"). Used by `main.ts`, `demo.ts`, the tests and the benchmarks.
+ * `coordination.k8s.io` Lease (docs/architecture.md "State"). Used by `main.ts`, `demo.ts`, the tests and the benchmarks.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Kube } from './kube/client.js';
-import { RecordStore } from './kube/records.js';
+import { RecordStore } from './updates/records.js';
 import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';

@@ -21,7 +21,7 @@ import { runCli } from './startup/cli.js';
 import { startWorld, startEmbeddedCluster, worldConfig, USERS, CHANNEL } from './sim/world.js';
 import { SlackEmulator } from './sim/slack/server.js';
 import { spawnBot, waitUntilLeading, writeBotFiles, type BotProcess } from './sim/bot-process.js';
-import { RecordStore } from './kube/records.js';
+import { RecordStore } from './updates/records.js';
 import { approve, request, settle } from './sim/script.js';
 import { DEMO_SCENARIOS } from './sim/scenarios.js';
 

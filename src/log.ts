@@ -1,6 +1,6 @@
 /**
  * The bot's structured logger (pino, JSON lines). Redaction is set once here: a child logger's own
- * `redact` would replace the list (stack-notes). `*.x` paths match one level only, so the nestings the
+ * `redact` would replace the list (docs/stack-notes.md). `*.x` paths match one level only, so the nestings the
  * code uses are listed (`test/log-redaction.test.ts` checks each one).
  *
  * Two layers keep secrets out of the logs:

@@ -11,7 +11,7 @@ import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster
 import { SlackEmulator, AckTimeoutError } from '../src/sim/slack/server.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
 import { approve, pollUntil, request } from '../src/sim/script.js';
-import { RecordStore } from '../src/kube/records.js';
+import { RecordStore } from '../src/updates/records.js';
 
 let cluster: EmbeddedCluster;
 let slack: SlackEmulator;

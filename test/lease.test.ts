@@ -10,7 +10,7 @@ import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js'
 import { LeaderElector, leaseTimings } from '../src/kube/lease.js';
 import { pollUntil } from '../src/sim/script.js';
 import { FencedError, isFenced } from '../src/kube/fence.js';
-import { RecordStore } from '../src/kube/records.js';
+import { RecordStore } from '../src/updates/records.js';
 
 const NS = 'dbupdate';
 const log = pino({ level: 'silent' });

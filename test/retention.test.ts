@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
 import { approve, request, settle } from '../src/sim/script.js';
-import { RecordStore } from '../src/kube/records.js';
+import { RecordStore } from '../src/updates/records.js';
 import { ClusterSet } from '../src/kube/clusters.js';
 import { findEngine } from '../src/engines/table.js';
 import { getOpsRequest } from '../src/kube/kubedb.js';

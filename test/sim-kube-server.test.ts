@@ -32,7 +32,7 @@ function kubeConfig(server: KubeApiServer): KubeConfig {
   return kc;
 }
 
-/** The ApiException a promise rejects with, and its Status body parsed (stack-notes: body is a JSON string). */
+/** The ApiException a promise rejects with, and its Status body parsed (docs/stack-notes.md: body is a JSON string). */
 async function apiError(p: Promise<unknown>): Promise<{ code: number; body: { kind: string; reason: string; message: string; code: number } }> {
   try {
     await p;

@@ -14,7 +14,7 @@ import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster
 import { SlackEmulator } from '../src/sim/slack/server.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
 import { approve, pollUntil, request, settle } from '../src/sim/script.js';
-import { RecordStore } from '../src/kube/records.js';
+import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { engineByKind } from '../src/engines/table.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { approve, cancel, expire, reject } from '../src/updates/state.js';
-import { RecordRefusal } from '../src/kube/records.js';
+import { RecordRefusal } from '../src/updates/records.js';
 import type { DatabaseUpdate, RecordStatus } from '../src/updates/types.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');

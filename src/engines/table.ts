@@ -2,7 +2,7 @@
  * The table of supported KubeDB database kinds: one row per engine, pure data.
  *
  * Sources: KubeDB API (`kubedb/apimachinery`: `apis/kubedb/v1`, `apis/ops/v1alpha1`,
- * `apis/catalog/v1alpha1`) and `shared/kubedb-reference.md`:
+ * `apis/catalog/v1alpha1`) and `docs/kubedb-facts.md`:
  * - database objects are `kubedb.com/v1`, plural = lower-case kind + `s` (`mysqls`, `postgreses`);
  * - OpsRequests are `ops.kubedb.com/v1alpha1` `<Kind>OpsRequest`, plural lower-case + `s`;
  *   ProxySQL's OpsRequest refers to its object with `spec.proxyRef`, the others with `spec.databaseRef`;

@@ -1,6 +1,6 @@
 /**
  * Typed access to one cluster through `@kubernetes/client-node` 1.4 (promise API, one object argument;
- * see shared/stack-notes.md). Everything the bot does in a cluster goes through a {@link Kube}.
+ * see docs/stack-notes.md). Everything the bot does in a cluster goes through a {@link Kube}.
  */
 import {
   ApiException,
@@ -96,7 +96,7 @@ export const STRATEGIC_PATCH = setHeaderOptions('Content-Type', PatchStrategy.St
 /**
  * Load a KubeConfig the usual way (`KUBECONFIG`, `~/.kube/config`, or in-cluster service account).
  * client-node's `loadFromDefault()` silently falls back to `http://localhost:8080` when nothing is
- * configured (stack-notes); that is detected and refused.
+ * configured (docs/stack-notes.md); that is detected and refused.
  * @param context optional context name to select.
  * @throws Error naming the places looked at when no configuration was found or the context is unknown.
  */
@@ -133,7 +133,7 @@ export function statusCode(err: unknown): number | undefined {
 
 /**
  * The Kubernetes `Status` message of an error (the body of an `ApiException` is a JSON string, per
- * stack-notes), or the error's own message.
+ * docs/stack-notes.md), or the error's own message.
  */
 export function statusMessage(err: unknown): string {
   if (isTimeout(err)) return 'the API server did not answer in time (request timeout)';

@@ -1,7 +1,7 @@
 /**
  * Watch-driven caches over client-node's `makeInformer` (list, then watch from the list's
  * resourceVersion; the library re-lists on 410 Gone). The library stops an informer on any other error
- * (stack-notes), so this wrapper restarts it after a back-off until stopped: the restart watches again
+ * (docs/stack-notes.md), so this wrapper restarts it after a back-off until stopped: the restart watches again
  * from the last resourceVersion (or lists, when the list was what failed).
  */
 import { makeInformer, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';

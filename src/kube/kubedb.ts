@@ -1,7 +1,7 @@
 /**
  * Typed access to KubeDB objects: database objects (`kubedb.com/v1`), the version catalog
  * (`catalog.kubedb.com/v1alpha1`, cluster-scoped) and OpsRequests (`ops.kubedb.com/v1alpha1`).
- * Shapes follow shared/kubedb-reference.md ("Confirmed since").
+ * Shapes follow docs/kubedb-facts.md ("Confirmed since").
  */
 import type { Kube } from './client.js';
 import { orUndefined } from './client.js';

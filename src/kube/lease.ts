@@ -1,6 +1,6 @@
 /**
  * Leader election over a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does it
- * (k8s.io/client-go/tools/leaderelection/leaderelection.go; client-node has none, stack-notes):
+ * (k8s.io/client-go/tools/leaderelection/leaderelection.go; client-node has none, docs/stack-notes.md):
  *
  * - A candidate reads the Lease every `renewPeriod` and takes it when it is free (empty holder) or when
  *   it has not changed for `leaseDuration` *as observed on this replica's own clock* (client-go's

@@ -1,7 +1,7 @@
 /**
  * Cluster reads and writes of the direct pipeline, through `@kubernetes/client-node` 1.4 (promise API,
  * one object argument). Custom resources (database objects, PetSets) are changed with JSON merge patches
- * (`MERGE_PATCH`, RFC 7386: custom resources refuse strategic merge, stack-notes) carrying
+ * (`MERGE_PATCH`, RFC 7386: custom resources refuse strategic merge, docs/stack-notes.md) carrying
  * `metadata.resourceVersion`, so a concurrent change is a 409 Conflict instead of a lost update.
  * RBAC needed (deploy/rbac.yaml): `<databases>` patch, `<databases>/status` patch, `petsets` get/patch
  * (`statefulsets` for older kinds), `pods` list/delete, `<Kind>Version` list.

@@ -2,7 +2,7 @@
  * Pure decisions of the direct pipeline (no I/O): the saved state, pod and database health, the roll
  * order, and the words of the thread. `direct.ts` reads the cluster, calls these, and acts.
  *
- * KubeDB facts used (shared/kubedb-reference.md, "Confirmed since"): a database is paused by a status
+ * KubeDB facts used (docs/kubedb-facts.md, "Confirmed since"): a database is paused by a status
  * condition `Paused`=`True` on the database object (`kubectl dba pause`; the provisioner skips a paused
  * object). KubeDB Ops Manager does not write `True` itself: it writes `Paused`=`Unknown` (reason `Paused`,
  * message "<Kind>OpsRequest <name> is in process") and waits until the provisioner has finished what it was

@@ -1,7 +1,7 @@
 /**
  * The contract between the reconciler and the direct pipeline (`direct.ts`), which updates a database
  * without KubeDB Ops Manager: pause, images (pod by pod with `rollingUpdate.partition`), checks,
- * `spec.version`, resume — as Ops Manager does it (shared/kubedb-reference.md).
+ * `spec.version`, resume — as Ops Manager does it (docs/kubedb-facts.md).
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';

@@ -1,6 +1,6 @@
 /**
  * The direct pipeline: updates a KubeDB database without Ops Manager, the way Ops Manager does it for
- * patch and minor updates (kubedb-reference.md, "The update flow"): pause the database, update the
+ * patch and minor updates (docs/kubedb-facts.md, "The update flow"): pause the database, update the
  * workload's images pod by pod, check, set `spec.version`, resume. Major updates are refused earlier, in
  * preflight (they need engine-specific steps).
  *

@@ -1,6 +1,6 @@
 /**
  * Maps a KubeDB OpsRequest's `status` to the bot's steps (paused, pre-update, images, checks, resumed).
- * Pure. Following shared/kubedb-reference.md: `status.phase` is authoritative (Pending, Progressing,
+ * Pure. Following docs/kubedb-facts.md: `status.phase` is authoritative (Pending, Progressing,
  * Successful, Failed, Skipped, WaitingForApproval, Approved, Denied); condition types vary by release, so
  * they are mapped by table and a condition the table does not know is kept as it is
  * (`lastClusterCondition`) rather than dropped.
@@ -9,7 +9,7 @@ import type { OpsRequestObject, KubeCondition } from '../kube/kubedb.js';
 import type { Step, StepName } from '../updates/types.js';
 
 /**
- * Condition types (from kubedb/apimachinery `apis/ops/v1alpha1/constant.go`, via kubedb-reference.md)
+ * Condition types (from kubedb/apimachinery `apis/ops/v1alpha1/constant.go`, via docs/kubedb-facts.md)
  * that show a step is done. A `…Failed` type fails the step it names.
  */
 export const CONDITION_STEPS: Record<string, StepName> = {

@@ -25,7 +25,7 @@ import type { Kube } from '../kube/client.js';
 import { statusMessage } from '../kube/client.js';
 import { getDatabase, getOpsRequest, listOpsRequests, OPS_TERMINAL_PHASES, opsRequestTarget, type DatabaseObject, type KubeCondition, type OpsRequestObject } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
-import { RecordRefusal, type RecordStore } from '../kube/records.js';
+import { RecordRefusal, type RecordStore } from '../updates/records.js';
 import type { Engine } from '../engines/table.js';
 import { PAUSE_REASON, anyPauseCondition, ourPause, resumeCommand } from './direct-state.js';
 import { updateConditions } from './direct-kube.js';

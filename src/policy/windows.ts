@@ -187,7 +187,7 @@ function compile(w: WindowSpec): Compiled {
   const key = `${tz}\u0000${w.cron}`;
   let c = compiledCache.get(key);
   if (!c) {
-    // createTask returns a stopped task: nothing is ever scheduled by these (node-cron README, stack-notes).
+    // createTask returns a stopped task: nothing is ever scheduled by these (node-cron README, docs/stack-notes.md).
     const task = cron.createTask(w.cron, noop, { timezone: tz });
     const fields = w.cron.trim().split(/\s+/);
     const [dom, mon, dow] = fields.slice(-3);

@@ -3,7 +3,7 @@
  * click its buttons, and wait for the record to settle. Shared by the demo, the tests and the benchmarks.
  */
 import type { SlackEmulator, SlackMessage } from './slack/server.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore } from '../updates/records.js';
 import type { DatabaseUpdate, Phase } from '../updates/types.js';
 import { TERMINAL_PHASES } from '../updates/types.js';
 import { ACTION_APPROVE, ACTION_REJECT, renderHash, renderParent } from '../slack/render.js';

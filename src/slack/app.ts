@@ -52,7 +52,7 @@ export function slackClientOptions(s: { apiUrl?: string; retries?: number }) {
  * A Bolt app in Socket Mode. The same `clientOptions` go to the Web API client and, through
  * `installerOptions.clientOptions`, to the Socket Mode client's `apps.connections.open` call
  * (`@slack/bolt` SocketModeReceiver). `retryConfig` is set explicitly: the socket client otherwise writes an
- * aggressive one into shared options (stack-notes).
+ * aggressive one into shared options (docs/stack-notes.md).
  */
 export function createSlackApp(s: SlackSettings, log: Logger): App {
   const clientOptions = slackClientOptions(s);

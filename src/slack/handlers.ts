@@ -1,6 +1,6 @@
 /**
  * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal. They validate
- * and write `DatabaseUpdate` records; they never run the pipeline (DESIGN.md data flow). Errors only the
+ * and write `DatabaseUpdate` records; they never run the pipeline (docs/architecture.md data flow). Errors only the
  * user needs are ephemeral; unexpected errors are answered generically with a reference to the log line.
  *
  * Nothing acked is lost: a request's record, a vote, a rejection or a cancel is written *before* the ack
@@ -21,7 +21,7 @@ import { parseCommand, helpText } from '../command/parse.js';
 import type { Kube } from '../kube/client.js';
 import type { ClusterSet } from '../kube/clusters.js';
 import { statusMessage } from '../kube/client.js';
-import { RecordRefusal, type RecordStore } from '../kube/records.js';
+import { RecordRefusal, type RecordStore } from '../updates/records.js';
 import type { Config } from '../policy/config.js';
 import { parseDuration } from '../policy/config.js';
 import { preflight } from '../updates/preflight.js';

@@ -22,7 +22,7 @@ import { KeyedQueue } from '../kube/informer.js';
 import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
 import { statusMessage } from '../kube/client.js';
 import type { Metrics } from '../metrics.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore } from '../updates/records.js';
 import type { DatabaseUpdate } from '../updates/types.js';
 import { renderHash, renderParent, threadPosts } from './render.js';
 

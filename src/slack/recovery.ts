@@ -17,7 +17,7 @@ import { statusMessage } from '../kube/client.js';
 import { engineByKind } from '../engines/table.js';
 import { approversFor, resolvePolicy } from '../policy/rules.js';
 import { inspectPause, requestResume } from '../pipeline/resume.js';
-import { RecordRefusal } from '../kube/records.js';
+import { RecordRefusal } from '../updates/records.js';
 import { TERMINAL_PHASES, type DatabaseUpdate } from '../updates/types.js';
 import type { HandlerDeps } from './handlers.js';
 import { requestUpdate } from './handlers.js';

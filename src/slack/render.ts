@@ -33,14 +33,8 @@ export interface ThreadPost {
   editable?: boolean;
 }
 
-/** Words for each step as the thread and the parent show them. */
-export const STEP_LABEL: Record<StepName, string> = {
-  paused: 'paused',
-  'pre-update': 'pre-update done',
-  images: 'images updated',
-  checks: 'checks passed',
-  resumed: 'resumed',
-};
+export { STEP_LABEL } from '../updates/types.js';
+import { STEP_LABEL } from '../updates/types.js';
 
 /** Words for a step that failed. */
 export const STEP_FAILED_LABEL: Record<StepName, string> = {

@@ -1,5 +1,5 @@
 /**
- * Preflight of an update request against the cluster (DESIGN.md step 2): the database exists and is
+ * Preflight of an update request against the cluster (docs/architecture.md step 2): the database exists and is
  * `Ready`, the requested version resolves (Masterminds constraints, newest allowed non-deprecated catalog
  * entry of the same product and base OS), the topology is one the backend can update, no other update of
  * the database is in flight, the backend is chosen, and — on the ops-request backend — KubeDB itself is
@@ -11,7 +11,7 @@
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
 import { statusCode, statusMessage } from '../kube/client.js';
-import { isTransient } from '../kube/records.js';
+import { isTransient } from './records.js';
 import { OPS_GROUP, OPS_VERSION, engineByKind } from '../engines/table.js';
 import {
   buildOpsRequest,
@@ -23,7 +23,7 @@ import {
   OPS_TERMINAL_PHASES,
   type DatabaseObject,
 } from '../kube/kubedb.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore } from './records.js';
 import type { Engine } from '../engines/table.js';
 import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
 import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from './types.js';
@@ -255,7 +255,7 @@ export async function preflight(opts: {
   }
   if (backend === 'direct' && res.updateType === 'major') {
     // The direct pipeline (src/pipeline/direct.ts) does what Ops Manager does for patch/minor updates only:
-    // a major update needs engine-specific steps (kubedb-reference.md, "The update flow": MySQL creates a
+    // a major update needs engine-specific steps (docs/kubedb-facts.md, "The update flow": MySQL creates a
     // new PetSet; Postgres copies the old version's binaries for pg_upgrade).
     const minor = allowedTargets(engine, current, catalog).filter((t) => t.updateType !== 'major').slice(0, 3);
     const why = served ? 'the configuration sets `backend: direct`' : `cluster \`${kube.name}\` does not serve \`${engine.opsRequestPlural}.ops.kubedb.com\` (no KubeDB Ops Manager)`;

@@ -1,6 +1,6 @@
 /**
  * The reconciler: drives each approved DatabaseUpdate through its pipeline, from the record alone
- * (DESIGN.md data flow). It is woken by watch events on records and on the OpsRequests it created
+ * (docs/architecture.md data flow). It is woken by watch events on records and on the OpsRequests it created
  * (informers, not polling), works on one record at a time per record, and writes only the record's
  * `status` (resourceVersion-guarded), plus the OpsRequest and Kubernetes Events on the database.
  */
@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, statusMessage } from '../kube/client.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore } from './records.js';
 import { startInformer, KeyedQueue, type Cache } from '../kube/informer.js';
 import { isFenced } from '../kube/fence.js';
 import {
@@ -26,7 +26,6 @@ import { directPass } from '../pipeline/direct.js';
 import { performResume } from '../pipeline/resume.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from '../pipeline/direct-types.js';
 import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
-import { STEP_LABEL } from '../slack/render.js';
 import { isPaused } from './preflight.js';
 import type { Metrics } from '../metrics.js';
 import type { Config } from '../policy/config.js';
@@ -44,6 +43,7 @@ import {
   type RecordStatus,
   type Step,
   TERMINAL_PHASES,
+  STEP_LABEL,
 } from './types.js';
 
 /** Options of the reconciler. */

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
 import { isConflict, isNotFound, statusMessage } from '../kube/client.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore } from './records.js';
 import { getOpsRequest, OPS_TERMINAL_PHASES } from '../kube/kubedb.js';
 import { lockName } from '../kube/locks.js';
 import { engineByKind, OPS_GROUP, OPS_VERSION } from '../engines/table.js';

@@ -1,11 +1,11 @@
 /**
- * The DatabaseUpdate state machine as pure functions over a copy of `status` (DESIGN.md):
+ * The DatabaseUpdate state machine as pure functions over a copy of `status` (docs/architecture.md):
  * Pending → Approved | Rejected | Expired | Cancelled; Approved → Running → Succeeded | Failed.
  * Each function either changes `status` and returns true, returns false for a no-op (e.g. a duplicate
  * click), or throws {@link RecordRefusal} with a message for the user. Callers run them inside
  * `RecordStore.mutateStatus`, so they see the freshest object and their write is resourceVersion-guarded.
  */
-import { RecordRefusal } from '../kube/records.js';
+import { RecordRefusal } from './records.js';
 import type { DatabaseUpdate, RecordStatus } from './types.js';
 
 const mention = (u: string) => `<@${u}>`;

@@ -1,7 +1,7 @@
 /**
  * The `DatabaseUpdate` custom resource: the record of one update request, from the moment it passes
  * preflight. Its CRD is `deploy/crd-databaseupdate.yaml`. Slack handlers write records, the reconciler
- * drives the pipeline from them and the notifier renders them into Slack (DESIGN.md, "State").
+ * drives the pipeline from them and the notifier renders them into Slack (docs/architecture.md, "State").
  */
 
 import type { UpdateType } from '../engines/versions.js';
@@ -22,7 +22,7 @@ export const LABEL_RECORD = 'dbupdate.dev/record';
 export const LABEL_RETRY_OF = 'dbupdate.dev/retry-of';
 
 /**
- * Lifecycle phases (DESIGN.md): Pending → Approved | Rejected | Expired | Cancelled;
+ * Lifecycle phases (docs/architecture.md): Pending → Approved | Rejected | Expired | Cancelled;
  * Approved → Scheduled → Running → Succeeded | Failed.
  */
 export type Phase =
@@ -50,6 +50,16 @@ export type Backend = 'ops-request' | 'direct';
 /** The bot's pipeline steps, in the order they happen. `pre-update` only for updates that need it (Postgres major). */
 export type StepName = 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
 export const STEP_ORDER: readonly StepName[] = ['paused', 'pre-update', 'images', 'checks', 'resumed'];
+
+/** Words for each step as the thread and the parent show them. */
+export const STEP_LABEL: Record<StepName, string> = {
+  paused: 'paused',
+  'pre-update': 'pre-update done',
+  images: 'images updated',
+  checks: 'checks passed',
+  resumed: 'resumed',
+};
+
 
 /** State of one step. */
 export type StepState = 'Pending' | 'Running' | 'Succeeded' | 'Failed';

@@ -47,7 +47,7 @@ export const ROLE_LABEL = 'kubedb.com/role';
  */
 export const POD_FAULT_ANNOTATION = 'sim.kubedb.dev/pod-fault';
 
-/** The labels KubeDB's provisioner puts on a database's workload and pods (kubedb-reference.md, "Pods"). */
+/** The labels KubeDB's provisioner puts on a database's workload and pods (docs/kubedb-facts.md, "Pods"). */
 export function dbLabels(e: Engine, dbName: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': `${e.plural}.${e.group}`,
@@ -88,7 +88,7 @@ export function setCondition(list: Condition[], c: Condition): Condition[] {
   return prev ? list.map((x) => (x.type === c.type ? next : x)) : [...list, next];
 }
 
-/** Whether the database object is paused: a status condition `Paused` with status `True` (kubedb-reference.md, "Confirmed since"). */
+/** Whether the database object is paused: a status condition `Paused` with status `True` (docs/kubedb-facts.md, "Confirmed since"). */
 export function isPaused(db: KubeObject): boolean {
   return conditionsOf(db).some((c) => c.type === 'Paused' && c.status === 'True');
 }

@@ -1,14 +1,14 @@
 /**
  * Simulated KubeDB Ops Manager (the enterprise operator), `UpdateVersion` OpsRequests only. It follows
  * KubeDB's "update version overview" docs (kubedb.com/docs/…/guides/{mysql,postgres}/update-version/overview,
- * summarised in shared/kubedb-reference.md): pause the database, Postgres-major pre-update, update the
+ * summarised in docs/kubedb-facts.md): pause the database, Postgres-major pre-update, update the
  * workload images, (PerconaXtraDB/ProxySQL: checks after each pod), set the database's `spec.version`,
  * resume. Every step is done for real against the store and recorded as an OpsRequest condition
  * (`{type,status,reason,message,lastTransitionTime,observedGeneration}`) and a core v1 Event on the
  * OpsRequest (reason = condition type, component `KubeDB Ops-manager Operator`).
  *
  * Condition types, in order (names from kubedb/apimachinery `apis/ops/v1alpha1/constant.go` via
- * kubedb-reference.md; the per-pod `<Check>--<pod>` form mirrors Ops Manager's per-pod conditions and is
+ * docs/kubedb-facts.md; the per-pod `<Check>--<pod>` form mirrors Ops Manager's per-pod conditions and is
  * opaque to readers):
  * - all: `Progressing`, `DatabasePauseSucceeded`;
  * - Postgres major only: `CopiedOldBinaries`;

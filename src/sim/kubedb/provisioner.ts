@@ -5,7 +5,7 @@
  *   pause, then waits "for the pause request to be approved by Provisioner") is set to `True`, reason and
  *   message kept, once the provisioner is between reconciles (here: at once);
  * - skips the object entirely while it is paused (status condition `Paused`=`True`, the way `kubectl dba
- *   pause` sets it and a pause request ends up — kubedb-reference.md "Confirmed since"): no PetSet change,
+ *   pause` sets it and a pause request ends up — docs/kubedb-facts.md "Confirmed since"): no PetSet change,
  *   no status write;
  * - creates its PetSet `<db>` (owner reference to the database, KubeDB's labels, `replicas`,
  *   `serviceName: <db>-pods`, `podManagementPolicy: Parallel`, `updateStrategy: RollingUpdate`, the pod

@@ -5,15 +5,15 @@
  * clicks, a Slack retry or two replicas cannot both win.
  */
 import pRetry, { AbortError } from 'p-retry';
-import type { Kube } from './client.js';
-import { isConflict, isTimeout, orUndefined, statusCode } from './client.js';
+import type { Kube } from '../kube/client.js';
+import { isConflict, isTimeout, orUndefined, statusCode } from '../kube/client.js';
 import {
   RECORD_GROUP,
   RECORD_PLURAL,
   RECORD_VERSION,
   type DatabaseUpdate,
   type RecordStatus,
-} from '../updates/types.js';
+} from './types.js';
 
 /** Result of a guarded status mutation: the object after the write, or `changed: false` when the mutator declined. */
 export interface MutateResult {

@@ -1,0 +1,71 @@
+/**
+ * The layering of docs/architecture.md, checked on the source: data flows Slack → updates → pipeline →
+ * kube, so `kube/` imports none of `updates/`, `pipeline/`, `slack/`; `updates/` and `pipeline/` import
+ * nothing of `slack/`; the pure parts (`command/`, `engines/`, `policy/`) import no I/O part; and no part of
+ * the bot imports the emulators or the console. Imports are read with TypeScript's own parser.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+/** Every .ts file under `dir`, recursively. */
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** The top-level part (`kube`, `slack`, …, or `.` for src/*.ts) of a path relative to src/. */
+function part(rel: string): string {
+  return rel.includes('/') ? rel.split('/')[0] : '.';
+}
+
+/** Relative import specifiers of a file (imports, re-exports, dynamic imports), resolved to paths relative to src/. */
+function imports(file: string): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
+  const out: string[] = [];
+  const visit = (n: ts.Node) => {
+    let spec: string | undefined;
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) spec = n.moduleSpecifier.text;
+    if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) spec = n.arguments[0].text;
+    if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) spec = n.argument.literal.text;
+    if (spec?.startsWith('.')) out.push(relative(SRC, join(file, '..', spec)));
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** `from → to` edges between parts that break a rule. */
+function violations(rules: Record<string, string[]>): string[] {
+  const bad: string[] = [];
+  for (const f of files(SRC)) {
+    const from = relative(SRC, f);
+    const forbidden = rules[part(from)] ?? [];
+    for (const to of imports(f)) if (forbidden.includes(part(to))) bad.push(`${from} → ${to}`);
+  }
+  return bad;
+}
+
+describe('layering (docs/architecture.md)', () => {
+  it('kube/ imports none of updates/, pipeline/, slack/; updates/ and pipeline/ import nothing of slack/', () => {
+    expect(violations({ kube: ['updates', 'pipeline', 'slack'], updates: ['slack'], pipeline: ['slack'] })).toEqual([]);
+  });
+
+  it('the pure parts (command/, engines/, policy/) import no I/O part', () => {
+    const io = ['kube', 'slack', 'updates', 'pipeline', 'sim', 'console'];
+    expect(violations({ command: io, engines: io, policy: io })).toEqual([]);
+  });
+
+  it('no part of the bot imports the emulators or the console', () => {
+    const dev = ['sim', 'console'];
+    expect(violations({ kube: dev, slack: dev, updates: dev, pipeline: dev, command: dev, engines: dev, policy: dev, startup: dev })).toEqual([]);
+  });
+
+  it('the check sees imports (it is not vacuous)', () => {
+    expect(imports(join(SRC, 'updates', 'reconciler.ts')).some((p) => p.startsWith('kube/'))).toBe(true);
+    expect(violations({ updates: ['kube'] }).length).toBeGreaterThan(0);
+  });
+});
