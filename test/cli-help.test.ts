@@ -28,6 +28,8 @@ const ENTRY_POINTS: Record<string, RegExp> = {
   demo: /--backend <name>/,
   sim: /--no-ops-manager/,
   bench: /--only <names>/,
+  console: /--port/,
+  chaos: /--seed N/,
 };
 /** Scripts that run a tool (tsc, vitest), whose own --help applies. */
 const TOOLS = ['build', 'typecheck', 'test'];

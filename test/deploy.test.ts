@@ -71,11 +71,14 @@ const CALLS: Call[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts readNamespacedLease' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts replaceNamespacedLease' },
   { group: '', resource: 'events', verb: 'create', namespaced: false, where: 'kube/events.ts createNamespacedEvent (database namespace)' },
+  { group: RECORD_GROUP, resource: RECORD_PLURAL, verb: 'delete', namespaced: true, where: 'updates/retention.ts (finished records past recordRetention)' },
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'delete', namespaced: true, where: 'updates/retention.ts (a finished record\'s lock)' },
   ...ENGINES.flatMap((e) => [
     { group: e.group, resource: e.plural, verb: 'get', namespaced: false, where: 'kube/kubedb.ts getDatabase' },
     { group: CATALOG_GROUP, resource: e.catalogPlural, verb: 'list', namespaced: false, where: 'kube/kubedb.ts listCatalog' },
     ...['create', 'get', 'list'].map((verb) => ({ group: OPS_GROUP, resource: e.opsRequestPlural, verb, namespaced: false, where: 'kube/kubedb.ts' })),
     { group: OPS_GROUP, resource: e.opsRequestPlural, verb: 'watch', namespaced: false, where: 'updates/reconciler.ts OpsRequest informer' },
+    { group: OPS_GROUP, resource: e.opsRequestPlural, verb: 'delete', namespaced: false, where: 'updates/retention.ts (a finished record\'s OpsRequest)' },
     { group: e.group, resource: e.plural, verb: 'patch', namespaced: false, where: 'pipeline/direct-kube.ts setDatabaseVersion (merge patch)' },
     { group: e.group, resource: `${e.plural}/status`, verb: 'patch', namespaced: false, where: 'pipeline/direct-kube.ts updateConditions (Paused)' },
   ]),
@@ -267,11 +270,14 @@ describe('kubectl kustomize deploy/', () => {
       }
     });
 
-    it('grants nothing the code does not call: no secrets, deletes only of pods, writes to databases/PetSets only as patch', () => {
+    it('grants nothing the code does not call: no secrets, deletes only of pods (forced rollback) and of what retention removes, writes to databases/PetSets only as patch', () => {
       const all = [...rulesOf(role), ...rulesOf(clusterRole)];
       for (const r of all) {
         expect(r.resources ?? []).not.toContain('secrets');
-        if (r.verbs.includes('delete')) expect(r.resources, 'delete only for the forced rollback of pods').toEqual(['pods']);
+        // pods: the direct pipeline's forced rollback; records, their locks and their OpsRequests: src/updates/retention.ts.
+        if (r.verbs.includes('delete')) {
+          for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
+        }
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.verbs).not.toContain('escalate');
         expect(r.verbs).not.toContain('bind');

@@ -204,7 +204,12 @@ export class Notifier {
       const posted = new Set(slack.posted ?? []);
       for (const key of slack.pending ?? []) {
         if (key === PARENT_KEY) {
-          if (found.has(key) && !slack.ts) slack.ts = found.get(key);
+          if (found.has(key) && !slack.ts) {
+            // The parent found in the channel it was posted to: both refs, as a normal post records them
+            // (handlers bind a click to channel + ts).
+            slack.ts = found.get(key);
+            slack.channel ??= channel;
+          }
         } else if (key.startsWith('progress:')) {
           // an editable reply: keep its ts so it is edited, not posted again (empty hash forces one edit)
           if (found.has(key)) slack.edits = { ...(slack.edits ?? {}), [key]: { ts: found.get(key)!, hash: '' } };
