@@ -20,7 +20,7 @@ import { Random } from './rng.js';
 import { SlackLossProxy } from './slack-proxy.js';
 import { Replicas } from './replicas.js';
 import { People, RECORD_GVR } from './users.js';
-import { checkInvariants, type Violation } from './invariants.js';
+import { checkInvariants, type Snapshot, type Violation } from './invariants.js';
 
 /** What a run does. Times in ms unless named otherwise. */
 export interface ChaosPlan {
@@ -72,6 +72,8 @@ export interface ChaosResult {
   plan: Omit<ChaosPlan, 'log'>;
   counts: ChaosCounts;
   violations: Violation[];
+  /** What the invariants were checked against (for diagnosis, and to show the checks catch a defect). */
+  snapshot: Snapshot;
   durationMs: number;
 }
 
@@ -88,7 +90,7 @@ function commandFor(backend: Backend, name: string): string {
 /** Run one chaos run and check its invariants. Never throws for what the bot does: that is a violation. */
 export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   const t0 = Date.now();
-  const log = plan.log;
+  const log = (line: string) => plan.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s ${line}`);
   const schedule = new Random(plan.seed, 0);
   const apiRandom = new Random(plan.seed, 1);
   const harness: Violation[] = [];
@@ -160,7 +162,10 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
         log('   (no replica running: fault skipped)');
         continue;
       }
-      const slot = preferLeader && running.includes(leaderSlot) ? leaderSlot : running[pickIndex % running.length];
+      // The leader, or another replica that has been up for 3 s (one still starting is a weaker fault).
+      const settledUp = running.filter((i) => Date.now() - replicas.slots[i].startedAt >= 3000);
+      const pool = settledUp.length > 0 ? settledUp : running;
+      const slot = preferLeader && running.includes(leaderSlot) ? leaderSlot : pool[pickIndex % pool.length];
       const who = replicas.slots[slot].identity;
       if (action === 'kill') {
         const restartMs = schedule.int(200, 2000);
@@ -205,7 +210,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 
   cluster.server.faults.setRate(undefined);
   const records = cluster.store.list(RECORD_GVR, RECORDS_NS).items as unknown as DatabaseUpdate[];
-  const snapshot = {
+  const snapshot: Snapshot = {
     backend: plan.backend,
     records,
     databases: cluster.store.list(dbGvr(MYSQL), NS).items.map((d: KubeObject) => ({
@@ -228,7 +233,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       answered: c.responses().length > 0 || (!!c.record && !!records.find((r) => r.metadata.name === c.record)?.status?.slack?.ts),
     })),
     ackedClicks: people.ackedClicks,
-    unexpectedExits: [] as typeof replicas.unexpectedExits,
+    unexpectedExits: [],
   };
   await replicas.stopAll();
   snapshot.unexpectedExits = replicas.unexpectedExits;
@@ -238,6 +243,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   counts.apiFaultsTotal = Object.values(counts.apiFaults).reduce((a, b) => a + b, 0);
   counts.slackLost = proxy.totalLost;
   counts.slackCalls = proxy.forwarded;
+  counts.restarts += replicas.crashRestarts;
   counts.records = records.length;
   counts.succeeded = records.filter((r) => r.status?.phase === 'Succeeded').length;
   Object.assign(counts, people.counts);
@@ -245,7 +251,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   await slack.stop();
   await cluster.stop();
   const { log: _log, ...rest } = plan;
-  return { plan: rest, counts, violations, durationMs: Date.now() - t0 };
+  return { plan: rest, counts, violations, snapshot, durationMs: Date.now() - t0 };
 }
 
 /** Whether every record is terminal with its final post made and its parent message up to date. */
