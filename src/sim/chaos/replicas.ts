@@ -105,6 +105,12 @@ export class Replicas {
     return holder ? this.slots.find((r) => holder.startsWith(`${r.identity}-`)) : undefined;
   }
 
+  /** Whether slot `i`'s process is running and has started (logged "dbupdate started": Slack connected, election run once). */
+  up(i: number): boolean {
+    const r = this.slots[i];
+    return r.state === 'running' && r.proc.output().includes('"msg":"dbupdate started"');
+  }
+
   /** Slots whose process is running (not frozen, not exited). */
   running(): number[] {
     return this.slots.flatMap((r, i) => (r.state === 'running' ? [i] : []));

@@ -5,7 +5,7 @@ const pct = (x: number) => `${Math.round(x * 100)} %`;
 
 /** A Markdown table, one row per run and a total row. */
 export function countsTable(results: readonly ChaosResult[]): string {
-  const head = ['backend', 'seed', 'API fault rate', 'SIGKILL', 'SIGSTOP > Lease', 'split-brain', 'API faults injected (of requests)', 'Slack answers lost', 'records', 'Succeeded', 'commands / not acked', 'violations', 'time'];
+  const head = ['backend', 'seed', 'API fault rate', 'SIGKILL', 'SIGSTOP > Lease', 'split-brain', 'API faults injected (of requests)', 'Slack answers lost', 'records', 'Succeeded', 'commands sent / not acked / refused', 'violations', 'time'];
   const rows = results.map((r) => [
     r.plan.backend,
     String(r.plan.seed),
@@ -17,7 +17,7 @@ export function countsTable(results: readonly ChaosResult[]): string {
     `${r.counts.slackLost} (of ${r.counts.slackCalls} calls)`,
     String(r.counts.records),
     String(r.counts.succeeded),
-    `${r.counts.commandsSent} / ${r.counts.commandsNotAcked}`,
+    `${r.counts.commandsSent} / ${r.counts.commandsNotAcked} / ${r.counts.commandsRefused}`,
     String(r.violations.length),
     `${Math.round(r.durationMs / 1000)} s`,
   ]);

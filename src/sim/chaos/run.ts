@@ -63,6 +63,7 @@ export interface ChaosCounts {
   succeeded: number;
   commandsSent: number;
   commandsNotAcked: number;
+  commandsRefused: number;
   clicksSent: number;
   clicksNotAcked: number;
 }
@@ -107,14 +108,14 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     slack,
     files,
     namespace: RECORDS_NS,
-    env: { SLACK_API_URL: proxy.apiUrl, LOG_LEVEL: 'warn' },
+    env: { SLACK_API_URL: proxy.apiUrl, LOG_LEVEL: 'info' },
     ...(plan.backend === 'direct' ? { entry: 'src/sim/chaos/bot-main.ts' } : {}),
     log,
   });
   const people = new People({ slack, store: cluster.store, recordsNamespace: RECORDS_NS, channel: CHANNEL, requester: USERS.requester, approver: USERS.approver, answerTimeoutMs: 30_000, log });
   const counts: ChaosCounts = {
     kills: 0, stops: 0, splitBrains: 0, restarts: 0, apiFaults: {}, apiFaultsTotal: 0, apiRequests: 0, slackLost: 0, slackCalls: 0,
-    records: 0, succeeded: 0, commandsSent: 0, commandsNotAcked: 0, clicksSent: 0, clicksNotAcked: 0,
+    records: 0, succeeded: 0, commandsSent: 0, commandsNotAcked: 0, commandsRefused: 0, clicksSent: 0, clicksNotAcked: 0,
   };
   const restarts = new Set<Promise<void>>();
   /** Restart slot `i` after `ms`, as the kubelet restarts a killed container. */
@@ -152,19 +153,22 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       [actions[i], actions[j]] = [actions[j], actions[i]];
     }
     for (const action of actions) {
-      await sleep(schedule.int(plan.gapMs[0], plan.gapMs[1]));
+      const gap = schedule.int(plan.gapMs[0], plan.gapMs[1]);
       const preferLeader = schedule.chance(0.6);
+      const pickIndex = schedule.int(0, 1000);
+      // Each fault hits a working system: a leader that has started (a process killed while it still
+      // boots tests little), then the gap.
+      await waitFor(() => { const l = replicas.leader(); return !!l && replicas.up(replicas.slots.indexOf(l)); }, 90_000, 'a started leader before the next fault', replicas);
+      await sleep(gap);
       const leader = replicas.leader();
       const leaderSlot = leader ? replicas.slots.indexOf(leader) : -1;
       const running = replicas.running();
-      const pickIndex = schedule.int(0, 1000);
       if (running.length === 0) {
         log('   (no replica running: fault skipped)');
         continue;
       }
-      // The leader, or another replica that has been up for 3 s (one still starting is a weaker fault).
-      const settledUp = running.filter((i) => Date.now() - replicas.slots[i].startedAt >= 3000);
-      const pool = settledUp.length > 0 ? settledUp : running;
+      const started = running.filter((i) => replicas.up(i));
+      const pool = started.length > 0 ? started : running;
       const slot = preferLeader && running.includes(leaderSlot) ? leaderSlot : pool[pickIndex % pool.length];
       const who = replicas.slots[slot].identity;
       if (action === 'kill') {
@@ -202,7 +206,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       () => false,
     );
     if (!settled) log(`   not every record settled within ${plan.settleTimeoutMs} ms`);
-    await sleep(1500); // late duplicates (a thawed replica, a retried post) would land now
+    await sleep(3000); // late duplicates (a thawed replica, a retried post) would land now
     counts.apiRequests = cluster.server.requests.length - requestsFrom;
   } catch (err) {
     harness.push({ invariant: 'harness', detail: (err as Error).message });

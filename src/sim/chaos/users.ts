@@ -39,6 +39,8 @@ export interface UserCounts {
   commandsSent: number;
   /** Commands Slack could not deliver or the bot did not ack within 3 s (the user saw an error and retried). */
   commandsNotAcked: number;
+  /** Commands answered with a refusal (e.g. "Could not check the request…" on an API error); the user asked again. */
+  commandsRefused: number;
   clicksSent: number;
   clicksNotAcked: number;
 }
@@ -62,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class People {
   readonly ackedCommands: AckedCommand[] = [];
   readonly ackedClicks: AckedClick[] = [];
-  readonly counts: UserCounts = { commandsSent: 0, commandsNotAcked: 0, clicksSent: 0, clicksNotAcked: 0 };
+  readonly counts: UserCounts = { commandsSent: 0, commandsNotAcked: 0, commandsRefused: 0, clicksSent: 0, clicksNotAcked: 0 };
 
   constructor(private readonly o: PeopleOptions) {}
 
@@ -126,6 +128,7 @@ export class People {
       const got = await this.until<DatabaseUpdate | 'answered'>(() => this.recordsFor(namespace, name)[0] ?? (cmd.responses().length > 0 ? 'answered' : undefined), this.o.answerTimeoutMs);
       if (got && got !== 'answered') acked.record = got.metadata.name;
       else if (got === 'answered') {
+        this.counts.commandsRefused++;
         this.o.log(`   alice: /dbupdate ${text} refused: ${JSON.stringify(cmd.responses().at(-1)).slice(0, 160)}; retrying`);
         await sleep(1000);
       } else this.o.log(`   alice: /dbupdate ${text} acked but unanswered after ${this.o.answerTimeoutMs} ms; retrying`);
