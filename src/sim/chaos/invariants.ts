@@ -123,6 +123,6 @@ export function checkInvariants(s: Snapshot): Violation[] {
 
   for (const e of s.unexpectedExits) add('no-exit', `${e.identity} exited by itself (code ${e.code}, signal ${e.signal}):\n${e.tail}`);
   for (const c of s.ackedCommands) if (!c.answered) add('acked-answered', `/dbupdate ${c.text} (${c.database}) was acked and never answered`);
-  for (const c of s.ackedClicks) if (!c.answered) add('acked-answered', `an acked Approve click on ${c.record} was not recorded in time`);
+  for (const c of s.ackedClicks) if (!c.answered) add('acked-answered', `an acked Approve click on ${c.record} was never counted nor refused`);
   return out;
 }

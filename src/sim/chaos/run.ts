@@ -19,7 +19,7 @@ import { LABEL_RECORD, TERMINAL_PHASES } from '../../updates/types.js';
 import { Random } from './rng.js';
 import { SlackLossProxy } from './slack-proxy.js';
 import { Replicas } from './replicas.js';
-import { People, RECORD_GVR } from './users.js';
+import { People, RECORD_GVR, clickAnswered } from './users.js';
 import { checkInvariants, type Snapshot, type Violation } from './invariants.js';
 
 /** What a run does. Times in ms unless named otherwise. */
@@ -236,7 +236,12 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       text: c.text,
       answered: c.responses().length > 0 || (!!c.record && !!records.find((r) => r.metadata.name === c.record)?.status?.slack?.ts),
     })),
-    ackedClicks: people.ackedClicks,
+    ackedClicks: people.ackedClicks.map((c, i, all) => {
+      const next = all.slice(i + 1).find((x) => x.record === c.record && x.user === c.user);
+      const votes = records.find((r) => r.metadata.name === c.record)?.status?.approvals ?? [];
+      const ephemerals = slack.messages(CHANNEL).filter((m) => m.ephemeralTo === c.user).map((m) => Number(m.ts) * 1000);
+      return { record: c.record, answered: clickAnswered(c, next?.sentAt, votes, ephemerals) };
+    }),
     unexpectedExits: [],
   };
   await replicas.stopAll();

@@ -29,9 +29,23 @@ export interface AckedCommand {
 export interface AckedClick {
   record: string;
   user: string;
+  /** When the click was sent (epoch ms). */
+  sentAt: number;
   ackedAt: number;
-  /** Whether the approval was on the record within `answerTimeoutMs` of the ack. */
+  /** Whether the approval was on the record within `answerTimeoutMs` of the ack (the person's view; see {@link clickAnswered}). */
   answered: boolean;
+}
+
+/**
+ * Whether an acked click was answered, judged after the run: the vote it asked for is on the record with
+ * a time from the click on (before the same person's next click on the record), or the bot told the
+ * person why not (an ephemeral message in that window). A vote's `at` is the handler's clock when it
+ * counted the click (src/updates/state.ts), on the same machine as the harness.
+ * @param votes the record's `status.approvals`; @param ephemeralsTo epoch ms of the ephemerals to the person.
+ */
+export function clickAnswered(click: AckedClick, nextSentAt: number | undefined, votes: ReadonlyArray<{ user: string; at: string }>, ephemeralsTo: readonly number[]): boolean {
+  const inWindow = (t: number) => t >= click.sentAt - 1000 && (nextSentAt === undefined || t < nextSentAt);
+  return votes.some((v) => v.user === click.user && inWindow(Date.parse(v.at))) || ephemeralsTo.some(inWindow);
 }
 
 /** What the people did. */
@@ -152,6 +166,7 @@ export class People {
         continue;
       }
       this.counts.clicksSent++;
+      const sentAt = Date.now();
       try {
         await this.o.slack.clickButton({ user: this.o.approver, channel: this.o.channel, messageTs: parent.ts, actionId: ACTION_APPROVE, value });
       } catch (err) {
@@ -162,7 +177,7 @@ export class People {
         continue;
       }
       failing = false;
-      const click: AckedClick = { record: recordName, user: this.o.approver, ackedAt: Date.now(), answered: false };
+      const click: AckedClick = { record: recordName, user: this.o.approver, sentAt, ackedAt: Date.now(), answered: false };
       this.ackedClicks.push(click);
       click.answered = (await this.until(approved, this.o.answerTimeoutMs)) === true;
       if (!click.answered) this.o.log(`   bob: Approve on ${recordName} acked but not recorded after ${this.o.answerTimeoutMs} ms; clicking again`);
