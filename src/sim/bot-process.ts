@@ -41,12 +41,9 @@ export function writeBotFiles(cluster: EmbeddedCluster, config: Config): { dir: 
 /**
  * Start `src/main.ts` with tsx, environment pointing at the emulators.
  * @param opts.identity replica identity (HOSTNAME), to tell processes apart in the Lease.
- * @param opts.env more environment variables, applied last (e.g. `PORT: '0'` so that replicas running
- *   at once do not share the health port, or `SLACK_API_URL` of a proxy in front of the emulator).
- * @param opts.entry the script to run, relative to the repository (default `src/main.ts`).
  */
-export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: SlackEmulator; identity: string; logLevel?: string; env?: Record<string, string>; entry?: string }): BotProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, opts.entry ?? 'src/main.ts')], {
+export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: SlackEmulator; identity: string; logLevel?: string }): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -57,7 +54,6 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
       SLACK_API_URL: opts.slack.apiUrl,
       HOSTNAME: opts.identity,
       LOG_LEVEL: opts.logLevel ?? 'info',
-      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

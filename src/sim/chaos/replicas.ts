@@ -1,15 +1,48 @@
 /**
- * The bot's replicas in a chaos run: real bot processes (`spawnBot`), started, killed (SIGKILL),
+ * The bot's replicas in a chaos run: real bot processes (as `spawnBot` starts them), started, killed (SIGKILL),
  * frozen (SIGSTOP) and thawed (SIGCONT) by the harness, and restarted after a kill as Kubernetes
  * restarts a container. Every exit is recorded; an exit the harness did not cause (a crash, an exit
  * code, a signal it did not send) is kept in `unexpectedExits` with the end of the process's output.
  */
-import { spawnBot, type BotProcess } from '../bot-process.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BotProcess } from '../bot-process.js';
 import type { EmbeddedCluster } from '../world.js';
 import type { SlackEmulator } from '../slack/server.js';
 import { LEASE_NAME } from '../../bot.js';
 
 const LEASE_GVR = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * Start a bot process as `spawnBot` (../bot-process.ts) does — tsx, the emulators' tokens and URLs in
+ * the environment — but with a chosen entry script and `PORT=0` (two replicas on one machine must not
+ * both bind the health port 8080).
+ */
+function spawnReplica(o: { files: { kubeconfig: string; config: string }; slack: Pick<SlackEmulator, 'botToken' | 'appToken' | 'apiUrl'>; identity: string; entry: string; env: Record<string, string> }): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, o.entry)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      KUBECONFIG: o.files.kubeconfig,
+      DBUPDATE_CONFIG: o.files.config,
+      SLACK_BOT_TOKEN: o.slack.botToken,
+      SLACK_APP_TOKEN: o.slack.appToken,
+      SLACK_API_URL: o.slack.apiUrl,
+      HOSTNAME: o.identity,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, output: () => out, exited, kill: (s) => void child.kill(s) };
+}
 
 /** One process of a replica slot. */
 export interface ReplicaProcess {
@@ -70,13 +103,7 @@ export class Replicas {
   /** Start a new process in slot `i` (the previous one must have exited). */
   start(i: number): ReplicaProcess {
     const identity = `r${i}-${++this.generation}`;
-    const proc = spawnBot({
-      files: this.o.files,
-      slack: this.o.slack,
-      identity,
-      ...(this.o.entry ? { entry: this.o.entry } : {}),
-      env: { PORT: '0', ...this.o.env },
-    });
+    const proc = spawnReplica({ files: this.o.files, slack: this.o.slack, identity, entry: this.o.entry ?? 'src/main.ts', env: this.o.env ?? {} });
     const r: ReplicaProcess = { identity, proc, startedAt: Date.now(), state: 'running' };
     this.slots[i] = r;
     this.all.push(r);
