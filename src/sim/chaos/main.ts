@@ -65,6 +65,7 @@ const updates = num('updates', values.updates!, (n) => Number.isInteger(n) && n 
 const slackLoss = num('slack-loss', values['slack-loss']!, (n) => n >= 0 && n < 1);
 const lease = num('lease', values.lease!, (n) => Number.isInteger(n) && n >= 1);
 
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130)); // the replicas are killed on exit
 process.stdout.write(`chaos: base seed ${seed} (replay: npm run chaos -- --seed ${seed})\n`);
 const results: ChaosResult[] = [];
 for (const backend of backends) {

@@ -41,8 +41,20 @@ function spawnReplica(o: { files: { kubeconfig: string; config: string }; slack:
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  LIVE.add(child);
+  void exited.then(() => LIVE.delete(child));
+  if (!exitHook) {
+    exitHook = true;
+    // If the harness itself dies (Ctrl-C, a failed test run), no bot process is left behind.
+    process.once('exit', () => {
+      for (const c of LIVE) c.kill('SIGKILL');
+    });
+  }
   return { child, output: () => out, exited, kill: (s) => void child.kill(s) };
 }
+
+const LIVE = new Set<ReturnType<typeof spawn>>();
+let exitHook = false;
 
 /** One process of a replica slot. */
 export interface ReplicaProcess {
