@@ -12,10 +12,21 @@ import { benchCost } from './cost.js';
 import { benchScale } from './scale.js';
 import type { Row } from './common.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const onlyArg = args.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1] ?? '').split(',') : undefined;
+import { runCli } from '../src/startup/cli.js';
+
+const USAGE = `Usage: npm run bench [-- options]
+
+Runs the benchmarks (ack, notify, cost, scale) on the embedded emulators, each against a baseline
+measured in the same run; prints a table and writes bench/results.json (see bench/README.md).
+
+Options:
+  --quick               smaller sizes (the whole suite in about a minute); figures reported, not judged
+  --only <names>        comma-separated subset: ack,notify,cost,scale
+  -h, --help            show this help
+`;
+const args = runCli(process.argv.slice(2), 'npm run bench', USAGE, { quick: { type: 'boolean', default: false }, only: { type: 'string' } });
+const quick = args.quick === true;
+const only = typeof args.only === 'string' ? args.only.split(',') : undefined;
 
 /** Sizes: full per the issue; quick runs the whole suite in under a minute. */
 const SIZES = quick
@@ -29,6 +40,11 @@ const BENCHES: Bench[] = [
   { name: 'cost', limitMs: 180_000, run: () => benchCost({ n: SIZES.costN }) },
   { name: 'scale', limitMs: 420_000, run: () => benchScale(SIZES.scale) },
 ];
+const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`npm run bench --: unknown benchmark ${unknown.join(', ')} in --only (known: ${BENCHES.map((b) => b.name).join(', ')})\n`);
+  process.exit(2);
+}
 
 /** Reject after `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -22,6 +22,7 @@ import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
+import { slackConnected } from './health.js';
 
 /** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
 const FOLLOW_UP_DRAIN_MS = 5000;
@@ -136,6 +137,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     records,
     isLeader: () => elector.isLeader,
     async ready() {
+      if (!slackConnected(app)) return false;
       if (Date.now() - lastCheck.at < 5000) return lastCheck.ok;
       const ok = await kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION }).then(
         () => true,

@@ -17,7 +17,7 @@
  *
  * Exits 0 when the update ended as expected (Succeeded, or Failed with --fail-at).
  */
-import { parseArgs } from 'node:util';
+import { runCli } from './startup/cli.js';
 import { startWorld, startEmbeddedCluster, worldConfig, USERS, CHANNEL } from './sim/world.js';
 import { SlackEmulator } from './sim/slack/server.js';
 import { spawnBot, waitUntilLeading, writeBotFiles, type BotProcess } from './sim/bot-process.js';
@@ -25,15 +25,31 @@ import { RecordStore } from './kube/records.js';
 import { approve, request, settle } from './sim/script.js';
 import { DEMO_SCENARIOS } from './sim/scenarios.js';
 
-const { values } = parseArgs({
-  options: {
-    engine: { type: 'string', default: 'mysql' },
-    'fail-at': { type: 'string' },
-    'pod-ready-ms': { type: 'string', default: '150' },
-    backend: { type: 'string', default: 'ops-request' },
-    'restart-at': { type: 'string' },
-  },
-});
+/** `npm run demo -- --help`. */
+const USAGE = `Usage: npm run demo [-- options]
+
+Runs one whole update on the embedded cluster and Slack emulators (nothing to install, no Slack or
+Kubernetes account): Alice asks, Bob approves, the bot updates the database and posts each step; the
+conversation is printed as Slack would show it. Exit code 0 when the update ended as expected.
+
+Options:
+  --engine <name>       mysql (default), postgres, perconaxtradb, proxysql, …
+  --backend <name>      ops-request (default: KubeDB's OpsRequest) or direct (the bot's own pipeline)
+  --fail-at <step>      make KubeDB fail at a step: pause, pre-update, images, checks, resume
+                        (with --backend direct: images only)
+  --restart-at <post>   run the bot as a child process, kill it (SIGKILL) after a post
+                        (paused, images, checks, approval) and let a new process finish
+  --pod-ready-ms <ms>   simulated pod start-up time in milliseconds (default 150)
+  -h, --help            show this help
+`;
+
+const values = runCli(process.argv.slice(2), 'npm run demo', USAGE, {
+  engine: { type: 'string', default: 'mysql' },
+  'fail-at': { type: 'string' },
+  'pod-ready-ms': { type: 'string', default: '150' },
+  backend: { type: 'string', default: 'ops-request' },
+  'restart-at': { type: 'string' },
+}) as { engine: string; 'fail-at'?: string; 'pod-ready-ms': string; backend: string; 'restart-at'?: string };
 
 const backend = values.backend!;
 if (backend !== 'direct' && backend !== 'ops-request') {

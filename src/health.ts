@@ -1,7 +1,8 @@
 /**
  * The health and metrics HTTP server (node:http), for the kubelet's probes and Prometheus:
  * - `GET /healthz` → 200 `ok` while the process serves HTTP (liveness);
- * - `GET /readyz`  → 200 `ready` when `ready()` answers true, else 503 `not ready` (readiness; a
+ * - `GET /readyz`  → 200 `ready` when `ready()` answers true (the bot: Slack connected — see
+ *   {@link slackConnected} — and the API server answering), else 503 `not ready` (readiness; a
  *   `ready()` that throws or takes longer than `readyTimeoutMs` counts as not ready);
  * - `GET /metrics` → the registry in the Prometheus text format, with the registry's own content type
  *   (`text/plain; version=0.0.4; charset=utf-8` for prom-client's default registry type);
@@ -12,6 +13,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { HTTPReceiver, SocketModeReceiver, type App } from '@slack/bolt';
+
+/**
+ * Whether a started Bolt app is connected to Slack, for `/readyz`: in Socket Mode, the Socket Mode
+ * client's WebSocket is open (`SlackWebSocket.isActive()`, `@slack/socket-mode` 2.x/3.x: readyState OPEN;
+ * false while it reconnects); in HTTP mode, Bolt's HTTPReceiver server is listening. Bolt keeps its
+ * receiver in a private field (`App.receiver`, `@slack/bolt` 5.1 `dist/App.d.ts`), read here by name.
+ * @returns false for an app that is not started, is stopped, or has another receiver.
+ */
+export function slackConnected(app: App): boolean {
+  const receiver = (app as unknown as { receiver?: unknown }).receiver;
+  if (receiver instanceof SocketModeReceiver) return receiver.client.websocket?.isActive() === true;
+  if (receiver instanceof HTTPReceiver) return (receiver as unknown as { server?: { listening: boolean } }).server?.listening === true;
+  return false;
+}
 
 /** Options of {@link startHealthServer}. */
 export interface HealthServerOptions {

@@ -33,7 +33,7 @@ function checkInvariants(text: string): void {
 /** Words that steer the parser into its interesting paths. */
 const word = fc.oneof(
   fc.constantFrom(
-    'mysql', 'pg', 'pxc', 'proxy', 'versions', 'status', 'list', 'cancel', 'help',
+    'mysql', 'pg', 'pxc', 'proxy', 'versions', 'status', 'list', 'cancel', 'resume', 'retry', 'help',
     'orders', 'demo/orders', 'Orders', 'a/b/c', '/x', 'v8.4', '8.4', '8.0.31-innodb', '16.13-bookworm', 'latest',
     '-n', '--namespace', '-c', '--cluster=prod', '--reason', '--reason=', '--at', '--dry-run', '--all', '--x',
     '"quoted text"', '“smart”', '‘s’', '&amp;', '&lt;', '—dry-run', "'", '"', '#upd-1', '=', '-', '--',

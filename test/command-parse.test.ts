@@ -57,6 +57,10 @@ describe('parseCommand: good input', () => {
     ['list --all', { kind: 'list', all: true }],
     ['cancel upd-7f3k2', { kind: 'cancel', id: 'upd-7f3k2' }],
     ['cancel #upd-7f3k2', { kind: 'cancel', id: 'upd-7f3k2' }],
+    ['resume orders-1a2b3c4d', { kind: 'resume', id: 'orders-1a2b3c4d' }],
+    ['RESUME #orders-1a2b3c4d', { kind: 'resume', id: 'orders-1a2b3c4d' }],
+    ['retry orders-1a2b3c4d', { kind: 'retry', id: 'orders-1a2b3c4d' }],
+    ['retry   #ledger-0f', { kind: 'retry', id: 'ledger-0f' }],
   ];
   it.each(good)('%s', (text, expected) => {
     expect(view(text)).toEqual(expected);
@@ -100,7 +104,7 @@ describe('parseCommand: bad input', () => {
     ],
     [
       'oracle orders 19',
-      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd). Commands: `versions`, `status`, `list`, `cancel`, `help`.',
+      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd). Commands: `versions`, `status`, `list`, `cancel`, `resume`, `retry`, `help`.',
       Object.values(USAGE).join('\n'),
     ],
     ['mysql', 'Say which mysql database and version, e.g. `/dbupdate mysql orders 8.4`.', USAGE.update],
@@ -161,6 +165,15 @@ describe('parseCommand: bad input', () => {
     ['cancel a b', '`/dbupdate cancel` takes one id (got also `b`).', USAGE.cancel],
     ['cancel --force a', '`/dbupdate cancel` takes no options (got `--force`).', USAGE.cancel],
     ['cancel Upd_1', '`Upd_1` is not a request id: copy the id from the request message or `/dbupdate list`, e.g. `upd-7f3k2`.', USAGE.cancel],
+    ['resume', 'Say which request to resume the database of: `/dbupdate resume <id>` (the id is shown in the request message and in `/dbupdate list`).', USAGE.resume],
+    ['resume a b', '`/dbupdate resume` takes one id (got also `b`).', USAGE.resume],
+    ['resume --force a', '`/dbupdate resume` takes no options (got `--force`).', USAGE.resume],
+    ['resume Orders_1', '`Orders_1` is not a request id: copy the id from the request message or `/dbupdate list`, e.g. `upd-7f3k2`.', USAGE.resume],
+    [`resume ${'a'.repeat(64)}`, `\`${'a'.repeat(64)}\` is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`upd-7f3k2\`.`, USAGE.resume],
+    ['retry', 'Say which request to retry: `/dbupdate retry <id>` (the id is shown in the request message and in `/dbupdate list`).', USAGE.retry],
+    ['retry a b', '`/dbupdate retry` takes one id (got also `b`).', USAGE.retry],
+    ['retry -n demo a', '`/dbupdate retry` takes no options (got `-n`).', USAGE.retry],
+    ['retry orders-', '`orders-` is not a request id: copy the id from the request message or `/dbupdate list`, e.g. `upd-7f3k2`.', USAGE.retry],
   ];
   it.each(bad)('%s', (text, error, usage) => {
     expect(parseCommand(text)).toEqual({ ok: false, error, usage });

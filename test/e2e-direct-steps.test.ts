@@ -2,6 +2,8 @@
  * The direct pipeline's failure policy at the steps not covered by the image-pull cases: a database
  * paused by someone else fails the pause step with nothing changed; a database that does not come back
  * `Ready` after the roll fails the checks step, and the pods are rolled back and the database resumed.
+ * The pause is asked for as KubeDB Ops Manager asks (`Paused`=`Unknown`, approved to `True` by the
+ * provisioner); a provisioner that never approves it fails the pause step with the request withdrawn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
@@ -17,7 +19,7 @@ const pxc = findEngine('perconaxtradb')!;
 beforeAll(async () => {
   w = await startWorld({
     sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false },
-    direct: { podTimeoutMs: 1500, settleMs: 1500, readyTimeoutMs: 800 },
+    direct: { podTimeoutMs: 1500, settleMs: 1500, readyTimeoutMs: 800, pauseTimeoutMs: 1000 },
   });
 });
 afterAll(async () => {
@@ -66,5 +68,51 @@ describe('direct pipeline failures at pause and checks', () => {
       15_000,
       () => 'inventory back on 8.0.31 images, spec.version unchanged, not paused',
     );
+  });
+
+  it('pause handshake: the bot writes Paused=Unknown, the provisioner approves it (True), and the condition is gone at the end', async () => {
+    // The first test left orders paused by the KubeDB CLI: resume it as `kubectl dba resume` does.
+    const paused = await getDatabase(w.cluster.kube, mysql, 'demo', 'orders');
+    const conditions = (paused?.status?.conditions ?? []).filter((c) => c.type !== 'Paused');
+    w.cluster.store.patch(dbGvr(mysql), 'demo', 'orders', { status: { conditions } }, 'application/merge-patch+json', { subresource: 'status' });
+    const seen: string[] = [];
+    const stop = w.cluster.store.watch(dbGvr(mysql), { namespace: 'demo' }, (ev) => {
+      if (ev.object.metadata.name !== 'orders') return;
+      const p = ((ev.object.status as { conditions?: Array<{ type: string; status: string; reason?: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Paused');
+      const word = p ? `${p.status}/${p.reason}` : 'none';
+      if (seen[seen.length - 1] !== word) seen.push(word);
+    });
+    try {
+      const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
+      await approve(w.slack, CHANNEL, parent, USERS.approver);
+      const done = await settle(w.bot.records, record.metadata.name, 30_000);
+      expect(done.status?.phase, done.status?.message).toBe('Succeeded');
+    } finally {
+      stop();
+    }
+    expect(seen.filter((x) => x !== 'none')).toEqual(['Unknown/PausedByDBUpdate', 'True/PausedByDBUpdate']);
+    expect(seen[seen.length - 1]).toBe('none');
+  });
+
+  it('pause not approved: a stalled provisioner never approves — Failed at pause within pauseTimeoutMs, request withdrawn, nothing changed', async () => {
+    const before = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    w.cluster.sim.faults.stallProvisioner(true);
+    try {
+      await approve(w.slack, CHANNEL, parent, USERS.approver);
+      const done = await settle(w.bot.records, record.metadata.name, 30_000);
+      expect(done.status?.phase).toBe('Failed');
+      const failed = done.status?.steps?.find((s) => s.state === 'Failed');
+      expect(failed?.name).toBe('paused');
+      expect(failed?.reason).toBe('PauseNotApproved');
+      expect(done.status?.message).toMatch(/did not approve the pause within 1(\.0)? ?s/);
+      expect(done.status?.message).toMatch(/Nothing was changed/);
+      expect(thread(parent.ts).some((l) => /Pausing failed/.test(l) && l.includes('PauseNotApproved'))).toBe(true);
+      const after = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
+      expect((after?.status?.conditions ?? []).filter((c) => c.type === 'Paused')).toEqual([]);
+      expect(after?.spec.version).toBe(before?.spec.version);
+    } finally {
+      w.cluster.sim.faults.stallProvisioner(false);
+    }
   });
 });

@@ -39,13 +39,15 @@ interface Case {
   container: string;
   oldImage: string;
   newImage: string;
+  /** KubeDB's container names of the catalog's other roles (kubedb/apimachinery apis/kubedb/constants.go). */
+  sidecars: Record<string, string>;
 }
 
 const CASES: Case[] = [
-  { engine: 'mysql', namespace: 'demo', name: 'orders', replicas: 3, from: '8.0.35', command: 'mysql orders 8.0.36', target: '8.0.36', container: 'mysql', oldImage: 'ghcr.io/appscode-images/mysql:8.0.35-oracle', newImage: 'ghcr.io/appscode-images/mysql:8.0.36-oracle' },
-  { engine: 'postgres', namespace: 'billing', name: 'ledger', replicas: 3, from: '15.8', command: 'postgres billing/ledger 15', target: '15.10', container: 'postgres', oldImage: 'ghcr.io/appscode-images/postgres:15.8-alpine', newImage: 'ghcr.io/appscode-images/postgres:15.10-alpine' },
-  { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', replicas: 3, from: '8.0.31', command: 'perconaxtradb inventory 8.0', target: '8.0.40', container: 'perconaxtradb', oldImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.31', newImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.40' },
-  { engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.1-debian', container: 'proxysql', oldImage: 'ghcr.io/appscode-images/proxysql:2.4.4-debian', newImage: 'ghcr.io/appscode-images/proxysql:2.7.1-debian' },
+  { engine: 'mysql', namespace: 'demo', name: 'orders', replicas: 3, from: '8.0.35', command: 'mysql orders 8.0.36', target: '8.0.36', container: 'mysql', oldImage: 'ghcr.io/appscode-images/mysql:8.0.35-oracle', newImage: 'ghcr.io/appscode-images/mysql:8.0.36-oracle', sidecars: { 'mysql-coordinator': 'coordinator', 'mysql-init': 'initContainer', 'replication-mode-detector': 'replicationModeDetector' } },
+  { engine: 'postgres', namespace: 'billing', name: 'ledger', replicas: 3, from: '15.8', command: 'postgres billing/ledger 15', target: '15.10', container: 'postgres', oldImage: 'ghcr.io/appscode-images/postgres:15.8-alpine', newImage: 'ghcr.io/appscode-images/postgres:15.10-alpine', sidecars: { 'pg-coordinator': 'coordinator', 'postgres-init-container': 'initContainer' } },
+  { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', replicas: 3, from: '8.0.31', command: 'perconaxtradb inventory 8.0', target: '8.0.40', container: 'perconaxtradb', oldImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.31', newImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.40', sidecars: { 'px-coordinator': 'coordinator', 'px-init': 'initContainer' } },
+  { engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.1-debian', container: 'proxysql', oldImage: 'ghcr.io/appscode-images/proxysql:2.4.4-debian', newImage: 'ghcr.io/appscode-images/proxysql:2.7.1-debian', sidecars: {} },
 ];
 
 function thread(ts: string): string[] {
@@ -178,6 +180,13 @@ describe('direct backend, per engine: failure with rollback, then success', () =
     }
 
     it(`${c.engine}: ${c.command} succeeds: Paused, Images updated, Checks passed, Resumed once each, in order; one edited progress reply`, async () => {
+      // Give the target's sidecars and init container images of their own (a new catalog release
+      // does), so the check below fails unless the roll updated them too.
+      const catalogGvr = { group: 'catalog.kubedb.com', version: 'v1alpha1', plural: engine.catalogPlural };
+      const entry = w.cluster.store.get(catalogGvr, undefined, c.target);
+      const spec = JSON.parse(JSON.stringify(entry.spec)) as Record<string, { image?: string }>;
+      for (const role of Object.values(c.sidecars)) spec[role] = { ...spec[role], image: `${spec[role]!.image!.replace(/:[^:]+$/, '')}:dbupdate-e2e` };
+      w.cluster.store.update(catalogGvr, { ...entry, spec });
       const { record, parent } = await run(c.command);
       expect(record.status?.phase, record.status?.message).toBe('Succeeded');
       const lines = thread(parent.ts);
@@ -196,6 +205,13 @@ describe('direct backend, per engine: failure with rollback, then success', () =
       expect((record.status?.direct as unknown as DirectState).moved).toEqual(order);
       await healthyOn(c, engine, c.newImage, c.target);
       for (const p of await pods(c)) expect(imageOf(p, c.container).imageID).toMatch(new RegExp(`^${c.newImage.replace(/:[^:]+$/, '').replace(/[./]/g, '\\$&')}@sha256:`));
+      // Every sidecar and init container runs the target catalog entry's image of its role.
+      const catalog = (await w.cluster.kube.custom.getClusterCustomObject({ group: 'catalog.kubedb.com', version: 'v1alpha1', plural: engine.catalogPlural, name: c.target })) as { spec: Record<string, { image?: string }> };
+      for (const p of await pods(c)) {
+        const images = Object.fromEntries([...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((x) => [x.name, x.image]));
+        expect(Object.keys(images).sort()).toEqual([c.container, ...Object.keys(c.sidecars)].sort());
+        for (const [container, role] of Object.entries(c.sidecars)) expect(images[container], `${p.metadata?.name} ${container}`).toBe(catalog.spec[role]?.image);
+      }
     });
   }
 });

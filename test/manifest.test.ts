@@ -37,6 +37,11 @@ const ManifestSchema = z
       .object({
         app_home: z.object({ home_tab_enabled: z.boolean(), messages_tab_enabled: z.boolean(), messages_tab_read_only_enabled: z.boolean() }).partial().strict().optional(),
         bot_user: z.object({ display_name: z.string().min(1).max(80).regex(/^[a-z0-9._-]+$/), always_online: z.boolean() }).strict(),
+        // ManifestShortcut in @slack/web-api manifest.d.ts: ≤ 10 shortcuts; callback_id ≤ 255, description ≤ 150
+        shortcuts: z
+          .array(z.object({ type: z.enum(['global', 'message']), name: z.string().min(1), callback_id: z.string().min(1).max(255), description: z.string().min(1).max(150) }).strict())
+          .max(10)
+          .optional(),
         slash_commands: z
           .array(
             z
@@ -151,6 +156,19 @@ function calledMethods(): Map<string, string[]> {
   return found;
 }
 
+/** First arguments of Bolt listeners in `src/` (outside the emulator): `app.event('x'`, `app.shortcut(X` (a constant is resolved from `render-forms.ts`). */
+function listeners(kind: 'event' | 'shortcut'): string[] {
+  const consts = readFileSync(join(ROOT, 'src', 'slack', 'render-forms.ts'), 'utf8');
+  const out: string[] = [];
+  for (const file of sourceFiles(join(ROOT, 'src'))) {
+    if (relative(ROOT, file).startsWith(join('src', 'sim'))) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(new RegExp(`app\\.${kind}\\(\\s*(?:['"]([^'"]+)['"]|([A-Z_]+))`, 'g'))) {
+      out.push(m[1] ?? new RegExp(`export const ${m[2]} = '([^']+)'`).exec(consts)?.[1] ?? `unresolved ${m[2]}`);
+    }
+  }
+  return out.sort();
+}
+
 describe('manifest.json', () => {
   it('has the documented structure (strict: no unknown fields)', () => {
     const res = ManifestSchema.safeParse(manifest);
@@ -174,6 +192,20 @@ describe('manifest.json', () => {
     expect(m.settings.org_deploy_enabled).toBe(false);
     expect(m.settings.token_rotation_enabled).toBe(false);
     expect(m.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('declares exactly the global shortcuts the app listens for (app.shortcut), which need the commands scope', () => {
+    expect((m.features.shortcuts ?? []).map((s) => s.callback_id).sort()).toEqual(listeners('shortcut'));
+    expect(listeners('shortcut')).toContain('dbupdate_request');
+    // https://docs.slack.dev/interactivity/implementing-shortcuts: shortcuts require the `commands` scope
+    expect(m.oauth_config.scopes.bot).toContain('commands');
+  });
+
+  it('subscribes to exactly the events the app listens for (app.event); the Home tab is on for app_home_opened', () => {
+    expect([...(m.settings.event_subscriptions?.bot_events ?? [])].sort()).toEqual(listeners('event'));
+    expect(m.settings.event_subscriptions?.request_url).toBeUndefined(); // Socket Mode
+    // https://docs.slack.dev/reference/events/app_home_opened: no scope required; the Home tab must be enabled to publish one
+    expect(m.features.app_home?.home_tab_enabled).toBe(true);
   });
 
   it('asks for commands and lists no scope twice', () => {

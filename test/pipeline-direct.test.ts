@@ -9,6 +9,7 @@ import {
   directPreflight,
   health,
   imagesProgress,
+  ourPause,
   pauseCondition,
   pausedByUs,
   podOnImages,
@@ -100,11 +101,15 @@ describe('podProblem: the kubelet\'s own reason', () => {
 
 describe('pause ownership', () => {
   const now = new Date('2026-11-20T10:00:00.123Z');
-  it('the bot pauses with its own reason and a message naming the record, metav1.Time precision', () => {
+  it('the bot asks for a pause as Ops Manager does (Paused=Unknown), with its own reason and a message naming the record, metav1.Time precision', () => {
     const c = pauseCondition('orders-1a2b3', now);
-    expect(c).toMatchObject({ type: 'Paused', status: 'True', reason: 'PausedByDBUpdate', lastTransitionTime: '2026-11-20T10:00:00Z' });
-    expect(pausedByUs([c], 'orders-1a2b3')).toBe(true);
-    expect(pausedByUs([c], 'orders-other')).toBe(false);
+    expect(c).toMatchObject({ type: 'Paused', status: 'Unknown', reason: 'PausedByDBUpdate', lastTransitionTime: '2026-11-20T10:00:00Z' });
+    expect(ourPause([c], 'orders-1a2b3')).toBe(c);
+    expect(ourPause([c], 'orders-other')).toBeUndefined();
+    // Paused only once the provisioner approved it (True).
+    expect(pausedByUs([c], 'orders-1a2b3')).toBe(false);
+    expect(pausedByUs([{ ...c, status: 'True' }], 'orders-1a2b3')).toBe(true);
+    expect(pausedByUs([{ ...c, status: 'True' }], 'orders-other')).toBe(false);
   });
   it('resume removes only the bot\'s own Paused condition, never one set by kubectl dba or Ops Manager', () => {
     const ready = { type: 'Ready', status: 'True' };
@@ -117,6 +122,8 @@ describe('pause ownership', () => {
     const pods = [pod(0), pod(1), pod(2)];
     expect(directPreflight(mysql, { status: { phase: 'Ready' } }, 'orders', pods, 3)).toBeUndefined();
     expect(directPreflight(mysql, { status: { phase: 'Ready', conditions: [{ type: 'Paused', status: 'True', reason: 'PausedByKubeDBCLI' }] } }, 'orders', pods, 3)).toMatchObject({ reason: 'AlreadyPaused' });
+    // An Ops Manager pause request the provisioner has not approved yet holds the database too.
+    expect(directPreflight(mysql, { status: { phase: 'Ready', conditions: [{ type: 'Paused', status: 'Unknown', reason: 'Paused', message: 'MySQLOpsRequest x is in process' }] } }, 'orders', pods, 3)).toMatchObject({ reason: 'AlreadyPaused', message: expect.stringContaining('being paused') });
     expect(directPreflight(mysql, { status: { phase: 'Critical' } }, 'orders', pods, 3)).toMatchObject({ reason: 'DatabaseNotReady', message: 'the database is Critical, not Ready' });
     const sick = pod(1, { ready: false });
     sick.statuses[0] = { ...sick.statuses[0], ready: false, waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } };
@@ -149,10 +156,30 @@ describe('catalog images → containers (shared with the emulator\'s provisioner
     const entry = catalogEntryFromObject(mysql, obj('MySQLVersion', '8.0.36'));
     const template = podTemplate(mysql, databaseObject(SEED_ORDERS), obj('MySQLVersion', '8.0.35')) as never;
     const target = imagesForTemplate(template, imagesByContainer(mysql, entry.images));
-    expect(target).toEqual({ 'mysql-init': 'ghcr.io/kubedb/mysql-init:8.4.3-v4', mysql: NEW, 'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.32.0' });
+    expect(target).toEqual({
+      'mysql-init': 'ghcr.io/kubedb/mysql-init:8.4.3-v4',
+      mysql: NEW,
+      'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.32.0',
+      'replication-mode-detector': expect.stringMatching(/^ghcr\.io\/kubedb\/replication-mode-detector:/),
+    });
+    expect((template as { spec: { initContainers: Array<{ name: string }> } }).spec.initContainers.map((c) => c.name)).toEqual(['mysql-init']);
     // The emulator builds the same template from the target entry.
     const built = podTemplate(mysql, databaseObject(SEED_ORDERS), obj('MySQLVersion', '8.0.36')) as never;
     expect(templateImages(built)).toEqual(target);
+  });
+  it.each([
+    // kubedb/apimachinery apis/kubedb/constants.go: <Kind>CoordinatorContainerName, <Kind>InitContainerName, ReplicationModeDetectorContainerName
+    ['postgres', { coordinator: 'pg-coordinator', initContainer: 'postgres-init-container', db: 'postgres' }],
+    ['perconaxtradb', { coordinator: 'px-coordinator', initContainer: 'px-init', db: 'perconaxtradb' }],
+    ['mariadb', { coordinator: 'md-coordinator', initContainer: 'mariadb-init', db: 'mariadb' }],
+    ['redis', { coordinator: 'rd-coordinator', initContainer: 'redis-init', db: 'redis' }],
+    ['mongodb', { replicationModeDetector: 'replication-mode-detector', initContainer: 'copy-config', db: 'mongodb' }],
+    ['mysql', { replicationModeDetector: 'replication-mode-detector', coordinator: 'mysql-coordinator', initContainer: 'mysql-init', db: 'mysql' }],
+  ])('%s: each catalog role goes to KubeDB\'s own container name', (name, roles) => {
+    const engine = findEngine(name)!;
+    const images = Object.fromEntries(Object.keys(roles).map((role) => [role, `img/${role}:2`]));
+    const byContainer = imagesByContainer(engine, { ...images, exporter: 'img/exporter:1', unknownRole: 'img/x:1' });
+    expect(byContainer).toEqual({ ...Object.fromEntries(Object.entries(roles).map(([role, c]) => [c, `img/${role}:2`])), exporter: 'img/exporter:1' });
   });
   it('ProxySQL\'s image is spec.proxysql.image, in the proxysql container', () => {
     const entry = catalogEntryFromObject(proxysql, obj('ProxySQLVersion', '2.7.1-debian'));

@@ -3,7 +3,7 @@
  * field, and `--check-config` through a real child process (`npx tsx src/main.ts --check-config <file>`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -142,11 +142,17 @@ describe('npm start -- --check-config <file> (real child process)', () => {
   const run = (file: string) =>
     spawnSync('npx', ['tsx', 'src/main.ts', '--check-config', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SLACK_BOT_TOKEN: '', SLACK_APP_TOKEN: '' }, timeout: 30_000 });
 
-  it('exits 0 for the example in deploy/', () => {
+  it('refuses the example in deploy/ as it is (placeholder Slack IDs), and exits 0 once they are replaced', () => {
     const r = run(EXAMPLE);
-    expect(r.stderr).not.toMatch(/invalid/);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('configuration is valid');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/still holds the example's placeholder Slack IDs \(channelNamespaces\.C0123456789=C0123456789, approvers\.0=U0AAAAAAA/);
+    const file = join(dir, 'edited.yaml');
+    const ids: Record<string, string> = { U0AAAAAAA: 'U07ALICE01', U0BBBBBBB: 'U07BOB0001', U0CCCCCCC: 'U07CAROL01', C0123456789: 'C07DBOPS01', S0DBA00001: 'S07DBA0001' };
+    writeFileSync(file, readFileSync(EXAMPLE, 'utf8').replace(/U0AAAAAAA|U0BBBBBBB|U0CCCCCCC|C0123456789|S0DBA00001/g, (id) => ids[id]));
+    const ok = run(file);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('configuration is valid');
   });
 
   it('exits non-zero and names each bad path on stderr', () => {

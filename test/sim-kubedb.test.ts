@@ -186,9 +186,12 @@ describe('PetSet controller', () => {
 describe('Ops Manager UpdateVersion', () => {
   it('MySQL orders 8.0.35 → 8.0.36: Successful, paused during and resumed after, pods and spec.version updated', async () => {
     const { store } = await cluster();
-    let pausedSeen = false;
+    // Ops Manager asks for the pause (Paused=Unknown, "<Kind>OpsRequest <name> is in process"); the provisioner approves it (True).
+    const pauses: string[] = [];
     const stop = store.watch(dbGvr(mysql), { namespace: 'demo', resourceVersion: store.currentResourceVersion() }, (ev) => {
-      if (ev.object.metadata.name === 'orders' && conds(ev.object).some((c) => c.type === 'Paused' && c.status === 'True')) pausedSeen = true;
+      const p = ev.object.metadata.name === 'orders' ? conds(ev.object).find((c) => c.type === 'Paused') : undefined;
+      const word = p ? `${p.status}: ${p.message}` : '';
+      if (word && pauses[pauses.length - 1] !== word) pauses.push(word);
     });
     store.create(opsGvr(mysql), opsRequest(mysql, 'demo', 'orders-upd', 'orders', '8.0.36'));
     const ops = await finished(store, mysql, 'demo', 'orders-upd');
@@ -201,7 +204,7 @@ describe('Ops Manager UpdateVersion', () => {
 
     const db = store.get(dbGvr(mysql), 'demo', 'orders');
     expect((db.spec as { version: string }).version).toBe('8.0.36');
-    expect(pausedSeen).toBe(true);
+    expect(pauses).toEqual(['Unknown: MySQLOpsRequest orders-upd is in process', 'True: MySQLOpsRequest orders-upd is in process']);
     expect(conds(db).some((c) => c.type === 'Paused')).toBe(false);
     const pods = store.list(POD_GVR, 'demo', 'app.kubernetes.io/instance=orders').items;
     expect(pods.map((p) => image(p, 'mysql'))).toEqual(Array(3).fill('ghcr.io/appscode-images/mysql:8.0.36-oracle'));

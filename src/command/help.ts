@@ -11,6 +11,8 @@ export const USAGE = {
   status: '`/dbupdate status <database> [-n|--namespace NS] [-c|--cluster NAME]`',
   list: '`/dbupdate list [--all]`',
   cancel: '`/dbupdate cancel <id>`',
+  resume: '`/dbupdate resume <id>`',
+  retry: '`/dbupdate retry <id>`',
   help: '`/dbupdate help`',
 } as const;
 
@@ -39,6 +41,8 @@ export function helpText(): string {
     `${USAGE.status}\n    the current version and any update in progress`,
     `${USAGE.list}\n    open update requests (\`--all\`: finished ones too)`,
     `${USAGE.cancel}\n    cancel a request that has not started`,
+    `${USAGE.resume}\n    resume the database a failed request left paused (requester or approver)`,
+    `${USAGE.retry}\n    ask again for what a failed request asked: checked and approved afresh`,
     '*<database>* is `name` or `namespace/name` (lower-case letters, digits and `-`).',
     '*<version>* is a prefix (`8.4` → the newest allowed `8.4.x`) or a catalog name (`8.0.31-innodb`, `16.13-bookworm`).',
     '`--dry-run` checks and shows the plan without asking for approval.',

@@ -6,6 +6,8 @@
  * /dbupdate status <database> [-n NS] [-c NAME]
  * /dbupdate list [--all]
  * /dbupdate cancel <id>
+ * /dbupdate resume <id>     (resume a database a failed request left paused)
+ * /dbupdate retry <id>      (ask again for a failed request: preflight and approvals afresh)
  * /dbupdate help            (also: empty text, `--help`, `-h`)
  * ```
  * Text is normalised (Slack HTML entities, smart quotes, autocorrected dashes) and tokenised with
@@ -39,6 +41,10 @@ export type Command =
   | { kind: 'status'; namespace?: string; name: string; cluster?: string }
   | { kind: 'list'; all: boolean }
   | { kind: 'cancel'; id: string }
+  /** Resume the database a finished request left paused (the leader removes the `Paused` condition). */
+  | { kind: 'resume'; id: string }
+  /** Request again what a Failed request asked for: a new record, preflight and approvals afresh. */
+  | { kind: 'retry'; id: string }
   | { kind: 'help' };
 
 /** Outcome of {@link parseCommand}: a command, or an error saying what is wrong and how to fix it plus the relevant usage line(s). */
@@ -94,10 +100,11 @@ function labelError(value: string, what: string): string | undefined {
   return `${code(value)} is not a valid ${what}: use lower-case letters, digits and '-', starting and ending with a letter or digit (DNS-1123)${sug ? `, e.g. ${code(sug)}` : ''}.`;
 }
 
-type DbRef = { namespace?: string; name: string };
+/** A database as the user wrote it: `name`, or `namespace/name`. */
+export type DbRef = { namespace?: string; name: string };
 
 /** Parse `name` or `namespace/name` and reconcile it with `-n`. */
-function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; ref: DbRef } | { ok: false; error: string } {
+export function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; ref: DbRef } | { ok: false; error: string } {
   const parts = text.split('/');
   if (parts.length > 2) {
     return { ok: false, error: `${code(text)} is not a valid database: write \`name\` or \`namespace/name\`, e.g. \`billing/ledger\`.` };
@@ -126,7 +133,7 @@ function parseDatabase(text: string, nsFlag: string | undefined): { ok: true; re
 }
 
 /** Validate a `<version>` word; returns it without a leading `v`. */
-function parseVersionWord(text: string): { ok: true; version: string } | { ok: false; error: string } {
+export function parseVersionWord(text: string): { ok: true; version: string } | { ok: false; error: string } {
   const v = /^[vV][0-9]/.test(text) ? text.slice(1) : text;
   if (isValidVersionText(v)) return { ok: true, version: v };
   const why =
@@ -195,15 +202,10 @@ function parseUnsafe(raw: string): ParseResult {
       if (r.positionals.length > 0) return fail(`\`/dbupdate list\` takes no arguments (got ${code(r.positionals[0])}); use \`--all\` to include finished requests.`, 'list');
       return { ok: true, command: { kind: 'list', all: r.flags.all === true } };
     }
-    case 'cancel': {
-      const r = readFlags(rest, [], '/dbupdate cancel');
-      if (!r.ok) return fail(r.error, 'cancel');
-      if (r.positionals.length === 0) return fail('Say which request to cancel: `/dbupdate cancel <id>` (the id is shown in the request message and in `/dbupdate list`).', 'cancel');
-      if (r.positionals.length > 1) return fail(`\`/dbupdate cancel\` takes one id (got also ${code(r.positionals[1])}).`, 'cancel');
-      const id = r.positionals[0].replace(/^#/, '');
-      if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`upd-7f3k2\`.`, 'cancel');
-      return { ok: true, command: { kind: 'cancel', id } };
-    }
+    case 'cancel':
+    case 'resume':
+    case 'retry':
+      return parseIdCommand(head, rest);
     case 'status': {
       const r = readFlags(rest, [F_NS, F_CLUSTER], '/dbupdate status');
       if (!r.ok) return fail(r.error, 'status');
@@ -247,7 +249,21 @@ function parseUnsafe(raw: string): ParseResult {
 }
 
 function unknownEngine(word: string): string {
-  return `${code(word)} is not a supported engine or command. Engines: ${engineList()}. Commands: \`versions\`, \`status\`, \`list\`, \`cancel\`, \`help\`.`;
+  return `${code(word)} is not a supported engine or command. Engines: ${engineList()}. Commands: \`versions\`, \`status\`, \`list\`, \`cancel\`, \`resume\`, \`retry\`, \`help\`.`;
+}
+
+/** What each id command does, for "Say which request to …". */
+const ID_VERB = { cancel: 'cancel', resume: 'resume the database of', retry: 'retry' } as const;
+
+/** `cancel <id>`, `resume <id>`, `retry <id>`: one request id (a DNS-1123 label; a leading `#` is dropped), no options. */
+function parseIdCommand(kind: 'cancel' | 'resume' | 'retry', rest: string[]): ParseResult {
+  const r = readFlags(rest, [], `/dbupdate ${kind}`);
+  if (!r.ok) return fail(r.error, kind);
+  if (r.positionals.length === 0) return fail(`Say which request to ${ID_VERB[kind]}: \`/dbupdate ${kind} <id>\` (the id is shown in the request message and in \`/dbupdate list\`).`, kind);
+  if (r.positionals.length > 1) return fail(`\`/dbupdate ${kind}\` takes one id (got also ${code(r.positionals[1])}).`, kind);
+  const id = r.positionals[0].replace(/^#/, '');
+  if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`upd-7f3k2\`.`, kind);
+  return { ok: true, command: { kind, id } };
 }
 
 function opt<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {

@@ -3,22 +3,58 @@
  *
  * A catalog entry (`catalog.kubedb.com/v1alpha1` `<Kind>Version`) names its images by role:
  * `spec.db.image` (ProxySQL: `spec.proxysql.image`), `spec.coordinator.image`, `spec.initContainer.image`,
- * `spec.exporter.image`… (`catalogEntryFromObject(...).images`, role → image). KubeDB's provisioner
- * builds the pod template from them: the database container is named after the engine (`mysql`,
- * `postgres`, `perconaxtradb`, `proxysql` — engine table, kubedb-reference.md "Confirmed since"), the
- * coordinator sidecar `<engine>-coordinator`, the init container `<engine>-init`, the exporter `exporter`.
- * The simulated provisioner (`src/sim/kubedb/template.ts`) uses this same mapping, so the bot and the
- * emulator agree on container names by construction. Only containers present in the workload's template
- * are changed; a role with no such container is ignored, and a container no role maps to keeps its image.
+ * `spec.replicationModeDetector.image`, `spec.exporter.image`… (`catalogEntryFromObject(...).images`,
+ * role → image; seen in kubedb/installer `charts/kubedb-catalog/templates/mysql/mysql-9.6.0-official.yaml`,
+ * `postgres/postgres-18.3-kubedb.yaml`, `redis/redis-8.1.1-valkey.yaml`, `mongodb/mongodb-8.0.17-percona.yaml`).
+ * KubeDB's provisioner puts each image in a container whose name is a constant of kubedb/apimachinery
+ * `apis/kubedb/constants.go` ({@link CONTAINER_NAMES}): e.g. Postgres `pg-coordinator` and
+ * `postgres-init-container`, PerconaXtraDB `px-coordinator` / `px-init`, MariaDB `md-coordinator`, Redis
+ * `rd-coordinator`, MySQL and MongoDB `replication-mode-detector`. The simulated provisioner
+ * (`src/sim/kubedb/template.ts`) uses this same table, so the bot and the emulator agree on container names
+ * by construction. Only containers present in the workload's template are changed; a role with no such
+ * container is ignored, and a container no role maps to keeps its image.
  */
 import type { Engine } from '../engines/table.js';
+
+/** Name of the exporter sidecar (monitoring) in every engine's pods. */
+const EXPORTER = 'exporter';
+/** `ReplicationModeDetectorContainerName` (constants.go). */
+const RMD = 'replication-mode-detector';
+
+/**
+ * Catalog role → container name, per KubeDB kind, from kubedb/apimachinery `apis/kubedb/constants.go`
+ * (`<Kind>ContainerName`, `<Kind>CoordinatorContainerName`, `<Kind>InitContainerName`,
+ * `ReplicationModeDetectorContainerName`, `MongoDBInitInstallContainerName`, `MySQLRouter*ContainerName`).
+ * Kinds not listed fall back to {@link containerForRole}'s defaults (`<engine>-coordinator`, `<engine>-init`).
+ */
+export const CONTAINER_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  MySQL: { coordinator: 'mysql-coordinator', initContainer: 'mysql-init', replicationModeDetector: RMD, router: 'mysql-router', routerInitContainer: 'mysql-router-init' },
+  Postgres: { coordinator: 'pg-coordinator', initContainer: 'postgres-init-container' },
+  PerconaXtraDB: { coordinator: 'px-coordinator', initContainer: 'px-init' },
+  MariaDB: { coordinator: 'md-coordinator', initContainer: 'mariadb-init' },
+  Redis: { coordinator: 'rd-coordinator', initContainer: 'redis-init' },
+  RedisSentinel: { initContainer: 'sentinel-init' },
+  MongoDB: { initContainer: 'copy-config', replicationModeDetector: RMD },
+  ProxySQL: {},
+  Singlestore: { coordinator: 'singlestore-coordinator', initContainer: 'singlestore-init' },
+  MSSQLServer: { coordinator: 'mssql-coordinator', initContainer: 'mssql-init' },
+  Kafka: { initContainer: 'kafka-init' },
+};
+
+/** The containers of `engine` that KubeDB runs as init containers (the others are regular containers). */
+export function isInitContainer(engine: Engine, container: string): boolean {
+  const names = CONTAINER_NAMES[engine.kind];
+  return container === (names?.initContainer ?? `${engine.name}-init`) || container === names?.routerInitContainer;
+}
 
 /** The container name that runs the catalog image of `role`, or undefined when KubeDB puts that image in no container we know. */
 export function containerForRole(engine: Engine, role: string): string | undefined {
   if (role === 'db' || role === engine.container || role === engine.name) return engine.container;
+  if (role === 'exporter') return EXPORTER;
+  const named = CONTAINER_NAMES[engine.kind];
+  if (named) return named[role];
   if (role === 'coordinator') return `${engine.name}-coordinator`;
   if (role === 'initContainer') return `${engine.name}-init`;
-  if (role === 'exporter') return 'exporter';
   return undefined;
 }
 

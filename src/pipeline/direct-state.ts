@@ -4,7 +4,11 @@
  *
  * KubeDB facts used (shared/kubedb-reference.md, "Confirmed since"): a database is paused by a status
  * condition `Paused`=`True` on the database object (`kubectl dba pause`; the provisioner skips a paused
- * object); pods carry `kubedb.com/role=primary|standby` where the engine has roles; the database's
+ * object). KubeDB Ops Manager does not write `True` itself: it writes `Paused`=`Unknown` (reason `Paused`,
+ * message "<Kind>OpsRequest <name> is in process") and waits until the provisioner has finished what it was
+ * doing and set the condition to `True` ("waiting for the pause request to be approved by Provisioner" —
+ * the Hazelcast ops controller of KubeDB's ops-manager, `pauseHazelcast`); resuming removes the condition
+ * (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/shared.go` `resumeDatabase`). The bot pauses the same way; pods carry `kubedb.com/role=primary|standby` where the engine has roles; the database's
  * `status.phase` is one of Provisioning, DataRestoring, Ready, Critical, NotReady, Halted, Unknown.
  * Kubernetes facts: a PetSet/StatefulSet with `updateStrategy.rollingUpdate.partition: N` replaces pods with
  * ordinal ≥ N when the template changes, highest ordinal first
@@ -51,6 +55,8 @@ export interface DirectState {
   failure?: { step: StepName; reason: string; message: string; pod?: string };
   /** Rollback after a failure: when it started, the pods to bring back, whether the template was restored, the outcome. */
   rollback?: { since: string; pods: string[]; restored?: boolean; result?: 'done' | 'timeout'; problem?: string };
+  /** When the bot asked for the pause (`Paused`=`Unknown` written), while it waits for the provisioner's approval. */
+  pause?: { requestedAt: string };
   /** Resume attempts that failed (API errors), and the last error. */
   resume?: { attempts: number; lastError?: string };
 }
@@ -143,17 +149,30 @@ export function pausedCondition(conditions: KubeCondition[] | undefined): KubeCo
   return (conditions ?? []).find((c) => c.type === 'Paused' && c.status === 'True');
 }
 
-/** Whether the `Paused` condition was written by the bot for record `recordName` (reason {@link PAUSE_REASON}, message naming the record). */
-export function pausedByUs(conditions: KubeCondition[] | undefined, recordName: string): boolean {
-  const c = pausedCondition(conditions);
-  return !!c && c.reason === PAUSE_REASON && (c.message ?? '').includes(recordName);
+/** A `Paused` condition of any status (`Unknown` is a pause requested but not yet approved by the provisioner). */
+export function anyPauseCondition(conditions: KubeCondition[] | undefined): KubeCondition | undefined {
+  return (conditions ?? []).find((c) => c.type === 'Paused' && c.status !== 'False');
 }
 
-/** The `Paused` condition the bot writes (RFC 3339 seconds, as `metav1.Time`). */
+/** The bot's own `Paused` condition for record `recordName` (reason {@link PAUSE_REASON}, message naming the record), of any status. */
+export function ourPause(conditions: KubeCondition[] | undefined, recordName: string): KubeCondition | undefined {
+  return (conditions ?? []).find((c) => c.type === 'Paused' && c.reason === PAUSE_REASON && (c.message ?? '').includes(recordName));
+}
+
+/** Whether the database is paused for record `recordName`: the bot's `Paused` condition, approved (`True`) by the provisioner. */
+export function pausedByUs(conditions: KubeCondition[] | undefined, recordName: string): boolean {
+  return ourPause(conditions, recordName)?.status === 'True';
+}
+
+/**
+ * The `Paused` condition the bot writes to ask for a pause: status `Unknown` until KubeDB's provisioner
+ * approves it by setting `True` (the Ops Manager handshake, see the module comment); RFC 3339 seconds, as
+ * `metav1.Time`.
+ */
 export function pauseCondition(recordName: string, now: Date, generation?: number): KubeCondition {
   return {
     type: 'Paused',
-    status: 'True',
+    status: 'Unknown',
     reason: PAUSE_REASON,
     message: `Paused by dbupdate for DatabaseUpdate ${recordName}: the bot updates the images itself (direct backend)`,
     lastTransitionTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -206,8 +225,8 @@ export function rollOrder(engine: Engine, setName: string, pods: PodView[], repl
 export function directPreflight(engine: Engine, db: { status?: { phase?: string; conditions?: KubeCondition[] } }, setName: string, pods: PodView[], replicas: number): { reason: string; message: string } | undefined {
   const phase = db.status?.phase ?? 'Unknown';
   if (phase !== 'Ready') return { reason: 'DatabaseNotReady', message: `the database is ${phase}, not Ready` };
-  const p = pausedCondition(db.status?.conditions);
-  if (p) return { reason: 'AlreadyPaused', message: `the database is already paused by someone else (condition Paused, reason ${p.reason ?? '?'}: ${p.message ?? ''})` };
+  const p = anyPauseCondition(db.status?.conditions);
+  if (p) return { reason: 'AlreadyPaused', message: `the database is already ${p.status === 'True' ? 'paused' : 'being paused'} by someone else (condition Paused=${p.status}, reason ${p.reason ?? '?'}: ${p.message ?? ''})` };
   const order = rollOrder(engine, setName, pods, replicas);
   if (!order.ok) return order;
   const notReady = pods.filter((x) => !x.ready);

@@ -16,10 +16,15 @@ export interface DirectSettings {
   settleMs: number;
   /** How long the database may take to report `Ready` again after the roll. */
   readyTimeoutMs: number;
+  /**
+   * How long KubeDB's provisioner may take to approve the pause (turn the bot's `Paused`=`Unknown` into
+   * `True`); past it the request is withdrawn and the update fails with nothing changed. Default 2 min.
+   */
+  pauseTimeoutMs?: number;
 }
 
-/** Defaults for production: 10 min per pod, 30 s settle, 5 min for the database to be Ready. */
-export const DEFAULT_DIRECT_SETTINGS: DirectSettings = { podTimeoutMs: 600_000, settleMs: 30_000, readyTimeoutMs: 300_000 };
+/** Defaults for production: 10 min per pod, 30 s settle, 5 min for the database to be Ready, 2 min for the pause. */
+export const DEFAULT_DIRECT_SETTINGS: DirectSettings = { podTimeoutMs: 600_000, settleMs: 30_000, readyTimeoutMs: 300_000, pauseTimeoutMs: 120_000 };
 
 /** Input of one pass. `record` is fresh from the API server; `record.status.direct` is the pipeline's saved state. */
 export interface DirectInput {

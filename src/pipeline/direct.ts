@@ -41,16 +41,16 @@
 import { statusMessage } from '../kube/client.js';
 import { getDatabase, type DatabaseObject } from '../kube/kubedb.js';
 import type { Step, StepName } from '../updates/types.js';
-import type { DirectInput, DirectResult } from './direct-types.js';
+import { DEFAULT_DIRECT_SETTINGS, type DirectInput, type DirectResult } from './direct-types.js';
 import { imagesByContainer, imagesForTemplate, templateHasImages, templateImages, withImages } from './direct-images.js';
 import { deletePod, getCatalogEntry, getWorkload, listPods, patchWorkload, setDatabaseVersion, updateConditions, type WorkloadObject } from './direct-kube.js';
 import {
   directPreflight,
   health,
   imagesProgress,
+  anyPauseCondition,
+  ourPause,
   pauseCondition,
-  pausedByUs,
-  pausedCondition,
   podProblem,
   podReadyOn,
   podStableMs,
@@ -183,24 +183,27 @@ function fail(c: Ctx, stepName: StepName, reason: string, message: string, pod?:
 // ── 1. pause ────────────────────────────────────────────────────────────────────────────────────────
 
 async function pause(c: Ctx): Promise<DirectResult> {
-  const { kube, engine, record } = c.input;
+  const { kube, engine, record, settings } = c.input;
   if (record.spec.updateType === 'major') {
     return refuse(c, 'MajorUpdate', `${record.spec.fromVersion} → ${c.target} is a major update, which the direct backend does not do`, 'use the ops-request backend (KubeDB Ops Manager).');
   }
   begin(c, 'paused');
   const db = await getDatabase(kube, engine, c.ns, c.db);
   if (!db) return refuse(c, 'DatabaseNotFound', `${engine.kind} ${c.ns}/${c.db} does not exist`, 'check the name, then request again.');
-  if (!pausedByUs(db.status?.conditions, c.rec)) {
+  let ours = ourPause(db.status?.conditions, c.rec);
+  if (!ours) {
     const w = await getWorkload(kube, engine.workloadKind, c.ns, c.db);
     if (!w) return refuse(c, 'WorkloadNotFound', `${engine.workloadKind} ${c.ns}/${c.db} does not exist`, 'check that KubeDB provisioned the database, then request again.');
     const pods = await listPods(kube, c.ns, c.db, c.db);
     const bad = directPreflight(engine, db, c.db, pods, w.spec.replicas ?? 1);
     if (bad) return refuse(c, bad.reason, bad.message, 'make the database healthy (or resume it), then request again.');
+    // Ask for the pause as Ops Manager does: Paused=Unknown, which the provisioner approves by setting True.
     const back = await updateConditions(kube, engine, c.ns, c.db, (d) =>
-      pausedCondition(d.status?.conditions) ? undefined : withPause(d.status?.conditions, pauseCondition(c.rec, c.input.now)),
+      anyPauseCondition(d.status?.conditions) ? undefined : withPause(d.status?.conditions, pauseCondition(c.rec, c.input.now, (d.metadata as { generation?: number }).generation)),
     );
-    if (!pausedByUs(back.status?.conditions, c.rec)) {
-      const other = pausedCondition(back.status?.conditions);
+    ours = ourPause(back.status?.conditions, c.rec);
+    if (!ours) {
+      const other = anyPauseCondition(back.status?.conditions);
       return refuse(
         c,
         other ? 'AlreadyPaused' : 'PauseNotVerified',
@@ -208,8 +211,31 @@ async function pause(c: Ctx): Promise<DirectResult> {
         'check who else operates on the database, then request again.',
       );
     }
+    c.s.pause = { requestedAt: c.nowIso };
+    c.input.log.info({ database: `${c.ns}/${c.db}` }, 'direct: pause requested (Paused=Unknown); waiting for the provisioner to approve it');
   }
-  finish(c, 'paused', 'Succeeded', { message: 'status condition `Paused` set and read back; KubeDB\u2019s provisioner leaves the database alone' });
+  if (ours.status !== 'True') {
+    const since = c.s.pause?.requestedAt ?? c.nowIso;
+    c.s.pause = { requestedAt: since };
+    const limit = settings.pauseTimeoutMs ?? DEFAULT_DIRECT_SETTINGS.pauseTimeoutMs!;
+    const waited = elapsed(c, since);
+    if (waited < limit) {
+      c.progress.paused = `Waiting for KubeDB's provisioner to approve the pause (Paused=${ours.status})`;
+      // The database object is not watched: look again soon.
+      return result(c, { wakeInMs: Math.min(limit - waited, 1000) });
+    }
+    // Withdraw the request: nothing else was changed.
+    const back = await updateConditions(kube, engine, c.ns, c.db, (d) => (ourPause(d.status?.conditions, c.rec) ? withoutOurPause(d.status?.conditions, c.rec) : undefined));
+    if (ourPause(back.status?.conditions, c.rec)) throw new Error(`the pause request on ${engine.kind} ${c.ns}/${c.db} could not be withdrawn (still on the object read back)`);
+    return refuse(
+      c,
+      'PauseNotApproved',
+      `KubeDB's provisioner did not approve the pause within ${seconds(limit)} (the condition Paused stayed ${ours.status}); the request was withdrawn`,
+      'check that the KubeDB provisioner is running and reconciles this database (`kubectl get pods -n kubedb`), then request again.',
+    );
+  }
+  delete c.s.pause;
+  finish(c, 'paused', 'Succeeded', { message: 'status condition `Paused` requested and approved by KubeDB\u2019s provisioner (read back); it leaves the database alone' });
   c.s.stage = 'prepare';
   begin(c, 'images');
   return result(c, { wakeInMs: 0 });
@@ -459,9 +485,9 @@ async function resume(c: Ctx): Promise<DirectResult> {
   let error: string | undefined;
   try {
     back = await updateConditions(kube, engine, c.ns, c.db, (d) =>
-      pausedByUs(d.status?.conditions, c.rec) ? withoutOurPause(d.status?.conditions, c.rec) : undefined,
+      ourPause(d.status?.conditions, c.rec) ? withoutOurPause(d.status?.conditions, c.rec) : undefined,
     );
-    if (pausedByUs(back.status?.conditions, c.rec)) error = 'the Paused condition is still on the database read back';
+    if (ourPause(back.status?.conditions, c.rec)) error = 'the Paused condition is still on the database read back';
   } catch (err) {
     error = statusMessage(err);
   }
@@ -500,8 +526,8 @@ function failureText(c: Ctx, db: DatabaseObject | undefined, stillPaused: boolea
   else if (rb.result === 'done') parts.push(`Rolled back to ${from} (${s.fromImage}): ${rollbackPods(s)}; all ${(s.order ?? []).length} pods are Ready on the old image.`);
   else parts.push(`*The rollback to ${from} did not finish*: ${rb.problem ?? 'unknown'}. The ${s.workload?.kind ?? 'workload'} template is back on the old images (partition 0); check the pods: \`kubectl get pods -n ${c.ns} -l app.kubernetes.io/instance=${c.db}\`.`);
   if (db) {
-    const paused = pausedCondition(db.status?.conditions);
-    const pauseWords = stillPaused || pausedByUs(db.status?.conditions, c.rec) ? '*STILL PAUSED*' : paused ? `paused by someone else (${paused.reason ?? '?'})` : 'resumed (not paused)';
+    const paused = anyPauseCondition(db.status?.conditions);
+    const pauseWords = stillPaused || ourPause(db.status?.conditions, c.rec) ? '*STILL PAUSED*' : paused ? `paused by someone else (${paused.reason ?? '?'})` : 'resumed (not paused)';
     parts.push(`The database is \`${db.status?.phase ?? 'Unknown'}\` on version \`${db.spec.version}\`, ${pauseWords}; spec.version was not changed.`);
   } else parts.push('The database object could not be read.');
   const r = f.reason;

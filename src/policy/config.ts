@@ -212,6 +212,16 @@ export const ConfigSchema = z
     backend: z.enum(['auto', 'ops-request', 'direct']).default('auto'),
     /** `spec.timeout` of the OpsRequests the bot creates (Go duration). */
     opsRequestTimeout: duration.default('30m'),
+    /**
+     * How long a finished record (and the OpsRequest it created) is kept before the leader deletes it
+     * (`src/updates/retention.ts`); the audit trail of `kubectl get dbupdates` reaches back this far.
+     */
+    recordRetention: duration.default('30d'),
+    /** `node-cron` schedule of that clean-up (default daily at 03:17). */
+    retentionCheck: z
+      .string()
+      .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "17 3 * * *"' })
+      .default('17 3 * * *'),
   })
   .strict()
   .superRefine((c, ctx) => {

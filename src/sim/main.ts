@@ -5,17 +5,29 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { runCli } from '../startup/cli.js';
 import { startEmbeddedCluster } from './world.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    'no-ops-manager': { type: 'boolean', default: false },
-    kubeconfig: { type: 'string', default: '.sim/kubeconfig' },
-    'pod-ready-ms': { type: 'string', default: '500' },
-  },
-});
+/** `npm run sim -- --help`. */
+const USAGE = `Usage: npm run sim [-- options]
+
+Runs the Kubernetes API emulator with simulated KubeDB (seed databases, version catalogs, OpsRequest
+and PetSet controllers) until Ctrl-C, and writes a kubeconfig for kubectl.
+
+Options:
+  --port <n>            port to listen on (default: a free one)
+  --kubeconfig <path>   where to write the kubeconfig (default .sim/kubeconfig)
+  --no-ops-manager      without KubeDB's Ops Manager (OpsRequest APIs not served)
+  --pod-ready-ms <ms>   simulated pod start-up time in milliseconds (default 500)
+  -h, --help            show this help
+`;
+
+const values = runCli(process.argv.slice(2), 'npm run sim', USAGE, {
+  port: { type: 'string' },
+  'no-ops-manager': { type: 'boolean', default: false },
+  kubeconfig: { type: 'string', default: '.sim/kubeconfig' },
+  'pod-ready-ms': { type: 'string', default: '500' },
+}) as { port?: string; 'no-ops-manager': boolean; kubeconfig: string; 'pod-ready-ms': string };
 
 const cluster = await startEmbeddedCluster({
   opsManager: !values['no-ops-manager'],
@@ -23,7 +35,7 @@ const cluster = await startEmbeddedCluster({
   podReadyDelayMs: Number(values['pod-ready-ms']),
   stepDelayMs: 300,
 });
-const path = resolve(values.kubeconfig!);
+const path = resolve(values.kubeconfig);
 mkdirSync(dirname(path), { recursive: true });
 cluster.server.writeKubeconfig(path);
 process.stdout.write(`cluster emulator listening on ${cluster.server.url}\nkubeconfig: ${path}\n\n  KUBECONFIG=${path} kubectl get mysqls.kubedb.com -A\n\nCtrl-C stops it.\n`);

@@ -22,11 +22,15 @@ import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
 import { FollowUpQueue, type FollowUpOptions } from './followup.js';
+import { onRecoveryCommand } from './recovery.js';
+import { registerRequestShortcut } from './shortcut.js';
+import { registerHomeTab } from './home.js';
 import * as state from '../updates/state.js';
 import {
   LABEL_DATABASE,
   LABEL_DB_NAMESPACE,
   LABEL_ENGINE,
+  LABEL_RETRY_OF,
   RECORD_API_VERSION,
   RECORD_KIND,
   isActive,
@@ -110,6 +114,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       await ack({ response_type: 'ephemeral', text: helpText() });
       return;
     }
+    if (cmd.kind === 'resume' || cmd.kind === 'retry') return onRecoveryCommand(deps, queue, now, { cmd, command, ack, respond }); // src/slack/recovery.ts
     if (cmd.kind === 'status' || cmd.kind === 'list') {
       await ack();
       await queue.run(async () => {
@@ -296,6 +301,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
     });
   });
 
+  registerRequestShortcut(app, deps, queue, now); // src/slack/shortcut.ts: shortcut → request modal
+  registerHomeTab(app, deps); // src/slack/home.ts: App Home tab
   return { drain: (timeoutMs) => queue.drain(timeoutMs) };
 }
 
@@ -305,8 +312,11 @@ function clusterOf(deps: HandlerDeps, named: string | undefined, channel: string
   return deps.clusters.get(name);
 }
 
-/** Preflight a request and, when it passes, write its record. Replies to the requester through `respond`. */
-async function requestUpdate(
+/**
+ * Preflight a request and, when it passes, write its record. Replies to the requester through `respond`.
+ * Also the request path of `/dbupdate retry` (`retryOf`: the record retried) and of the request modal.
+ */
+export async function requestUpdate(
   deps: HandlerDeps,
   kube: Kube,
   now: Date,
@@ -322,6 +332,7 @@ async function requestUpdate(
     user: string;
     channel: string;
     triggerId: string;
+    retryOf?: string;
   },
 ): Promise<void> {
   const { config, log } = deps;
@@ -380,7 +391,7 @@ async function requestUpdate(
     metadata: {
       name,
       namespace: deps.records.namespace,
-      labels: { [LABEL_ENGINE]: req.engine.name, [LABEL_DATABASE]: req.name, [LABEL_DB_NAMESPACE]: req.namespace },
+      labels: { [LABEL_ENGINE]: req.engine.name, [LABEL_DATABASE]: req.name, [LABEL_DB_NAMESPACE]: req.namespace, ...(req.retryOf ? { [LABEL_RETRY_OF]: req.retryOf } : {}) },
     },
     spec: {
       engine: req.engine.kind,
@@ -400,6 +411,7 @@ async function requestUpdate(
       allowSelfApproval: policy.allowSelfApproval,
       ...(notBefore ? { notBefore } : {}),
       replicas: pf.db.spec.replicas,
+      ...(req.retryOf ? { retryOf: req.retryOf } : {}),
     },
   };
   try {

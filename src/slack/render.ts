@@ -236,7 +236,15 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     });
   }
   if (st.phase === 'Failed') {
-    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}` });
+    // The chat recovery commands (src/slack/recovery.ts), for the requester or an approver.
+    const paused = /still paused/i.test(st.message ?? '');
+    const next = `${paused ? `Resume it from here: \`/dbupdate resume ${r.metadata.name}\`. ` : ''}Once the cause is fixed, \`/dbupdate retry ${r.metadata.name}\` asks again.`;
+    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}\n${next}` });
+  }
+  // `/dbupdate resume <id>` (src/pipeline/resume.ts): one line per resume asked, once the leader has acted.
+  if (st.resume && st.resume.state !== 'Requested') {
+    const how = { Succeeded: ':arrow_forward: *Resumed*', Refused: ':warning: *Resume not done*', Failed: ':rotating_light: *Resume failed*' }[st.resume.state];
+    posts.push({ key: `resume:${st.resume.at}`, text: `${how} (asked by ${mention(st.resume.requestedBy)}): ${escapeMrkdwn(st.resume.message ?? '')}` });
   }
   return posts;
 }

@@ -22,6 +22,7 @@ import {
 import { recordEvent } from '../kube/events.js';
 import { engineByKind, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
 import { directPass } from '../pipeline/direct.js';
+import { performResume } from '../pipeline/resume.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from '../pipeline/direct-types.js';
 import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
 import { STEP_LABEL } from '../slack/render.js';
@@ -33,6 +34,7 @@ import { windowState } from '../policy/windows.js';
 import { statusCode } from '../kube/client.js';
 import * as state from './state.js';
 import {
+  isActive,
   LABEL_RECORD,
   RECORD_GROUP,
   RECORD_PLURAL,
@@ -175,6 +177,11 @@ export class Reconciler {
     const phase = record.status?.phase ?? 'Pending';
     const engine = engineByKind(record.spec.engine);
     if (!engine) return;
+    // `/dbupdate resume <id>` on a finished record (src/pipeline/resume.ts): the leader removes the pause.
+    if (record.status?.resume?.state === 'Requested' && !isActive(phase)) {
+      await performResume({ kube: this.o.clusters.require(record.spec.database.cluster), engine, records: this.o.records, log: this.o.log, now: this.now }, record);
+      return;
+    }
     if (phase === 'Pending') {
       await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()), { from: record });
       return;

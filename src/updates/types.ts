@@ -18,6 +18,8 @@ export const LABEL_ENGINE = 'dbupdate.dev/engine';
 export const LABEL_DATABASE = 'dbupdate.dev/database';
 export const LABEL_DB_NAMESPACE = 'dbupdate.dev/database-namespace';
 export const LABEL_RECORD = 'dbupdate.dev/record';
+/** Label on a record made by `/dbupdate retry <id>`: the name of the Failed record it retries (also `spec.retryOf`). */
+export const LABEL_RETRY_OF = 'dbupdate.dev/retry-of';
 
 /**
  * Lifecycle phases (DESIGN.md): Pending → Approved | Rejected | Expired | Cancelled;
@@ -101,6 +103,25 @@ export interface RecordSpec {
   approverMention?: string;
   /** RFC 3339 time before which the update must not start (from `--at`). */
   notBefore?: string;
+  /** Name of the Failed record this one retries (`/dbupdate retry <id>`); also the label {@link LABEL_RETRY_OF}. */
+  retryOf?: string;
+}
+
+/**
+ * `/dbupdate resume <id>` on a finished record: the intent written by the Slack handler (`requestedBy`,
+ * `at`, `state: Requested`), then the leader's outcome (`src/pipeline/resume.ts`). Times are RFC 3339.
+ */
+export interface ResumeIntent {
+  /** Slack user id of who asked. */
+  requestedBy: string;
+  at: string;
+  /** `Requested` until the leader acts; `Succeeded`: the `Paused` condition was removed; `Refused`: nothing to remove any more; `Failed`: gave up after API errors. */
+  state: 'Requested' | 'Succeeded' | 'Refused' | 'Failed';
+  /** The leader's outcome in words (what was removed, or why not). */
+  message?: string;
+  finishedAt?: string;
+  /** Failed attempts so far (API errors); the leader gives up after `RESUME_MAX_ATTEMPTS`. */
+  attempts?: number;
 }
 
 /** Where the record's Slack messages are: the parent message and the keys of thread replies already posted. */
@@ -152,6 +173,8 @@ export interface RecordStatus {
   /** Newest OpsRequest condition as it is (type, reason, message), shown when unknown to the step table. */
   lastClusterCondition?: { type: string; reason?: string; message?: string };
   conditions?: Condition[];
+  /** `/dbupdate resume <id>`: asked for after the record finished, performed by the leader. */
+  resume?: ResumeIntent;
 }
 
 /** A DatabaseUpdate object as read from the cluster. */

@@ -67,6 +67,11 @@ export interface SimFaults {
    * (e.g. when an update replaces it); started on its current image again (a rollback) it recovers.
    */
   podNeverReady(namespace: string, podName: string, reason: PodFault): void;
+  /**
+   * Stall the provisioner (`true`): it approves no pause request (`Paused`=`Unknown` stays), as a
+   * provisioner that is down or too old to know the handshake; `false` (or {@link clear}) lets it go on.
+   */
+  stallProvisioner(stalled: boolean): void;
   /** Remove every injected fault (not the seed's `legacy` annotation); faulted pods recover at their next retry. */
   clear(): void;
 }
@@ -92,7 +97,8 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
   let failAt: OpsStep | undefined = opts.faults?.failOpsAt;
 
   const workload = startWorkloadController(store, { podReadyDelayMs, faults: podFaults });
-  const provisioner = startProvisioner(store);
+  let stalled = false;
+  const provisioner = startProvisioner(store, { stalled: () => stalled });
   const opsInstalled = ENGINES.some((e) => store.resourceType(opsGvr(e)));
   const ops = (opts.opsManager ?? true) && opsInstalled
     ? startOpsManager(store, { stepDelayMs: opts.stepDelayMs ?? 50, opsTimeoutMs: opts.opsTimeoutMs ?? 30_000, failAt: () => failAt })
@@ -120,8 +126,12 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
         const image = ((pod?.spec as { containers?: Array<{ image?: string }> } | undefined)?.containers ?? [])[0]?.image;
         podFaults.set(namespace, podName, reason, image);
       },
+      stallProvisioner(value) {
+        stalled = value;
+      },
       clear() {
         failAt = undefined;
+        stalled = false;
         podFaults.clear();
       },
     },

@@ -148,7 +148,8 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
       if (await step('pause')) {
         throw new StepFailure({ type: 'DatabasePauseFailed', status: 'False', reason: 'DatabasePauseFailed', message: `Failed to pause ${dbRef}: injected failure (simulator)` }, 'DatabasePauseFailed', `Failed to pause ${dbRef}: injected failure (simulator)`);
       }
-      setPaused(e, ns, db.metadata.name, true, `${e.opsRequestKind} ${ns}/${name}`);
+      requestPause(e, ns, db.metadata.name, `${e.opsRequestKind} ${name} is in process`);
+      await waitForPauseApproval(e, ns, db.metadata.name, name, uid);
       cond({ type: 'DatabasePauseSucceeded', status: 'True', reason: 'DatabasePauseSucceeded', message: `Successfully paused ${dbRef}` });
 
       const fromV = String((current?.spec as { version?: string })?.version ?? (db.spec as { version?: string }).version);
@@ -184,7 +185,7 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
         const msg = `Failed to resume ${dbRef}: injected failure (simulator)`;
         throw new StepFailure({ type: 'DatabaseResumeFailed', status: 'False', reason: 'DatabaseResumeFailed', message: msg }, 'DatabaseResumeFailed', msg);
       }
-      setPaused(e, ns, db.metadata.name, false, '');
+      resumeDatabase(e, ns, db.metadata.name);
       cond({ type: 'DatabaseResumeSucceeded', status: 'True', reason: 'DatabaseResumeSucceeded', message: `Successfully resumed ${dbRef}` });
       cond({ type: 'Successful', status: 'True', reason: 'OpsRequestSuccessful', message: `Controller has successfully updated the version of ${dbRef} to ${targetName}` }, 'Successful');
     } catch (err) {
@@ -221,15 +222,41 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
     return { db, target, current };
   }
 
-  function setPaused(e: Engine, ns: string, name: string, paused: boolean, by: string): void {
+  /**
+   * Ask for a pause as Ops Manager does: the status condition `Paused`=`Unknown`, reason `Paused`, message
+   * "<Kind>OpsRequest <name> is in process" (KubeDB ops-manager, Hazelcast ops controller `pauseHazelcast`);
+   * the provisioner approves it by setting `True`. A database that already has a `Paused` condition is left as it is.
+   */
+  function requestPause(e: Engine, ns: string, name: string, message: string): void {
     mutate(store, dbGvr(e), ns, name, (o) => {
-      const st = { ...((o.status as object) ?? {}) } as Record<string, any>;
-      const list = conditionsOf(o).filter((c) => c.type !== 'Paused');
-      st.conditions = paused
-        ? [...list, { type: 'Paused', status: 'True', reason: 'PausedByOpsManager', message: `Paused by KubeDB Ops Manager for ${by}`, observedGeneration: o.metadata.generation, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }]
-        : list;
-      if (paused === isPaused(o)) return false;
-      o.status = st;
+      const list = conditionsOf(o);
+      if (list.some((c) => c.type === 'Paused')) return false;
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      o.status = { ...((o.status as object) ?? {}), conditions: [...list, { type: 'Paused', status: 'Unknown', reason: 'Paused', message, observedGeneration: o.metadata.generation, lastTransitionTime: at }] };
+    }, 'status');
+  }
+
+  /** Wait until the provisioner has approved the pause (`Paused`=`True`), as Ops Manager requeues "waiting for the pause request to be approved by Provisioner". */
+  async function waitForPauseApproval(e: Engine, ns: string, name: string, opsName: string, uid: string): Promise<void> {
+    const deadline = Date.now() + opts.opsTimeoutMs;
+    for (;;) {
+      const db = store.tryGet(dbGvr(e), ns, name);
+      if (db && isPaused(db)) return;
+      if (Date.now() > deadline) {
+        const msg = `${e.kind} ${ns}/${name}: the provisioner did not approve the pause request within ${Math.round(opts.opsTimeoutMs / 1000)}s`;
+        throw new StepFailure({ type: 'DatabasePauseFailed', status: 'False', reason: 'DatabasePauseFailed', message: msg }, 'DatabasePauseFailed', msg);
+      }
+      await timers.sleep(Math.max(10, Math.min(opts.stepDelayMs, 200)));
+      if (timers.isStopped || store.tryGet(opsGvr(e), ns, opsName)?.metadata.uid !== uid) throw new Aborted();
+    }
+  }
+
+  /** Resume: remove the `Paused` condition (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/shared.go` `resumeDatabase`). */
+  function resumeDatabase(e: Engine, ns: string, name: string): void {
+    mutate(store, dbGvr(e), ns, name, (o) => {
+      const list = conditionsOf(o);
+      if (!list.some((c) => c.type === 'Paused')) return false;
+      o.status = { ...((o.status as object) ?? {}), conditions: list.filter((c) => c.type !== 'Paused') };
     }, 'status');
   }
 

@@ -1,9 +1,12 @@
 /**
  * Simulated KubeDB provisioner (the community operator). For every database object of an installed
  * engine CRD it:
+ * - approves a pause request: a status condition `Paused`=`Unknown` (how KubeDB Ops Manager asks for a
+ *   pause, then waits "for the pause request to be approved by Provisioner") is set to `True`, reason and
+ *   message kept, once the provisioner is between reconciles (here: at once);
  * - skips the object entirely while it is paused (status condition `Paused`=`True`, the way `kubectl dba
- *   pause` and Ops Manager pause it — kubedb-reference.md "Confirmed since"): no PetSet change, no status
- *   write;
+ *   pause` sets it and a pause request ends up — kubedb-reference.md "Confirmed since"): no PetSet change,
+ *   no status write;
  * - creates its PetSet `<db>` (owner reference to the database, KubeDB's labels, `replicas`,
  *   `serviceName: <db>-pods`, `podManagementPolicy: Parallel`, `updateStrategy: RollingUpdate`, the pod
  *   template of `template.ts` with the catalog entry's images);
@@ -30,8 +33,11 @@ interface PetSetStatus {
   updatedReplicas?: number;
 }
 
-/** Start the provisioner on `store`. Returns `stop()`, which ends its watches. */
-export function startProvisioner(store: ClusterStore): { stop(): void } {
+/**
+ * Start the provisioner on `store`. Returns `stop()`, which ends its watches.
+ * @param opts.stalled while it returns true the provisioner does nothing (a fault: down, or too old to approve pauses).
+ */
+export function startProvisioner(store: ClusterStore, opts: { stalled?: () => boolean } = {}): { stop(): void } {
   const timers = new Timers();
   const dirty = new Map<string, Engine>();
   let scheduled = false;
@@ -57,10 +63,18 @@ export function startProvisioner(store: ClusterStore): { stop(): void } {
   };
 
   function reconcile(e: Engine, ns: string, name: string): void {
+    if (opts.stalled?.()) {
+      timers.after(100, () => enqueue(e, ns, name));
+      return;
+    }
     const db = store.tryGet(dbGvr(e), ns, name);
     const set = store.tryGet(PETSET_GVR, ns, name);
     if (!db) {
       if (set && set.metadata.ownerReferences?.some((o) => o.kind === e.kind && o.name === name)) store.delete(PETSET_GVR, ns, name);
+      return;
+    }
+    if (conditionsOf(db).some((c) => c.type === 'Paused' && c.status === 'Unknown')) {
+      approvePause(e, db);
       return;
     }
     if (isPaused(db)) return;
@@ -123,6 +137,25 @@ export function startProvisioner(store: ClusterStore): { stop(): void } {
     if (provisioned) conds.push({ type: 'Provisioned', status: 'True', reason: 'DatabaseSuccessfullyProvisioned', message: `The ${label} is successfully provisioned.` });
     const phase = !provisioned ? 'Provisioning' : ready === 0 ? 'NotReady' : allReady ? 'Ready' : 'Critical';
     writeStatus(e, db, conds, phase);
+  }
+
+  /** Turn a `Paused`=`Unknown` request into `True` (reason and message kept), through the status subresource. */
+  function approvePause(e: Engine, db: KubeObject): void {
+    mutate(
+      store,
+      dbGvr(e),
+      db.metadata.namespace,
+      db.metadata.name,
+      (o) => {
+        const list = conditionsOf(o);
+        const req = list.find((c) => c.type === 'Paused' && c.status === 'Unknown');
+        if (!req) return false;
+        const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        o.status = { ...((o.status as object) ?? {}), conditions: list.map((c) => (c === req ? { ...c, status: 'True', lastTransitionTime: at } : c)) };
+        return true;
+      },
+      'status',
+    );
   }
 
   function writeStatus(e: Engine, db: KubeObject, conds: Condition[], phase: string): void {

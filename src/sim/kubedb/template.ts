@@ -1,15 +1,23 @@
 /**
  * The pod template KubeDB's provisioner gives a database's PetSet, reduced to what the simulation needs:
  * the database container named per the engine table (`mysql`, `postgres`, `perconaxtradb`, `proxysql` …)
- * running the catalog entry's database image (`spec.db.image`; ProxySQL `spec.proxysql.image`), a
- * coordinator sidecar `<engine>-coordinator` when the catalog names a `coordinator` image, and an init
- * container `<engine>-init` when it names an `initContainer` image. Role → container names come from
- * `src/pipeline/direct-images.ts` (shared with the bot's direct pipeline). No exporter (monitoring off).
+ * running the catalog entry's database image (`spec.db.image`; ProxySQL `spec.proxysql.image`), and the
+ * sidecars and init container of the catalog's other roles under KubeDB's own container names
+ * (`CONTAINER_NAMES` in `src/pipeline/direct-images.ts`, from kubedb/apimachinery `apis/kubedb/constants.go`,
+ * shared with the bot's direct pipeline): the `coordinator` (`pg-coordinator`, `px-coordinator`,
+ * `md-coordinator`, `rd-coordinator`, `mysql-coordinator`), the `replicationModeDetector`
+ * (`replication-mode-detector`, MySQL and MongoDB) and the `initContainer` (`postgres-init-container`,
+ * `px-init`, `mariadb-init`, `redis-init`, `mysql-init`, MongoDB `copy-config`) as an init container.
+ * Simplified: every role the catalog entry names is present whatever the topology (the real provisioner
+ * adds a coordinator only to clustered topologies); no exporter (monitoring off), no MySQL router.
  */
 import type { KubeObject } from '../kube/api.js';
 import type { Engine } from '../../engines/table.js';
 import { POD_FAULT_ANNOTATION, dbLabels } from './common.js';
-import { imagesByContainer } from '../../pipeline/direct-images.js';
+import { imagesByContainer, isInitContainer } from '../../pipeline/direct-images.js';
+
+/** Catalog roles the simulated pods run (besides the database itself); see the module comment. */
+const SIM_ROLES = ['coordinator', 'replicationModeDetector', 'initContainer'];
 
 /** Container name → image, from a catalog object (containers and init containers). */
 export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string, string> {
@@ -18,11 +26,13 @@ export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string
   for (const [role, v] of Object.entries(spec)) if (v && typeof v === 'object' && typeof v.image === 'string' && v.image) byRole[role] = v.image;
   const dbImage = spec.db?.image ?? spec[e.container]?.image ?? spec[e.name]?.image;
   if (!dbImage) throw new Error(`${catalog.kind} ${catalog.metadata.name}: no database image (spec.db.image)`);
-  byRole.db = dbImage;
   // The same role → container mapping as the bot's direct pipeline, so both agree on container names.
-  const all = imagesByContainer(e, byRole);
-  const out: Record<string, string> = { [e.container]: all[e.container] };
-  for (const name of [`${e.name}-coordinator`, `${e.name}-init`]) if (all[name]) out[name] = all[name];
+  const out: Record<string, string> = { [e.container]: dbImage };
+  for (const role of SIM_ROLES) {
+    if (!byRole[role]) continue;
+    const [name, image] = Object.entries(imagesByContainer(e, { [role]: byRole[role] }))[0] ?? [];
+    if (name && name !== e.container) out[name] = image;
+  }
   return out;
 }
 
@@ -30,14 +40,17 @@ export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string
 export function podTemplate(e: Engine, db: KubeObject, catalog: KubeObject): Record<string, unknown> {
   const images = imagesFromCatalog(e, catalog);
   const containers = [{ name: e.container, image: images[e.container], ports: [{ name: 'db', containerPort: port(e) }], resources: { requests: { cpu: '500m', memory: '1Gi' } } }];
-  const coord = images[`${e.name}-coordinator`];
-  if (coord) containers.push({ name: `${e.name}-coordinator`, image: coord, ports: [], resources: { requests: { cpu: '100m', memory: '128Mi' } } });
-  const init = images[`${e.name}-init`];
+  const initContainers: Array<{ name: string; image: string }> = [];
+  for (const [name, image] of Object.entries(images)) {
+    if (name === e.container) continue;
+    if (isInitContainer(e, name)) initContainers.push({ name, image });
+    else containers.push({ name, image, ports: [], resources: { requests: { cpu: '100m', memory: '128Mi' } } });
+  }
   const fault = db.metadata.annotations?.[POD_FAULT_ANNOTATION];
   return {
     metadata: { labels: dbLabels(e, db.metadata.name), ...(fault ? { annotations: { [POD_FAULT_ANNOTATION]: fault } } : {}) },
     spec: {
-      ...(init ? { initContainers: [{ name: `${e.name}-init`, image: init }] } : {}),
+      ...(initContainers.length ? { initContainers } : {}),
       containers,
       serviceAccountName: db.metadata.name,
     },

@@ -42,6 +42,10 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function bool(v: unknown): boolean {
   return v === true || v === 'true' || v === '1' || v === 1;
 }
@@ -262,6 +266,24 @@ export const METHODS: Record<string, MethodDef> = {
       if (!use.ok) throw new SlackApiError(use.error);
       const v = env.views.open(args.view as Record<string, unknown>, use.user, String(args.trigger_id), { teamId: TEAM.id, appId: APP.id, botId: APP.botId });
       return { view: v.view };
+    },
+  },
+
+  /**
+   * https://api.slack.com/methods/views.publish: `user_id` and a `view` of type `home`; `hash` must match
+   * the current Home view's if given. Errors: `user_not_found`, `invalid_arguments` (bad view), `hash_conflict`.
+   */
+  'views.publish': {
+    token: 'bot',
+    handle(args, env) {
+      const user = str(args.user_id);
+      if (!user || !env.ws.users.get(user)) throw new SlackApiError('user_not_found');
+      const errs = validateView(args.view);
+      if (isObj(args.view) && args.view.type !== 'home') errs.unshift('[ERROR] must be home [json-pointer:/view/type]');
+      if (errs.length > 0) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: errs } });
+      const prev = env.views.home(user);
+      if (args.hash !== undefined && prev && args.hash !== prev.hash) throw new SlackApiError('hash_conflict');
+      return { view: env.views.publish(user, args.view as Record<string, unknown>, { teamId: TEAM.id, appId: APP.id, botId: APP.botId }) };
     },
   },
 

@@ -5,6 +5,9 @@
  * - Slash commands: https://api.slack.com/interactivity/slash-commands#app_command_handling
  * - block_actions: https://api.slack.com/reference/interaction-payloads/block-actions
  * - view_submission: https://api.slack.com/reference/interaction-payloads/views#view_submission
+ * - global shortcuts: https://api.slack.com/reference/interaction-payloads/shortcuts
+ * - Events API `event_callback` wrapper: https://api.slack.com/apis/events-api#callback-field ;
+ *   `app_home_opened`: https://api.slack.com/events/app_home_opened
  * - Socket Mode envelopes: https://api.slack.com/apis/socket-mode#events
  */
 import type { SlackChannel, SlackMessage, SlackUser } from './store.js';
@@ -136,8 +139,63 @@ export function blockActionsPayload(
   };
 }
 
-/** View state values, as in `view.state.values`: block_id → action_id → element state. */
-export type ViewValues = Record<string, Record<string, { type: string; value?: string; selected_option?: { value: string } }>>;
+/**
+ * View state values, as in `view.state.values`: block_id → action_id → element state. Per element type
+ * (https://api.slack.com/reference/interaction-payloads/views#view_submission): `plain_text_input` →
+ * `value` (null when left empty); `static_select` → `selected_option` (`{text, value}`, null when none);
+ * `channels_select` → `selected_channel`; `conversations_select` → `selected_conversation`.
+ */
+export type ViewValues = Record<
+  string,
+  Record<string, { type: string; value?: string | null; selected_option?: { value: string; text?: { type: 'plain_text'; text: string; emoji?: boolean } } | null; selected_channel?: string | null; selected_conversation?: string | null }>
+>;
+
+/**
+ * A global shortcut payload (`type: "shortcut"`), as Slack sends it when a user picks the app's shortcut
+ * from the shortcuts menu: `{type, token, action_ts, team, user, callback_id, trigger_id,
+ * is_enterprise_install, enterprise}` — no channel (https://api.slack.com/reference/interaction-payloads/shortcuts).
+ */
+export function globalShortcutPayload(ctx: PayloadContext, a: { user: SlackUser; callbackId: string; triggerId: string; actionTs: string }): Record<string, unknown> {
+  return {
+    type: 'shortcut',
+    token: ctx.verificationToken,
+    action_ts: a.actionTs,
+    team: { id: ctx.team.id, domain: ctx.team.domain },
+    user: { id: a.user.id, username: a.user.name, team_id: ctx.team.id },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: a.callbackId,
+    trigger_id: a.triggerId,
+  };
+}
+
+/**
+ * An Events API `event_callback` body around `event` (the `payload` of an `events_api` Socket Mode
+ * envelope): `{token, team_id, api_app_id, event, type: "event_callback", event_id, event_time,
+ * authorizations, is_ext_shared_channel, event_context}` (https://api.slack.com/apis/events-api#callback-field).
+ */
+export function eventCallbackPayload(ctx: PayloadContext, a: { event: Record<string, unknown>; eventId: string; eventTime: number; botUserId: string }): Record<string, unknown> {
+  return {
+    token: ctx.verificationToken,
+    team_id: ctx.team.id,
+    api_app_id: ctx.apiAppId,
+    event: a.event,
+    type: 'event_callback',
+    event_id: a.eventId,
+    event_time: a.eventTime,
+    authorizations: [{ enterprise_id: null, team_id: ctx.team.id, user_id: a.botUserId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+    event_context: `4-${Buffer.from(JSON.stringify({ ev: a.eventId })).toString('base64url')}`,
+  };
+}
+
+/**
+ * The `app_home_opened` event (https://api.slack.com/events/app_home_opened): `{type, user, channel,
+ * tab: "home"|"messages", event_ts}`, plus `view` (the published Home view) when there is one.
+ */
+export function appHomeOpenedEvent(a: { user: string; channel: string; tab: 'home' | 'messages'; eventTs: string; view?: Record<string, unknown> }): Record<string, unknown> {
+  return { type: 'app_home_opened', user: a.user, channel: a.channel, tab: a.tab, event_ts: a.eventTs, ...(a.view ? { view: a.view } : {}) };
+}
 
 /** A `view_submission` payload for a stored (open) view, with the submitted `state.values`. */
 export function viewSubmissionPayload(

@@ -19,7 +19,8 @@ import { parseArgs, send } from './http.js';
 import { AckTimeoutError, SocketHub, type EnvelopeRecord } from './socket.js';
 import { TriggerStore, ViewStore, type OpenView } from './views.js';
 import { renderTranscript } from './transcript.js';
-import { blockActionsPayload, envelope, findElement, httpBody, slashCommandPayload, viewSubmissionPayload, type Envelope, type PayloadContext, type ViewValues } from './payloads.js';
+import { blockActionsPayload, envelope, findElement, httpBody, payloadUser, slashCommandPayload, viewSubmissionPayload, type Envelope, type PayloadContext, type ViewValues } from './payloads.js';
+import { appHomeOpenedEvent, eventCallbackPayload, globalShortcutPayload } from './payloads.js';
 
 export type { SlackUser, SlackMessage, SlackChannel } from './store.js';
 export type { OpenView } from './views.js';
@@ -355,6 +356,66 @@ export class SlackEmulator {
     } else if (action.response_action !== 'errors') this.views.close(v.id);
     this.notify();
     return { envelopeId: env.envelope_id, ackPayload };
+  }
+
+  /**
+   * Close an open modal as `user` would with its Cancel button or ×. When the view asked for
+   * `notify_on_close`, a `view_closed` payload is sent to the app
+   * (https://api.slack.com/reference/interaction-payloads/views#view_closed); otherwise Slack tells the
+   * app nothing. Throws if the view is not open or belongs to another user.
+   */
+  async closeView(opts: { user: string; viewId: string }): Promise<void> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const v = this.views.get({ id: opts.viewId });
+    if (!v || v.closed) throw new Error(`Slack emulator: view ${opts.viewId} is not open`);
+    if (v.user !== user.id) throw new Error(`Slack emulator: view ${opts.viewId} belongs to ${v.user}, not ${user.id}`);
+    this.views.close(v.id);
+    this.notify();
+    if (v.view.notify_on_close === true) {
+      const ctx = this.payloadCtx();
+      const payload = { type: 'view_closed', team: { id: ctx.team.id, domain: ctx.team.domain }, user: payloadUser(ctx, user), api_app_id: ctx.apiAppId, token: ctx.verificationToken, view: v.view, is_cleared: false, is_enterprise_install: false, enterprise: null };
+      await this.send(envelope(randomUUID(), 'interactive', payload, false));
+    }
+  }
+
+  /**
+   * Subscribe to changes of the workspace: called (synchronously, keep it cheap) after every Web API
+   * call, `response_url` post, ack, socket event, command, click and view change. Returns the
+   * unsubscribe function. Used by the browser console (`src/console/`) to push live updates.
+   */
+  onChange(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  /**
+   * Pick the app's global shortcut `callbackId` from the shortcuts menu as `user`: an `interactive`
+   * envelope with a `shortcut` payload carrying a fresh `trigger_id` (valid 3 s for `views.open`).
+   */
+  async triggerShortcut(opts: { user: string; callbackId: string }): Promise<{ envelopeId: string; ackPayload?: unknown }> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const payload = globalShortcutPayload(this.payloadCtx(), { user, callbackId: opts.callbackId, triggerId: this.triggers.issue(user.id), actionTs: (Date.now() / 1000).toFixed(6) });
+    const env = envelope(randomUUID(), 'interactive', payload, false);
+    return { envelopeId: env.envelope_id, ackPayload: await this.send(env) };
+  }
+
+  /**
+   * `user` opens the app's Home tab: an `events_api` envelope with an `app_home_opened` event
+   * (`tab: "home"`, the user's app DM channel id, and the published Home view if any).
+   */
+  async openAppHome(opts: { user: string }): Promise<{ envelopeId: string; ackPayload?: unknown }> {
+    const user = this.need(this.ws.users.get(opts.user), `user ${opts.user}`);
+    const now = Date.now();
+    const view = this.views.home(user.id);
+    const event = appHomeOpenedEvent({ user: user.id, channel: `D_${user.id.replace(/^U_?/, '')}`, tab: 'home', eventTs: (now / 1000).toFixed(6), ...(view ? { view } : {}) });
+    const payload = eventCallbackPayload(this.payloadCtx(), { event, eventId: `Ev${randomBytes(5).toString('hex').toUpperCase()}`, eventTime: Math.floor(now / 1000), botUserId: APP.botUserId });
+    const env = envelope(randomUUID(), 'events_api', payload, false);
+    return { envelopeId: env.envelope_id, ackPayload: await this.send(env) };
+  }
+
+  /** The Home tab view published for `user` (`views.publish`), or undefined. */
+  homeView(user: string): Record<string, unknown> | undefined {
+    return this.views.home(user);
   }
 
   /**

@@ -90,6 +90,46 @@ export class ViewStore {
     if (v) v.closed = true;
   }
 
+  private readonly homes = new Map<string, Record<string, unknown>>();
+
+  /**
+   * `views.publish`: set `user`'s Home tab view (replacing the previous one; same `id`, new `hash`), as
+   * https://api.slack.com/methods/views.publish answers it.
+   */
+  publish(user: string, view: Record<string, unknown>, ids: { teamId: string; appId: string; botId: string }): Record<string, unknown> {
+    const prev = this.homes.get(user);
+    this.seq += 1;
+    const id = (prev?.id as string | undefined) ?? `V_${String(this.seq).padStart(6, '0')}`;
+    const full = {
+      id,
+      team_id: ids.teamId,
+      type: 'home',
+      blocks: view.blocks ?? [],
+      private_metadata: view.private_metadata ?? '',
+      callback_id: view.callback_id ?? '',
+      state: { values: {} },
+      hash: randomBytes(8).toString('hex'),
+      title: { type: 'plain_text', text: 'View Title', emoji: true },
+      clear_on_close: false,
+      notify_on_close: false,
+      close: null,
+      submit: null,
+      previous_view_id: null,
+      root_view_id: id,
+      app_id: ids.appId,
+      external_id: view.external_id ?? '',
+      app_installed_team_id: ids.teamId,
+      bot_id: ids.botId,
+    };
+    this.homes.set(user, full);
+    return full;
+  }
+
+  /** `user`'s published Home tab view, or undefined. */
+  home(user: string): Record<string, unknown> | undefined {
+    return this.homes.get(user);
+  }
+
   /** Views still open, in opening order. */
   list(): OpenView[] {
     return this.views.filter((v) => !v.closed).map(({ closed: _c, ...v }) => v);

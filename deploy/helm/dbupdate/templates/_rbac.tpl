@@ -1,0 +1,62 @@
+{{/*
+RBAC rules, the same grants as deploy/rbac.yaml (test/helm-chart.test.ts compares them): the API calls of
+src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
+*/}}
+{{- define "dbupdate.engines" -}}
+{{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" | toJson -}}
+{{- end -}}
+
+{{/* In the release namespace: records (create/get/list/watch, status update) and Leases. */}}
+{{- define "dbupdate.rules.records" -}}
+- apiGroups: ["dbupdate.dev"]
+  resources: ["databaseupdates"]
+  verbs: ["get", "list", "watch", "create"]
+- apiGroups: ["dbupdate.dev"]
+  resources: ["databaseupdates/status"]
+  verbs: ["update"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["create"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "update"]
+{{- end -}}
+
+{{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods. */}}
+{{- define "dbupdate.rules.databases" -}}
+{{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
+- apiGroups: ["kubedb.com"]
+  resources: {{ toJson $engines }}
+  verbs: ["get", "patch"]
+- apiGroups: ["kubedb.com"]
+  resources: [{{ range $i, $e := $engines }}{{ if $i }}, {{ end }}"{{ $e }}/status"{{ end }}]
+  verbs: ["patch"]
+- apiGroups: ["apps.k8s.appscode.com"]
+  resources: ["petsets"]
+  verbs: ["get", "patch"]
+- apiGroups: ["ops.kubedb.com"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
+  verbs: ["get", "create"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["delete"]
+{{- end -}}
+
+{{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
+{{- define "dbupdate.rules.clusterwide" -}}
+- apiGroups: ["catalog.kubedb.com"]
+  resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions"]
+  verbs: ["list", "watch"]
+- apiGroups: ["ops.kubedb.com"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
+  verbs: ["list", "watch"]
+- apiGroups: ["apps.k8s.appscode.com"]
+  resources: ["petsets"]
+  verbs: ["list", "watch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
+{{- end -}}
