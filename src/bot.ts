@@ -10,9 +10,14 @@ import type { Logger } from 'pino';
 import type { Kube } from './kube/client.js';
 import { RecordStore } from './kube/records.js';
 import { ClusterSet } from './kube/clusters.js';
-import { LeaderElector } from './kube/lease.js';
+import { LeaderElector, type LeaseTimings } from './kube/lease.js';
+import { guarded } from './kube/informer.js';
+import type { Fence } from './kube/fence.js';
+import { sweepRetention } from './updates/retention.js';
+import { statusMessage } from './kube/client.js';
+import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
-import { createSlackApp, type SlackSettings } from './slack/app.js';
+import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
 import { registerHandlers } from './slack/handlers.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
@@ -56,8 +61,11 @@ export interface BotOptions {
   now?: () => Date;
   /** Replica identity (default: `$HOSTNAME` or host name, plus a random suffix). */
   identity?: string;
-  /** Lease timing (tests shorten it). */
+  /** Lease duration in s (default: the configuration's `leaseDurationSeconds`; tests shorten it). */
   leaseDurationSeconds?: number;
+  /** Single Lease timings in ms (renew period, renew deadline, retry period; see `leaseTimings` in `src/kube/lease.ts`). */
+  leaseTimings?: Partial<LeaseTimings>;
+  /** The renew period in ms (kept for callers of the earlier option; same as `leaseTimings.renewPeriodMs`). */
   renewMs?: number;
   /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
   slowRetryMs?: number;
@@ -83,13 +91,21 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const groups = new UserGroupResolver(app.client, 300_000);
   const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
+  const postClient = createPostClient(opts.slack, log);
+  postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
+  // The leader's clients: every write (records, OpsRequests, database pause/resume, PetSet patches,
+  // Events) is refused with FencedError unless this replica holds the Lease and renewed it within the
+  // renew deadline (src/kube/fence.ts). The handlers keep the unfenced ones: any replica serves Slack.
+  const fence: Fence = { held: () => elector.held() };
+  const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
+  const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask } | undefined;
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask } | undefined;
   const startLeading = async () => {
-    const notifier = new Notifier(app.client, records, log, opts.metrics, opts.slowRetryMs);
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
     const reconciler = new Reconciler({
-      clusters,
-      records,
+      clusters: leaderClusters,
+      records: leaderRecords,
       log,
       opsRequestTimeout: config.opsRequestTimeout,
       now: opts.now,
@@ -98,8 +114,18 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       config,
       onRecord: (r) => notifier.onRecord(r),
     });
-    const expiry = cron.schedule(config.expiryCheck, () => reconciler.sweep(), { name: 'expiry', noOverlap: true });
-    running = { reconciler, notifier, expiry };
+    const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
+    // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
+    const retention = cron.schedule(
+      config.retentionCheck,
+      guarded('retention sweep', () => {
+        void sweepRetention({ records: leaderRecords, clusters: leaderClusters, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })
+          .then((res) => (res.records || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
+          .catch((err) => log.error({ err: statusMessage(err) }, 'retention sweep failed; trying again at the next run'));
+      }),
+      { name: 'retention', noOverlap: true },
+    );
+    running = { reconciler, notifier, expiry, retention };
     opts.metrics?.leader.set(1);
     await reconciler.start();
   };
@@ -108,9 +134,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     running = undefined;
     opts.metrics?.leader.set(0);
     if (!r) return;
-    await r.expiry.destroy();
-    await r.reconciler.stop();
-    await r.notifier.stop();
+    // Both stop taking work at once (their writes are fenced already); then wait for what runs.
+    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
   };
   let firstAttempt: () => void = () => {};
   const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
@@ -120,7 +145,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     name: LEASE_NAME,
     identity,
     leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
-    renewMs: opts.renewMs,
+    timings: { ...(opts.renewMs !== undefined ? { renewPeriodMs: opts.renewMs } : {}), ...opts.leaseTimings },
     log,
     onStartedLeading: startLeading,
     onStoppedLeading: stopLeading,

@@ -104,7 +104,7 @@ describe('parseCommand: bad input', () => {
     ],
     [
       'oracle orders 19',
-      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd). Commands: `versions`, `status`, `list`, `cancel`, `resume`, `retry`, `help`.',
+      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd), `elasticsearch` (es, opensearch), `kafka`, `pgbouncer` (pgb), `redissentinel` (sentinel), `memcached` (mc), `mssqlserver` (mssql, sqlserver), `singlestore` (memsql, s2). Commands: `versions`, `status`, `list`, `cancel`, `resume`, `retry`, `help`.',
       Object.values(USAGE).join('\n'),
     ],
     ['mysql', 'Say which mysql database and version, e.g. `/dbupdate mysql orders 8.4`.', USAGE.update],
@@ -152,7 +152,7 @@ describe('parseCommand: bad input', () => {
       USAGE.update,
     ],
     ['mysql orders 8 -c Prod_EU', "`Prod_EU` is not a valid cluster name: use the name from the bot's configuration (lower-case letters, digits, '-' and '.').", USAGE.update],
-    ['versions', 'Say which engine: `/dbupdate versions <engine> [<database>]`. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd).', USAGE.versions],
+    ['versions', 'Say which engine: `/dbupdate versions <engine> [<database>]`. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd), `elasticsearch` (es, opensearch), `kafka`, `pgbouncer` (pgb), `redissentinel` (sentinel), `memcached` (mc), `mssqlserver` (mssql, sqlserver), `singlestore` (memsql, s2).', USAGE.versions],
     ['versions mysql a b', 'Too many arguments: `/dbupdate versions` takes an engine and optionally a database (got also `b`).', USAGE.versions],
     ['versions mysql orders --reason x', 'Unknown option `--reason` for `/dbupdate versions`: the options are -n/--namespace, -c/--cluster.', USAGE.versions],
     ['versions mysql -n Demo', "`Demo` is not a valid namespace: use lower-case letters, digits and '-', starting and ending with a letter or digit (DNS-1123), e.g. `demo`.", USAGE.versions],

@@ -136,7 +136,25 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
 
   it('the bot creates, lists and watches databaseupdates and updates their status in dbupdate', async () => {
     const custom = bot.makeApiClient(CustomObjectsApi);
-    const body = { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'orders-84', labels: { engine: 'mysql' } }, spec: { engine: 'MySQL' } };
+    const body = {
+      apiVersion: 'dbupdate.dev/v1alpha1',
+      kind: 'DatabaseUpdate',
+      metadata: { name: 'orders-84', labels: { engine: 'mysql' } },
+      spec: {
+        engine: 'MySQL',
+        database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
+        requestedVersion: '8.4',
+        fromVersion: '8.0.35',
+        targetVersion: '8.4.3',
+        updateType: 'major',
+        backend: 'ops-request',
+        requester: 'U_ALICE',
+        channel: 'C_DBOPS',
+        expiresAt: '2026-12-02T00:00:00Z',
+        approvers: ['U_BOB'],
+        approvalsRequired: 1,
+      },
+    };
     await custom.createNamespacedCustomObject({ ...DU, namespace: 'dbupdate', body });
     const informer = makeInformer<KubernetesObject>(
       bot,
@@ -201,7 +219,7 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     expect(server.denials, server.formatDenials()).toEqual([]);
   });
 
-  it('the bot may NOT read secrets, delete databaseupdates or patch a KubeDB database', async () => {
+  it('the bot may NOT read secrets, delete databaseupdates outside its namespace or patch a KubeDB database', async () => {
     const core = bot.makeApiClient(CoreV1Api);
     const custom = bot.makeApiClient(CustomObjectsApi);
     const secret = await apiError(core.readNamespacedSecret({ namespace: 'demo', name: 'orders-auth' }));
@@ -213,8 +231,9 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     expect((await apiError(core.listSecretForAllNamespaces())).message).toBe(
       'secrets is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot list resource "secrets" in API group "" at the cluster scope',
     );
-    expect((await apiError(custom.deleteNamespacedCustomObject({ ...DU, namespace: 'dbupdate', name: 'orders-84' }))).message).toBe(
-      'databaseupdates.dbupdate.dev "orders-84" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot delete resource "databaseupdates" in API group "dbupdate.dev" in the namespace "dbupdate"',
+    // Retention deletes finished records in the bot's own namespace (Role), nowhere else.
+    expect((await apiError(custom.deleteNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'orders-84' }))).message).toBe(
+      'databaseupdates.dbupdate.dev "orders-84" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot delete resource "databaseupdates" in API group "dbupdate.dev" in the namespace "demo"',
     );
     // The direct pipeline patches databases, but the bot never deletes one.
     const del = await apiError(custom.deleteNamespacedCustomObject({ ...MYSQL, namespace: 'demo', name: 'orders' }));

@@ -112,7 +112,7 @@ describe('one pipeline per approved request', () => {
     const out = await kubectl(['--kubeconfig', kubeconfig, 'get', 'dbupdates', '-A']);
     expect(out).toMatch(/NAMESPACE\s+NAME\s+ENGINE\s+DATABASE\s+FROM\s+TO\s+PHASE\s+REQUESTER\s+AGE/);
     expect(out).toMatch(/orders-\w+\s+MySQL\s+orders\s+8\.0\.35\s+8\.0\.36\s+Succeeded\s+U_ALICE/);
-    expect(out).toMatch(/gateway-\w+\s+ProxySQL\s+gateway\s+2\.4\.4-debian\s+2\.7\.1-debian\s+Cancelled/);
+    expect(out).toMatch(/gateway-\w+\s+ProxySQL\s+gateway\s+2\.4\.4-debian\s+2\.7\.3-debian\s+Cancelled/);
     const describe = await kubectl(['--kubeconfig', kubeconfig, 'describe', 'mysqls.kubedb.com', '-n', 'demo', 'orders']);
     expect(describe).toMatch(/DBUpdatePaused/);
   });

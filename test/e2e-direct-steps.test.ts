@@ -34,7 +34,7 @@ describe('direct pipeline failures at pause and checks', () => {
   it('pause: the database was paused by someone else after the request — Failed, nothing changed, not paused by us', async () => {
     const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
     const db = await getDatabase(w.cluster.kube, mysql, 'demo', 'orders');
-    const conditions = [...(db?.status?.conditions ?? []), { type: 'Paused', status: 'True', reason: 'PausedByKubeDBCLI', message: 'Paused by KubeDB CLI tool' }];
+    const conditions = [...(db?.status?.conditions ?? []), { type: 'Paused', status: 'True', reason: 'PausedByKubeDBCLI', message: 'Paused by KubeDB CLI tool', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }];
     w.cluster.store.patch(dbGvr(mysql), 'demo', 'orders', { status: { conditions } }, 'application/merge-patch+json', { subresource: 'status' });
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     const done = await settle(w.bot.records, record.metadata.name);

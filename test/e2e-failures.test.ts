@@ -131,19 +131,23 @@ describe('bad input gets a clear reply and changes nothing', () => {
       return r?.status?.phase === 'Cancelled' && r.status.slack?.posted?.includes('cancelled') ? r : undefined;
     }, 5000, () => 'the cancel to be posted');
     expect(done.status?.cancellation?.user).toBe(USERS.approver2);
-    const parentNow = w.slack.message(CHANNEL, parent.ts)!;
+    // the notifier edits the parent after the thread post it just recorded: wait for that edit
+    const parentNow = await w.slack.waitFor(() => {
+      const m = w.slack.message(CHANNEL, parent.ts)!;
+      return !JSON.stringify(m.blocks).includes(ACTION_APPROVE) && m;
+    }, { timeoutMs: 5000, what: 'the parent message without buttons' });
     expect(JSON.stringify(parentNow.blocks)).not.toContain(ACTION_APPROVE);
   });
 
   it('a database changed by someone else between request and approval is not touched', async () => {
     const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'proxysql gateway 2.7');
     const proxysql = findEngine('proxysql')!;
-    w.cluster.store.patch({ group: proxysql.group, version: proxysql.version, plural: proxysql.plural }, 'demo', 'gateway', { spec: { version: '2.7.1-debian' } }, 'application/merge-patch+json');
+    w.cluster.store.patch({ group: proxysql.group, version: proxysql.version, plural: proxysql.plural }, 'demo', 'gateway', { spec: { version: '2.7.3-debian' } }, 'application/merge-patch+json');
     const before = await footprint();
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     const done = await settle(w.bot.records, record.metadata.name);
     expect(done.status?.phase).toBe('Failed');
-    expect(done.status?.message).toMatch(/now runs `2\.7\.1-debian`.*nothing was changed/);
+    expect(done.status?.message).toMatch(/now runs `2\.7\.3-debian`.*nothing was changed/);
     expect((await footprint()).ops).toBe(before.ops);
   });
 

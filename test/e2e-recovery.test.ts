@@ -159,7 +159,7 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     expect(done.spec.backend).toBe('ops-request');
     expect(done.status?.phase).toBe('Failed');
     const before = await getDatabase(wo.cluster.kube, pxc, 'demo', 'inventory');
-    expect((before?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['PausedByOpsManager']);
+    expect((before?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['Paused']);
 
     const cmd = await wo.slack.typeCommand({ user: USERS.approver, channel: CHANNEL, text: `resume ${record.metadata.name}` });
     const body = await pollUntil(async () => cmd.responses()[0] as { text?: string } | undefined, 10_000, () => 'the answer');
@@ -172,7 +172,7 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     const after = await getDatabase(wo.cluster.kube, pxc, 'demo', 'inventory');
     expect((after?.status?.conditions ?? []).some((c) => c.type === 'Paused')).toBe(false);
     const line = wo.slack.replies(CHANNEL, parent.ts).map((m) => m.text).find((l) => l.includes('*Resumed*'));
-    expect(line).toContain('removed the `Paused` condition KubeDB Ops Manager left (reason `PausedByOpsManager`)');
+    expect(line).toContain('removed the `Paused` condition KubeDB Ops Manager left (reason `Paused`)');
     const ev = await wo.cluster.kube.core.listNamespacedEvent({ namespace: 'demo' });
     expect(ev.items.filter((e) => e.reason === 'DBUpdateResumed' && e.involvedObject.name === 'inventory' && e.involvedObject.kind === 'PerconaXtraDB')).toHaveLength(1);
   });
@@ -198,6 +198,6 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     const line = wo.slack.replies(CHANNEL, parent.ts).map((m) => m.text).find((l) => l.includes('*Resume failed*'));
     expect(line).toContain('`kubectl dba resume mysql -n demo orders`');
     const db = await getDatabase(wo.cluster.kube, mysql, 'demo', 'orders');
-    expect((db?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['PausedByOpsManager']);
+    expect((db?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['Paused']);
   });
 });

@@ -8,7 +8,6 @@ import { findEngine, type Engine } from '../src/engines/table.js';
 import {
   allowedTargets,
   catalogEntryFromObject,
-  normaliseConstraint,
   resolveTarget,
   satisfiesConstraints,
   updateType,
@@ -68,7 +67,7 @@ const mysqlCatalog: CatalogEntry[] = [
   mysqlObj('5.7.44', '5.7.44'),
   mysqlObj('8.0.32', '8.0.32', { deprecated: true }),
   mysqlObj('8.0.31-innodb', '8.0.31', { distribution: 'MySQL', image: 'mysql/mysql-server:8.0.31' }),
-  mysqlObj('8.0.35', '8.0.35', { grDeny: ['< 8.0.35', '>= 8.4.0'] }),
+  mysqlObj('8.0.35', '8.0.35'),
   mysqlObj('8.0.36', '8.0.36'),
   mysqlObj('8.4.2', '8.4.2', { deprecated: true }),
   mysqlObj('8.4.3', '8.4.3', { allow: ['>= 8.4.3, <= 9.1.0'], deny: ['< 8.4.3'] }),
@@ -149,10 +148,10 @@ describe('catalogEntryFromObject', () => {
     expect(my('8.0.31-innodb')).toMatchObject({ name: '8.0.31-innodb', version: '8.0.31', distribution: 'MySQL', dbImage: 'mysql/mysql-server:8.0.31' });
   });
 
-  it('picks the MySQL topology lists', () => {
+  it('reads the MySQL groupReplication lists for every topology, as KubeDB\'s webhook does (mysql.go)', () => {
     const o = mysqlObj('8.0.35', '8.0.35', { grDeny: ['< 8.0.35', '>= 8.4.0'] });
-    expect(catalogEntryFromObject(MYSQL, o).denylist).toEqual(['< 8.0.35']);
-    expect(catalogEntryFromObject(MYSQL, o, 'standalone').denylist).toEqual(['< 8.0.35']);
+    expect(catalogEntryFromObject(MYSQL, o).denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
+    expect(catalogEntryFromObject(MYSQL, o, 'standalone').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'groupReplication').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'GroupReplication').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
     expect(catalogEntryFromObject(MYSQL, o, 'InnoDBCluster').denylist).toEqual(['< 8.0.35', '>= 8.4.0']);
@@ -179,43 +178,13 @@ describe('catalogEntryFromObject', () => {
     [{ spec: {} }, 'PostgresVersion: metadata.name is missing'],
     [{ metadata: { name: '16.4' } }, 'PostgresVersion 16.4: spec is missing'],
     [{ metadata: { name: '16.4' }, spec: { db: { image: 'p' } } }, 'PostgresVersion 16.4: spec.version is missing'],
-    [{ metadata: { name: 'x' }, spec: { version: 'latest', db: { image: 'p' } } }, 'PostgresVersion x: spec.version "latest" does not start with a number'],
+    [{ metadata: { name: 'x' }, spec: { version: 'latest', db: { image: 'p' } } }, 'PostgresVersion x: spec.version "latest" is not a Masterminds semantic version'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4' } }, 'PostgresVersion 16.4: spec.db.image is missing'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: 'x' } }, 'PostgresVersion 16.4: spec.updateConstraints must be an object'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: { allowlist: '>= 16' } } }, 'PostgresVersion 16.4: spec.updateConstraints.allowlist must be a list of constraint strings'],
     [{ metadata: { name: '16.4' }, spec: { version: '16.4', db: { image: 'p' }, updateConstraints: { denylist: [{}] } } }, 'PostgresVersion 16.4: spec.updateConstraints.denylist[0] must be a string, got {}'],
   ])('throws on malformed object %#', (obj, msg) => {
     expect(() => catalogEntryFromObject(PG, obj)).toThrow(new Error(msg));
-  });
-});
-
-describe('normaliseConstraint (Masterminds → node-semver)', () => {
-  it.each([
-    ['>= 8.4.3, <= 9.1.0', '>=8.4.3 <=9.1.0'],
-    ['< 8.0.35', '<8.0.35'],
-    ['>= 16.4', '>=16.4'],
-    ['14.2', '14.2'],
-    ['>=1.2,<3.0.0 || >= 4.2.3', '>=1.2 <3.0.0 || >=4.2.3'],
-    ['>= 1.2 < 3.0.0', '>=1.2 <3.0.0'],
-    ['=> 1.2', '>=1.2'],
-    ['=< 1.2', '<=1.2'],
-    ['~> 1.2', '~1.2'],
-    ['>= v8.0.1', '>=8.0.1'],
-    ['v8.0.1', '8.0.1'],
-    ['8.x', '8.x'],
-    ['8.0.*', '8.0.*'],
-    ['*', '*'],
-    ['~1.2.3', '~1.2.3'],
-    ['^ 8.0', '^8.0'],
-    ['1.2 - 1.4.5', '1.2 - 1.4.5'],
-    ['!= 8.0.32', '<8.0.32 || >8.0.32'],
-    ['>= 8.0, != 8.0.32', '>=8.0 <8.0.32 || >=8.0 >8.0.32'],
-  ])('%s → %s', (input, out) => {
-    expect(normaliseConstraint(input)).toBe(out);
-  });
-
-  it.each(['', '   ', '>= banana', '8.0 ||', '!='])('rejects %j', (input) => {
-    expect(() => normaliseConstraint(input)).toThrow(Error);
   });
 });
 
@@ -230,7 +199,8 @@ describe('satisfiesConstraints (KubeDB rule: (empty allowlist OR any allow) AND 
     ['16.4', ['>= 16.4'], [], true],
     ['16.1', ['>= 16.4'], [], false],
     ['8.0.31-innodb', [], ['< 8.0.31'], true],
-    ['2.7.1-debian', ['2.x'], [], true],
+    ['2.7.1-debian', ['2.x'], [], false],
+    ['2.7.1-debian', ['>= 2.4.4-debian'], [], true],
     ['14.2', ['14.2'], [], true],
     ['14.3', ['14.2'], [], false],
     ['8.0.32', [], ['!= 8.0.32'], true], // != on a denylist denies everything else
@@ -310,17 +280,17 @@ describe('resolveTarget: MySQL', () => {
   it.each([
     ['8.0.35', '7.0', 'unknown_version', 'No MySQLVersion in this cluster\'s catalog matches `7.0`.'],
     ['8.0.35', '8.0.99-foo', 'unknown_version', '`8.0.99-foo` is not a MySQLVersion in this cluster\'s catalog.'],
-    ['8.0.35', '8.4.2', 'deprecated', '`8.4.2` is deprecated; KubeDB does not update to deprecated versions.'],
-    ['8.0.35', '8.0.32', 'deprecated', '`8.0.32` is deprecated; KubeDB does not update to deprecated versions.'],
-    ['5.7.44', '5.7.41', 'deprecated', '`5.7.41` is deprecated; KubeDB does not update to deprecated versions.'],
+    ['8.0.35', '8.4.2', 'deprecated', '`8.4.2` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
+    ['8.0.35', '8.0.32', 'deprecated', '`8.0.32` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
+    ['5.7.44', '5.7.41', 'deprecated', '`5.7.41` is deprecated in the MySQLVersion catalog; the bot does not update to deprecated versions.'],
     ['8.4.3', '9.4', 'not_allowed', '`8.4.3`\'s update constraints do not allow `9.4`: 9.4.0 is not on the allowlist (">= 8.4.3, <= 9.1.0").'],
     ['8.4.3', '9.4.0', 'not_allowed', '`8.4.3`\'s update constraints do not allow `9.4.0`: 9.4.0 is not on the allowlist (">= 8.4.3, <= 9.1.0").'],
     ['8.4.3', '8.0', 'downgrade', '`8.0` (newest: `8.0.36`) is older than the current `8.4.3`; downgrades are not supported.'],
     ['8.4.3', '8.0.36', 'downgrade', '`8.0.36` (8.0.36) is older than the current `8.4.3` (8.4.3); downgrades are not supported.'],
     ['8.0.36', '8.0', 'same_version', '`8.0.36` is already the newest `8.0` version: nothing to do.'],
     ['8.0.36', '8.0.36', 'same_version', '`8.0.36` is already the current version: nothing to do.'],
-    ['8.0.35', '8.0.31-innodb', 'distribution_change', '`8.0.31-innodb` is the MySQL distribution, but `8.0.35` is Official; KubeDB cannot change the distribution in an update.'],
-    ['8.0.35', '8.0.31', 'distribution_change', '`8.0.31` exists only as MySQL, but `8.0.35` is Official; KubeDB cannot change the distribution in an update.'],
+    ['8.0.35', '8.0.31-innodb', 'distribution_change', '`8.0.31-innodb` is MySQL, but `8.0.35` is Official; an update cannot switch product (distribution), only its version.'],
+    ['8.0.35', '8.0.31', 'distribution_change', '`8.0.31` exists only as MySQL, but `8.0.35` is Official; the bot never switches product (distribution) on a version ask.'],
   ])('from %s request %s → %s', (from, req, code, message) => {
     const r = resolveTarget(MYSQL, my(from), req, mysqlCatalog);
     expect(r).toMatchObject({ ok: false, code, message });
@@ -361,9 +331,9 @@ describe('resolveTarget: Postgres', () => {
 
   it.each([
     ['16.1', '16.4-bookworm', 'base_os_change', '`16.4-bookworm` runs on bookworm, but `16.1` runs on alpine; KubeDB cannot change the base OS in an update.'],
-    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS Official/bookworm, but `16.1` runs on alpine; KubeDB cannot change the base OS in an update.'],
-    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB/alpine, but `16.1` is Official/alpine; KubeDB cannot change the distribution in an update.'],
-    ['16.1', 'timescaledb-2.14.2-pg16', 'distribution_change', '`timescaledb-2.14.2-pg16` is the TimescaleDB distribution, but `16.1` is Official; KubeDB cannot change the distribution in an update.'],
+    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS Official/bookworm, but `16.1` runs on alpine; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).'],
+    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB/alpine, but `16.1` is Official/alpine; the bot never switches product (distribution) on a version ask.'],
+    ['16.1', 'timescaledb-2.14.2-pg16', 'distribution_change', '`timescaledb-2.14.2-pg16` is TimescaleDB, but `16.1` is Official; an update cannot switch product (distribution), only its version.'],
     ['14.10', '15', 'deprecated', 'Every PostgresVersion matching `15` is deprecated (`15.5`); KubeDB does not update to deprecated versions.'],
     ['16.4', '13', 'downgrade', '`13` (newest: `13.13`) is older than the current `16.4`; downgrades are not supported.'],
     ['16.4', '16.4', 'same_version', '`16.4` is already the current version: nothing to do.'],

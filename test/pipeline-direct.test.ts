@@ -182,8 +182,8 @@ describe('catalog images → containers (shared with the emulator\'s provisioner
     expect(byContainer).toEqual({ ...Object.fromEntries(Object.entries(roles).map(([role, c]) => [c, `img/${role}:2`])), exporter: 'img/exporter:1' });
   });
   it('ProxySQL\'s image is spec.proxysql.image, in the proxysql container', () => {
-    const entry = catalogEntryFromObject(proxysql, obj('ProxySQLVersion', '2.7.1-debian'));
-    expect(imagesByContainer(proxysql, entry.images).proxysql).toBe('ghcr.io/appscode-images/proxysql:2.7.1-debian');
+    const entry = catalogEntryFromObject(proxysql, obj('ProxySQLVersion', '2.7.3-debian'));
+    expect(imagesByContainer(proxysql, entry.images).proxysql).toBe('ghcr.io/kubedb/proxysql:2.7.3-debian');
   });
   it('withImages changes images only, keeping every container and key order (so the original template hash comes back)', () => {
     const list = [{ name: 'mysql', image: OLD, ports: [1] }, { name: 'side', image: 'x:1' }];

@@ -32,7 +32,7 @@ function db(conditions: DatabaseObject['status'] extends infer S ? (S extends { 
   return { apiVersion: 'kubedb.com/v1', kind: 'MySQL', metadata: { name: 'orders', namespace: 'demo' }, spec: { version: '8.0.35' }, status: { phase: 'NotReady', conditions } };
 }
 
-const opsPaused = (at: string) => ({ type: 'Paused', status: 'True', reason: 'PausedByOpsManager', message: 'Paused by KubeDB Ops Manager', lastTransitionTime: at });
+const opsPaused = (at: string) => ({ type: 'Paused', status: 'True', reason: 'Paused', message: 'MySQLOpsRequest orders-update is in process', lastTransitionTime: at });
 const ops = (name: string, phase: string): OpsRequestObject => ({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'MySQLOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: 'UpdateVersion', databaseRef: { name: 'orders' } }, status: { phase } });
 
 describe('removablePause', () => {

@@ -133,7 +133,23 @@ beforeAll(async () => {
   await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     ...DU,
     namespace: 'dbupdate',
-    body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'du1' }, spec: { engine: 'MySQL' } },
+    body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'du1' },
+      // valid against deploy/crd-databaseupdate.yaml (custom resources are validated by their CRD's schema)
+      spec: {
+        engine: 'MySQL',
+        database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
+        requestedVersion: '8.4',
+        fromVersion: '8.0.35',
+        targetVersion: '8.4.3',
+        updateType: 'minor',
+        backend: 'ops-request',
+        requester: 'U_ALICE',
+        channel: 'C_DBOPS',
+        expiresAt: '2026-11-24T00:00:00Z',
+        approvers: ['U_BOB'],
+        approvalsRequired: 1,
+      },
+    },
   });
   await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group: 'kubedb.com',

@@ -55,7 +55,11 @@ beforeAll(async () => {
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
   const crd = parseYaml(readFileSync(new URL('../deploy/crd-databaseupdate.yaml', import.meta.url), 'utf8')) as V1CustomResourceDefinition;
-  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
+  // Over plain HTTP: client-node's model serializer would drop the schema's raw `enum`, `default` and
+  // `x-kubernetes-*` keys (its TypeScript names are `_enum`, `_default`, …), installing a weaker schema.
+  const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer sim-token' }, body: JSON.stringify(crd) });
+  expect(res.status).toBe(201);
+  expect(((await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'databaseupdates.dbupdate.dev' })).spec.versions[0].schema?.openAPIV3Schema?.properties?.spec?.properties?.updateType?._enum)).toEqual(['patch', 'minor', 'major']);
   await core.createNamespace({ body: { metadata: { name: 'demo' } } });
 });
 afterAll(async () => {
@@ -129,12 +133,28 @@ describe('KubeApiServer with client-node: core resources', () => {
   });
 });
 
+/** A spec valid against deploy/crd-databaseupdate.yaml (the emulator validates custom resources by their CRD's schema). */
+const SPEC = {
+  engine: 'MySQL',
+  database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
+  requestedVersion: '8.4',
+  fromVersion: '8.0.35',
+  targetVersion: '8.4.3',
+  updateType: 'minor',
+  backend: 'ops-request',
+  requester: 'U_ALICE',
+  channel: 'C_DBOPS',
+  expiresAt: '2026-11-24T00:00:00Z',
+  approvers: ['U_BOB'],
+  approvalsRequired: 1,
+};
+
 describe('KubeApiServer with client-node: custom resources', () => {
   const body = (name: string) => ({
     apiVersion: 'dbupdate.dev/v1alpha1',
     kind: 'DatabaseUpdate',
     metadata: { name, labels: { engine: 'mysql' } },
-    spec: { engine: 'MySQL', targetVersion: '8.4.3' },
+    spec: SPEC,
   });
 
   it('creates, lists, patches (merge and JSON) and refuses strategic merge with 415', async () => {
@@ -195,8 +215,8 @@ describe('KubeApiServer with client-node: watch', () => {
     const events: string[] = [];
     let done: unknown = 'not yet';
     const ctl = await new Watch(kc).watch(path, { resourceVersion: list.metadata.resourceVersion }, (type, obj) => events.push(`${type} ${obj.metadata.name}`), (err) => (done = err));
-    await custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'w' }, spec: {} } });
-    await custom.patchNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'w', body: { spec: { engine: 'MySQL' } } }, MERGE);
+    await custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'w' }, spec: SPEC } });
+    await custom.patchNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'w', body: { spec: { engine: 'Postgres' } } }, MERGE);
     await custom.deleteNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'w' });
     await expect.poll(() => events).toEqual(['ADDED w', 'MODIFIED w', 'DELETED w']);
     expect(server.openWatches()).toBe(1);
@@ -234,12 +254,12 @@ describe('KubeApiServer with client-node: informer', () => {
     informer.on('update', (o) => seen.push(`update ${o.metadata?.name}`));
     informer.on('delete', (o) => seen.push(`delete ${o.metadata?.name}`));
     await informer.start();
-    const mk = (name: string) => custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name }, spec: {} } });
+    const mk = (name: string) => custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name }, spec: SPEC } });
     await mk('inf-1');
     await expect.poll(() => seen).toContain('add inf-1');
     server.closeWatches();
     await expect.poll(() => server.openWatches()).toBe(1); // the informer watched again
-    await custom.patchNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'inf-1', body: { spec: { engine: 'MySQL' } } }, MERGE);
+    await custom.patchNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'inf-1', body: { spec: { engine: 'Postgres' } } }, MERGE);
     await custom.deleteNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'inf-1' });
     await expect.poll(() => seen.filter((x) => x.endsWith('inf-1'))).toEqual(['add inf-1', 'update inf-1', 'delete inf-1']);
     await informer.stop();
@@ -248,7 +268,7 @@ describe('KubeApiServer with client-node: informer', () => {
 
 describe('KubeApiServer: tables, faults, counters, auth', () => {
   it('answers a Table with the CRD printer columns when asked', async () => {
-    await custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'tbl' }, spec: { engine: 'Postgres' } } });
+    await custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'tbl' }, spec: { ...SPEC, engine: 'Postgres' } } });
     const res = await fetch(`${server.url}/apis/dbupdate.dev/v1alpha1/namespaces/demo/databaseupdates`, {
       headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
     });

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Store } from '../src/sim/kube/store.js';
 import { StatusError } from '../src/sim/kube/status.js';
 import { parseLabelSelector, matchesLabels, parseFieldSelector } from '../src/sim/kube/selectors.js';
@@ -25,11 +25,26 @@ const cm = (name: string, data: Record<string, string> = {}, labels?: Record<str
   metadata: { name, namespace, ...(labels ? { labels } : {}) },
   data,
 });
+/** A spec valid against deploy/crd-databaseupdate.yaml (the emulator validates custom resources by their CRD's schema). */
+const SPEC = {
+  engine: 'MySQL',
+  database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
+  requestedVersion: '8.4',
+  fromVersion: '8.0.35',
+  targetVersion: '8.4.3',
+  updateType: 'minor',
+  backend: 'ops-request',
+  requester: 'U_ALICE',
+  channel: 'C_DBOPS',
+  expiresAt: '2026-11-24T00:00:00Z',
+  approvers: ['U_BOB'],
+  approvalsRequired: 1,
+};
 const du = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'dbupdate.dev/v1alpha1',
   kind: 'DatabaseUpdate',
   metadata: { name, namespace: 'default' },
-  spec: { engine: 'MySQL', targetVersion: '8.4.3', ...spec },
+  spec: { ...SPEC, ...spec },
 });
 
 /** The Status carried by a thrown StatusError. */
@@ -96,7 +111,7 @@ describe('Store: objects and metadata', () => {
     s.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
     s.create(CRD, crd());
     const created = s.create(DU, { ...du('orders'), metadata: { name: 'orders', namespace: 'demo' } });
-    const v2 = s.update(DU, { ...created, spec: { engine: 'MySQL', targetVersion: '8.4.4' } });
+    const v2 = s.update(DU, { ...created, spec: { ...SPEC, targetVersion: '8.4.4' } });
     expect(Number(v2.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
     const c = statusOf(() => s.update(DU, { ...created, spec: { engine: 'x' } }));
     expect(c.code).toBe(409);
@@ -259,11 +274,11 @@ describe('Store: patches', () => {
   it('server-side apply creates, then merges; it requires a field manager', () => {
     const s = new Store();
     s.create(CRD, crd());
-    const yaml = 'apiVersion: dbupdate.dev/v1alpha1\nkind: DatabaseUpdate\nmetadata:\n  name: ssa\nspec:\n  engine: MySQL\n';
+    const yaml = stringifyYaml({ apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: SPEC });
     const created = s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml', { fieldManager: 'test' });
     expect(created.metadata.generation).toBe(1);
     const merged = s.patch(DU, 'default', 'ssa', { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: { reason: 'r' } }, 'application/apply-patch+yaml', { fieldManager: 'test' });
-    expect(merged.spec).toEqual({ engine: 'MySQL', reason: 'r' });
+    expect(merged.spec).toEqual({ ...SPEC, reason: 'r' });
     expect(statusOf(() => s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml')).code).toBe(422);
   });
 });
@@ -326,7 +341,7 @@ describe('table printing', () => {
   it('builds a Table from a CRD\'s additionalPrinterColumns', () => {
     const s = new Store();
     s.create(CRD, crd());
-    const o = s.create(DU, du('t', { database: { name: 'orders' } }));
+    const o = s.create(DU, du('t', { database: { cluster: 'sim', namespace: 'demo', name: 'orders' } }));
     const table = toTable(s.resourceType(DU)!, [o], { resourceVersion: '1' }) as { columnDefinitions: Array<{ name: string; priority: number }>; rows: Array<{ cells: unknown[]; object: KubeObject }> };
     expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Engine', 'Database', 'Namespace', 'From', 'To', 'Phase', 'Requester', 'Age']);
     expect(table.columnDefinitions[3].priority).toBe(1);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeApiServer } from '../src/sim/kube/server.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
 
 const CRD_FILE = fileURLToPath(new URL('../deploy/crd-databaseupdate.yaml', import.meta.url));
 
@@ -27,11 +28,16 @@ let kubectlPath: string | undefined;
 
 /** Run kubectl against the emulator; resolves with exit code and output (never rejects on a non-zero exit). */
 function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectlWith(join(dir, 'kubeconfig'), ...args);
+}
+
+/** Run kubectl with the given kubeconfig file. */
+function kubectlWith(kubeconfig: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!kubectlPath) throw new Error('kubectl not found on PATH nor at /usr/bin/kubectl: install kubectl v1.32 to run this suite');
   return new Promise((resolve) => {
     execFile(
       kubectlPath!,
-      ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args],
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
       { env: { ...process.env, HOME: dir, KUBECONFIG: '' }, timeout: 30_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -164,5 +170,62 @@ describe('kubectl against the emulator', () => {
     const deleted = await kubectl('delete', 'dbu', 'orders-84', '-n', 'dbupdate');
     expect(deleted.stdout.trim()).toBe('databaseupdate.dbupdate.dev "orders-84" deleted');
     expect((await kubectl('get', 'dbu', '-A')).stderr.trim()).toBe('No resources found');
+  });
+});
+
+describe("kubectl against `npm run sim`'s cluster (seeded KubeDB, RBAC from deploy/rbac.yaml)", () => {
+  let cluster: EmbeddedCluster;
+  let cfg: string;
+  const SA = 'system:serviceaccount:dbupdate:dbupdate';
+  beforeAll(async () => {
+    // What `npm run sim` starts (src/sim/main.ts), with its kubeconfig.
+    cluster = await startEmbeddedCluster({ podReadyDelayMs: 50, stepDelayMs: 50 });
+    cfg = join(dir, 'sim-kubeconfig');
+    cluster.server.writeKubeconfig(cfg);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('kubectl create secret generic --from-literal (a protobuf request body): stringData semantics, base64 data', async () => {
+    const created = await kubectlWith(cfg, 'create', 'secret', 'generic', 'db-creds', '-n', 'demo', '--from-literal=user=admin', '--from-literal=password=p@ss w0rd');
+    expect(created.stderr).toBe('');
+    expect(created.stdout.trim()).toBe('secret/db-creds created');
+    const data = await kubectlWith(cfg, 'get', 'secret', 'db-creds', '-n', 'demo', '-o', 'jsonpath={.type} {.data.user} {.data.password}');
+    expect(data.stdout).toBe(`Opaque ${Buffer.from('admin').toString('base64')} ${Buffer.from('p@ss w0rd').toString('base64')}`);
+    const again = await kubectlWith(cfg, 'create', 'secret', 'generic', 'db-creds', '-n', 'demo', '--from-literal=user=x');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim()).toBe('error: failed to create secret secrets "db-creds" already exists');
+  });
+
+  it('kubectl auth can-i --as the bot\'s service account answers from deploy/rbac.yaml', async () => {
+    const can = (...args: string[]) => kubectlWith(cfg, 'auth', 'can-i', `--as=${SA}`, ...args);
+    const get = await can('get', 'databaseupdates.dbupdate.dev', '-n', 'dbupdate');
+    expect([get.stdout.trim(), get.code]).toEqual(['yes', 0]);
+    const del = await can('delete', 'namespaces');
+    expect([del.stdout.trim(), del.code]).toEqual(['no', 1]);
+    const otherNs = await can('create', 'databaseupdates.dbupdate.dev', '-n', 'demo');
+    expect([otherNs.stdout.trim(), otherNs.code]).toEqual(['no', 1]);
+    const patchDb = await can('patch', 'mysqls.kubedb.com', '-n', 'demo');
+    expect([patchDb.stdout.trim(), patchDb.code]).toEqual(['yes', 0]);
+    const secrets = await can('get', 'secrets', '-n', 'demo');
+    expect([secrets.stdout.trim(), secrets.code]).toEqual(['no', 1]);
+    // An impersonated request is really served as the service account.
+    const list = await kubectlWith(cfg, `--as=${SA}`, 'get', 'secrets', '-n', 'demo');
+    expect(list.code).not.toBe(0);
+    expect(list.stderr.trim()).toBe(`Error from server (Forbidden): secrets is forbidden: User "${SA}" cannot list resource "secrets" in API group "" in the namespace "demo"`);
+  });
+
+  it('kubectl apply of a DatabaseUpdate with a field its CRD does not define fails with the strict decoding error', async () => {
+    writeFileSync(join(dir, 'bogus.yaml'), DU_YAML(1).split('---\n')[1].replace('  approvers: [U_BOB]', '  approvers: [U_BOB]\n  bogus: true'));
+    const res = await kubectlWith(cfg, 'apply', '-f', join(dir, 'bogus.yaml'));
+    expect(res.code).not.toBe(0);
+    expect(res.stderr.trim()).toBe(
+      `Error from server (BadRequest): error when creating "${join(dir, 'bogus.yaml')}": DatabaseUpdate in version "v1alpha1" cannot be handled as a DatabaseUpdate: strict decoding error: unknown field "spec.bogus"`,
+    );
+    const enumBad = DU_YAML(1).split('---\n')[1].replace('updateType: minor', 'updateType: huge');
+    writeFileSync(join(dir, 'enum.yaml'), enumBad);
+    const inv = await kubectlWith(cfg, 'apply', '-f', join(dir, 'enum.yaml'));
+    expect(inv.stderr).toContain('The DatabaseUpdate "orders-84" is invalid: spec.updateType: Unsupported value: "huge": supported values: "patch", "minor", "major"');
   });
 });

@@ -102,7 +102,7 @@ describe('seeded cluster', () => {
     const ledgerPods = store.list(POD_GVR, 'billing', 'app.kubernetes.io/instance=ledger').items;
     expect(ledgerPods.map((p) => image(p, 'postgres'))).toEqual(Array(3).fill('ghcr.io/appscode-images/postgres:15.8-alpine'));
     const gw = store.list(POD_GVR, 'demo', 'app.kubernetes.io/instance=gateway').items;
-    expect(gw.map((p) => image(p, 'proxysql'))).toEqual(['ghcr.io/appscode-images/proxysql:2.4.4-debian', 'ghcr.io/appscode-images/proxysql:2.4.4-debian']);
+    expect(gw.map((p) => image(p, 'proxysql'))).toEqual(['ghcr.io/kubedb/proxysql:2.4.4-debian', 'ghcr.io/kubedb/proxysql:2.4.4-debian']);
     expect(gw[0].metadata.labels?.['kubedb.com/role']).toBeUndefined();
     expect(phaseOf(store.get(dbGvr(pxc), 'demo', 'inventory'))).toBe('Ready');
 
@@ -130,7 +130,7 @@ describe('seeded cluster', () => {
     expect(resolveTarget(postgres, ledger, '16', pg)).toMatchObject({ ok: true, updateType: 'major', target: { name: '16.6', baseOS: 'alpine' } });
     expect(resolveTarget(postgres, ledger, '16.2', pg)).toMatchObject({ ok: false, code: 'not_allowed' });
     const px = seedCatalog().filter((o) => o.kind === 'ProxySQLVersion').map((o) => catalogEntryFromObject(proxysql, o));
-    expect(px.find((c) => c.name === '2.4.4-debian')?.dbImage).toBe('ghcr.io/appscode-images/proxysql:2.4.4-debian');
+    expect(px.find((c) => c.name === '2.4.4-debian')?.dbImage).toBe('ghcr.io/kubedb/proxysql:2.4.4-debian');
   });
 
   it('opsManager:false installs no ops.kubedb.com CRDs, but databases still provision', async () => {
@@ -153,7 +153,7 @@ describe('PetSet controller', () => {
       apiVersion: 'apps.k8s.appscode.com/v1',
       kind: 'PetSet',
       metadata: { name: 'web', namespace: 'demo' },
-      spec: { replicas: 4, selector: { matchLabels: labels }, template: template('nginx:1'), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+      spec: { replicas: 4, serviceName: 'web', selector: { matchLabels: labels }, template: template('nginx:1'), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
     });
     await waitFor('web ready', () => (store.get(PETSET_GVR, 'demo', 'web').status as { readyReplicas?: number })?.readyReplicas === 4);
 
@@ -243,15 +243,15 @@ describe('Ops Manager UpdateVersion', () => {
 
   it('ProxySQL uses proxyRef and refuses a deprecated target', async () => {
     const { store } = await cluster();
-    store.create(opsGvr(proxysql), opsRequest(proxysql, 'demo', 'gw-dep', 'gateway', '2.6.3-debian'));
+    store.create(opsGvr(proxysql), opsRequest(proxysql, 'demo', 'gw-dep', 'gateway', '2.3.2'));
     const bad = await finished(store, proxysql, 'demo', 'gw-dep');
     expect(phaseOf(bad)).toBe('Failed');
     expect(conds(bad).at(-1)).toMatchObject({ type: 'Failed', reason: 'DeprecatedVersion' });
-    store.create(opsGvr(proxysql), opsRequest(proxysql, 'demo', 'gw-upd', 'gateway', '2.7.1-debian'));
+    store.create(opsGvr(proxysql), opsRequest(proxysql, 'demo', 'gw-upd', 'gateway', '2.7.3-debian'));
     const good = await finished(store, proxysql, 'demo', 'gw-upd');
     expect(phaseOf(good)).toBe('Successful');
     expect(conds(good).map((c) => c.type)).toContain('CheckProxySQLInSync--gateway-0');
-    expect((store.get(dbGvr(proxysql), 'demo', 'gateway').spec as { version: string }).version).toBe('2.7.1-debian');
+    expect((store.get(dbGvr(proxysql), 'demo', 'gateway').spec as { version: string }).version).toBe('2.7.3-debian');
   });
 
   it('refuses a database that is not Ready (apply: IfReady)', async () => {

@@ -97,6 +97,20 @@ describe('HTTP mode with signature verification', () => {
     expect(seen).toEqual([]);
   });
 
+  it('refuses a timestamp more than 5 minutes in the future, even correctly signed, with 401', async () => {
+    const body = commandBody('help');
+    const res = await post(body, slack.signRequest(body, now() + 5 * 60 + 30));
+    expect(res.status).toBe(401);
+    expect(seen).toEqual([]);
+  });
+
+  it('serves a timestamp a little ahead (a clock 1 minute fast is within the 5 minutes)', async () => {
+    const body = commandBody('help');
+    const res = await post(body, slack.signRequest(body, now() + 60));
+    expect(res.status).toBe(200);
+    expect(seen).toEqual([{ user: 'U_ALICE', text: 'help' }]);
+  });
+
   it('refuses a missing signature header with 401', async () => {
     const body = commandBody('help');
     const { 'x-slack-request-timestamp': ts } = slack.signRequest(body);

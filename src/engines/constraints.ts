@@ -1,82 +1,48 @@
 /**
- * KubeDB update constraints: Masterminds-semver constraint strings evaluated with node-semver. Pure.
+ * KubeDB update constraints, evaluated exactly as KubeDB's ops webhook does, with Masterminds semver v3
+ * (`./masterminds.ts`). Pure.
  *
- * Facts (verified in public KubeDB source):
- * - Shape: `spec.updateConstraints.allowlist` / `denylist` are lists of strings (`UpdateConstraints` in
- *   kubedb/apimachinery `apis/catalog/v1alpha1`; MySQL nests both under `standalone` / `groupReplication`,
- *   `MySQLUpdateConstraints` in `apis/catalog/v1alpha1/mysql_version_types.go`). Real values from
- *   kubedb/installer `charts/kubedb-catalog/templates/mysql/mysql-8.4.3-official.yaml`:
- *   allowlist `'>= 8.4.3, <= 9.1.0'`, denylist `< 8.4.3`; `postgres/postgres-16.4-official.yaml`:
- *   allowlist `'>= 16.4'`.
- * - Syntax is Masterminds semver v3 (KubeDB parses each string with `semver.NewConstraint` from
- *   `github.com/Masterminds/semver/v3`). Its README ("Checking Version Constraints"): a constraint is a list
- *   of space- or comma-separated AND comparisons, separated by `||` (OR); operators `=`, `!=`, `>`, `<`,
- *   `>=`, `=<`/`<=`, `=>`; hyphen ranges `1.2 - 1.4.5`; wildcards `x`, `X`, `*`; tilde `~1.2.3`, caret
- *   `^1.2.3`; whitespace is allowed between an operator and its version; a leading `v` is accepted.
- * - Evaluation (kubedb/apimachinery helper `getUpgradableVersions`, used by `IsUpgradable(kc, kind, curr,
- *   target)`, and the catalog's own doc comments on `UpdateConstraints`: "An empty list indicates all
- *   versions are accepted except the denylist" / "An empty list indicates no version is rejected"): the
- *   target's `spec.version` (not its name) is checked against the current version's lists; it is allowed
- *   when (the allowlist is empty OR any allowlist entry matches) AND no denylist entry matches. A constraint
- *   that does not parse makes KubeDB return an error, i.e. the update is refused.
+ * Facts (kubedb/apimachinery, commit 104ef5739e1d7a54c0afb6c4c04700c04a3203c5):
+ * - `pkg/webhooks/ops/v1alpha1/shared.go` `IsUpgradable(kc, kind, curr, target)`: reads the current catalog
+ *   entry (named by the database's `spec.version`), lists every `<Kind>Version`, and
+ *   `getUpgradableVersions(allowlist, denylist, versions)` keeps the **name** of each entry whose
+ *   **`spec.version`** (not its name) parsed by `semver.NewVersion` satisfies (allowlist empty OR any
+ *   `semver.NewConstraint(allow).Check`) AND no deny constraint; the update is allowed iff the target name is
+ *   in that list. A constraint that does not parse, an entry without `spec.version`, or **any** entry whose
+ *   `spec.version` is not a Masterminds version makes the webhook return that error (the update is refused).
+ * - No prerelease handling of its own: a suffixed `spec.version` such as `2.7.3-debian` or `2022-cu12` is a
+ *   Masterminds prerelease, so only constraints naming a prerelease can allow it (the real catalog's
+ *   ProxySQL `2.4.4-debian` allows `>= 2.4.4-debian, <= 2.7.3-debian`; MSSQLServer `2022-cu12` allows
+ *   `>= 2022-cu12, < 2025-cu1`).
+ * - Shape: `spec.updateConstraints.{allowlist,denylist}` (string lists); MySQL nests them under
+ *   `groupReplication` / `standalone` and its webhook (`pkg/webhooks/ops/v1alpha1/mysql.go`
+ *   `validateMySQLUpdateVersionOpsRequest`) uses the `groupReplication` lists for every topology it accepts.
  */
 import semver from 'semver';
+import { checkConstraint, compareVersions, parseConstraint, parseVersion, type MConstraint } from './masterminds.js';
 
-const OPS = /(>=|<=|=>|=<|!=|~>|>|<|=|~|\^)\s+/g;
-
-/**
- * Translate one Masterminds constraint string into a node-semver range string.
- * - `,` (AND) → space; `||` kept; spaces after operators removed (`>= 8.0.1` → `>=8.0.1`);
- * - `=>` → `>=`, `=<` → `<=`, `~>` → `~`; a `v`/`V` before a version is dropped;
- * - wildcards (`8.x`, `8.*`, `*`) and hyphen ranges pass through (node-semver reads them the same way);
- * - `!= X` (not in node-semver) becomes `<X || >X`, distributed over the AND group.
- * Throws `Error` when the result is not a valid node-semver range (e.g. empty text, `>= banana`).
- */
-export function normaliseConstraint(masterminds: string): string {
-  if (typeof masterminds !== 'string' || masterminds.trim() === '') {
-    throw new Error(`empty update constraint ${JSON.stringify(masterminds)}`);
-  }
-  const groups = masterminds.split('||').map((g) => normaliseAndGroup(g, masterminds));
-  const out = groups.flat().join(' || ');
-  if (semver.validRange(out) === null) {
-    throw new Error(`update constraint ${JSON.stringify(masterminds)} is not a valid semver constraint`);
-  }
-  return out;
-}
-
-/** One AND group → one or more node-semver AND groups (several when `!=` is expanded). */
-function normaliseAndGroup(group: string, whole: string): string[] {
-  let g = group.trim();
-  if (g === '') throw new Error(`update constraint ${JSON.stringify(whole)} has an empty alternative around '||'`);
-  g = g.replace(OPS, '$1');
-  g = g.replace(/=>/g, '>=').replace(/=</g, '<=').replace(/~>/g, '~');
-  g = g.replace(/,/g, ' ').replace(/\s+/g, ' ').trim();
-  const tokens = g.split(' ').map((t) => t.replace(/^(>=|<=|!=|>|<|=|~|\^)?[vV](?=\d)/, '$1'));
-  // Expand `!=X` into alternatives `<X` | `>X` (cartesian product over all `!=` tokens in the group).
-  let alts: string[][] = [[]];
-  for (const tok of tokens) {
-    if (tok.startsWith('!=')) {
-      const v = tok.slice(2);
-      if (!v) throw new Error(`update constraint ${JSON.stringify(whole)} has '!=' without a version`);
-      alts = alts.flatMap((a) => [[...a, `<${v}`], [...a, `>${v}`]]);
-    } else {
-      alts = alts.map((a) => [...a, tok]);
-    }
-  }
-  return alts.map((a) => a.join(' '));
-}
+export { parseVersion, compareVersions, parseConstraint, checkConstraint } from './masterminds.js';
 
 /**
- * Numeric `major.minor.patch` of a KubeDB version string, without distribution suffixes: `8.0.31` →
- * `8.0.31`, `16.1` → `16.1.0`, `8.0.31-innodb` → `8.0.31`, `2.7.1-debian` → `2.7.1`, `v10.5.23` → `10.5.23`.
- * Suffixes after the numbers are distribution markers in KubeDB catalogs, never semver prereleases.
- * Returns null when the text does not start with a number (after an optional `v`).
+ * Numeric `major.minor.patch` of a KubeDB version string as a node-semver object (for update types and
+ * display): Masterminds' parse without prerelease/metadata (`2.7.1-debian` → 2.7.1, `16.1` → 16.1.0,
+ * `2022-cu12` → 2022.0.0). Returns null when Masterminds cannot parse it.
  */
 export function numericVersion(version: string): semver.SemVer | null {
-  if (typeof version !== 'string') return null;
-  const m = /^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version);
-  if (!m) return null;
-  return semver.coerce(`${m[1]}.${m[2] ?? '0'}.${m[3] ?? '0'}`);
+  const v = parseVersion(typeof version === 'string' ? version.trim() : version);
+  if (!v) return null;
+  return new semver.SemVer(`${v.major}.${v.minor}.${v.patch}`);
+}
+
+/**
+ * Order two `spec.version` strings as Masterminds does (`2.7.3-debian` < `2.7.3`, `2022-cu9` > `2022-cu12`).
+ * Unparseable versions sort first. Returns -1, 0 or 1.
+ */
+export function compareKubeDBVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  if (!x || !y) return x ? 1 : y ? -1 : 0;
+  return compareVersions(x, y);
 }
 
 /** Outcome of {@link satisfiesConstraints}; `reason` says which list refused the version. */
@@ -85,36 +51,35 @@ export interface ConstraintCheck {
   reason?: string;
 }
 
+function parseAll(list: string[], which: string): MConstraint[] | ConstraintCheck {
+  const out: MConstraint[] = [];
+  for (const c of list) {
+    try {
+      out.push(parseConstraint(c));
+    } catch (e) {
+      return { ok: false, reason: `the ${which} entry ${JSON.stringify(c)} is not a Masterminds semver constraint (${(e as Error).message}), so KubeDB refuses every update from it` };
+    }
+  }
+  return out;
+}
+
 /**
  * Whether `version` (a catalog entry's `spec.version`) may be the target of an update from a version
- * whose `updateConstraints` are `allowlist` / `denylist` (Masterminds strings), following KubeDB's rule
- * (see module docs): allowed iff (allowlist empty OR some allowlist entry matches) AND no denylist entry
- * matches. The version is compared by its numeric part (`8.0.31-innodb` as `8.0.31`).
- * Conservative choices where KubeDB's code is not the reference: a constraint that does not parse, or a
- * version without a number, refuses the update (KubeDB errors out in both cases). Never throws.
+ * whose `updateConstraints` are `allowlist` / `denylist`, by KubeDB's `getUpgradableVersions` rule (module
+ * docs): allowed iff (allowlist empty OR some allowlist constraint matches) AND no denylist constraint
+ * matches, each evaluated by Masterminds semver v3. A constraint or version that does not parse refuses the
+ * update (KubeDB's webhook errors out). Never throws.
  */
 export function satisfiesConstraints(version: string, allowlist: string[], denylist: string[]): ConstraintCheck {
-  const v = numericVersion(version);
-  if (!v) return { ok: false, reason: `version ${JSON.stringify(version)} is not a number that constraints can be checked against` };
-  for (const d of denylist ?? []) {
-    let range: string;
-    try {
-      range = normaliseConstraint(d);
-    } catch (e) {
-      return { ok: false, reason: `the denylist entry ${JSON.stringify(d)} cannot be read (${(e as Error).message}), so the update is refused` };
-    }
-    if (semver.satisfies(v, range)) return { ok: false, reason: `${version} is on the denylist (${d})` };
-  }
-  const allow = allowlist ?? [];
-  const ranges: string[] = [];
-  for (const a of allow) {
-    try {
-      ranges.push(normaliseConstraint(a));
-    } catch (e) {
-      return { ok: false, reason: `the allowlist entry ${JSON.stringify(a)} cannot be read (${(e as Error).message}), so the update is refused` };
-    }
-  }
-  if (ranges.length === 0) return { ok: true };
-  if (ranges.some((r) => semver.satisfies(v, r))) return { ok: true };
-  return { ok: false, reason: `${version} is not on the allowlist (${allow.map((a) => JSON.stringify(a)).join(', ')})` };
+  const v = parseVersion(version);
+  if (!v) return { ok: false, reason: `version ${JSON.stringify(version)} is not a semantic version KubeDB can check constraints against` };
+  const allow = parseAll(allowlist ?? [], 'allowlist');
+  if (!Array.isArray(allow)) return allow;
+  const deny = parseAll(denylist ?? [], 'denylist');
+  if (!Array.isArray(deny)) return deny;
+  const denied = deny.findIndex((c) => checkConstraint(c, v));
+  if (denied >= 0) return { ok: false, reason: `${version} is on the denylist (${denylist[denied]})` };
+  if (allow.length === 0 || allow.some((c) => checkConstraint(c, v))) return { ok: true };
+  const pre = v.pre ? ` (Masterminds semver reads \`${version}\` as a prerelease, which only a constraint naming a prerelease can match)` : '';
+  return { ok: false, reason: `${version} is not on the allowlist (${allowlist.map((a) => JSON.stringify(a)).join(', ')})${pre}` };
 }

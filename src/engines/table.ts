@@ -89,6 +89,19 @@ export const ENGINES: readonly Engine[] = [
   row('MariaDB', ['maria'], 'mariadb', { majorRule: 'series', hasRoles: false }),
   row('MongoDB', ['mongo'], 'mongodb', { majorRule: 'series', hasRoles: true }),
   row('Redis', ['rd'], 'redis', { majorRule: 'first', hasRoles: false }),
+  // Engines below: every other kind whose OpsRequest has type UpdateVersion (kubedb/apimachinery
+  // `apis/ops/v1alpha1/*_ops_types.go`), API version from the `+kubebuilder:storageversion` marker
+  // (`apis/kubedb/v1/*_types.go`; MSSQLServer and Singlestore exist only in `apis/kubedb/v1alpha2`), plurals and
+  // kinds from `apis/kubedb/constants.go` / `apis/ops/v1alpha1/*_ops_types.go`, containers from
+  // `apis/kubedb/constants.go` (`<Kind>ContainerName`). RedisSentinel's catalog is `RedisVersion`
+  // (`pkg/webhooks/ops/v1alpha1/redissentinel.go` checks `catalog.ResourceKindRedisVersion`).
+  row('Elasticsearch', ['es', 'opensearch'], 'elasticsearch', { majorRule: 'first', hasRoles: false, plural: 'elasticsearches' }),
+  row('Kafka', [], 'kafka', { majorRule: 'first', hasRoles: false }),
+  row('PgBouncer', ['pgb'], 'pgbouncer', { majorRule: 'first', hasRoles: false }),
+  row('RedisSentinel', ['sentinel'], 'redissentinel', { majorRule: 'first', hasRoles: false, catalogKind: 'RedisVersion', catalogPlural: 'redisversions' }),
+  row('Memcached', ['mc'], 'memcached', { majorRule: 'first', hasRoles: false, plural: 'memcacheds' }),
+  row('MSSQLServer', ['mssql', 'sqlserver'], 'mssql', { majorRule: 'first', hasRoles: true, version: 'v1alpha2' }),
+  row('Singlestore', ['memsql', 's2'], 'singlestore', { majorRule: 'first', hasRoles: false, version: 'v1alpha2' }),
 ];
 
 /** OpsRequest API group/version (`ops.kubedb.com/v1alpha1`). */

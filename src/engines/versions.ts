@@ -20,9 +20,9 @@
  */
 import semver from 'semver';
 import type { Engine } from './table.js';
-import { numericVersion, satisfiesConstraints } from './constraints.js';
+import { compareKubeDBVersions, numericVersion, satisfiesConstraints } from './constraints.js';
 
-export { normaliseConstraint, satisfiesConstraints, numericVersion } from './constraints.js';
+export { satisfiesConstraints, numericVersion, compareKubeDBVersions } from './constraints.js';
 export type { ConstraintCheck } from './constraints.js';
 
 /** One catalog entry, reduced to what the bot needs. */
@@ -60,15 +60,16 @@ function strList(x: unknown, what: string, name: string): string[] {
   });
 }
 
-/** MySQL topology key in the nested constraint lists. */
-function topologyKey(list: Record<string, unknown>, topology: string | undefined): string {
-  const t = (topology ?? 'standalone').toLowerCase();
-  const exact = Object.keys(list).find((k) => k.toLowerCase() === t);
-  if (exact) return exact;
-  if (t === 'standalone') return 'standalone';
-  // Every multi-member MySQL topology (GroupReplication, InnoDBCluster, SemiSync, RemoteReplica) is checked
-  // with the `groupReplication` lists: the catalog distinguishes only standalone vs. group replication.
-  return 'groupReplication';
+/**
+ * MySQL's nested constraint lists: KubeDB's ops webhook (kubedb/apimachinery
+ * `pkg/webhooks/ops/v1alpha1/mysql.go` `validateMySQLUpdateVersionOpsRequest`) reads
+ * `allowlist.groupReplication` / `denylist.groupReplication` for a standalone MySQL (no `spec.topology`) and
+ * for GroupReplication/InnoDBCluster alike, so do we; `standalone` is only a fallback for a catalog without
+ * `groupReplication`. (SemiSync/RemoteReplica are refused by preflight, as the webhook leaves them no list.)
+ */
+function topologyKey(list: Record<string, unknown>, _topology: string | undefined): string {
+  if ('groupReplication' in list) return 'groupReplication';
+  return Object.keys(list).find((k) => k.toLowerCase() === 'groupreplication') ?? 'standalone';
 }
 
 function readList(raw: unknown, what: string, name: string, topology: string | undefined): string[] {
@@ -97,13 +98,13 @@ export function catalogEntryFromObject(engine: Engine, obj: any, topology?: 'sta
   if (!isObj(spec)) throw new Error(`${label}: spec is missing`);
   const version = typeof spec.version === 'number' ? String(spec.version) : spec.version;
   if (typeof version !== 'string' || version.trim() === '') throw new Error(`${label}: spec.version is missing`);
-  if (!numericVersion(version)) throw new Error(`${label}: spec.version ${JSON.stringify(version)} does not start with a number`);
+  if (!numericVersion(version)) throw new Error(`${label}: spec.version ${JSON.stringify(version)} is not a Masterminds semantic version`);
 
   const images: Record<string, string> = {};
   for (const [role, v] of Object.entries(spec)) {
     if (isObj(v) && typeof v.image === 'string' && v.image !== '') images[role] = v.image;
   }
-  const dbImage = images.db ?? images[engine.container] ?? images[engine.name];
+  const dbImage = images.db ?? images[engine.container] ?? images[engine.name] ?? Object.entries(images).find(([r]) => r.toLowerCase() === engine.name)?.[1];
   if (!dbImage) throw new Error(`${label}: spec.db.image is missing`);
   images.db = dbImage;
 
@@ -175,9 +176,35 @@ export type Resolution =
 
 type Failure = Extract<Resolution, { ok: false }>;
 
-/** Compare two entries by numeric version, then prefer the canonical name (name === version), then by name. */
+/**
+ * The bot's "newer than" order for picking the newest candidate and spotting downgrades: numeric
+ * `major.minor.patch`, then a version without suffix above one with, then suffixes in natural order
+ * (`2022-cu9` < `2022-cu12`). Whether KubeDB *allows* a target is decided by Masterminds order in
+ * {@link satisfiesConstraints} alone; Masterminds would sort `cu9` above `cu12` (byte order of alphanumeric
+ * prerelease identifiers), which is no use for choosing.
+ */
+function naturalCompare(a: string, b: string): number {
+  const x = numericVersion(a);
+  const y = numericVersion(b);
+  if (!x || !y) return x ? 1 : y ? -1 : 0;
+  const c = semver.compare(x, y);
+  if (c !== 0) return c;
+  const sa = suffixOf(a);
+  const sb = suffixOf(b);
+  if (sa === sb) return 0;
+  if (!sa) return 1;
+  if (!sb) return -1;
+  const d = sa.localeCompare(sb, 'en', { numeric: true });
+  return d < 0 ? -1 : d > 0 ? 1 : 0;
+}
+
+function suffixOf(v: string): string {
+  return v.trim().replace(/^[vV]?\d+(\.\d+){0,2}/, '').replace(/\+.*$/, '');
+}
+
+/** Compare two entries by version, then prefer the canonical name (name === version), then by name. */
 function compareEntries(x: CatalogEntry, y: CatalogEntry): number {
-  const c = semver.compare(numericVersion(x.version)!, numericVersion(y.version)!);
+  const c = naturalCompare(x.version, y.version);
   if (c !== 0) return c;
   const xc = x.name === x.version ? 1 : 0;
   const yc = y.name === y.version ? 1 : 0;
@@ -190,13 +217,62 @@ function newestFirst(list: CatalogEntry[]): CatalogEntry[] {
 }
 
 function cmpVersion(a: string, b: string): number {
-  return semver.compare(numericVersion(a)!, numericVersion(b)!);
+  return naturalCompare(a, b);
 }
 
-function sameFlavour(current: CatalogEntry, e: CatalogEntry): 'ok' | 'distribution' | 'baseOS' {
-  if ((current.distribution ?? '') !== (e.distribution ?? '') && current.distribution && e.distribution) return 'distribution';
+/**
+ * The product an entry runs, by `spec.distribution` corrected by its database image: the real catalog
+ * labels `timescaledb-2.14.2-pg15`/`-pg16` `Official` though their image is `timescale/timescaledb`
+ * (kubedb/installer `charts/kubedb-catalog/templates/postgres/postgres-15.6-timescaledb.yaml`), so the image
+ * decides for TimescaleDB, PostGIS and DocumentDB.
+ */
+export function productOf(e: CatalogEntry): string {
+  const img = e.dbImage.toLowerCase();
+  if (img.includes('timescale/timescaledb') || img.includes('/timescaledb')) return 'TimescaleDB';
+  if (img.includes('postgis')) return 'PostGIS';
+  if (/documentdb/.test(img)) return 'DocumentDB';
+  return e.distribution ?? '';
+}
+
+const OS_WORDS = /(?:^|[-_.])(alpine|bookworm|bullseye|buster|debian|centos|ubuntu|jammy|noble|ubi\d*)(?=$|[-_.])/i;
+
+/**
+ * The base OS of an entry: `spec.db.baseOS` (Postgres) or an OS word in its name (`2.4.4-centos`,
+ * `2.7.3-debian`: ProxySQL has no baseOS field); '' when neither says.
+ */
+export function osOf(e: CatalogEntry): string {
+  if (e.baseOS) return e.baseOS.toLowerCase();
+  return OS_WORDS.exec(e.name)?.[1].toLowerCase() ?? '';
+}
+
+/**
+ * Whether `e` has `current`'s flavour.
+ * - `strict` (prefix asks: the bot chooses, so it never switches product or base OS): same product
+ *   ({@link productOf}) and the same base OS ({@link osOf}; both unset counts as the same).
+ * - not strict (an exact catalog name): KubeDB's webhook rules — base OS: refused when both are set and
+ *   differ (Postgres, kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/postgres.go`); distribution: Postgres
+ *   refuses a change when both are set (same file), Redis/RedisSentinel allow Official ↔ Valkey only within a
+ *   major version (`redis.go`, `redissentinel.go`: "can't upgrade Official to Valkey with a different major
+ *   version"); other engines' webhooks do not compare distributions (MongoDB's only checks
+ *   `updateConstraints`, `mongodb.go`), but a product the image shows to differ (TimescaleDB labelled
+ *   Official) or a change between Elasticsearch and OpenSearch is refused here: never a silent product switch.
+ */
+function sameFlavour(current: CatalogEntry, e: CatalogEntry, engine?: Engine, strict = true): 'ok' | 'distribution' | 'baseOS' {
+  if (strict) {
+    if (productOf(current) !== productOf(e)) return 'distribution';
+    if (osOf(current) !== osOf(e)) return 'baseOS';
+    return 'ok';
+  }
   if (current.baseOS && e.baseOS && current.baseOS !== e.baseOS) return 'baseOS';
-  if (current.baseOS && !e.baseOS) return 'baseOS';
+  const dc = current.distribution ?? '';
+  const de = e.distribution ?? '';
+  const kind = engine?.kind ?? '';
+  if (kind === 'Redis' || kind === 'RedisSentinel') {
+    if (dc !== de && numericVersion(current.version)?.major !== numericVersion(e.version)?.major) return 'distribution';
+    return 'ok';
+  }
+  if (productOf(current) && productOf(e) && productOf(current) !== productOf(e)) return 'distribution';
+  if (kind === 'Postgres' && dc && de && dc !== de) return 'distribution';
   return 'ok';
 }
 
@@ -217,7 +293,7 @@ export function allowedTargets(engine: Engine, current: CatalogEntry, catalog: C
       (e) =>
         e.name !== current.name &&
         !e.deprecated &&
-        sameFlavour(current, e) === 'ok' &&
+        sameFlavour(current, e, engine) === 'ok' &&
         cmpVersion(e.version, current.version) > 0 &&
         satisfiesConstraints(e.version, current.allowlist, current.denylist).ok,
     ),
@@ -246,6 +322,8 @@ function failure(code: Failure['code'], message: string, hint: string): Failure 
 }
 
 const PREFIX = /^\d+(\.\d+){0,2}$/;
+/** A series name (`8`, `8.0`, `16.1`): at most two numbers. */
+const SERIES = /^\d+(\.\d+)?$/;
 
 /** Whether `e.version`'s numbers start with the numbers of `prefix` (`8.4` matches 8.4.x; `8` matches 8.x.y). */
 function matchesPrefix(e: CatalogEntry, prefix: string): boolean {
@@ -260,7 +338,7 @@ function nameSuffix(e: CatalogEntry): string {
 }
 
 function flavour(e: CatalogEntry): string {
-  return [e.distribution, e.baseOS].filter(Boolean).join('/') || 'unspecified';
+  return [productOf(e), osOf(e)].filter(Boolean).join('/') || 'unspecified';
 }
 
 /**
@@ -282,11 +360,25 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
     return failure('unknown_version', `The current version \`${current.name}\` has no numeric version (\`${current.version}\`), so updates cannot be checked.`, 'Ask a cluster admin to check the catalog entry.');
   }
   const exact = catalog.find((e) => e.name === req);
-  if (exact) return checkExact(engine, current, exact, catalog, hint);
-
+  if (exact) {
+    const checked = checkExact(engine, current, exact, catalog, hint);
+    // A series ask: the real catalog has deprecated entries named `8.0`, `8`, `5.7`, `5.0` (kubedb/installer
+    // `charts/kubedb-catalog/templates/mysql/deprecated-mysql-8.0-official.yaml`), and `16.1` exists for
+    // several base OSes; a numeric name that is deprecated or of another flavour is read as a prefix ask.
+    if (!checked.ok && SERIES.test(req) && (checked.code === 'deprecated' || checked.code === 'base_os_change' || checked.code === 'distribution_change')) {
+      const byPrefix = resolvePrefix(engine, current, req, catalog, hint);
+      if (byPrefix.ok || checked.code === 'deprecated') return byPrefix;
+    }
+    return checked;
+  }
   if (!PREFIX.test(req)) {
     return failure('unknown_version', `\`${req}\` is not a ${engine.catalogKind} in this cluster's catalog.`, hint());
   }
+  return resolvePrefix(engine, current, req, catalog, hint);
+}
+
+function resolvePrefix(engine: Engine, current: CatalogEntry, req: string, catalog: CatalogEntry[], hint: () => string): Resolution {
+
   const matches = usable(catalog).filter((e) => matchesPrefix(e, req));
   if (matches.length === 0) {
     return failure('unknown_version', `No ${engine.catalogKind} in this cluster's catalog matches \`${req}\`.`, hint());
@@ -296,8 +388,8 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
     const baseOsOnly = matches.every((e) => sameFlavour(current, e) === 'baseOS');
     const found = [...new Set(matches.map(flavour))].join(', ');
     return baseOsOnly
-      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint())
-      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; KubeDB cannot change the distribution in an update.`, hint());
+      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${osOf(current) || 'an unspecified base OS'}; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).`, hint())
+      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; the bot never switches product (distribution) on a version ask.`, hint());
   }
   const live = sameFl.filter((e) => !e.deprecated);
   if (live.length === 0) {
@@ -329,17 +421,27 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
   return { ok: true, target, updateType: updateType(engine, current.version, target.version), candidates };
 }
 
+/**
+ * Kinds whose ops webhook refuses a deprecated target (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/`
+ * `perconaxtradb.go`, `proxysql.go`, `pgbouncer.go`, `rabbitmq.go`, `singlestore.go`); the bot refuses
+ * deprecated targets for every engine.
+ */
+const REFUSES_DEPRECATED = new Set(['PerconaXtraDB', 'ProxySQL', 'PgBouncer', 'RabbitMQ', 'Singlestore']);
+
 function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, catalog: CatalogEntry[], hint: () => string): Resolution {
   if (e.name === current.name) return failure('same_version', `\`${current.name}\` is already the current version: nothing to do.`, hint());
   if (!numericVersion(e.version)) return failure('unknown_version', `\`${e.name}\` has no numeric version (\`${e.version}\`) and cannot be used.`, hint());
-  const fl = sameFlavour(current, e);
+  const fl = sameFlavour(current, e, engine, false);
   if (fl === 'distribution') {
-    return failure('distribution_change', `\`${e.name}\` is the ${e.distribution} distribution, but \`${current.name}\` is ${current.distribution}; KubeDB cannot change the distribution in an update.`, hint());
+    if (engine.kind === 'Redis' || engine.kind === 'RedisSentinel') {
+      return failure('distribution_change', `\`${e.name}\` is ${productOf(e) || 'unlabelled'} ${e.version}, but \`${current.name}\` is ${productOf(current) || 'unlabelled'} ${current.version}: KubeDB's webhook allows a change between Official and Valkey only within one major version.`, hint());
+    }
+    return failure('distribution_change', `\`${e.name}\` is ${productOf(e) || 'an unlabelled distribution'}, but \`${current.name}\` is ${productOf(current) || 'unlabelled'}; an update cannot switch product (distribution), only its version.`, hint());
   }
   if (fl === 'baseOS') {
     return failure('base_os_change', `\`${e.name}\` runs on ${e.baseOS ?? 'an unspecified base OS'}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint());
   }
-  if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated; KubeDB does not update to deprecated versions.`, hint());
+  if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated in the ${engine.catalogKind} catalog; ${REFUSES_DEPRECATED.has(engine.kind) ? "KubeDB's webhook refuses deprecated targets" : 'the bot does not update to deprecated versions'}.`, hint());
   const c = cmpVersion(e.version, current.version);
   if (c < 0) return failure('downgrade', `\`${e.name}\` (${e.version}) is older than the current \`${current.name}\` (${current.version}); downgrades are not supported.`, hint());
   const check = satisfiesConstraints(e.version, current.allowlist, current.denylist);

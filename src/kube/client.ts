@@ -15,6 +15,10 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { ClusterCache } from './cache.js';
+import { FencedError, type Fence } from './fence.js';
+
+/** HTTP methods that change something on the API server (fenced on a leader's clients). */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Default time limit (ms) of one API request (not of watches, which `Watch` runs on its own). */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -35,12 +39,15 @@ export class Kube {
   /**
    * @param kc a loaded KubeConfig; @param name the cluster's name in config and messages.
    * @param opts.requestTimeoutMs time limit of each request (default {@link REQUEST_TIMEOUT_MS}).
+   * @param opts.fence when set, every mutating request (POST, PUT, PATCH, DELETE) is refused with a
+   *   {@link FencedError}, before anything is sent, while the fence is not held (see {@link Kube.fenced}).
+   * @param opts.cache share this read cache instead of building one.
    * @throws Error when the KubeConfig has no current cluster.
    */
   constructor(
     readonly kc: KubeConfig,
     readonly name: string,
-    opts: { requestTimeoutMs?: number } = {},
+    private readonly opts: { requestTimeoutMs?: number; fence?: Fence; cache?: ClusterCache } = {},
   ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('No active cluster!');
@@ -51,6 +58,10 @@ export class Kube {
       promiseMiddleware: [
         {
           pre: async (ctx) => {
+            const fence = opts.fence;
+            if (fence && MUTATING.has(ctx.getHttpMethod()) && !fence.held()) {
+              throw new FencedError(`${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`);
+            }
             ctx.setSignal(AbortSignal.timeout(timeoutMs));
             return ctx;
           },
@@ -62,7 +73,16 @@ export class Kube {
     this.apps = new AppsV1Api(configuration);
     this.custom = new CustomObjectsApi(configuration);
     this.coordination = new CoordinationV1Api(configuration);
-    this.cache = new ClusterCache(this);
+    this.cache = opts.cache ?? new ClusterCache(this);
+  }
+
+  /**
+   * The same cluster through clients whose every write is fenced by `fence` (the leader's controller
+   * clients: records, OpsRequests, database pause/resume, PetSet patches, Events), sharing this one's
+   * read cache. Reads are not fenced. A refused write rejects with {@link FencedError}.
+   */
+  fenced(fence: Fence): Kube {
+    return new Kube(this.kc, this.name, { requestTimeoutMs: this.opts.requestTimeoutMs, fence, cache: this.cache });
   }
 }
 

@@ -40,9 +40,12 @@ export function startInformer<T extends KubernetesObject>(
   const informer = makeInformer<T>(kube.kc, path, list, opts.labelSelector);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  informer.on('add', (o) => onChange(o, 'add'));
-  informer.on('update', (o) => onChange(o, 'update'));
-  informer.on('delete', (o) => onChange(o, 'delete'));
+  // Handlers run inside client-node's event emitter: a throw there must not escape (issue #11).
+  const changed = guarded('informer change handler', onChange);
+  informer.on('add', (o) => changed(o, 'add'));
+  informer.on('update', (o) => changed(o, 'update'));
+  informer.on('delete', (o) => changed(o, 'delete'));
+  const reportError = guarded('informer error handler', (err: unknown) => opts.onError?.(err));
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
   let markAttempted: () => void = () => {};
@@ -58,7 +61,7 @@ export function startInformer<T extends KubernetesObject>(
       markAttempted();
       if (stopped) {
         // stop() came while the list was in flight: the library opened the watch anyway; close it.
-        void informer.stop();
+        informer.stop().catch(() => undefined);
         return;
       }
       if (failedDuringStart) return;
@@ -71,7 +74,7 @@ export function startInformer<T extends KubernetesObject>(
     failedDuringStart = true;
     healthy = false;
     markAttempted();
-    opts.onError?.(err);
+    reportError(err);
     if (stopped) return;
     clearTimeout(timer);
     const delay = Math.min((opts.restartDelayMs ?? 1000) * 2 ** failures, 30_000);
@@ -98,10 +101,36 @@ export function startInformer<T extends KubernetesObject>(
 }
 
 /**
+ * Last-resort report of an error raised by an error handler (which has no logger of its own to trust):
+ * one JSON line on stderr, pino's shape, so it is seen and the process goes on.
+ */
+function logFallback(msg: string, key: string, err: unknown, handlerErr: unknown): void {
+  const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  try {
+    process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg, key, err: text(err), handlerErr: text(handlerErr) })}\n`);
+  } catch {
+    /* nothing left to report to */
+  }
+}
+
+/** Call `f`, reporting instead of throwing anything it throws (event handlers, timers). */
+export function guarded<A extends unknown[]>(what: string, f: (...a: A) => void): (...a: A) => void {
+  return (...a: A) => {
+    try {
+      f(...a);
+    } catch (err) {
+      logFallback(`${what} threw; ignored`, '', err, undefined);
+    }
+  };
+}
+
+/**
  * Run work per key, one at a time per key, coalescing: a key enqueued while its work runs runs once
  * more afterwards (with fresh state), however many times it was enqueued (the workqueue of
  * Kubernetes controllers). Errors are passed to `onError` and the key is retried after `retryMs` (or the
- * delay `onError` returns); while it backs off, new events for it wait for that retry.
+ * delay `onError` returns); while it backs off, new events for it wait for that retry. Nothing escapes a
+ * worker: an error of the work goes to `onError`, and an `onError` that throws is reported on stderr and
+ * the key is retried after `retryMs` all the same (issue #11: one unhandled rejection exits the process).
  */
 export class KeyedQueue {
   private readonly running = new Set<string>();
@@ -133,16 +162,23 @@ export class KeyedQueue {
     try {
       await this.work(key);
     } catch (err) {
-      const delay = this.onError(key, err);
+      let delay: number | void = undefined;
+      try {
+        delay = this.onError(key, err);
+      } catch (handlerErr) {
+        // An error handler that throws must not take the process down (issue #11): log both, retry anyway.
+        logFallback('queue error handler threw; retrying the key anyway', key, err, handlerErr);
+      }
       if (!this.closed) {
         // Back off: changes seen meanwhile do not cut the delay short (the retry reads fresh state).
         this.backingOff.add(key);
         this.again.delete(key);
+        const ms = typeof delay === 'number' && Number.isFinite(delay) && delay >= 0 ? delay : this.retryMs;
         const t = setTimeout(() => {
           this.timers.delete(t);
           this.backingOff.delete(key);
           this.add(key);
-        }, delay ?? this.retryMs);
+        }, ms);
         this.timers.add(t);
       }
     }

@@ -14,7 +14,7 @@
  * provisioner, which skips objects whose `Paused` condition is `True`, manages the database again.
  *
  * Which `Paused` condition the bot may remove (never anyone else's, e.g. a person's `kubectl dba pause`):
- * - direct backend: the one the bot wrote for this record (`pausedByUs`, reason `PausedByDBUpdate`);
+ * - direct backend: the one the bot wrote for this record (`ourPause`, reason `PausedByDBUpdate`, approved or still `Unknown`);
  * - ops-request backend: the one KubeDB Ops Manager left. Ops Manager's reason text is not documented, so
  *   it is recognised by circumstance: the record's OpsRequest has reached a final phase (or was deleted),
  *   no other OpsRequest of the database is unfinished, the condition is not the bot's own, and it was set
@@ -27,7 +27,7 @@ import { getDatabase, getOpsRequest, listOpsRequests, OPS_TERMINAL_PHASES, opsRe
 import { recordEvent } from '../kube/events.js';
 import { RecordRefusal, type RecordStore } from '../kube/records.js';
 import type { Engine } from '../engines/table.js';
-import { PAUSE_REASON, pausedByUs, pausedCondition, resumeCommand } from './direct-state.js';
+import { PAUSE_REASON, anyPauseCondition, ourPause, resumeCommand } from './direct-state.js';
 import { updateConditions } from './direct-kube.js';
 import { TERMINAL_PHASES, type DatabaseUpdate, type RecordStatus } from '../updates/types.js';
 
@@ -53,11 +53,11 @@ function dbRef(record: DatabaseUpdate): string {
  */
 export function removablePause(record: DatabaseUpdate, db: DatabaseObject | undefined, ops?: OpsRequestObject | null, others: OpsRequestObject[] = []): Removable {
   if (!db) return { ok: false, code: 'not_found', message: `${dbRef(record)} no longer exists.` };
-  const c = pausedCondition(db.status?.conditions);
+  const c = anyPauseCondition(db.status?.conditions);
   if (!c) return { ok: false, code: 'not_paused', message: `${dbRef(record)} is not paused (no \`Paused\` condition): there is nothing to resume.` };
   const who = `condition \`Paused\`, reason \`${c.reason ?? '?'}\`${c.message ? `: ${c.message}` : ''}`;
   if (record.spec.backend === 'direct') {
-    if (pausedByUs(db.status?.conditions, record.metadata.name)) return { ok: true, condition: c, owner: 'dbupdate' };
+    if (ourPause(db.status?.conditions, record.metadata.name)) return { ok: true, condition: c, owner: 'dbupdate' };
     return { ok: false, code: 'not_ours', message: `${dbRef(record)} is paused, but not by this request (${who}); the bot removes only its own pause. Whoever paused it resumes it (\`kubectl dba resume\`).` };
   }
   if (c.reason === PAUSE_REASON) {
@@ -166,7 +166,7 @@ export async function performResume(deps: ResumeDeps, record: DatabaseUpdate): P
     let refusal: string | undefined;
     await updateConditions(kube, engine, d.namespace, d.name, (db) => {
       // Re-decide on the fresh object (the ops-request checks were just made and are kept).
-      const fresh = pausedCondition(db.status?.conditions);
+      const fresh = anyPauseCondition(db.status?.conditions);
       const again: Removable = record.spec.backend === 'direct'
         ? removablePause(record, db)
         : fresh && fresh.reason === seen.condition.reason && fresh.lastTransitionTime === seen.condition.lastTransitionTime

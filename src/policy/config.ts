@@ -197,7 +197,7 @@ export const ConfigSchema = z
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "* * * * *"' })
       .default('* * * * *'),
     /** Leader election: how long a replica's Lease lasts without renewal before another takes over (s). */
-    leaseDurationSeconds: z.number().int().min(1).max(300).default(15),
+    leaseDurationSeconds: z.number().int().min(1).max(300).default(30),
     /** Who may request (default rule; default: anyone, from any channel). */
     requesters: RequestersSchema.default({ users: [], groups: [], channels: [] }),
     /** Approvals added for a major update (default rule). */

@@ -41,8 +41,9 @@ export function writeBotFiles(cluster: EmbeddedCluster, config: Config): { dir: 
 /**
  * Start `src/main.ts` with tsx, environment pointing at the emulators.
  * @param opts.identity replica identity (HOSTNAME), to tell processes apart in the Lease.
+ * @param opts.env more environment variables (e.g. `PORT: '0'` so two processes do not both bind 8080).
  */
-export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: SlackEmulator; identity: string; logLevel?: string }): BotProcess {
+export function spawnBot(opts: { files: { kubeconfig: string; config: string }; slack: Pick<SlackEmulator, 'botToken' | 'appToken' | 'apiUrl'>; identity: string; logLevel?: string; env?: Record<string, string> }): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
@@ -54,6 +55,7 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
       SLACK_API_URL: opts.slack.apiUrl,
       HOSTNAME: opts.identity,
       LOG_LEVEL: opts.logLevel ?? 'info',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,9 +70,9 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
 
 /**
  * Wait until a bot process is connected to the Slack emulator and holds the leader Lease.
- * @throws Error with the process's output after `timeoutMs` (default 20,000 ms).
+ * @throws Error with the process's output after `timeoutMs` (default 60,000 ms: a tsx start on a loaded machine takes 10–20 s).
  */
-export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 20_000): Promise<void> {
+export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);

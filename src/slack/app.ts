@@ -3,6 +3,7 @@
  * (real Slack, or the embedded emulator). Bolt's own logs go through pino.
  */
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 
 /** Slack connection settings. Tokens come from the environment, never from the config file. */
@@ -61,6 +62,25 @@ export function createSlackApp(s: SlackSettings, log: Logger): App {
     socketMode: true,
     clientOptions,
     installerOptions: { clientOptions },
+    logger: boltLogger(log),
+    logLevel: LogLevel.WARN,
+  });
+}
+
+/**
+ * The WebClient the notifier posts with (`chat.postMessage` only): no retries, because a post is not
+ * idempotent — a 500, a 504 or a dropped connection may come after Slack stored the message, and the
+ * SDK would send it again (`@slack/web-api` WebClient.makeRequest retries every non-abort failure up to
+ * `retryConfig.retries`). `rejectRateLimitedCalls: true` makes a 429 reject at once with
+ * `WebAPIRateLimitedError` (`code` `slack_webapi_rate_limited_error`, `retryAfter` in s) instead of the
+ * SDK's wait-then-retry, which `retries: 0` would turn into a failure after the wait: the notifier
+ * waits `Retry-After` and posts again itself (a 429 means nothing was stored). Slack: "Rate limits",
+ * https://api.slack.com/apis/rate-limits.
+ */
+export function createPostClient(s: { botToken: string; apiUrl?: string }, log: Logger): WebClient {
+  return new WebClient(s.botToken, {
+    ...slackClientOptions({ apiUrl: s.apiUrl, retries: 0 }),
+    rejectRateLimitedCalls: true,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
   });

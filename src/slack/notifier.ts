@@ -8,12 +8,19 @@
  * event_payload: {record, key}}` (https://api.slack.com/metadata/using). A key left `pending` by a crash
  * is resolved by reading the thread (`conversations.replies` with `include_all_metadata`) — posted
  * already, or not — before anything is posted again; the parent message likewise through
- * `conversations.history`. One queue per record serialises and coalesces rapid changes; the WebClient
- * retries 429s after `Retry-After`.
+ * `conversations.history`. One queue per record serialises and coalesces rapid changes.
+ *
+ * Posts go through a WebClient that never retries (a 500, 504 or reset may come after Slack stored the
+ * message; a retry would post it twice): a 429 is retried here after `Retry-After`, anything else leaves
+ * the key pending and the next pass settles it from Slack. Every Slack write and record write is fenced
+ * by the Lease (`src/kube/fence.ts`): a replica that lost it posts nothing more.
  */
 import type { Logger } from 'pino';
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
+import pRetry from 'p-retry';
 import { KeyedQueue } from '../kube/informer.js';
+import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
+import { statusMessage } from '../kube/client.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../kube/records.js';
 import type { DatabaseUpdate } from '../updates/types.js';
@@ -33,6 +40,17 @@ const NEEDS_A_PERSON = new Map([
 /** Retry delay (ms) after an error a person must fix. */
 const SLOW_RETRY_MS = 30_000;
 
+/**
+ * The Slack error code of a failed call, or undefined when the error did not come from Slack's Web API
+ * (e.g. a Kubernetes `ApiException`, whose `code` is the HTTP status as a number). `@slack/web-api`
+ * errors carry a string `code` starting with `slack_` and, for `{ok:false}` answers, `data.error`.
+ */
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; data?: { error?: unknown } } | undefined;
+  if (typeof e?.code !== 'string' || !e.code.startsWith('slack_')) return undefined;
+  return typeof e.data?.error === 'string' ? e.data.error : e.code;
+}
+
 /** Key of the parent message in metadata and in `pending`. */
 const PARENT_KEY = 'parent';
 
@@ -41,31 +59,65 @@ interface PostMetadata {
   event_payload?: { record?: string; key?: string };
 }
 
+/** Options of a {@link Notifier}. */
+export interface NotifierOptions {
+  /** A WebClient with the bot token (reads and `chat.update`, which is idempotent and may be retried). */
+  client: WebClient;
+  /**
+   * The client for `chat.postMessage` (default `client`): built with no retries and
+   * `rejectRateLimitedCalls` (see `createPostClient` in `app.ts`), because a post retried after a 5xx,
+   * a 504 or a dropped connection may already be stored — Slack has no idempotency key for it. A 429
+   * (never stored) is retried here after its `Retry-After`; any other failure is settled from Slack by
+   * the pending-intent lookup before anything is posted again.
+   */
+  postClient?: WebClient;
+  /** Records through the leader's fenced clients. */
+  records: RecordStore;
+  log: Logger;
+  metrics?: Metrics;
+  /** Delay (ms) before retrying a post Slack refused for a reason a person must fix (default 30 s). */
+  slowRetryMs?: number;
+  /** The leader's fence, checked right before every Slack write (default: always held). */
+  fence?: Fence;
+}
+
+/** How many times a post answered 429 is tried again (after each `Retry-After`). */
+const RATE_LIMIT_RETRIES = 5;
+
 /** Follows records and keeps their Slack messages in step. */
 export class Notifier {
   private readonly queue: KeyedQueue;
+  private readonly client: WebClient;
+  private readonly postClient: WebClient;
+  private readonly records: RecordStore;
+  private readonly log: Logger;
+  private readonly fence: Fence;
 
-  /** @param client a Bolt/WebClient with the bot token. */
-  constructor(
-    private readonly client: WebClient,
-    private readonly records: RecordStore,
-    private readonly log: Logger,
-    metrics?: Metrics,
-    /** Delay (ms) before retrying a post Slack refused for a reason a person must fix (default 30 s). */
-    slowRetryMs = SLOW_RETRY_MS,
-  ) {
+  constructor(o: NotifierOptions) {
+    const { log, metrics } = o;
+    const slowRetryMs = o.slowRetryMs ?? SLOW_RETRY_MS;
+    this.client = o.client;
+    this.postClient = o.postClient ?? o.client;
+    this.records = o.records;
+    this.log = log;
+    this.fence = o.fence ?? ALWAYS_HELD;
     this.queue = new KeyedQueue(
       (name) => this.sync(name),
       (name, err) => {
-        const e = err as { code?: string; data?: { error?: string }; message: string };
-        const slackError = e.data?.error;
-        if (e.code?.startsWith('slack_')) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError ?? e.code });
-        if (slackError && NEEDS_A_PERSON.has(slackError)) {
+        if (isFenced(err)) {
+          log.info({ record: name }, 'not the leader any more: Slack notification left to the leader');
+          return undefined;
+        }
+        const slackError = slackErrorCode(err);
+        if (slackError) metrics?.slackApiErrors.inc({ method: 'chat', error: slackError });
+        const data = (err as { data?: { error?: unknown } } | undefined)?.data;
+        const refused = typeof data?.error === 'string' ? data.error : undefined;
+        if (refused && NEEDS_A_PERSON.has(refused)) {
           // Retrying at once cannot help: say what to do, and try again slowly (the record is safe meanwhile).
-          log.error({ record: name, err: slackError }, `Slack refused to post (${slackError}): ${NEEDS_A_PERSON.get(slackError)}; retrying every ${slowRetryMs / 1000} s`);
+          log.error({ record: name, err: refused }, `Slack refused to post (${refused}): ${NEEDS_A_PERSON.get(refused)}; retrying every ${slowRetryMs / 1000} s`);
           return slowRetryMs;
         }
-        log.warn({ record: name, err: e.message }, 'Slack notification failed; will retry');
+        log.warn({ record: name, err: statusMessage(err) }, 'Slack notification failed; will retry');
         return undefined;
       },
       1000,
@@ -80,6 +132,38 @@ export class Notifier {
   /** Stop; waits for a running sync. */
   async stop(): Promise<void> {
     await this.queue.close();
+  }
+
+  /**
+   * Post once: the fence is checked right before each try; only a 429 (Slack stored nothing) is tried
+   * again, after its `Retry-After` (p-retry awaits the wait in `shouldRetry`). Any other failure is
+   * thrown: the post may be stored, and its key stays pending for {@link resolvePending}.
+   */
+  private async post(args: ChatPostMessageArguments): Promise<ChatPostMessageResponse> {
+    return pRetry(
+      async () => {
+        assertHeld(this.fence, 'chat.postMessage');
+        const client = this.postClient; // (named `client`: test/manifest.test.ts finds Web API calls as `client.<method>(`)
+        return client.chat.postMessage(args);
+      },
+      {
+        retries: RATE_LIMIT_RETRIES,
+        minTimeout: 0,
+        maxTimeout: 0,
+        shouldRetry: async ({ error }) => {
+          const e = error as { code?: unknown; retryAfter?: unknown };
+          if (e.code !== ErrorCode.RateLimitedError) return false;
+          await new Promise((r) => setTimeout(r, Math.max(1, Number(e.retryAfter) || 1) * 1000));
+          return true;
+        },
+      },
+    );
+  }
+
+  /** Edit a message (idempotent: the WebClient's own retries are safe), fenced. */
+  private async update(args: ChatUpdateArguments): Promise<void> {
+    assertHeld(this.fence, 'chat.update');
+    await this.client.chat.update(args);
   }
 
   private metadata(name: string, key: string) {
@@ -143,7 +227,7 @@ export class Notifier {
     if (!record.status?.slack?.ts) {
       record = await this.markPending(name, PARENT_KEY);
       const parent = renderParent(record);
-      const res = await this.client.chat.postMessage({ channel, text: parent.text, blocks: parent.blocks as never, metadata: this.metadata(name, PARENT_KEY) });
+      const res = await this.post({ channel, text: parent.text, blocks: parent.blocks as never, metadata: this.metadata(name, PARENT_KEY) });
       const ts = res.ts as string;
       const out = await this.records.mutateStatus(name, (st) => {
         st.slack = {
@@ -167,7 +251,7 @@ export class Notifier {
       }
       if (posted.has(post.key)) continue;
       const marked = await this.markPending(name, post.key, record);
-      await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
+      await this.post({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
       posted.add(post.key);
       const out = await this.records.mutateStatus(
         name,
@@ -184,7 +268,7 @@ export class Notifier {
     const parent = renderParent(record);
     const hash = renderHash(parent);
     if (hash !== record.status?.slack?.parentHash) {
-      await this.client.chat.update({ channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
+      await this.update({ channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
       await this.records.mutateStatus(
         name,
         (st) => {
@@ -206,10 +290,10 @@ export class Notifier {
     if (known?.hash === hash) return record;
     let ts = known?.ts;
     if (ts) {
-      await this.client.chat.update({ channel, ts, text: post.text });
+      await this.update({ channel, ts, text: post.text });
     } else {
       await this.markPending(name, post.key);
-      const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
+      const res = await this.post({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
       ts = res.ts as string;
     }
     const entry = { ts, hash };

@@ -78,7 +78,7 @@ export async function onRecoveryCommand(deps: HandlerDeps, queue: FollowUpQueue,
         if (stillPaused.ok) return await refuse('paused', `${record.spec.engine} \`${record.spec.database.namespace}/${record.spec.database.name}\` is still paused by request \`${cmd.id}\`: resume it first with \`/dbupdate resume ${cmd.id}\`, then retry. Nothing was changed.`);
         const d = record.spec.database;
         log.info({ audit: 'retry', user, record: cmd.id, database: d, target: record.spec.targetVersion }, 'retry asked');
-        await requestUpdate(deps, kube, now(), respond, {
+        const answer = await requestUpdate(deps, kube, now(), {
           engine,
           namespace: d.namespace,
           name: d.name,
@@ -90,6 +90,7 @@ export async function onRecoveryCommand(deps: HandlerDeps, queue: FollowUpQueue,
           triggerId: command.trigger_id,
           retryOf: cmd.id,
         });
+        await respond({ response_type: 'ephemeral', text: answer });
         return;
       }
       if (!TERMINAL_PHASES.includes(phase)) {

@@ -9,7 +9,7 @@
  * `views.open` needs the shortcut's `trigger_id` within 3 s (so it is not a queued follow-up);
  * view_submission acks within 3 s, so preflight runs after the ack.
  */
-import type { App, RespondArguments, RespondFn } from '@slack/bolt';
+import type { App, RespondArguments } from '@slack/bolt';
 import { statusMessage } from '../kube/client.js';
 import { readRequestForm, type FormElementState } from '../command/form.js';
 import type { HandlerDeps } from './handlers.js';
@@ -58,7 +58,7 @@ export function registerRequestShortcut(app: App, deps: HandlerDeps, queue: Foll
     await queue.run(async () => {
       try {
         await respond(`:mag: Checking ${req.engine.kind} \`${namespace}/${req.name}\` → ${escapeMrkdwn(req.version)}…`);
-        await requestUpdate(deps, kube, now(), respond as unknown as RespondFn /* only awaited */, {
+        const answer = await requestUpdate(deps, kube, now(), {
           engine: req.engine,
           namespace,
           name: req.name,
@@ -71,6 +71,7 @@ export function registerRequestShortcut(app: App, deps: HandlerDeps, queue: Foll
           // The same submission retried by Slack carries the same trigger_id → the same record name.
           triggerId: (body as { trigger_id?: string }).trigger_id ?? view.id,
         });
+        await respond(answer);
       } catch (err) {
         log.error({ err: statusMessage(err), user }, 'request from the form failed');
         await respond(`:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.`).catch(() => undefined);

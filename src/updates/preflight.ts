@@ -1,11 +1,20 @@
 /**
  * Preflight of an update request against the cluster (DESIGN.md step 2): the database exists and is
- * `Ready`, the requested version resolves (semver, newest allowed non-deprecated catalog entry), no other
- * update of the database is in flight, and the backend is chosen. Read-only: nothing is written.
+ * `Ready`, the requested version resolves (Masterminds constraints, newest allowed non-deprecated catalog
+ * entry of the same product and base OS), the topology is one the backend can update, no other update of
+ * the database is in flight, the backend is chosen, and — on the ops-request backend — KubeDB itself is
+ * asked: the OpsRequest is created with server-side `dryRun=All`, so KubeDB's validating webhook judges it
+ * and nothing is stored (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run); its refusal
+ * is relayed before any approver is asked. Nothing is persisted. Transient API errors (429 after its
+ * `Retry-After`, 5xx, timeouts: `isTransient`) are retried a few times.
  */
+import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
+import { statusCode, statusMessage } from '../kube/client.js';
+import { isTransient } from '../kube/records.js';
+import { OPS_GROUP, OPS_VERSION, engineByKind } from '../engines/table.js';
 import {
+  buildOpsRequest,
   getDatabase,
   listCatalog,
   listOpsRequests,
@@ -41,6 +50,107 @@ export function isPaused(db: DatabaseObject): boolean {
   return (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
 }
 
+/** Retries of a transient API error in preflight (each read is idempotent, the dry run persists nothing). */
+const RETRIES = 3;
+/** Longest `Retry-After` honoured, ms (a longer one is capped). */
+const MAX_RETRY_AFTER_MS = 2000;
+
+/**
+ * Run an API call, retrying transient errors ({@link isTransient}: 429, 500/502/503/504, timeouts) up to
+ * {@link RETRIES} times with p-retry's backoff (50–500 ms), waiting out a 429's `Retry-After` first
+ * (capped at 2 s), as client-go's rest client does. @throws the last error.
+ */
+export function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  return pRetry(call, {
+    retries: RETRIES,
+    minTimeout: 50,
+    maxTimeout: 500,
+    randomize: true,
+    shouldRetry: async ({ error }) => {
+      if (!isTransient(error)) return false;
+      const headers = (error as { headers?: Record<string, string> }).headers ?? {};
+      const after = Number(headers['retry-after'] ?? headers['Retry-After']);
+      if (Number.isFinite(after) && after > 0) await new Promise((r) => setTimeout(r, Math.min(after * 1000, MAX_RETRY_AFTER_MS)));
+      return true;
+    },
+  });
+}
+
+/**
+ * Topology preconditions, as KubeDB's webhook and the direct backend have them; a refusal message or
+ * undefined.
+ * - MySQL `spec.topology.mode` other than GroupReplication/InnoDBCluster (SemiSync, RemoteReplica…): KubeDB's
+ *   webhook (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/mysql.go` `validateMySQLUpdateVersionOpsRequest`)
+ *   checks no constraint list for them and refuses every UpdateVersion.
+ * - Redis in `Sentinel` mode: the webhook (`redis.go`) requires the RedisSentinel of `spec.sentinelRef` to run
+ *   the target's `spec.version` already.
+ * - Topologies of several PetSets (MongoDB `shardTopology`, Redis `Cluster` mode, Elasticsearch/Kafka/
+ *   Singlestore `spec.topology`) on the direct backend, which updates one PetSet per database.
+ */
+async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, target: CatalogEntry, backend: Backend, ref: string): Promise<PreflightRefusal | undefined> {
+  const spec = db.spec as Record<string, any>;
+  const mode = spec.topology?.mode;
+  if (engine.kind === 'MySQL' && spec.topology && mode !== 'GroupReplication' && mode !== 'InnoDBCluster') {
+    return {
+      ok: false,
+      code: 'unsupported_topology',
+      message: `${ref} runs in MySQL topology \`${mode ?? 'unspecified'}\`. KubeDB updates the version of standalone, GroupReplication and InnoDBCluster MySQL only (its webhook refuses UpdateVersion for ${mode ?? 'this topology'}); update it another way, or change its topology first.`,
+    };
+  }
+  if (engine.kind === 'Redis' && spec.mode === 'Sentinel') {
+    const sentinelEngine = engineByKind('RedisSentinel');
+    const sref = spec.sentinelRef as { name?: string; namespace?: string } | undefined;
+    const sentinel = sentinelEngine && sref?.name ? await withRetries(() => getDatabase(kube, sentinelEngine, sref.namespace ?? db.metadata.namespace!, sref.name!)) : undefined;
+    const sentinelCatalog = sentinel ? await withRetries(() => listCatalog(kube, sentinelEngine!)) : [];
+    const sentinelVersion = (sentinelCatalog as Array<{ metadata?: { name?: string }; spec?: { version?: string } }>).find((o) => o.metadata?.name === sentinel?.spec.version)?.spec?.version;
+    if (!sentinel || sentinelVersion !== target.version) {
+      const where = sref?.name ? `${sref.namespace ?? db.metadata.namespace}/${sref.name}` : '(no spec.sentinelRef)';
+      return {
+        ok: false,
+        code: 'sentinel_first',
+        message: `${ref} runs in Sentinel mode, and KubeDB updates it only once its RedisSentinel \`${where}\` runs the target version (${target.version}; it runs ${sentinel ? `\`${sentinel.spec.version}\`` : 'nothing: not found'}). Update the sentinel first: \`/dbupdate redissentinel ${where} ${target.name}\`, then ask again.`,
+      };
+    }
+  }
+  if (backend === 'direct') {
+    const multi = spec.shardTopology ? 'a sharded topology (shards, config servers, mongos)' : engine.kind === 'Redis' && spec.mode === 'Cluster' ? 'Cluster mode (one PetSet per shard)' : ['Elasticsearch', 'Kafka', 'Singlestore'].includes(engine.kind) && spec.topology ? 'a topology of several node roles, one PetSet each' : undefined;
+    if (multi) {
+      return {
+        ok: false,
+        code: 'multi_petset_direct',
+        message: `${ref} runs ${multi}; the *direct* backend updates a database's single PetSet only. Install KubeDB Ops Manager and use the *ops-request* backend (\`backend: ops-request\` or \`auto\`) for it.`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * KubeDB's verdict: create the OpsRequest the pipeline would create with `dryRun=All`, so the validating
+ * webhook judges it and nothing is stored. A refusal (4xx) is returned for the requester; a transient error
+ * is retried; anything else (e.g. 403 from RBAC) is thrown as an API failure.
+ */
+async function kubedbVerdict(kube: Kube, engine: Engine, namespace: string, name: string, target: CatalogEntry, ref: string): Promise<PreflightRefusal | undefined> {
+  const ops = buildOpsRequest({ engine, namespace, name: '', database: name, targetVersion: target.name, labels: {} });
+  const body = { ...ops, metadata: { namespace, generateName: `${name}-preflight-` } };
+  try {
+    await withRetries(() => kube.custom.createNamespacedCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural, namespace, body, dryRun: 'All' }));
+    return undefined;
+  } catch (err) {
+    const code = statusCode(err);
+    if (code === 400 || code === 403 || code === 422) {
+      const msg = statusMessage(err);
+      if (code === 403 && !/admission webhook/.test(msg)) throw err; // RBAC, not KubeDB
+      return {
+        ok: false,
+        code: 'kubedb_refused',
+        message: `KubeDB refuses this update of ${ref} to \`${target.name}\` (checked with a dry run of the ${engine.opsRequestKind}; nothing was created): ${msg}`,
+      };
+    }
+    throw err;
+  }
+}
+
 /**
  * Check a request. Throws only on API failures other than 404 (the caller reports them as such).
  * @param opts.backend configured backend; `auto` picks `ops-request` where the engine's OpsRequest kind is served.
@@ -56,7 +166,7 @@ export async function preflight(opts: {
 }): Promise<PreflightOk | PreflightRefusal> {
   const { kube, engine, namespace, name } = opts;
   const ref = `${engine.kind} \`${namespace}/${name}\``;
-  const db = await getDatabase(kube, engine, namespace, name);
+  const db = await withRetries(() => getDatabase(kube, engine, namespace, name));
   if (!db) {
     return {
       ok: false,
@@ -80,7 +190,7 @@ export async function preflight(opts: {
     };
   }
 
-  const objects = await listCatalog(kube, engine);
+  const objects = await withRetries(() => listCatalog(kube, engine));
   const catalog: CatalogEntry[] = [];
   for (const obj of objects) {
     try {
@@ -104,7 +214,7 @@ export async function preflight(opts: {
   }
 
   const selector = `${LABEL_DATABASE}=${name},${LABEL_DB_NAMESPACE}=${namespace}`;
-  const active = (await opts.records.list(selector)).filter(
+  const active = (await withRetries(() => opts.records.list(selector))).filter(
     (r) => r.spec.engine === engine.kind && r.spec.database.cluster === kube.name && isActive(r.status?.phase),
   );
   if (active.length > 0) {
@@ -119,13 +229,13 @@ export async function preflight(opts: {
   let backend: Backend = opts.backend === 'auto' ? 'direct' : opts.backend;
   let served = false;
   try {
-    served = await servesOpsRequests(kube, engine);
+    served = await withRetries(() => servesOpsRequests(kube, engine));
   } catch (err) {
     return { ok: false, code: 'discovery', message: `Could not ask cluster \`${kube.name}\` which KubeDB APIs it serves: ${statusMessage(err)}` };
   }
   if (opts.backend === 'auto') backend = served ? 'ops-request' : 'direct';
   if (served) {
-    const running = (await listOpsRequests(kube, engine, namespace)).filter(
+    const running = (await withRetries(() => listOpsRequests(kube, engine, namespace))).filter(
       (o) => opsRequestTarget(engine, o) === name && !OPS_TERMINAL_PHASES.includes(o.status?.phase ?? 'Pending'),
     );
     if (running.length > 0) {
@@ -158,6 +268,12 @@ export async function preflight(opts: {
         `install KubeDB Ops Manager and use the *ops-request* backend (\`backend: ops-request\` or \`auto\` in the bot's configuration)` +
         (minor.length ? `, or ask for a patch/minor version: ${minor.map((t) => `\`${t.entry.name}\` (${t.updateType})`).join(', ')}.` : '.'),
     };
+  }
+  const topo = await topologyRefusal(kube, engine, db, res.target, backend, ref);
+  if (topo) return topo;
+  if (backend === 'ops-request') {
+    const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
+    if (verdict) return verdict;
   }
   return { ok: true, db, current, target: res.target, updateType: res.updateType, backend };
 }

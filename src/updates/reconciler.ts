@@ -11,6 +11,7 @@ import type { Kube } from '../kube/client.js';
 import { isConflict, statusMessage } from '../kube/client.js';
 import type { RecordStore } from '../kube/records.js';
 import { startInformer, KeyedQueue, type Cache } from '../kube/informer.js';
+import { isFenced } from '../kube/fence.js';
 import {
   buildOpsRequest,
   createOpsRequest,
@@ -42,6 +43,7 @@ import {
   type DatabaseUpdate,
   type RecordStatus,
   type Step,
+  TERMINAL_PHASES,
 } from './types.js';
 
 /** Options of the reconciler. */
@@ -86,6 +88,10 @@ export class Reconciler {
     this.queue = new KeyedQueue(
       (name) => this.reconcile(name),
       (name, err) => {
+        if (isFenced(err)) {
+          o.log.info({ record: name }, 'not the leader any more: record left to the leader');
+          return;
+        }
         o.metrics?.kubeApiErrors.inc({ code: String(statusCode(err) ?? 0) });
         o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry');
       },
@@ -429,7 +435,8 @@ export class Reconciler {
       settings: this.o.direct ?? DEFAULT_DIRECT_SETTINGS,
       });
     } catch (err) {
-      await this.directError(record, engine, err);
+      // A fenced write is not the pipeline's failure: this replica lost the Lease; the leader goes on.
+      if (!isFenced(err)) await this.directError(record, engine, err);
       throw err;
     }
     const nowIso = this.now().toISOString();
@@ -510,17 +517,21 @@ export class Reconciler {
     }
   }
 
-  /** End a record as Failed with `message` (for the requester; says what state the database is in). */
+  /**
+   * End a record as Failed with `message` (for the requester; says what state the database is in).
+   * Never over a terminal phase (Succeeded, Failed, Cancelled…): the check runs on the fresh record
+   * inside the resourceVersion-guarded write, so a stale pass cannot turn a finished update into a failure.
+   */
   private async fail(record: DatabaseUpdate, engine: Engine, message: string): Promise<void> {
     const nowIso = this.now().toISOString();
-    await this.o.records.mutateStatus(record.metadata.name, (st) => {
-      if (st.phase === 'Failed') return false;
+    const res = await this.o.records.mutateStatus(record.metadata.name, (st) => {
+      if (TERMINAL_PHASES.includes(st.phase ?? 'Pending')) return false;
       st.phase = 'Failed';
       st.finishedAt = nowIso;
       st.message = message;
       return true;
     });
-    this.o.log.warn({ audit: 'fail', record: record.metadata.name, engine: engine.kind, message }, 'update failed');
+    if (res.changed) this.o.log.warn({ audit: 'fail', record: record.metadata.name, engine: engine.kind, message }, 'update failed');
   }
 }
 

@@ -55,6 +55,10 @@ export interface ResourceType {
   custom?: boolean;
   /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
   printerColumns?: PrinterColumn[];
+  /** Verbs served (discovery's `verbs`); default: all of create, delete, deletecollection, get, list, patch, update, watch. */
+  verbs?: string[];
+  /** The CRD version's `schema.openAPIV3Schema`: writes are pruned, defaulted and validated by it (schema.ts). */
+  schema?: Record<string, unknown>;
 }
 
 /** One `additionalPrinterColumns` entry of a CRD version (`jsonPath` is a simple path like `.spec.x`). */
@@ -94,6 +98,24 @@ export interface WriteOptions {
   subresource?: 'status';
   /** Field manager for server-side apply (`application/apply-patch+yaml`). */
   fieldManager?: string;
+  /**
+   * How fields a custom resource's schema does not know are answered (`fieldValidation` query parameter):
+   * `Strict` → 400 `strict decoding error: unknown field "spec.x"`, `Warn` (default) → pruned with a
+   * warning pushed to {@link warnings}, `Ignore` → pruned silently.
+   */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Out: warnings of the write (`unknown field "spec.x"`), for the HTTP layer's `Warning` headers. */
+  warnings?: string[];
+  /**
+   * `?dryRun=All`: validate and admit as usual, persist nothing, emit no watch event, do not advance the
+   * resourceVersion (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run).
+   */
+  dryRun?: boolean;
+  /**
+   * Validating admission: called with the object about to be stored (undefined on delete) and the stored
+   * one (undefined on create) after the object is built, before it is stored; throws to deny (admission.ts).
+   */
+  admit?: (object: KubeObject | undefined, old: KubeObject | undefined) => void;
 }
 
 /**
@@ -134,8 +156,12 @@ export interface ClusterStore {
   update(gvr: GVR, obj: KubeObject, opts?: WriteOptions): KubeObject;
   /** Patch with the given content type; 415 for strategic merge on custom resources. A `metadata.resourceVersion` inside the patch is a precondition (409 when stale). */
   patch(gvr: GVR, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts?: WriteOptions): KubeObject;
-  /** Delete; returns the deleted object (finalizers are not simulated: deletion is immediate). */
-  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject;
+  /**
+   * Delete; returns the deleted object, or the object now being deleted (finalizers pending, or a pod in
+   * its grace period: it carries `metadata.deletionTimestamp`). Without `opts`, a pod is deleted at once.
+   * 409 Conflict when a precondition of `opts` fails. `opts.dryRun`: nothing deleted; `opts.admit` may deny.
+   */
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: import('./deletion.js').DeleteOptions & Pick<WriteOptions, 'dryRun' | 'admit'>): KubeObject;
 
   /** Current resourceVersion of the store (the newest write). */
   currentResourceVersion(): string;

@@ -13,6 +13,7 @@ interface CrdVersion {
   storage?: boolean;
   subresources?: { status?: unknown };
   additionalPrinterColumns?: PrinterColumn[];
+  schema?: { openAPIV3Schema?: Record<string, unknown> };
 }
 
 interface CrdSpec {
@@ -66,6 +67,7 @@ export function crdResourceTypes(obj: KubeObject): ResourceType[] {
       hasStatus: v.subresources?.status !== undefined && v.subresources?.status !== null,
       custom: true,
       ...(v.additionalPrinterColumns ? { printerColumns: v.additionalPrinterColumns } : {}),
+      ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
     }));
 }
 

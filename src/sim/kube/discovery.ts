@@ -49,6 +49,8 @@ export function builtinTypes(): ResourceType[] {
     t('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, false),
     t('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, false),
     t('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, true, ['pdb']),
+    // Served by access.ts (`kubectl auth can-i`), never stored.
+    { ...t('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, false), verbs: ['create'] },
   ];
 }
 
@@ -108,7 +110,7 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: ALL_VERBS,
+      verbs: r.verbs ?? ALL_VERBS,
       ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories?.length ? { categories: r.categories } : {}),
     });

@@ -8,31 +8,45 @@
  *   server's typed lists; custom resources' items do);
  * - watch (`?watch=true|1`): a chunked `application/json` stream of `{"type","object"}` lines; a
  *   resourceVersion older than the history gives HTTP 200 then an `ERROR` event with a 410 `Expired` Status;
- * - `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
+ * - lists honour `limit`/`continue` (pagination.ts); `Accept: …;as=Table;g=meta.k8s.io` gets a server-side `Table` (what `kubectl get` prints), also in
  *   watches (`kubectl get -w`);
  * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
- * - request bodies in protobuf/CBOR are refused with 415 (only JSON and YAML are decoded).
+ * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
+ *   (protobuf.ts), CBOR is refused with 415; an `Accept` naming no JSON-compatible type answers 406.
  * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
  *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
  *   field validation to the server; `/openapi/v2` answers 404.
- * - DELETE answers the deleted object for pods, services, service accounts, namespaces and custom
+ * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
+ *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
+ * - `?dryRun=All` on create/update/patch/delete runs validation and admission, persists nothing, emits no
+ *   watch event (https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run); another value is 422;
+ * - validating admission webhooks (`addValidatingAdmission`, admission.ts) run before a write is stored;
+ *   a denial is answered as the API server does (`admission webhook "<name>" denied the request: …`).
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
- *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`.
+ *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
+ * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb) and
+ *   `SelfSubjectAccessReview` (`kubectl auth can-i`), see access.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { GVR, KubeObject, PatchType, ResourceType } from './api.js';
+import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
+import { addValidatingAdmission, matchingWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseApiPath } from './paths.js';
 import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
-import { badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+import { warningHeaders, writeOptions } from './fieldvalidation.js';
+import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAccessReview } from './access.js';
+import { listChunk } from './pagination.js';
+import { deleteOptionsOf } from './deletion.js';
+import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
+import { invalid, badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
 export interface RequestRecord {
@@ -188,6 +202,11 @@ export class KubeApiServer {
   readonly requests: RequestRecord[] = [];
   /** Fault injection. */
   readonly faults = new Faults();
+  /**
+   * Every `Warning` the server sent since start (or the last {@link resetRequests}) — e.g. `unknown field
+   * "spec.x"` for a field a CRD's schema pruned — with the user and request, in order.
+   */
+  readonly warnings: Array<{ user: string; method: string; path: string; warning: string }> = [];
   /** Every request RBAC denied (403) since start (or the last {@link resetRequests}), in order. */
   readonly denials: Denial[] = [];
   /** The RBAC authorizer, when started with `rbac: true`. */
@@ -198,6 +217,10 @@ export class KubeApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
   private readonly token: string;
+  /** RBAC decisions for SelfSubjectAccessReviews and impersonation when RBAC is not enforced. */
+  private readonly reviewer: RbacAuthorizer;
+  /** The (possibly impersonated) user each request is served as. */
+  private readonly userOf = new WeakMap<IncomingMessage, UserInfo>();
 
   private constructor(
     readonly store: Store,
@@ -214,6 +237,7 @@ export class KubeApiServer {
       Object.entries(opts.users ?? {}).map(([t, u]) => [t, { user: u.user, groups: [...new Set([...(u.groups ?? []), SYSTEM_AUTHENTICATED])] }]),
     );
     this.authorizer = opts.rbac ? new RbacAuthorizer(store) : undefined;
+    this.reviewer = this.authorizer ?? new RbacAuthorizer(store);
     this.strictAuth = requireToken || opts.rbac === true || opts.users !== undefined;
     this.unauthenticatedUser = opts.unauthenticatedUser ?? ANONYMOUS;
   }
@@ -299,6 +323,7 @@ export class KubeApiServer {
   resetRequests(): void {
     this.requests.length = 0;
     this.denials.length = 0;
+    this.warnings.length = 0;
   }
 
   /** Number of open watch streams. */
@@ -327,8 +352,11 @@ export class KubeApiServer {
     return r;
   }
 
-  private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(res: ServerResponse, rec: RequestRecord | undefined, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
     if (rec) rec.status = code;
+    for (const w of ([] as string[]).concat(headers.Warning ?? [])) {
+      this.warnings.push({ user: rec?.user ?? '', method: rec?.method ?? '', path: rec?.path ?? '', warning: w });
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
     res.end(text);
@@ -341,6 +369,10 @@ export class KubeApiServer {
   }
 
   private async readBody(req: IncomingMessage): Promise<string> {
+    return (await this.readBuffer(req)).toString('utf8');
+  }
+
+  private async readBuffer(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -348,11 +380,13 @@ export class KubeApiServer {
       if (size > MAX_BODY) throw new StatusError({ ...badRequest('request entity too large').status, code: 413, reason: 'RequestEntityTooLarge' });
       chunks.push(c as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
 
-  private decode(text: string, contentType: string): unknown {
+  private decode(body: Buffer | string, contentType: string): unknown {
+    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') return decodeProtobuf(body);
     if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(['application/json', 'application/yaml']);
+    const text = typeof body === 'string' ? body : body.toString('utf8');
     if (!text.trim()) throw badRequest('the body of the request was empty');
     try {
       return /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
@@ -401,12 +435,25 @@ export class KubeApiServer {
     const verb = parsed.kind === 'resource' ? this.verbOf(method, parsed.name !== undefined, isWatch) : parsed.kind === 'other' ? 'other' : 'discovery';
     const rec = this.record(req, url, verb);
 
-    const user = this.authenticate(req.headers.authorization);
+    let user = this.authenticate(req.headers.authorization);
     if (!user) return this.sendError(res, unauthorized(), rec);
+    let authorizer = this.authorizer;
+    try {
+      const imp = impersonationOf(req);
+      if (imp) {
+        // An impersonated request is always authorized (that is what `--as` is for), RBAC-enforcing or not.
+        authorizer ??= this.reviewer;
+        user = impersonate(user, imp, authorizer);
+      }
+    } catch (err) {
+      await this.readBody(req).catch(() => '');
+      return this.sendError(res, err, rec);
+    }
     rec.user = user.user;
-    if (this.authorizer) {
+    this.userOf.set(req, user);
+    if (authorizer) {
       const attrs = requestAttributes(method, url);
-      const decision = this.authorizer.authorize(user, attrs);
+      const decision = authorizer.authorize(user, attrs);
       if (!decision.allowed) {
         const err = forbidden(user, attrs, decision.reason);
         this.denials.push({
@@ -432,7 +479,7 @@ export class KubeApiServer {
       return this.sendError(res, genericStatus(fault.status, fault.message, fault.retryAfterSeconds), rec);
     }
     try {
-      await this.route(req, res, url, method, parsed, isWatch, rec);
+      await this.route(req, res, url, method, parsed, isWatch, rec, user);
     } catch (err) {
       if (!res.headersSent) this.sendError(res, err, rec);
       else res.end();
@@ -447,6 +494,7 @@ export class KubeApiServer {
     parsed: ReturnType<typeof parseApiPath>,
     isWatch: boolean,
     rec: RequestRecord,
+    user: UserInfo = ADMIN_USER,
   ): Promise<void> {
     const types = this.store.resourceTypes();
     if (parsed.kind !== 'resource') {
@@ -485,12 +533,18 @@ export class KubeApiServer {
     if (!type) throw pathNotFound();
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
-    if (url.searchParams.get('dryRun')) throw badRequest('dryRun is not supported by the Kubernetes API emulator');
+    const dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
+    if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
+    if (isSelfSubjectAccessReview(type)) {
+      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+      return this.send(res, rec, 201, selfSubjectAccessReview(review, this.userOf.get(req) ?? ADMIN_USER, this.reviewer));
+    }
     const ns = type.namespaced ? parsed.namespace : undefined;
     const sub = parsed.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
     const q = url.searchParams;
     const accept = req.headers.accept;
+    if (!acceptsJson(accept)) throw notAcceptable();
 
     if (method === 'GET' && isWatch) {
       if (parsed.name !== undefined) throw methodNotAllowed();
@@ -505,24 +559,34 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
-        const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
-        if (wantsTable(accept)) return this.send(res, rec, 200, toTable(type, items, { resourceVersion, includeObject: q.get('includeObject') ?? undefined }));
-        return this.send(res, rec, 200, this.listBody(type, items, resourceVersion));
+        const chunk = listChunk(this.store, type, ns, q);
+        const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
+        if (wantsTable(accept)) {
+          const table = toTable(type, chunk.items, { resourceVersion: chunk.resourceVersion, includeObject: q.get('includeObject') ?? undefined });
+          table.metadata = { ...(table.metadata as object), ...more };
+          return this.send(res, rec, 200, table);
+        }
+        const body = this.listBody(type, chunk.items, chunk.resourceVersion);
+        body.metadata = { ...(body.metadata as object), ...more };
+        return this.send(res, rec, 200, body);
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body);
-        return this.send(res, rec, 201, created);
+        const wo = writeOptions(q, 'CreateOptions');
+        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
+        return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBody(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
-        return this.send(res, rec, 200, this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, sub));
+        const wo = writeOptions(q, 'UpdateOptions');
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
+        return this.send(res, rec, 200, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
         if (parsed.name === undefined) throw methodNotAllowed();
@@ -531,23 +595,74 @@ export class KubeApiServer {
         const text = await this.readBody(req);
         const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
         const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
-        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, { ...sub, fieldManager: q.get('fieldManager') ?? undefined });
-        return this.send(res, rec, existed ? 200 : 201, out);
+        const wo = writeOptions(q, 'PatchOptions');
+        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, {
+          ...sub,
+          ...wo,
+          fieldManager: q.get('fieldManager') ?? undefined,
+          dryRun: dry,
+          admit: this.admitter(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource),
+        });
+        return this.send(res, rec, existed ? 200 : 201, out, warningHeaders(wo.warnings));
       }
       case 'DELETE': {
         if (parsed.name === undefined) {
           const { items, resourceVersion } = this.store.list(gvr, ns, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
-          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name));
+          const deleted = items.map((o) => this.store.delete(gvr, o.metadata.namespace, o.metadata.name, { ...deleteOptionsOf(q, undefined), dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, o.metadata.namespace, o.metadata.name) }));
           return this.send(res, rec, 200, this.listBody(type, deleted, deleted.at(-1)?.metadata.resourceVersion ?? resourceVersion));
         }
         if (parsed.subresource) throw methodNotAllowed();
-        const gone = this.store.delete(gvr, ns, parsed.name);
+        const raw = await this.readBuffer(req);
+        const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
+        const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
+        // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
+        if (!dry && gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
         if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
         return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
       }
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * Register a validating admission webhook for this server's store (see admission.ts): `hook.validate`
+   * is asked about every matching CREATE/UPDATE/DELETE served over HTTP, dry runs included when its
+   * `sideEffects` is `None`/`NoneOnDryRun`. Returns an unregister function.
+   */
+  addValidatingAdmission(hook: ValidatingWebhook): () => void {
+    return addValidatingAdmission(this.store, hook);
+  }
+
+  /**
+   * `dryRun` of a write: `All` → true; absent → false; anything else → 422 as the real server's option
+   * validation (`Unsupported value: "x": supported values: "All"`). A GET ignores it.
+   */
+  private dryRunOf(q: URLSearchParams, method: string): boolean {
+    const values = q.getAll('dryRun');
+    if (values.length === 0 || method === 'GET') return false;
+    const bad = values.find((v) => v !== 'All');
+    if (bad !== undefined) {
+      const kind = method === 'POST' ? 'CreateOptions' : method === 'DELETE' ? 'DeleteOptions' : method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions';
+      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"` }]);
+    }
+    return true;
+  }
+
+  /** The store's admission hook for one request (undefined when no webhook matches: nothing to run). */
+  private admitter(type: ResourceType, operation: AdmissionRequest['operation'], dryRun: boolean, user: UserInfo, ns: string | undefined, name: string, subResource?: string): WriteOptions['admit'] {
+    if (matchingWebhooks(this.store, type.group, type.plural, operation).length === 0) return undefined;
+    return (object, oldObject) =>
+      runValidatingAdmission(this.store, type.group, type.plural, {
+        operation,
+        object,
+        oldObject,
+        dryRun,
+        namespace: ns,
+        name: object?.metadata?.name ?? name,
+        subResource,
+        userInfo: { username: user.user, groups: [...(user.groups ?? [])] },
+      });
   }
 
   /** 400 when the body names another namespace than the path (as the real server checks). */

@@ -10,7 +10,11 @@
  * - for types with a status subresource, a create or main-resource write keeps the stored status and a
  *   `/status` write changes only `.status`;
  * - namespaced objects need an existing namespace (404 `namespaces "x" not found`); deleting a namespace
- *   deletes its objects (immediately: finalizers and graceful deletion are not simulated);
+ *   deletes its objects at once (namespace termination is not simulated);
+ * - DELETE honours preconditions, `metadata.finalizers` and pods' graceful deletion (deletion.ts);
+ * - custom resources are pruned, defaulted and validated by their CRD version's openAPIV3Schema on every
+ *   write (schema.ts); Secrets get the stringData/data semantics (secrets.ts);
+ * - a later chunk of a paginated list is the list as of the first chunk's resourceVersion ({@link Store.listAt});
  * - creating/updating a `CustomResourceDefinition` serves its versions; deleting it removes its objects;
  * - watch history is kept per resource (bounded, default 1000 events), like the API server's watch
  *   cache; a watch from an older resourceVersion fails with 410 Expired.
@@ -37,6 +41,9 @@ import {
   unsupportedMediaType,
 } from './status.js';
 import { validateMeta } from './validate.js';
+import { pruneAndDefault, validateCustomResource } from './schema.js';
+import { normalizeSecret } from './secrets.js';
+import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -64,6 +71,11 @@ export interface StoreOptions {
   historySize?: number;
   /** Clock for creationTimestamp (default: `new Date()`). */
   now?: () => Date;
+  /**
+   * Time the simulated kubelet takes to stop a deleted pod's containers, ms (default 0: they exit at once
+   * on SIGTERM); the pod is removed after `min(grace period, podShutdownMs)`.
+   */
+  podShutdownMs?: number;
 }
 
 /** The RFC 3339 timestamp (seconds precision) the API server writes. */
@@ -83,6 +95,14 @@ function sameIgnoringRv(a: KubeObject, b: KubeObject): boolean {
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
+function isPod(t: ResourceType): boolean {
+  return !t.custom && t.group === '' && t.plural === 'pods';
+}
+
+function isSecret(t: ResourceType): boolean {
+  return !t.custom && t.group === '' && t.plural === 'secrets';
+}
+
 /** In-memory {@link ClusterStore}. */
 export class Store implements ClusterStore {
   private readonly types = new Map<string, ResourceType>();
@@ -95,11 +115,13 @@ export class Store implements ClusterStore {
   private rv = 0;
   private readonly historySize: number;
   private readonly now: () => Date;
+  private readonly podShutdownMs: number;
 
   /** Registers the built-in types and creates the `default` and `kube-system` namespaces. */
   constructor(opts: StoreOptions = {}) {
     this.historySize = opts.historySize ?? 1000;
     this.now = opts.now ?? (() => new Date());
+    this.podShutdownMs = opts.podShutdownMs ?? 0;
     for (const t of builtinTypes()) this.register(t);
     for (const name of ['default', 'kube-system', 'kube-public']) {
       this.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -183,6 +205,32 @@ export class Store implements ClusterStore {
     return { items, resourceVersion: String(this.rv) };
   }
 
+  /**
+   * The list as it was at resourceVersion `rv` (for the chunks after the first of a paginated list),
+   * rebuilt from the current objects by undoing the newer events of the watch history.
+   * @returns undefined when the history no longer reaches back to `rv` (the caller answers 410).
+   */
+  listAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined {
+    const t = this.typeOf(gvr);
+    const resource = `${t.group}/${t.plural}`;
+    if (rv < (this.dropped.get(resource) ?? 0) || rv > this.rv) return undefined;
+    const state = new Map(this.bucket(t));
+    const h = this.history.get(resource) ?? [];
+    for (let i = h.length - 1; i >= 0 && h[i].rv > rv; i--) {
+      const e = h[i];
+      const k = this.key(t, e.obj.metadata.namespace, e.obj.metadata.name);
+      if (e.type === 'ADDED') state.delete(k);
+      else if (e.type === 'MODIFIED') state.set(k, e.prev ?? e.obj);
+      else state.set(k, e.prev ?? e.obj);
+    }
+    const filter = objectFilter(t.plural, labelSelector, fieldSelector);
+    return [...state.entries()]
+      .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
+      .filter(([, o]) => filter(o))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => this.out(t, o));
+  }
+
   currentResourceVersion(): string {
     return String(this.rv);
   }
@@ -198,6 +246,8 @@ export class Store implements ClusterStore {
     const t = this.typeOf(gvr);
     if (opts.subresource) throw pathNotFound();
     const o = this.prepareBody(t, obj);
+    pruneAndDefault(t, o, opts);
+    if (isSecret(t)) normalizeSecret(o);
     if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
       for (let i = 0; i < 10 && !o.metadata.name; i++) {
@@ -212,16 +262,19 @@ export class Store implements ClusterStore {
       if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
     } else delete o.metadata.namespace;
     const k = this.key(t, o.metadata.namespace, o.metadata.name);
+    opts.admit?.(clone(o), undefined);
     if (this.bucket(t).has(k)) throw alreadyExists(t.group, t.plural, o.metadata.name);
 
     const now = timestamp(this.now());
     if (t.hasStatus) delete o.status;
+    validateCustomResource(t, o);
     this.defaultsOnCreate(t, o, now);
     delete o.metadata.deletionTimestamp;
     delete o.metadata.deletionGracePeriodSeconds;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
     o.metadata.generation = 1;
+    if (opts.dryRun) return this.out(t, o);
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(k, o);
     if (this.isCrd(t)) this.syncCrd(o, undefined);
@@ -271,7 +324,7 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied);
+        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -299,15 +352,49 @@ export class Store implements ClusterStore {
     if (rv !== undefined && rv !== null && rv !== existing.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
     patched.metadata.name = existing.metadata.name;
     if (t.namespaced) patched.metadata.namespace = existing.metadata.namespace;
-    return this.write(t, existing, this.prepareBody(t, patched), opts);
+    return this.write(t, existing, this.prepareBody(t, patched), opts, true);
   }
 
-  /** Delete (immediately). @throws 404. Deleting a namespace deletes its objects; deleting a CRD, its custom resources. */
-  delete(gvr: GVR, namespace: string | undefined, name: string): KubeObject {
+  /**
+   * Delete (deletion.ts): preconditions are checked; an object with `metadata.finalizers` only gets a
+   * `deletionTimestamp` and stays until its last finalizer is removed; a pod deleted with a grace period
+   * (HTTP DELETE: `gracePeriodSeconds`, else `spec.terminationGracePeriodSeconds`, else 30) gets a
+   * `deletionTimestamp` and is removed by the simulated kubelet once its containers stopped (after
+   * `min(grace, podShutdownMs)`). Without `opts` (in-process callers such as the sim's controllers) a pod
+   * is deleted at once (grace 0). Otherwise deletion is immediate. Returns the deleted object, or the
+   * object now being deleted (still stored).
+   * With `opts.dryRun` nothing is deleted; `opts.admit` (validating admission) may deny it.
+   * @throws 404; 409 Conflict when a precondition fails; the admission hook's error. Deleting a namespace deletes its objects; deleting a CRD, its custom resources.
+   */
+  delete(gvr: GVR, namespace: string | undefined, name: string, opts?: DeleteOptions & Pick<WriteOptions, 'dryRun' | 'admit'>): KubeObject {
     const t = this.typeOf(gvr);
     const k = this.key(t, t.namespaced ? namespace || 'default' : undefined, name);
     const existing = this.bucket(t).get(k);
     if (!existing) throw notFound(t.group, t.plural, name);
+    checkPreconditions(opts?.preconditions, existing, { group: t.group, plural: t.plural, custom: t.custom === true });
+    opts?.admit?.(undefined, clone(existing));
+    if (opts?.dryRun) return this.out(t, clone(existing));
+    const pod = isPod(t);
+    const grace = pod && opts ? podGraceSeconds(existing, opts) : 0;
+    const hasFinalizers = (existing.metadata.finalizers ?? []).length > 0;
+    if (existing.metadata.deletionTimestamp) {
+      // Already being deleted: a pod deleted again with grace 0 is finished now (kubectl delete --force).
+      if (pod && grace === 0 && !hasFinalizers) return this.out(t, this.remove(t, k, existing));
+      return this.out(t, existing);
+    }
+    if (hasFinalizers || grace > 0) {
+      const next = clone(existing);
+      next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+      next.metadata.deletionGracePeriodSeconds = grace;
+      next.metadata.resourceVersion = String(++this.rv);
+      this.bucket(t).set(k, next);
+      this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
+      if (pod && grace > 0) {
+        const uid = existing.metadata.uid;
+        setTimeout(() => this.kubeletStopped(t, k, uid), Math.min(grace * 1000, this.podShutdownMs)).unref();
+      }
+      return this.out(t, next);
+    }
     if (t.group === '' && t.plural === 'namespaces') {
       for (const ct of this.servedOncePerResource()) {
         if (!ct.namespaced) continue;
@@ -318,11 +405,26 @@ export class Store implements ClusterStore {
     return this.out(t, this.remove(t, k, existing));
   }
 
+  /** The simulated kubelet has stopped a terminating pod's containers: remove it, or (finalizers left) mark its grace period over. */
+  private kubeletStopped(t: ResourceType, k: string, uid: string | undefined): void {
+    const pod = this.bucket(t).get(k);
+    if (!pod || pod.metadata.uid !== uid || !pod.metadata.deletionTimestamp) return;
+    if ((pod.metadata.finalizers ?? []).length === 0) {
+      this.remove(t, k, pod);
+      return;
+    }
+    const next = clone(pod);
+    next.metadata.deletionGracePeriodSeconds = 0;
+    next.metadata.resourceVersion = String(++this.rv);
+    this.bucket(t).set(k, next);
+    this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(pod) });
+  }
+
   private remove(t: ResourceType, k: string, existing: KubeObject): KubeObject {
     this.bucket(t).delete(k);
     const gone = clone(existing);
     gone.metadata.resourceVersion = String(++this.rv);
-    this.record(t, { rv: this.rv, type: 'DELETED', obj: clone(gone) });
+    this.record(t, { rv: this.rv, type: 'DELETED', obj: clone(gone), prev: existing });
     return gone;
   }
 
@@ -350,7 +452,9 @@ export class Store implements ClusterStore {
   }
 
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
-  private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions): KubeObject {
+  private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions, fromPatch = false): KubeObject {
+    pruneAndDefault(t, body, opts, !fromPatch);
+    if (isSecret(t) && !opts.subresource) normalizeSecret(body);
     let next: KubeObject;
     if (opts.subresource === 'status') {
       if (!t.hasStatus) throw pathNotFound();
@@ -365,8 +469,14 @@ export class Store implements ClusterStore {
       m.generation = existing.metadata.generation;
       if (t.namespaced) m.namespace = existing.metadata.namespace;
       else delete m.namespace;
-      if (existing.metadata.deletionTimestamp) m.deletionTimestamp = existing.metadata.deletionTimestamp;
-      else delete m.deletionTimestamp;
+      if (existing.metadata.deletionTimestamp) {
+        m.deletionTimestamp = existing.metadata.deletionTimestamp;
+        m.deletionGracePeriodSeconds = existing.metadata.deletionGracePeriodSeconds;
+      } else {
+        delete m.deletionTimestamp;
+        delete m.deletionGracePeriodSeconds;
+      }
+      checkFinalizersWhileDeleting(t.kind, t.group, existing, next);
       if (t.hasStatus) {
         if (existing.status === undefined) delete next.status;
         else next.status = clone(existing.status);
@@ -379,11 +489,19 @@ export class Store implements ClusterStore {
       }
       if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
+    validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
+    opts.admit?.(clone(next), clone(existing));
     if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    if (opts.dryRun) return this.out(t, next);
+    const k = this.key(t, next.metadata.namespace, next.metadata.name);
+    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && (!isPod(t) || !next.metadata.deletionGracePeriodSeconds)) {
+      // The last finalizer is gone (and a pod's grace period is over): the object is deleted now.
+      return this.out(t, this.remove(t, k, next));
+    }
     next.metadata.resourceVersion = String(++this.rv);
-    this.bucket(t).set(this.key(t, next.metadata.namespace, next.metadata.name), next);
+    this.bucket(t).set(k, next);
     if (this.isCrd(t) && !opts.subresource) this.syncCrd(next, existing);
     this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
     return this.out(t, next);

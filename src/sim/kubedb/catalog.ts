@@ -15,6 +15,7 @@
  */
 import type { KubeObject } from '../kube/api.js';
 import { CATALOG_GROUP, CATALOG_VERSION } from '../../engines/table.js';
+import { CATALOG_FACTS, type CatalogFact } from './catalog-facts.js';
 
 const GHCR = 'ghcr.io';
 
@@ -118,7 +119,10 @@ export function proxysqlVersion(version: string, o: { deprecated?: boolean; allo
  * - Postgres `15.8` (alpine) may go to `>= 15.8` but denies `16.2`; `15.10` is its minor target (direct
  *   backend); `16.1` and `14.10`, `15.5` are deprecated; `X.Y-bookworm` entries exist to exercise the base-OS rule.
  * - PerconaXtraDB `8.0.31` may go to `>= 8.0.31, < 8.1.0`; `8.0.36` is deprecated.
- * - ProxySQL `2.4.4-debian` may go to `>= 2.4.4, < 3.0.0`; `2.6.3-debian` is deprecated.
+ * - ProxySQL: the real catalog's entries (`2.4.4-debian` may go to `>= 2.4.4-debian, <= 2.7.3-debian`, so `2.7`
+ *   → `2.7.3-debian`; `3.0.1-debian` only from `2.7.3-debian`).
+ * - MariaDB, MongoDB, Redis: the real catalogs (`10.11.6` → `10.11` → `10.11.16`; `7.0.21` → `7.0` →
+ *   `7.0.28`; Redis `7.2.4` → `7.2` → `7.2.6`, or `valkey-7.2.9` by name).
  */
 export function seedCatalog(): KubeObject[] {
   return [
@@ -151,11 +155,14 @@ export function seedCatalog(): KubeObject[] {
     perconaVersion('8.0.40', { allow: ['>= 8.0.40, < 8.1.0'] }),
     perconaVersion('8.4.3', { allow: ['>= 8.4.3'] }),
 
-    proxysqlVersion('2.3.2', { deprecated: true, allow: ['>= 2.3.2, < 3.0.0'] }),
-    proxysqlVersion('2.4.4', { allow: ['>= 2.4.4, < 3.0.0'] }),
-    proxysqlVersion('2.6.3', { deprecated: true, allow: ['>= 2.6.3, < 3.0.0'] }),
-    proxysqlVersion('2.7.1', { allow: ['>= 2.7.1, < 3.0.0'] }),
-    proxysqlVersion('3.0.1', { allow: ['>= 3.0.1'] }),
+    // ProxySQL: KubeDB's real catalog (its constraints name prereleases: `>= 2.4.4-debian, <= 2.7.3-debian`).
+    ...realCatalog('ProxySQLVersion'),
+    // MariaDB, MongoDB, Redis (Official and Valkey): KubeDB's real catalogs.
+    ...realCatalog('MariaDBVersion'),
+    ...realCatalog('MongoDBVersion'),
+    ...realCatalog('RedisVersion'),
+    // Every other UpdateVersion engine of the table: KubeDB's real catalogs (no seeded database uses them).
+    ...['ElasticsearchVersion', 'KafkaVersion', 'PgBouncerVersion', 'MemcachedVersion', 'MSSQLServerVersion', 'SinglestoreVersion'].flatMap((k) => realCatalog(k)),
   ];
 }
 
@@ -171,4 +178,33 @@ export function extraCatalog(n: number): KubeObject[] {
     out.push(mysqlVersion(v, v, { allow: [`>= ${v}, < 7.${Math.floor(i / 100) + 1}.0`] }));
   }
   return out;
+}
+
+/**
+ * A `<Kind>Version` object built from one fact of KubeDB's real catalog (`catalog-facts.ts`, kubedb/installer
+ * commit 0c6e2459): `spec.version`, `deprecated`, `distribution`, `db.baseOS`, each role's `image`
+ * (ProxySQL's `spec.proxysql`, PgBouncer's `spec.pgBouncer`), `updateConstraints` verbatim.
+ */
+export function objectFromFact(kind: string, f: CatalogFact): KubeObject {
+  const spec: Record<string, unknown> = { version: f.version };
+  if (f.deprecated) spec.deprecated = true;
+  if (f.distribution) spec.distribution = f.distribution;
+  for (const [role, image] of Object.entries(f.images)) spec[role] = { image };
+  if (f.baseOS) spec.db = { ...((spec.db as object) ?? {}), baseOS: f.baseOS };
+  const uc: Record<string, unknown> = {};
+  if (f.allowlist) uc.allowlist = f.allowlist;
+  if (f.denylist) uc.denylist = f.denylist;
+  spec.updateConstraints = uc;
+  return entry(kind, f.name, spec);
+}
+
+/**
+ * KubeDB's real catalog of `kind` (e.g. `MongoDBVersion`) as objects (see {@link objectFromFact}); every kind
+ * when `kind` is omitted. @throws Error for a kind the facts do not hold.
+ */
+export function realCatalog(kind?: string): KubeObject[] {
+  if (kind === undefined) return Object.entries(CATALOG_FACTS).flatMap(([k, list]) => list.map((f) => objectFromFact(k, f)));
+  const list = CATALOG_FACTS[kind];
+  if (!list) throw new Error(`no catalog facts for ${kind}`);
+  return list.map((f) => objectFromFact(kind, f));
 }

@@ -1,7 +1,21 @@
 /**
  * The CustomResourceDefinitions (`apiextensions.k8s.io/v1`) KubeDB installs, for every engine of
- * `ENGINES`, plus the PetSet CRD. Schemas are open (`x-kubernetes-preserve-unknown-fields`): the emulator
- * does not validate bodies against them.
+ * `ENGINES`, plus the PetSet CRD.
+ *
+ * Schemas: the emulator prunes, defaults and validates custom resources by their CRD's openAPIV3Schema
+ * (src/sim/kube/schema.ts), so each CRD carries the part of the real schema that the bot and the
+ * simulated KubeDB use, with the real types, enums, defaults and required fields, and
+ * `x-kubernetes-preserve-unknown-fields` on the `spec` objects where the real schema is thousands of lines
+ * (pod templates, storage, TLS…). `status` is closed as in the real CRDs. Source of every constraint:
+ * kubedb/apimachinery `crds/kubedb.com_<db>.yaml` (metadata.name ≤ 63 and DNS label pattern;
+ * spec.required [version]; replicas int32; deletionPolicy enum Halt/Delete/WipeOut/DoNotTerminate;
+ * status {authSecret, conditions (required lastTransitionTime/status/type), observedGeneration, phase enum
+ * Provisioning/DataRestoring/Ready/Critical/NotReady/Halted/Unknown}), `crds/ops.kubedb.com_<db>opsrequests.yaml`
+ * (spec.required [databaseRef, type]; type enum; apply enum IfReady/Always with default IfReady; maxRetries default 1;
+ * status phase enum Pending/Progressing/Successful/WaitingForApproval/Failed/Approved/Denied/Skipped),
+ * `crds/catalog.kubedb.com_<db>versions.yaml` (only `version` is required here: the real list differs per
+ * engine) and, for PetSet, `vendor/kubeops.dev/petset/crds/apps.k8s.appscode.com_petsets.yaml`
+ * (spec.required [selector, serviceName, template]; its status fields).
  *
  * Names, scopes, categories and printer columns follow kubedb/apimachinery `crds/*.yaml` (e.g.
  * `crds/ops.kubedb.com_proxysqlopsrequests.yaml`: categories `datastore,kubedb,appscode`, printer columns
@@ -28,6 +42,152 @@ interface Column {
 
 const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
+type Schema = Record<string, unknown>;
+const STR: Schema = { type: 'string' };
+const INT32: Schema = { type: 'integer', format: 'int32' };
+const INT64: Schema = { type: 'integer', format: 'int64' };
+const BOOL: Schema = { type: 'boolean' };
+const OPEN: Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+
+/** `kmapi.Condition` as KubeDB's CRDs declare it. */
+const CONDITIONS: Schema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['lastTransitionTime', 'status', 'type'],
+    properties: {
+      lastTransitionTime: { type: 'string', format: 'date-time' },
+      message: STR,
+      observedGeneration: INT64,
+      reason: STR,
+      severity: STR,
+      status: STR,
+      type: STR,
+    },
+  },
+};
+
+/** The root of a CRD schema: apiVersion, kind, metadata (optionally constrained), spec, status. */
+function root(spec: Schema, status?: Schema, metadata: Schema = { type: 'object' }): Schema {
+  return { type: 'object', properties: { apiVersion: STR, kind: STR, metadata, spec, ...(status ? { status } : {}) } };
+}
+
+/** A database (`kubedb.com/v1`): the fields the bot and the sim read or write, the rest preserved. */
+function databaseSchema(): Schema {
+  return root(
+    {
+      type: 'object',
+      required: ['version'],
+      'x-kubernetes-preserve-unknown-fields': true,
+      properties: {
+        version: STR,
+        replicas: INT32,
+        halted: BOOL,
+        deletionPolicy: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
+        storageType: { type: 'string', enum: ['Durable', 'Ephemeral'] },
+        topology: OPEN,
+        podTemplate: OPEN,
+        storage: OPEN,
+      },
+    },
+    {
+      type: 'object',
+      properties: {
+        authSecret: OPEN,
+        conditions: CONDITIONS,
+        observedGeneration: INT64,
+        phase: { type: 'string', enum: ['Provisioning', 'DataRestoring', 'Ready', 'Critical', 'NotReady', 'Halted', 'Unknown'] },
+      },
+    },
+    { type: 'object', properties: { name: { type: 'string', maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$' } } },
+  );
+}
+
+/** An OpsRequest (`ops.kubedb.com/v1alpha1`). */
+function opsRequestSchema(kind: string): Schema {
+  // ProxySQL's OpsRequest names its target `proxyRef` (crds/ops.kubedb.com_proxysqlopsrequests.yaml).
+  const ref = kind === 'ProxySQL' ? 'proxyRef' : 'databaseRef';
+  return root(
+    {
+      type: 'object',
+      required: [ref, 'type'],
+      'x-kubernetes-preserve-unknown-fields': true,
+      properties: {
+        type: {
+          type: 'string',
+          enum: ['UpdateVersion', 'HorizontalScaling', 'VerticalScaling', 'VolumeExpansion', 'Restart', 'Reconfigure', 'ReconfigureTLS', 'RotateAuth', 'ReplicationModeTransformation', 'StorageMigration'],
+        },
+        [ref]: { type: 'object', properties: { name: { type: 'string', default: '' } }, 'x-kubernetes-map-type': 'atomic' },
+        updateVersion: { type: 'object', properties: { targetVersion: STR, readinessCriteria: OPEN } },
+        apply: { type: 'string', enum: ['IfReady', 'Always'], default: 'IfReady' },
+        timeout: STR,
+        maxRetries: { type: 'integer', format: 'int32', default: 1 },
+      },
+    },
+    {
+      type: 'object',
+      properties: {
+        conditions: CONDITIONS,
+        observedGeneration: INT64,
+        pausedBackups: { type: 'array', items: OPEN },
+        phase: { type: 'string', enum: ['Pending', 'Progressing', 'Successful', 'WaitingForApproval', 'Failed', 'Approved', 'Denied', 'Skipped'] },
+      },
+    },
+  );
+}
+
+/** A version catalog entry (`catalog.kubedb.com/v1alpha1`, no status). */
+function catalogSchema(): Schema {
+  return root({
+    type: 'object',
+    required: ['version'],
+    'x-kubernetes-preserve-unknown-fields': true,
+    properties: {
+      version: STR,
+      deprecated: BOOL,
+      distribution: STR,
+      // db.image for every engine; other keys (Postgres' db.baseOS…) differ per engine and are kept.
+      db: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { image: STR } },
+      // allowlist/denylist are lists for most engines, per-topology objects of lists for MySQL: kept as written.
+      updateConstraints: OPEN,
+    },
+  });
+}
+
+/** A PetSet (`apps.k8s.appscode.com/v1`). */
+function petSetSchema(): Schema {
+  return root(
+    {
+      type: 'object',
+      required: ['selector', 'serviceName', 'template'],
+      'x-kubernetes-preserve-unknown-fields': true,
+      properties: {
+        replicas: INT32,
+        selector: OPEN,
+        serviceName: STR,
+        template: OPEN,
+        podManagementPolicy: STR,
+        updateStrategy: OPEN,
+      },
+    },
+    {
+      type: 'object',
+      properties: {
+        availableReplicas: INT32,
+        collisionCount: INT32,
+        conditions: { type: 'array', items: OPEN },
+        currentReplicas: INT32,
+        currentRevision: STR,
+        observedGeneration: INT64,
+        readyReplicas: INT32,
+        replicas: INT32,
+        updateRevision: STR,
+        updatedReplicas: INT32,
+      },
+    },
+  );
+}
+
 function crd(opts: {
   group: string;
   version: string;
@@ -38,6 +198,7 @@ function crd(opts: {
   shortNames?: string[];
   categories?: string[];
   columns: Column[];
+  schema: Schema;
 }): KubeObject {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -59,7 +220,7 @@ function crd(opts: {
           name: opts.version,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          schema: { openAPIV3Schema: opts.schema },
           ...(opts.status ? { subresources: { status: {} } } : {}),
           additionalPrinterColumns: opts.columns,
         },
@@ -80,6 +241,7 @@ export function databaseCrd(e: Engine): KubeObject {
     shortNames: SHORT[e.kind] ? [SHORT[e.kind]] : undefined,
     categories: ['datastore', 'kubedb', 'appscode', 'all'],
     columns: [{ name: 'Version', type: 'string', jsonPath: '.spec.version' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
+    schema: databaseSchema(),
   });
 }
 
@@ -101,6 +263,7 @@ export function catalogCrd(e: Engine): KubeObject {
       { name: 'Deprecated', type: 'boolean', jsonPath: '.spec.deprecated' },
       AGE,
     ],
+    schema: catalogSchema(),
   });
 }
 
@@ -117,6 +280,7 @@ export function opsRequestCrd(e: Engine): KubeObject {
     shortNames: short ? [short] : undefined,
     categories: ['datastore', 'kubedb', 'appscode'],
     columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
+    schema: opsRequestSchema(e.kind),
   });
 }
 
@@ -135,6 +299,7 @@ export function petSetCrd(): KubeObject {
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
       AGE,
     ],
+    schema: petSetSchema(),
   });
 }
 

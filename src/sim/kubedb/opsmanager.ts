@@ -42,6 +42,7 @@ import { updateType } from '../../engines/versions.js';
 import { PETSET_GVR, POD_GVR, Timers, catalogGvr, conditionsOf, dbGvr, isPaused, mutate, opsGvr, recordEvent, setCondition, type Condition } from './common.js';
 import { imagesFromCatalog, setTemplateImages } from './template.js';
 import { podProblem, podReady } from './pods.js';
+import { registerOpsWebhooks } from './opswebhook.js';
 
 /** A step at which a failure can be injected. */
 export type OpsStep = 'pause' | 'pre-update' | 'images' | 'checks' | 'resume';
@@ -78,7 +79,7 @@ class StepFailure extends Error {
 }
 class Aborted extends Error {}
 
-/** Start the Ops Manager on `store` (watches every installed `<Kind>OpsRequest`). Returns `stop()`. */
+/** Start the Ops Manager on `store` (watches every installed `<Kind>OpsRequest`; registers KubeDB's ops webhook, opswebhook.ts). Returns `stop()`. */
 export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): { stop(): void } {
   const timers = new Timers();
   const seen = new Set<string>();
@@ -352,6 +353,8 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
     });
   }
 
+  // KubeDB's ops webhook (opswebhook.ts): refuses invalid UpdateVersion OpsRequests at admission, dry runs included.
+  stops.push(registerOpsWebhooks(store));
   for (const e of ENGINES) {
     if (!store.resourceType(opsGvr(e))) continue;
     stops.push(store.watch(opsGvr(e), {}, (ev) => {

@@ -4,6 +4,7 @@
  * Database objects are shaped as KubeDB's `kubedb.com/v1` docs show them: `spec.version` (a catalog
  * object's name), `spec.replicas`, `spec.storageType`, `spec.storage` (a PVC spec), `spec.deletionPolicy`;
  * MySQL `spec.topology: {mode: GroupReplication, group: {name}}`; Postgres `standbyMode`/`streamingMode`;
+ * MongoDB `spec.replicaSet: {name}`; Redis `spec.mode: Standalone`;
  * ProxySQL `spec.backend: {name}` (the MySQL it fronts) and `syncUsers`.
  */
 import type { ClusterStore, KubeObject } from '../kube/api.js';
@@ -33,8 +34,15 @@ export const SEED_GATEWAY: SeedDatabase = { engine: 'proxysql', namespace: 'demo
 /** MySQL `demo/legacy`: 1 replica, `8.0.35`, whose pod is stuck in `CrashLoopBackOff`: never Ready (preflight tests). */
 export const SEED_LEGACY: SeedDatabase = { engine: 'mysql', namespace: 'demo', name: 'legacy', version: '8.0.35', replicas: 1, becomesReady: false };
 
+/** MariaDB `demo/catalogdb`: 3 replicas (Galera cluster), `10.11.6` (real catalog: may go to `<= 12.1.2`). */
+export const SEED_CATALOGDB: SeedDatabase = { engine: 'mariadb', namespace: 'demo', name: 'catalogdb', version: '10.11.6', replicas: 3, becomesReady: true };
+/** MongoDB `demo/events`: a 3-member replica set `rs0`, `7.0.21` (real catalog: `>= 7.0.21, < 9.0.0`). */
+export const SEED_EVENTS: SeedDatabase = { engine: 'mongodb', namespace: 'demo', name: 'events', version: '7.0.21', replicas: 3, becomesReady: true };
+/** Redis `demo/cache`: standalone, 1 replica, `7.2.4` Official (real catalog: `>= 7.2.4, < 7.4.2`). */
+export const SEED_CACHE: SeedDatabase = { engine: 'redis', namespace: 'demo', name: 'cache', version: '7.2.4', replicas: 1, becomesReady: true };
+
 /** Every seeded database, in creation order. */
-export const SEED_DATABASES: readonly SeedDatabase[] = [SEED_ORDERS, SEED_LEDGER, SEED_INVENTORY, SEED_GATEWAY, SEED_LEGACY];
+export const SEED_DATABASES: readonly SeedDatabase[] = [SEED_ORDERS, SEED_LEDGER, SEED_INVENTORY, SEED_GATEWAY, SEED_LEGACY, SEED_CATALOGDB, SEED_EVENTS, SEED_CACHE];
 /** The seeded namespaces. */
 export const SEED_NAMESPACES = ['demo', 'billing'] as const;
 
@@ -74,6 +82,9 @@ export function databaseObject(s: SeedDatabase, annotations?: Record<string, str
     spec.standbyMode = 'Hot';
     spec.streamingMode = 'Synchronous';
   }
+  // MongoDB replica set and Redis standalone as KubeDB's docs show them (`spec.replicaSet.name`, `spec.mode`).
+  if (e.kind === 'MongoDB' && s.replicas > 1) spec.replicaSet = { name: 'rs0' };
+  if (e.kind === 'Redis') spec.mode = 'Standalone';
   return {
     apiVersion: `${e.group}/${e.version}`,
     kind: e.kind,

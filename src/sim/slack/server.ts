@@ -42,8 +42,13 @@ export interface RecordedCall {
 /** An injected failure for the next `times` calls of `method` (`'*'` for any method). */
 export interface Fault {
   method: string;
-  /** `ratelimit`: HTTP 429 with `Retry-After`; `http500`: HTTP 500; `error`: HTTP 200 `{ok:false, error}`. */
-  kind: 'ratelimit' | 'http500' | 'error';
+  /**
+   * `ratelimit`: HTTP 429 with `Retry-After`; `http500`: HTTP 500; `error`: HTTP 200 `{ok:false, error}`.
+   * `stored-http500` / `stored-http504` / `stored-reset`: the call is carried out (a message is stored)
+   * and then answered with HTTP 500, with HTTP 504 (a gateway timing out), or not at all (the connection
+   * is reset) — what a client sees when Slack's edge fails after the backend acted.
+   */
+  kind: 'ratelimit' | 'http500' | 'error' | 'stored-http500' | 'stored-http504' | 'stored-reset';
   /** Error code for `kind: 'error'` (default `internal_error`). */
   error?: string;
   /** `Retry-After` seconds for `ratelimit` (default 1; the WebClient reads whole seconds). */
@@ -546,9 +551,12 @@ export class SlackEmulator {
     if (!def) return reply(200, { ok: false, error: 'unknown_method' });
 
     const fault = this.faultList.find((f) => f.times > 0 && (f.method === method || f.method === '*'));
+    const afterStoring = fault?.kind.startsWith('stored-') ? fault.kind : undefined;
     if (fault) {
       fault.times -= 1;
       if (fault.times <= 0) this.faultList.splice(this.faultList.indexOf(fault), 1);
+    }
+    if (fault && !afterStoring) {
       if (fault.kind === 'ratelimit') return reply(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(fault.retryAfterSeconds ?? 1) });
       if (fault.kind === 'http500') {
         this.record(method, args, 500, 'http500');
@@ -579,11 +587,24 @@ export class SlackEmulator {
         const ch = String(result.channel);
         this.postTimes.set(ch, [...(this.postTimes.get(ch) ?? []), Date.now()]);
       }
+      if (afterStoring) return this.failAfterStoring(res, method, args, afterStoring);
       reply(200, { ok: true, ...result });
     } catch (e) {
       if (e instanceof SlackApiError) reply(200, { ok: false, error: e.code, ...e.extra });
       else throw e;
     }
+  }
+
+  /** Answer a call that was carried out as if the edge failed afterwards (see {@link Fault}). */
+  private failAfterStoring(res: ServerResponse, method: string, args: Record<string, unknown>, kind: string): void {
+    if (kind === 'stored-reset') {
+      this.record(method, args, 0, 'connection reset');
+      res.socket?.destroy();
+      return;
+    }
+    const status = kind === 'stored-http504' ? 504 : 500;
+    this.record(method, args, status, `http${status}`);
+    send(res, status, 'text/html', `<html><body>${status === 504 ? 'Gateway Timeout' : 'Internal Server Error'}</body></html>`);
   }
 
   private methodEnv(): MethodEnv {

@@ -3,14 +3,14 @@ RBAC rules, the same grants as deploy/rbac.yaml (test/helm-chart.test.ts compare
 src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 */}}
 {{- define "dbupdate.engines" -}}
-{{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" | toJson -}}
+{{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" "elasticsearches" "kafkas" "pgbouncers" "redissentinels" "memcacheds" "mssqlservers" "singlestores" | toJson -}}
 {{- end -}}
 
 {{/* In the release namespace: records (create/get/list/watch, status update) and Leases. */}}
 {{- define "dbupdate.rules.records" -}}
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdates"]
-  verbs: ["get", "list", "watch", "create"]
+  verbs: ["get", "list", "watch", "create", "delete"]
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdates/status"]
   verbs: ["update"]
@@ -19,7 +19,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   verbs: ["create"]
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "update"]
+  verbs: ["get", "update", "delete"]
 {{- end -}}
 
 {{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods. */}}
@@ -35,8 +35,8 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   resources: ["petsets"]
   verbs: ["get", "patch"]
 - apiGroups: ["ops.kubedb.com"]
-  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
-  verbs: ["get", "create"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests", "elasticsearchopsrequests", "kafkaopsrequests", "pgbounceropsrequests", "redissentinelopsrequests", "memcachedopsrequests", "mssqlserveropsrequests", "singlestoreopsrequests"]
+  verbs: ["get", "create", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
@@ -48,10 +48,10 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 {{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
 {{- define "dbupdate.rules.clusterwide" -}}
 - apiGroups: ["catalog.kubedb.com"]
-  resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions"]
+  resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions", "elasticsearchversions", "kafkaversions", "pgbouncerversions", "memcachedversions", "mssqlserverversions", "singlestoreversions"]
   verbs: ["list", "watch"]
 - apiGroups: ["ops.kubedb.com"]
-  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests"]
+  resources: ["mysqlopsrequests", "postgresopsrequests", "perconaxtradbopsrequests", "proxysqlopsrequests", "mariadbopsrequests", "mongodbopsrequests", "redisopsrequests", "elasticsearchopsrequests", "kafkaopsrequests", "pgbounceropsrequests", "redissentinelopsrequests", "memcachedopsrequests", "mssqlserveropsrequests", "singlestoreopsrequests"]
   verbs: ["list", "watch"]
 - apiGroups: ["apps.k8s.appscode.com"]
   resources: ["petsets"]

@@ -1,0 +1,263 @@
+/**
+ * Version resolution over KubeDB's real catalog (facts of kubedb/installer 0c6e2459, `catalog-facts.ts`), and
+ * Masterminds semver v3 behaviour (cases derived from its README and v3.4.0 test tables, plus the shapes
+ * KubeDB's catalog uses). Each expected row was checked by hand against the catalog entry's
+ * `updateConstraints`, `deprecated`, `distribution`, base OS and the webhook rules in
+ * kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/` (see src/engines/constraints.ts, versions.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { findEngine, type Engine } from '../src/engines/table.js';
+import { catalogEntryFromObject, resolveTarget, type CatalogEntry } from '../src/engines/versions.js';
+import { satisfiesConstraints } from '../src/engines/constraints.js';
+import { compareVersions, parseConstraint, parseVersion, satisfies } from '../src/engines/masterminds.js';
+import { realCatalog } from '../src/sim/kubedb/catalog.js';
+
+const catalogs = new Map<string, CatalogEntry[]>();
+function catalogOf(e: Engine): CatalogEntry[] {
+  let c = catalogs.get(e.catalogKind);
+  if (!c) {
+    c = realCatalog(e.catalogKind).map((o) => catalogEntryFromObject(e, o));
+    catalogs.set(e.catalogKind, c);
+  }
+  return c;
+}
+
+/** (engine, current catalog name, asked) → `target (updateType)` or `!failure_code`. */
+const TABLE: Array<[string, string, string, string]> = [
+    ['mysql', '8.0.35', '8.0', '8.0.36 (patch)'],
+    ['mysql', '8.0.35', '8', '8.4.8 (major)'],
+    ['mysql', '8.0.35', '8.4', '8.4.8 (major)'],
+    ['mysql', '8.0.35', '8.4.3', '8.4.3 (major)'],
+    ['mysql', '8.0.35', '9', '9.1.0 (major)'],
+    ['mysql', '8.0.35', '9.1.0', '9.1.0 (major)'],
+    ['mysql', '8.0.35', '9.4.0', '!not_allowed'],
+    ['mysql', '8.0.35', '8.0.31-innodb', '!distribution_change'],
+    ['mysql', '8.0.35', '8.0.32', '!deprecated'],
+    ['mysql', '8.0.35', '5.7', '!downgrade'],
+    ['mysql', '8.0.36', '8.0', '!same_version'],
+    ['mysql', '5.7.44', '8.0', '8.0.36 (major)'],
+    ['mysql', '5.7.44', '5.7', '!same_version'],
+    ['mysql', '5.7.42-debian', '5.7', '!same_version'],
+    ['mysql', '8.4.3', '9', '9.1.0 (major)'],
+    ['mysql', '8.4.3', '8.0.36', '!downgrade'],
+    ['mysql', '9.1.0', '9', '9.7.1 (major)'],
+    ['mysql', '8.0.35', '7.5', '!unknown_version'],
+    ['mysql', '8.0.35', 'latest', '!unknown_version'],
+    ['postgres', '15.8', '16', '16.13 (major)'],
+    ['postgres', '15.8', '16.1', '16.1 (major)'],
+    ['postgres', '15.8-bookworm', '16.1', '16.1-bookworm (major)'],
+    ['postgres', '15.8-bookworm', '16', '16.13-bookworm (major)'],
+    ['postgres', '15.8', '16.1-bookworm', '!base_os_change'],
+    ['postgres', '16.1-bookworm', '16.13', '16.13-bookworm (minor)'],
+    ['postgres', '16.1', '16.13', '16.13 (minor)'],
+    ['postgres', '16.1', '17', '17.9 (major)'],
+    ['postgres', '16.1', 'timescaledb-2.14.2-pg16', '!distribution_change'],
+    ['postgres', 'timescaledb-2.14.2-pg15', '16', 'timescaledb-2.14.2-pg16 (major)'],
+    ['postgres', 'timescaledb-2.14.2-pg15', '16.2', 'timescaledb-2.14.2-pg16 (major)'],
+    ['postgres', 'timescaledb-2.14.2-pg14', '15', 'timescaledb-2.14.2-pg15 (major)'],
+    ['postgres', '16.1', '16.13-ext', '!distribution_change'],
+    ['postgres', '16.8-documentdb', '17', '17.4-documentdb (major)'],
+    ['postgres', '15.8', '15', '15.17 (minor)'],
+    ['postgres', '16.1', '16.2-bullseye-postgis', '!base_os_change'],
+    ['postgres', '13.13', '14', '14.22 (major)'],
+    ['postgres', '16.13', '15', '!downgrade'],
+    ['perconaxtradb', '8.0.40', '8.4', '8.4.3 (major)'],
+    ['perconaxtradb', '8.0.40', '8.4.3', '8.4.3 (major)'],
+    ['perconaxtradb', '5.7.44', '8.0', '!not_allowed'],
+    ['perconaxtradb', '8.0.40', '8.0.31', '!deprecated'],
+    ['proxysql', '2.4.4-debian', '2.7', '2.7.3-debian (minor)'],
+    ['proxysql', '2.4.4-debian', '2.7.3-debian', '2.7.3-debian (minor)'],
+    ['proxysql', '2.4.4-debian', '3.0', '!not_allowed'],
+    ['proxysql', '2.4.4-debian', '3.0.1-debian', '!not_allowed'],
+    ['proxysql', '2.7.3-debian', '3.0', '3.0.1-debian (major)'],
+    ['proxysql', '2.3.2-debian', '2.6', '2.6.3-debian (minor)'],
+    ['proxysql', '2.4.4-centos', '2.7', '!base_os_change'],
+    ['proxysql', '2.4.4-centos', '2.7.3-debian', '2.7.3-debian (minor)'],
+    ['mariadb', '10.11.6', '10.11', '10.11.16 (patch)'],
+    ['mariadb', '10.11.6', '11', '11.8.5 (major)'],
+    ['mariadb', '10.11.6', '12', '12.1.2 (major)'],
+    ['mariadb', '11.4.3', '11.4', '11.4.10 (patch)'],
+    ['mariadb', '10.4.32', '10.5', '10.5.23 (major)'],
+    ['mariadb', '12.1.2', '12', '12.3.2 (major)'],
+    ['mongodb', '7.0.21', '7.0', '7.0.28 (patch)'],
+    ['mongodb', '7.0.21', '8', '8.0.17 (major)'],
+    ['mongodb', '7.0.21', 'percona-7.0.28', '!distribution_change'],
+    ['mongodb', 'percona-7.0.18', '7', 'percona-7.0.28 (patch)'],
+    ['mongodb', 'percona-7.0.18', '8.0', 'percona-8.0.17 (major)'],
+    ['mongodb', '6.0.24', '8', '!not_allowed'],
+    ['mongodb', '6.0.24', '7', '7.0.28 (major)'],
+    ['mongodb', '4.4.26', '5', '5.0.31 (major)'],
+    ['redis', '7.2.4', '7.2', '7.2.6 (patch)'],
+    ['redis', '7.2.4', 'valkey-7.2.9', 'valkey-7.2.9 (patch)'],
+    ['redis', '7.2.4', 'valkey-8.0.3', '!distribution_change'],
+    ['redis', '7.2.4', '7.4', '7.4.1 (minor)'],
+    ['redis', '7.4.1', '7.4', '!not_allowed'],
+    ['redis', '7.4.6', '8', '8.0.4 (major)'],
+    ['redis', 'valkey-7.2.5', '7', '!not_allowed'],
+    ['redis', 'valkey-7.2.5', '7.2.9', '!not_allowed'],
+    ['redis', '8.0.4', '8.2', '!not_allowed'],
+    ['redis', '6.2.14', '7', '7.0.14 (major)'],
+    ['elasticsearch', 'opensearch-2.5.0', '2', '!not_allowed'],
+    ['elasticsearch', 'opensearch-2.19.2', '3', 'opensearch-3.1.0 (major)'],
+    ['elasticsearch', 'xpack-8.17.6', '8.18', 'xpack-8.18.8 (minor)'],
+    ['elasticsearch', 'xpack-8.17.6', '9', 'xpack-9.2.3 (major)'],
+    ['elasticsearch', 'xpack-8.17.6', 'opensearch-2.19.2', '!distribution_change'],
+    ['elasticsearch', 'opensearch-1.3.13', '1.3', 'opensearch-1.3.20 (patch)'],
+    ['elasticsearch', 'xpack-7.17.15', '8', 'xpack-8.19.9 (major)'],
+    ['kafka', '3.6.1', '4', '4.2.0 (major)'],
+    ['kafka', '3.6.1', '3.9', '3.9.0 (minor)'],
+    ['kafka', '3.9.0', '3.6.1', '!downgrade'],
+    ['pgbouncer', '1.18.0', '1.24', '1.24.0 (minor)'],
+    ['pgbouncer', '1.24.0', '1.24', '!same_version'],
+    ['memcached', '1.6.22', '1.6', '1.6.40 (patch)'],
+    ['memcached', '1.5.22', '1.6.40', '1.6.40 (minor)'],
+    ['mssqlserver', '2022-cu12', '2022', '2022-cu22 (patch)'],
+    ['mssqlserver', '2022-cu12', '2022-cu16', '2022-cu16 (patch)'],
+    ['mssqlserver', '2022-cu12', '2025', '2025-cu0 (major)'],
+    ['mssqlserver', '2022-cu22', '2022-cu12', '!downgrade'],
+    ['mssqlserver', '2022-cu12', '2025-cu0', '2025-cu0 (major)'],
+    ['singlestore', '8.5.7', '8.9', '8.9.3 (minor)'],
+    ['singlestore', '8.9.3', '8.9', '!same_version'],
+    ['singlestore', '8.1.32', '8.7', '8.7.21 (minor)'],
+    ['redissentinel', '7.2.4', '7.4', '7.4.1 (minor)'],
+    ['redissentinel', '7.2.4', 'valkey-7.2.9', 'valkey-7.2.9 (patch)'],
+];
+
+describe('version resolution over KubeDB\'s real catalog', () => {
+  it('has at least 80 rows over every UpdateVersion engine of the table', () => {
+    expect(TABLE.length).toBeGreaterThanOrEqual(80);
+    expect(new Set(TABLE.map((r) => r[0])).size).toBeGreaterThanOrEqual(14);
+  });
+
+  it('reads every entry of the facts (no malformed object)', () => {
+    for (const name of ['mysql', 'postgres', 'perconaxtradb', 'proxysql', 'mariadb', 'mongodb', 'redis', 'elasticsearch', 'kafka', 'pgbouncer', 'memcached', 'mssqlserver', 'singlestore']) {
+      expect(catalogOf(findEngine(name)!).length).toBeGreaterThan(3);
+    }
+  });
+
+  it('the series names the table relies on are deprecated entries of the real catalog', () => {
+    const my = catalogOf(findEngine('mysql')!);
+    for (const n of ['8.0', '8', '5.7']) expect(my.find((e) => e.name === n)).toMatchObject({ deprecated: true });
+    const ts = catalogOf(findEngine('postgres')!).find((e) => e.name === 'timescaledb-2.14.2-pg16')!;
+    expect(ts.distribution).toBe('Official'); // labelled Official; the image says TimescaleDB
+    expect(ts.dbImage).toContain('timescale/timescaledb');
+  });
+
+  it.each(TABLE)('%s %s → %s gives %s', (engineName, current, asked, expected) => {
+    const e = findEngine(engineName)!;
+    const cat = catalogOf(e);
+    const cur = cat.find((x) => x.name === current);
+    expect(cur, `current ${current} in the ${e.catalogKind} facts`).toBeDefined();
+    const r = resolveTarget(e, cur!, asked, cat);
+    const got = r.ok ? `${r.target.name} (${r.updateType})` : `!${r.code}`;
+    expect(got, r.ok ? '' : r.message).toBe(expected);
+    if (r.ok) {
+      // Whatever the bot picks, KubeDB's own rule (Masterminds on spec.version) allows it.
+      expect(satisfiesConstraints(r.target.version, cur!.allowlist, cur!.denylist).ok).toBe(true);
+      expect(r.target.deprecated).toBe(false);
+    } else {
+      expect(r.message.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('ProxySQL: KubeDB reads 2.7.3-debian as a prerelease; the real constraint names prereleases, so it is allowed', () => {
+    expect(parseVersion('2.7.3-debian')).toMatchObject({ major: 2n, minor: 7n, patch: 3n, pre: 'debian' });
+    expect(satisfiesConstraints('2.7.3-debian', ['>= 2.4.4-debian, <= 2.7.3-debian'], []).ok).toBe(true);
+    // a constraint without prerelease would refuse it (what node-semver-style normalising got wrong the other way)
+    expect(satisfiesConstraints('2.7.3-debian', ['>= 2.4.4, < 3.0.0'], []).ok).toBe(false);
+  });
+});
+
+/** [constraint, version, Masterminds' Check] */
+const MASTERMINDS: Array<[string, string, boolean]> = [
+  // README: basic comparisons, AND by comma or space, OR by ||
+  ['>= 1.2, < 3.0.0 || >= 4.2.3', '2.5.0', true],
+  ['>= 1.2, < 3.0.0 || >= 4.2.3', '3.5.0', false],
+  ['>= 1.2, < 3.0.0 || >= 4.2.3', '4.2.3', true],
+  ['>= 1.2.3 < 2.0', '1.9.9', true],
+  ['= 2.0', '2.0.0', true],
+  ['=2.0', '2.0.1', true], // a short version is a tilde range
+  ['2.0', '2.1.0', false],
+  ['!=4.1', '4.1.1', false],
+  ['!=4.1.0', '4.1.1', true],
+  ['!=4.x', '5.1.0', true],
+  ['=> 1.2', '1.2.0', true],
+  ['=< 1.2', '1.2.9', true], // dirty <=: 1.2.x included
+  ['<= 1.2.3', '1.2.4', false],
+  ['> 1.2', '1.2.9', false], // dirty >: the next minor
+  ['> 1.2', '1.3.0', true],
+  ['> 1.x', '2.0.0', true],
+  ['< 1.x', '1.1.1', false],
+  // hyphen ranges
+  ['1.2 - 1.4.5', '1.4.5', true],
+  ['1.2 - 1.4.5', '1.4.6', false],
+  ['2.3.4 - 4.5', '4.5.9', true],
+  // wildcards
+  ['*', '1.2.3', true],
+  ['1.2.x', '1.2.9', true],
+  ['1.2.x', '1.3.0', false],
+  ['>= 1.2.x', '1.2.0', true],
+  // tilde and caret
+  ['~1.2.3', '1.2.9', true],
+  ['~1.2.3', '1.3.0', false],
+  ['~1', '1.9.0', true],
+  ['~> 1.2', '1.2.5', true],
+  ['^1.2.3', '1.9.9', true],
+  ['^1.2.3', '2.0.0', false],
+  ['^0.2.3', '0.2.9', true],
+  ['^0.2.3', '0.3.0', false],
+  ['^0.0.3', '0.0.4', false],
+  // prereleases: only an alternative naming a prerelease matches one, then by normal order
+  ['>= 1.2.3', '1.2.4-beta', false],
+  ['>= 1.2.3-alpha', '1.2.4-beta', true], // node-semver would refuse (different patch)
+  ['>= 1.2.3-alpha || >= 9', '5.0.0-rc.1', true],
+  ['< 2.0.0 || >= 3.0.0-0', '1.5.0-beta', false], // the prerelease alternative is the other one; 1.5.0-beta fails >= 3.0.0-0
+  ['>=1.1-beta', '1.1.1-beta', true],
+  ['^1.x-beta', '1.9.0-beta', true],
+  // KubeDB catalog shapes
+  ['>= 8.0.35, <= 9.1.0', '8.4.8', true],
+  ['>= 8.0.35, <= 9.1.0', '9.4.0', false],
+  ['< 8.0.17', '8.0.3', true],
+  ['>= 2022-cu12, < 2025-cu1', '2022-cu22', true], // 'cu22' > 'cu12' by byte order
+  ['>= 2022-cu12, < 2025-cu1', '2022-cu9', true], // 'cu9' > 'cu12' by byte order too
+  ['>= 2022-cu16, < 2025-cu1', '2022-cu9', true],
+  ['>= 2022-cu12, < 2025-cu1', '2025-cu0', true],
+  ['>= 2022-cu12, < 2025-cu1', '2025-cu1', false],
+  ['>= 2.4.4-debian, <= 2.7.3-debian', '3.0.1-debian', false],
+  ['>= 2.7.3-debian, <= 3.0.1-debian', '3.0.1-debian', true],
+  ['7.4.1', '7.4.6', false],
+  ['>= 16.1', '16.13', true],
+  ['>= 16.1', '8.0', false],
+  ['v1.2.3', '1.2.3', true],
+];
+
+describe('Masterminds semver v3 (KubeDB\'s constraint library)', () => {
+  it.each(MASTERMINDS)('%s checks %s → %s', (c, v, want) => {
+    expect(satisfies(v, c)).toBe(want);
+  });
+
+  it.each(['', '>= bar', 'BAR >= 1.2.3', '12.3.4.1234', '12.3.34~ 1.2.3', '>= 1.2 ||'])('refuses to parse %j', (c) => {
+    expect(() => parseConstraint(c)).toThrow(/improper constraint|parser error/);
+  });
+
+  it.each([
+    ['8.0', '8.0.0'],
+    ['v1.2', '1.2.0'],
+    ['1.01.2', '1.1.2'], // leading zeros coerced (CoerceNewVersion)
+    ['2022-cu12', '2022.0.0-cu12'],
+  ])('parses %s as %s', (text, want) => {
+    const v = parseVersion(text)!;
+    expect(`${v.major}.${v.minor}.${v.patch}${v.pre ? `-${v.pre}` : ''}`).toBe(want);
+  });
+
+  it.each(['latest', '1.2.3-01', '1.2.3-', '1.2.3.4', ''])('does not parse %j', (text) => {
+    expect(parseVersion(text)).toBeNull();
+  });
+
+  it('orders prereleases below releases, numerics below alphanumerics, and alphanumerics by bytes', () => {
+    const order = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
+    for (let i = 1; i < order.length; i++) expect(compareVersions(parseVersion(order[i - 1])!, parseVersion(order[i])!)).toBe(-1);
+    expect(compareVersions(parseVersion('2022-cu9')!, parseVersion('2022-cu12')!)).toBe(1);
+    expect(compareVersions(parseVersion('1.2.3+a')!, parseVersion('1.2.3+b')!)).toBe(0);
+  });
+});
