@@ -57,8 +57,11 @@ export interface ChaosCounts {
   apiFaults: Record<string, number>;
   apiFaultsTotal: number;
   apiRequests: number;
+  /** Stored `chat.postMessage` answers lost by the proxy (rate) and by the emulator's `stored-*` faults. */
   slackLost: number;
   slackCalls: number;
+  /** `stored-*` faults armed in the Slack emulator (one per random fault; counted in `slackLost` once consumed). */
+  slackStoredArmed: number;
   records: number;
   succeeded: number;
   commandsSent: number;
@@ -114,7 +117,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   });
   const people = new People({ slack, store: cluster.store, recordsNamespace: RECORDS_NS, channel: CHANNEL, requester: USERS.requester, approver: USERS.approver, answerTimeoutMs: 30_000, log });
   const counts: ChaosCounts = {
-    kills: 0, stops: 0, splitBrains: 0, restarts: 0, apiFaults: {}, apiFaultsTotal: 0, apiRequests: 0, slackLost: 0, slackCalls: 0,
+    kills: 0, stops: 0, splitBrains: 0, restarts: 0, apiFaults: {}, apiFaultsTotal: 0, apiRequests: 0, slackLost: 0, slackCalls: 0, slackStoredArmed: 0,
     records: 0, succeeded: 0, commandsSent: 0, commandsNotAcked: 0, commandsRefused: 0, clicksSent: 0, clicksNotAcked: 0,
   };
   const restarts = new Set<Promise<void>>();
@@ -171,6 +174,9 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       const pool = started.length > 0 ? started : running;
       const slot = preferLeader && running.includes(leaderSlot) ? leaderSlot : pool[pickIndex % pool.length];
       const who = replicas.slots[slot].identity;
+      // And the Slack emulator's own fault: the next chat.postMessage is stored, then its answer is lost.
+      slack.faults.add({ method: 'chat.postMessage', kind: schedule.pick(['stored-http500', 'stored-http504', 'stored-reset'] as const), times: 1 });
+      counts.slackStoredArmed++;
       if (action === 'kill') {
         const restartMs = schedule.int(200, 2000);
         await replicas.kill(slot);
@@ -250,7 +256,8 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 
   counts.apiFaults = { ...cluster.server.faults.rateInjected };
   counts.apiFaultsTotal = Object.values(counts.apiFaults).reduce((a, b) => a + b, 0);
-  counts.slackLost = proxy.totalLost;
+  const storedLeft = slack.faults.pending.filter((f) => f.kind.startsWith('stored-')).reduce((n, f) => n + f.times, 0);
+  counts.slackLost = proxy.totalLost + counts.slackStoredArmed - storedLeft;
   counts.slackCalls = proxy.forwarded;
   counts.restarts += replicas.crashRestarts;
   counts.records = records.length;
