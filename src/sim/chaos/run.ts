@@ -44,6 +44,8 @@ export interface ChaosPlan {
   gapMs: [number, number];
   /** How long the updates may take to finish once the faults end. */
   settleTimeoutMs: number;
+  /** How long people keep asking for a request to be posted and approved, from the first fault (default 240 s). */
+  requestDeadlineMs?: number;
   /** A line of progress. */
   log: (line: string) => void;
 }
@@ -142,7 +144,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     const requestsFrom = cluster.server.requests.length;
 
     // Random phase: people ask while faults happen.
-    const deadline = Date.now() + 240_000;
+    const deadline = Date.now() + (plan.requestDeadlineMs ?? 240_000);
     const window = (plan.kills + plan.stops) * (plan.gapMs[0] + plan.gapMs[1]) / 2;
     const asks = Array.from({ length: plan.updates }, (_, i) => {
       const at = schedule.int(0, Math.max(0, Math.floor(window * 0.6)));
