@@ -82,18 +82,50 @@ export interface FaultSpec {
   delayMs?: number;
 }
 
+/**
+ * A random fault rate (chaos tests): each matching request fails with probability `rate`, before it is
+ * served (nothing is written), with the `Status` body the real server sends for that code.
+ */
+export interface FaultRate {
+  /** Probability in [0, 1] that a matching request fails. */
+  rate: number;
+  /** Uniform numbers in [0, 1); pass a seeded generator to replay a run (default `Math.random`). */
+  random?: () => number;
+  /**
+   * What a failed request gets, picked uniformly: an HTTP status (429 comes with `Retry-After: 1`, as the
+   * real server's max-in-flight filter sends it) or `timeout`: 504 `Timeout` after `timeoutMs`, as the
+   * real server answers a request that outlived its `--request-timeout`. Default `[500, 503, 429, 'timeout']`.
+   */
+  kinds?: Array<number | 'timeout'>;
+  /** Delay of a `timeout` answer, ms (default 1000). */
+  timeoutMs?: number;
+  /** Only requests of these users (e.g. `system:serviceaccount:dbupdate:dbupdate`); default every user. */
+  users?: string[];
+  /** Only these Kubernetes verbs (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`); default all. */
+  verbs?: string[];
+}
+
 /** Fault injection of a {@link KubeApiServer}. */
 export class Faults {
   private readonly list: Array<FaultSpec & { left: number }> = [];
+  private rateSpec: FaultRate | undefined;
+  /** Requests failed by the random fault rate, by kind (`'500'`, `'503'`, `'429'`, `'timeout'`…). */
+  readonly rateInjected: Record<string, number> = {};
+
+  /** Fail a random share of the requests from now on ({@link FaultRate}); `undefined` turns it off. */
+  setRate(spec: FaultRate | undefined): void {
+    this.rateSpec = spec ? { ...spec } : undefined;
+  }
 
   /** Add a fault (matched in insertion order; `remaining()` tells how many injections are left). */
   add(spec: FaultSpec): void {
     this.list.push({ ...spec, left: spec.times ?? 1 });
   }
 
-  /** Remove every pending fault. */
+  /** Remove every pending fault and turn the fault rate off. */
   clear(): void {
     this.list.length = 0;
+    this.rateSpec = undefined;
   }
 
   /** Total number of requests still to fail. */
@@ -101,15 +133,29 @@ export class Faults {
     return this.list.reduce((n, f) => n + f.left, 0);
   }
 
-  /** The fault matching a request (decrementing it), or undefined. @internal */
-  take(method: string, url: string, verb: string): FaultSpec | undefined {
+  /** The fault matching a request (decrementing it), else one drawn by the fault rate, or undefined. @internal */
+  take(method: string, url: string, verb: string, user?: string): FaultSpec | undefined {
     const f = this.list.find(
       (x) => x.left > 0 && (!x.method || x.method === method) && (!x.verb || x.verb === verb) && (!x.pathIncludes || url.includes(x.pathIncludes)),
     );
-    if (!f) return undefined;
+    if (!f) return this.drawRate(verb, user);
     f.left--;
     if (f.left === 0) this.list.splice(this.list.indexOf(f), 1);
     return f;
+  }
+
+  private drawRate(verb: string, user: string | undefined): FaultSpec | undefined {
+    const r = this.rateSpec;
+    if (!r || r.rate <= 0) return undefined;
+    if (r.users && !r.users.includes(user ?? '')) return undefined;
+    if (r.verbs && !r.verbs.includes(verb)) return undefined;
+    const random = r.random ?? Math.random;
+    if (random() >= r.rate) return undefined;
+    const kinds = r.kinds ?? [500, 503, 429, 'timeout'];
+    const kind = kinds[Math.min(kinds.length - 1, Math.floor(random() * kinds.length))];
+    this.rateInjected[String(kind)] = (this.rateInjected[String(kind)] ?? 0) + 1;
+    if (kind === 'timeout') return { status: 504, delayMs: r.timeoutMs ?? 1000 };
+    return { status: kind, ...(kind === 429 ? { retryAfterSeconds: 1 } : {}) };
   }
 }
 
@@ -425,7 +471,7 @@ export class KubeApiServer {
         return this.sendError(res, err, rec);
       }
     }
-    const fault = this.faults.take(method, url.pathname + url.search, verb);
+    const fault = this.faults.take(method, url.pathname + url.search, verb, user.user);
     if (fault) {
       await this.readBody(req).catch(() => '');
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
