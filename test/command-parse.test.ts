@@ -23,6 +23,10 @@ describe('parseCommand: good input', () => {
     ['MySQL orders v8.4.3', { kind: 'update', engine: 'mysql', name: 'orders', version: '8.4.3', dryRun: false }],
     ['mysql orders 8.0.31-innodb', { kind: 'update', engine: 'mysql', name: 'orders', version: '8.0.31-innodb', dryRun: false }],
     ['pg db1 16.13-bookworm', { kind: 'update', engine: 'postgres', name: 'db1', version: '16.13-bookworm', dryRun: false }],
+    // KubeDB's real catalog names some entries by distribution first (kubedb/installer charts/kubedb-catalog)
+    ['redis cache valkey-8.1.1', { kind: 'update', engine: 'redis', name: 'cache', version: 'valkey-8.1.1', dryRun: false }],
+    ['mongodb events percona-8.0.17', { kind: 'update', engine: 'mongodb', name: 'events', version: 'percona-8.0.17', dryRun: false }],
+    ['es logs xpack-8.18.8', { kind: 'update', engine: 'elasticsearch', name: 'logs', version: 'xpack-8.18.8', dryRun: false }],
     [
       'postgres billing/ledger 16 --reason "CVE-2026-1234" --at "sat 02:00"',
       { kind: 'update', engine: 'postgres', namespace: 'billing', name: 'ledger', version: '16', reason: 'CVE-2026-1234', at: 'sat 02:00', dryRun: false },
@@ -116,17 +120,17 @@ describe('parseCommand: bad input', () => {
     ],
     [
       'mysql orders latest',
-      '`latest` is not a valid version: it must start with a digit. Give a version like `8.4` or `8.4.3`, or a catalog name like `8.0.31-innodb`.',
+      '`latest` is not a valid version: it must start with a digit (or a distribution word and a dash). Give a version like `8.4` or `8.4.3`, or a catalog name like `8.0.31-innodb` or `valkey-8.1.1`.',
       USAGE.update,
     ],
     [
       'mysql orders 8.4_1',
-      "`8.4_1` is not a valid version: use only letters, digits, '.', '+' and '-'. Give a version like `8.4` or `8.4.3`, or a catalog name like `8.0.31-innodb`.",
+      "`8.4_1` is not a valid version: use only letters, digits, '.', '+' and '-'. Give a version like `8.4` or `8.4.3`, or a catalog name like `8.0.31-innodb` or `valkey-8.1.1`.",
       USAGE.update,
     ],
     [
       `mysql orders 8${'.1'.repeat(40)}`,
-      `\`8${'.1'.repeat(38)}…\` is not a valid version: it has 81 characters and at most 63 are allowed. Give a version like \`8.4\` or \`8.4.3\`, or a catalog name like \`8.0.31-innodb\`.`,
+      `\`8${'.1'.repeat(38)}…\` is not a valid version: it has 81 characters and at most 63 are allowed. Give a version like \`8.4\` or \`8.4.3\`, or a catalog name like \`8.0.31-innodb\` or \`valkey-8.1.1\`.`,
       USAGE.update,
     ],
     [

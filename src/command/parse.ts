@@ -58,8 +58,13 @@ export const MAX_AT = 100;
 export const MAX_VERSION = 63;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Allowed version text (after removing a leading `v`): starts with a digit, then `[0-9A-Za-z.+-]`, ≤ 63. */
-export const VERSION_PATTERN = /^[0-9][0-9A-Za-z.+-]{0,62}$/;
+/**
+ * Allowed version text (after removing a leading `v` before a digit), ≤ 63 characters: a version that
+ * starts with a digit, then `[0-9A-Za-z.+-]` (`8.4`, `2.7.3-debian`, `2022-cu12`); or a catalog name that
+ * starts with a distribution word (KubeDB's real catalog: `valkey-8.1.1`, `percona-8.0.17`,
+ * `xpack-8.18.8`, `opensearch-2.19.1`): lower-case words joined by `-`, then a digit, as a Kubernetes name.
+ */
+export const VERSION_PATTERN = /^(?=.{1,63}$)(?:[0-9][0-9A-Za-z.+-]*|[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*-[0-9][0-9a-z.+-]*)$/;
 const CLUSTER_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Whether `s` is a DNS-1123 label (RFC 1123; Kubernetes "DNS label names"): ≤ 63, `[a-z0-9-]`, alnum at both ends. */
@@ -141,10 +146,10 @@ export function parseVersionWord(text: string): { ok: true; version: string } | 
       ? `it has ${v.length} characters and at most ${MAX_VERSION} are allowed`
       : /^[0-9]/.test(v)
         ? "use only letters, digits, '.', '+' and '-'"
-        : 'it must start with a digit';
+        : 'it must start with a digit (or a distribution word and a dash)';
   return {
     ok: false,
-    error: `${code(text)} is not a valid version: ${why}. Give a version like \`8.4\` or \`8.4.3\`, or a catalog name like \`8.0.31-innodb\`.`,
+    error: `${code(text)} is not a valid version: ${why}. Give a version like \`8.4\` or \`8.4.3\`, or a catalog name like \`8.0.31-innodb\` or \`valkey-8.1.1\`.`,
   };
 }
 
