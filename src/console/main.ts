@@ -7,7 +7,7 @@
  *   npm run console -- --pod-ready-ms 800 # slower pods, to watch the roll
  *   npm run console -- --help
  */
-import { parseArgs } from 'node:util';
+import { runCli } from '../startup/cli.js';
 import { startWorld, CHANNEL } from '../sim/world.js';
 import { startConsole } from './server.js';
 
@@ -37,24 +37,11 @@ function intOption(name: string, v: string | undefined, dflt: number, max: numbe
   return Number(v);
 }
 
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      'pod-ready-ms': { type: 'string' },
-      'step-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  }));
-} catch (e) {
-  fail(e instanceof Error ? e.message : String(e));
-}
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const values = runCli(process.argv.slice(2), 'npm run console', HELP, {
+  port: { type: 'string' },
+  'pod-ready-ms': { type: 'string' },
+  'step-ms': { type: 'string' },
+});
 const port = intOption('port', values.port as string | undefined, 8088, 65535);
 const podReadyDelayMs = intOption('pod-ready-ms', values['pod-ready-ms'] as string | undefined, 400, 600_000);
 const stepDelayMs = intOption('step-ms', values['step-ms'] as string | undefined, 400, 600_000);

@@ -6,7 +6,9 @@
  */
 import { WebClient, ErrorCode, LogLevel, type WebAPIPlatformError, type WebAPIRequestError } from '@slack/web-api';
 import type { Kube } from '../kube/client.js';
+import pRetry from 'p-retry';
 import { isTimeout, statusCode, statusMessage } from '../kube/client.js';
+import { isTransient } from '../updates/records.js';
 import { RECORD_GROUP, RECORD_VERSION } from '../updates/types.js';
 
 /** A start-up problem a person must fix; `message` is one line (no stack trace is shown). */
@@ -68,14 +70,23 @@ export async function checkSlack(s: { botToken: string; appToken?: string; apiUr
  * (`GET /apis/dbupdate.dev/v1alpha1`, API discovery, which every authenticated user may read through the
  * default `system:discovery` ClusterRole).
  * @param where how the user picked this cluster (e.g. `KUBECONFIG`, `clusters.eu`), used in messages.
- * @throws StartupError: unreachable server, 401 (credentials), 403, missing CRD (404 or no `databaseupdates`).
+ * Transient answers (429, 5xx, a timeout) are retried up to 5 times (waits 0.2–2 s) first.
+ * @throws StartupError: unreachable server, 401 (credentials), 403, missing CRD (404 or no `databaseupdates`),
+ *   or a transient answer that lasted through the retries.
  */
 export async function checkKube(kube: Kube, where: string, opts: { requireCrd: boolean }): Promise<void> {
   const server = kube.kc.getCurrentCluster()?.server ?? '(no server)';
   const crd = `databaseupdates.${RECORD_GROUP}`;
   let resources: { resources?: { name: string }[] } | undefined;
   try {
-    resources = await kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION });
+    // An overloaded or restarting API server (429, 5xx, no answer in time) is asked again a few times
+    // (p-retry, as the record writes do) before the bot gives up: only a lasting answer stops the start.
+    resources = await pRetry(() => kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION }), {
+      retries: 5,
+      minTimeout: 200,
+      maxTimeout: 2000,
+      shouldRetry: ({ error }) => isTransient(error),
+    });
   } catch (err) {
     const code = statusCode(err);
     if (code === 404) {

@@ -14,7 +14,7 @@
  * the same base seed whichever subset is selected. The seed fixes the schedule (which fault, when, which
  * replica, how long, which requests fail); how the processes interleave is up to the OS.
  */
-import { parseArgs } from 'node:util';
+import { runCli } from '../../startup/cli.js';
 import { runChaos, type ChaosResult } from './run.js';
 import { newSeed } from './rng.js';
 import { countsTable, violationsText } from './report.js';
@@ -27,24 +27,18 @@ const HELP = `Usage: npm run chaos -- [--seed N] [--backend ops-request|direct|b
   --rates LIST    Kubernetes API fault rates, one run each (default 0.05,0.15)
   --updates N     updates per run besides the split-brain one (default 4)
   --slack-loss R  share of stored chat.postMessage answers lost (default 0.1)
-  --lease S       leader Lease duration in seconds (default 2)`;
+  --lease S       leader Lease duration in seconds (default 2)
+  -h, --help      this help`;
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    backend: { type: 'string', default: 'both' },
-    kills: { type: 'string', default: '22' },
-    rates: { type: 'string', default: '0.05,0.15' },
-    updates: { type: 'string', default: '4' },
-    'slack-loss': { type: 'string', default: '0.1' },
-    lease: { type: 'string', default: '2' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(`${HELP}\n`);
-  process.exit(0);
-}
+const values = runCli(process.argv.slice(2), 'npm run chaos', HELP, {
+  seed: { type: 'string' },
+  backend: { type: 'string', default: 'both' },
+  kills: { type: 'string', default: '22' },
+  rates: { type: 'string', default: '0.05,0.15' },
+  updates: { type: 'string', default: '4' },
+  'slack-loss': { type: 'string', default: '0.1' },
+  lease: { type: 'string', default: '2' },
+}) as Record<string, string | undefined>;
 const num = (name: string, v: string, ok: (n: number) => boolean): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || !ok(n)) {

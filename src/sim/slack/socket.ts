@@ -13,6 +13,8 @@ import type { Envelope } from './payloads.js';
 
 /** Slack allows up to 10 simultaneous Socket Mode connections per app. */
 export const MAX_CONNECTIONS = 10;
+/** How long (ms) an unused Socket Mode URL stays valid in the emulator (Slack: "temporary", not specified). */
+export const TICKET_TTL_MS = 30_000;
 
 /** What happened to one delivery of an envelope. */
 export interface EnvelopeRecord {
@@ -59,7 +61,8 @@ export class AckTimeoutError extends Error {
 /** Manages tickets, connections and envelope delivery. `onChange` is called on every socket event. */
 export class SocketHub {
   private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly tickets = new Set<string>();
+  /** Tickets issued and not yet used → when they stop being valid (ms since the epoch). */
+  private readonly tickets = new Map<string, number>();
   private readonly conns: Conn[] = [];
   private readonly pending = new Map<string, Pending[]>();
   private rr = 0;
@@ -86,11 +89,18 @@ export class SocketHub {
     return this.conns.filter((c) => c.ws.readyState === WebSocket.OPEN).length;
   }
 
-  /** A URL with a fresh one-time ticket, or undefined if the connection limit is reached. */
+  /**
+   * A URL with a fresh one-time ticket, or undefined if the connection limit is reached. Slack calls the
+   * URL "temporary" (https://api.slack.com/methods/apps.connections.open) and limits open *connections*
+   * to 10: an unused URL (a process killed before it connected, a start-up check) holds no connection and
+   * lapses. Its lifetime is not documented; the emulator keeps it {@link TICKET_TTL_MS}.
+   */
   issueUrl(): string | undefined {
-    if (this.conns.length + this.tickets.size >= MAX_CONNECTIONS) return undefined;
+    const now = Date.now();
+    for (const [t, until] of this.tickets) if (until <= now) this.tickets.delete(t);
+    if (this.conns.length >= MAX_CONNECTIONS) return undefined;
     const ticket = randomBytes(16).toString('hex');
-    this.tickets.add(ticket);
+    this.tickets.set(ticket, now + TICKET_TTL_MS);
     return `${this.baseWsUrl}link/?ticket=${ticket}&app_id=${this.appId}`;
   }
 
@@ -98,7 +108,10 @@ export class SocketHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const ticket = url.searchParams.get('ticket') ?? '';
-    if (url.pathname !== '/link/' || !this.tickets.delete(ticket)) {
+    const until = this.tickets.get(ticket);
+    const valid = until !== undefined && until > Date.now();
+    this.tickets.delete(ticket);
+    if (url.pathname !== '/link/' || !valid) {
       socket.end(`HTTP/1.1 ${url.pathname === '/link/' ? '401 Unauthorized' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
