@@ -26,6 +26,7 @@ import { Store } from '../src/sim/kube/store.js';
 import { applyManifests, parseManifests } from '../src/sim/kube/apply.js';
 import { serviceAccountUser } from '../src/sim/kube/rbac.js';
 import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const DEPLOY_DIR = fileURLToPath(new URL('../deploy/', import.meta.url));
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -140,20 +141,7 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
       apiVersion: 'dbupdate.dev/v1alpha1',
       kind: 'DatabaseUpdate',
       metadata: { name: 'orders-84', labels: { engine: 'mysql' } },
-      spec: {
-        engine: 'MySQL',
-        database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
-        requestedVersion: '8.4',
-        fromVersion: '8.0.35',
-        targetVersion: '8.4.3',
-        updateType: 'major',
-        backend: 'ops-request',
-        requester: 'U_ALICE',
-        channel: 'C_DBOPS',
-        expiresAt: '2026-12-02T00:00:00Z',
-        approvers: ['U_BOB'],
-        approvalsRequired: 1,
-      },
+      spec: { ...VALID_RECORD_SPEC, updateType: 'major', expiresAt: '2026-12-02T00:00:00Z' },
     };
     await custom.createNamespacedCustomObject({ ...DU, namespace: 'dbupdate', body });
     const informer = makeInformer<KubernetesObject>(

@@ -21,6 +21,7 @@ import { Store } from '../src/sim/kube/store.js';
 import { requestAttributes, serviceAccountUser } from '../src/sim/kube/rbac.js';
 import { applyManifests } from '../src/sim/kube/apply.js';
 import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const SA = serviceAccountUser('dbupdate', 'dbupdate');
@@ -134,21 +135,7 @@ beforeAll(async () => {
     ...DU,
     namespace: 'dbupdate',
     body: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'du1' },
-      // valid against deploy/crd-databaseupdate.yaml (custom resources are validated by their CRD's schema)
-      spec: {
-        engine: 'MySQL',
-        database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
-        requestedVersion: '8.4',
-        fromVersion: '8.0.35',
-        targetVersion: '8.4.3',
-        updateType: 'minor',
-        backend: 'ops-request',
-        requester: 'U_ALICE',
-        channel: 'C_DBOPS',
-        expiresAt: '2026-11-24T00:00:00Z',
-        approvers: ['U_BOB'],
-        approvalsRequired: 1,
-      },
+      spec: VALID_RECORD_SPEC, // valid against deploy/crd-databaseupdate.yaml (custom resources are validated by their CRD's schema)
     },
   });
   await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({

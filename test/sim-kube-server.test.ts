@@ -20,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { KubeApiServer } from '../src/sim/kube/server.js';
 import { Store } from '../src/sim/kube/store.js';
+import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const JSONP = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
@@ -133,21 +134,8 @@ describe('KubeApiServer with client-node: core resources', () => {
   });
 });
 
-/** A spec valid against deploy/crd-databaseupdate.yaml (the emulator validates custom resources by their CRD's schema). */
-const SPEC = {
-  engine: 'MySQL',
-  database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
-  requestedVersion: '8.4',
-  fromVersion: '8.0.35',
-  targetVersion: '8.4.3',
-  updateType: 'minor',
-  backend: 'ops-request',
-  requester: 'U_ALICE',
-  channel: 'C_DBOPS',
-  expiresAt: '2026-11-24T00:00:00Z',
-  approvers: ['U_BOB'],
-  approvalsRequired: 1,
-};
+/** A spec valid against deploy/crd-databaseupdate.yaml (test/support/record-spec.ts). */
+const SPEC = VALID_RECORD_SPEC;
 
 describe('KubeApiServer with client-node: custom resources', () => {
   const body = (name: string) => ({

@@ -11,6 +11,7 @@ import { parseLabelSelector, matchesLabels, parseFieldSelector } from '../src/si
 import { applyStrategicMergePatch } from '../src/sim/kube/patch.js';
 import { humanDuration, jsonPathValue, toTable } from '../src/sim/kube/table.js';
 import type { GVR, KubeObject, WatchEvent } from '../src/sim/kube/api.js';
+import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const NS: GVR = { group: '', version: 'v1', plural: 'namespaces' };
 const CM: GVR = { group: '', version: 'v1', plural: 'configmaps' };
@@ -25,21 +26,8 @@ const cm = (name: string, data: Record<string, string> = {}, labels?: Record<str
   metadata: { name, namespace, ...(labels ? { labels } : {}) },
   data,
 });
-/** A spec valid against deploy/crd-databaseupdate.yaml (the emulator validates custom resources by their CRD's schema). */
-const SPEC = {
-  engine: 'MySQL',
-  database: { cluster: 'sim', namespace: 'demo', name: 'orders' },
-  requestedVersion: '8.4',
-  fromVersion: '8.0.35',
-  targetVersion: '8.4.3',
-  updateType: 'minor',
-  backend: 'ops-request',
-  requester: 'U_ALICE',
-  channel: 'C_DBOPS',
-  expiresAt: '2026-11-24T00:00:00Z',
-  approvers: ['U_BOB'],
-  approvalsRequired: 1,
-};
+/** A spec valid against deploy/crd-databaseupdate.yaml (test/support/record-spec.ts). */
+const SPEC = VALID_RECORD_SPEC;
 const du = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'dbupdate.dev/v1alpha1',
   kind: 'DatabaseUpdate',
