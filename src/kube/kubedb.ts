@@ -4,52 +4,18 @@
  * Shapes follow docs/kubedb-facts.md ("Confirmed since").
  */
 import type { Kube } from './client.js';
-import { orUndefined } from './client.js';
-import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+import { isNotFound } from './client.js';
+import { catalogVersions, databases, opsRequests, servedResources, type CatalogObject, type DatabaseObject, type OpsRequestObject } from './resources.js';
 
-/** A condition as KubeDB writes it on database objects and OpsRequests. */
-export interface KubeCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
-}
-
-/** The fields of a KubeDB database object the bot reads. */
-export interface DatabaseObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
-  spec: { version: string; replicas?: number; topology?: { mode?: string }; halted?: boolean; [k: string]: unknown };
-  status?: { phase?: string; conditions?: KubeCondition[]; observedGeneration?: number };
-}
-
-/** The fields of a KubeDB OpsRequest the bot reads and writes. */
-export interface OpsRequestObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string> };
-  spec: {
-    type: string;
-    databaseRef?: { name: string };
-    proxyRef?: { name: string };
-    updateVersion?: { targetVersion: string };
-    timeout?: string;
-    apply?: 'IfReady' | 'Always';
-  };
-  status?: { phase?: string; conditions?: KubeCondition[]; observedGeneration?: number };
-}
+export type { DatabaseObject, KubeCondition, OpsRequestObject } from './resources.js';
 
 /** OpsRequest phases after which it changes no more (KubeDB: Successful, Failed, Skipped, Denied). */
 export const OPS_TERMINAL_PHASES = ['Successful', 'Failed', 'Skipped', 'Denied'];
 
-/** Read a database object; undefined when it does not exist (404). */
+/** Read a database object; undefined when it does not exist (404). @throws ApiException (403, 429/5xx…). */
 export async function getDatabase(kube: Kube, engine: Engine, namespace: string, name: string): Promise<DatabaseObject | undefined> {
-  return (await orUndefined(
-    kube.custom.getNamespacedCustomObject({ group: engine.group, version: engine.version, plural: engine.plural, namespace, name }),
-  )) as DatabaseObject | undefined;
+  return databases(kube, engine).get(namespace, name);
 }
 
 /**
@@ -57,21 +23,13 @@ export async function getDatabase(kube: Kube, engine: Engine, namespace: string,
  * once it has listed, else listed now (`src/kube/cache.ts`). Read-only: the objects may be the cache's.
  * @throws ApiException from the list (e.g. 404 when the engine's catalog CRD is not installed).
  */
-export async function listCatalog(kube: Kube, engine: Engine): Promise<unknown[]> {
-  return kube.cache.list(`/apis/${CATALOG_GROUP}/${CATALOG_VERSION}/${engine.catalogPlural}`, async () =>
-    (await kube.custom.listClusterCustomObject({ group: CATALOG_GROUP, version: CATALOG_VERSION, plural: engine.catalogPlural })) as never,
-  );
+export async function listCatalog(kube: Kube, engine: Engine): Promise<CatalogObject[]> {
+  return catalogVersions(kube, engine).listCached();
 }
 
-/** List OpsRequests of an engine in a namespace. */
+/** List OpsRequests of an engine in a namespace. @throws ApiException (404 when Ops Manager's CRDs are not installed). */
 export async function listOpsRequests(kube: Kube, engine: Engine, namespace: string): Promise<OpsRequestObject[]> {
-  const res = (await kube.custom.listNamespacedCustomObject({
-    group: OPS_GROUP,
-    version: OPS_VERSION,
-    plural: engine.opsRequestPlural,
-    namespace,
-  })) as { items: OpsRequestObject[] };
-  return res.items;
+  return opsRequests(kube, engine).list(namespace);
 }
 
 /** The name of the database an OpsRequest is for (`spec.databaseRef`, or `spec.proxyRef` for ProxySQL). */
@@ -86,8 +44,12 @@ export function opsRequestTarget(engine: Engine, ops: OpsRequestObject): string 
  */
 export async function servesOpsRequests(kube: Kube, engine: Engine): Promise<boolean> {
   const served = await kube.cache.servedResources(`${OPS_GROUP}/${OPS_VERSION}`, async () => {
-    const res = (await orUndefined(kube.custom.getAPIResources({ group: OPS_GROUP, version: OPS_VERSION }))) as { resources?: Array<{ name: string }> } | undefined;
-    return (res?.resources ?? []).map((r) => r.name);
+    try {
+      return await servedResources(kube, OPS_GROUP, OPS_VERSION);
+    } catch (err) {
+      if (isNotFound(err)) return []; // ops.kubedb.com not served: Ops Manager is not installed
+      throw err;
+    }
   });
   return served.includes(engine.opsRequestPlural);
 }
@@ -127,20 +89,12 @@ export function buildOpsRequest(opts: {
   };
 }
 
-/** Create an OpsRequest. @throws ApiException (409 AlreadyExists when the name is taken). */
+/** Create an OpsRequest. @throws ApiException (409 AlreadyExists when the name is taken; 400/403 from KubeDB's webhook). */
 export async function createOpsRequest(kube: Kube, engine: Engine, ops: OpsRequestObject): Promise<OpsRequestObject> {
-  return (await kube.custom.createNamespacedCustomObject({
-    group: OPS_GROUP,
-    version: OPS_VERSION,
-    plural: engine.opsRequestPlural,
-    namespace: ops.metadata.namespace,
-    body: ops,
-  })) as OpsRequestObject;
+  return opsRequests(kube, engine).create(ops);
 }
 
-/** Read an OpsRequest; undefined when it does not exist. */
+/** Read an OpsRequest; undefined when it does not exist. @throws ApiException (403, 429/5xx…). */
 export async function getOpsRequest(kube: Kube, engine: Engine, namespace: string, name: string): Promise<OpsRequestObject | undefined> {
-  return (await orUndefined(
-    kube.custom.getNamespacedCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural, namespace, name }),
-  )) as OpsRequestObject | undefined;
+  return opsRequests(kube, engine).get(namespace, name);
 }

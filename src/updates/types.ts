@@ -5,12 +5,13 @@
  */
 
 import type { UpdateType } from '../engines/versions.js';
+import { DATABASE_UPDATE } from '../kube/resources.js';
 
-/** API group, version, plural and kind of the record. */
-export const RECORD_GROUP = 'dbupdate.dev';
-export const RECORD_VERSION = 'v1alpha1';
-export const RECORD_PLURAL = 'databaseupdates';
-export const RECORD_KIND = 'DatabaseUpdate';
+/** API group, version, plural and kind of the record (defined once, in `src/kube/resources.ts`). */
+export const RECORD_GROUP = DATABASE_UPDATE.group;
+export const RECORD_VERSION = DATABASE_UPDATE.version;
+export const RECORD_PLURAL = DATABASE_UPDATE.plural;
+export const RECORD_KIND = DATABASE_UPDATE.kind;
 export const RECORD_API_VERSION = `${RECORD_GROUP}/${RECORD_VERSION}`;
 
 /** Labels set on every record (and on the OpsRequest it creates), for `kubectl get -l` and look-ups. */
