@@ -4,6 +4,7 @@
  * `source.component`, `firstTimestamp`/`lastTimestamp`, `count` (Kubernetes API reference, Event v1).
  */
 import type { Kube } from './client.js';
+import { events } from './resources.js';
 
 /** Post an Event about an object. Failures are returned, not thrown: an Event is never worth failing an update for. */
 export async function recordEvent(
@@ -15,22 +16,19 @@ export async function recordEvent(
 ): Promise<Error | undefined> {
   const now = new Date();
   try {
-    await kube.core.createNamespacedEvent({
-      namespace: involved.namespace,
-      body: {
-        metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
-        involvedObject: { ...involved },
-        reason,
-        message: message.slice(0, 1024),
-        type,
-        source: { component: 'dbupdate' },
-        reportingComponent: 'dbupdate',
-        reportingInstance: process.env.HOSTNAME ?? 'dbupdate',
-        firstTimestamp: now,
-        lastTimestamp: now,
-        eventTime: undefined,
-        count: 1,
-      },
+    await events(kube).create({
+      metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+      involvedObject: { ...involved },
+      reason,
+      message: message.slice(0, 1024),
+      type,
+      source: { component: 'dbupdate' },
+      reportingComponent: 'dbupdate',
+      reportingInstance: process.env.HOSTNAME ?? 'dbupdate',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      eventTime: undefined,
+      count: 1,
     });
     return undefined;
   } catch (err) {

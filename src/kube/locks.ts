@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Kube } from './client.js';
 import { isConflict } from './client.js';
 import { microTime } from './lease.js';
+import { leases } from './resources.js';
 
 /** How long a lock whose holder record does not exist yet still counts as held (the record is being created), ms. */
 export const LOCK_GRACE_MS = 60_000;
@@ -37,17 +38,16 @@ export async function acquireDatabaseLock(
   holderState: (holder: string) => Promise<HolderState>,
   now: () => Date = () => new Date(),
 ): Promise<{ ok: true } | { ok: false; holder: string }> {
+  const api = leases(kube);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await kube.coordination.createNamespacedLease({
-        namespace,
-        body: { metadata: { name, namespace }, spec: { holderIdentity: holder, acquireTime: microTime(now()) as never } },
-      });
+      await api.create({ metadata: { name, namespace }, spec: { holderIdentity: holder, acquireTime: microTime(now()) as never } });
       return { ok: true };
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
-    const lease = await kube.coordination.readNamespacedLease({ name, namespace });
+    const lease = await api.get(namespace, name);
+    if (!lease) continue; // deleted (by retention) since the 409: create it again
     const current = lease.spec?.holderIdentity ?? '';
     if (current === holder) return { ok: true };
     if (current) {
@@ -57,7 +57,7 @@ export async function acquireDatabaseLock(
     }
     lease.spec = { ...lease.spec, holderIdentity: holder, acquireTime: microTime(now()) as never };
     try {
-      await kube.coordination.replaceNamespacedLease({ name, namespace, body: lease });
+      await api.replace(lease);
       return { ok: true };
     } catch (err) {
       if (!isConflict(err)) throw err; // someone else took it meanwhile: look again
@@ -69,10 +69,11 @@ export async function acquireDatabaseLock(
 /** Give the lock up if `holder` still holds it (the record could not be created). Errors are swallowed: the lock lapses after {@link LOCK_GRACE_MS} anyway. */
 export async function releaseDatabaseLock(kube: Kube, namespace: string, name: string, holder: string): Promise<void> {
   try {
-    const lease = await kube.coordination.readNamespacedLease({ name, namespace });
-    if (lease.spec?.holderIdentity !== holder) return;
+    const api = leases(kube);
+    const lease = await api.get(namespace, name);
+    if (lease?.spec?.holderIdentity !== holder) return;
     lease.spec = { ...lease.spec, holderIdentity: '' };
-    await kube.coordination.replaceNamespacedLease({ name, namespace, body: lease });
+    await api.replace(lease);
   } catch {
     /* lapses by itself */
   }

@@ -1,6 +1,7 @@
 /**
  * Cluster reads and writes of the direct pipeline, through `@kubernetes/client-node` 1.4 (promise API,
- * one object argument). Custom resources (database objects, PetSets) are changed with JSON merge patches
+ * one object argument) by way of the typed accessors of `src/kube/resources.ts`. Custom resources (database
+ * objects, PetSets) are changed with JSON merge patches
  * (`MERGE_PATCH`, RFC 7386: custom resources refuse strategic merge, docs/stack-notes.md) carrying
  * `metadata.resourceVersion`, so a concurrent change is a 409 Conflict instead of a lost update.
  * RBAC needed (deploy/rbac.yaml): `<databases>` patch, `<databases>/status` patch, `petsets` get/patch
@@ -8,28 +9,21 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isNotFound, MERGE_PATCH, orUndefined } from '../kube/client.js';
-import { getDatabase, listCatalog, type DatabaseObject, type KubeCondition } from '../kube/kubedb.js';
-import { PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
+import { isConflict } from '../kube/client.js';
+import { listCatalog } from '../kube/kubedb.js';
+import { databases, petSets, pods, statefulSets, type DatabaseObject, type KubeCondition, type WorkloadObject } from '../kube/resources.js';
+import type { Engine } from '../engines/table.js';
 import { catalogEntryFromObject, type CatalogEntry } from '../engines/versions.js';
 import { ROLE_LABEL, type PodView } from './direct-state.js';
-import type { TemplateLike } from './direct-images.js';
 
-/** A PetSet/StatefulSet, reduced to what the pipeline reads and writes. */
-export interface WorkloadObject {
-  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number };
-  spec: {
-    replicas?: number;
-    template?: TemplateLike & { spec?: { containers?: Array<{ name: string; image?: string }>; initContainers?: Array<{ name: string; image?: string }> } };
-    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
-  };
-  status?: { updateRevision?: string; currentRevision?: string; readyReplicas?: number };
-}
+export type { WorkloadObject } from '../kube/resources.js';
 
-/** Read the workload (`PetSet` `apps.k8s.appscode.com/v1`, or `StatefulSet` `apps/v1`); undefined when missing. */
+/** The workload's typed accessor: `PetSet` (`apps.k8s.appscode.com/v1`) or `StatefulSet` (`apps/v1`). */
+const workloads = (kube: Kube, kind: 'PetSet' | 'StatefulSet') => (kind === 'StatefulSet' ? statefulSets(kube) : petSets(kube));
+
+/** Read the workload (`PetSet` `apps.k8s.appscode.com/v1`, or `StatefulSet` `apps/v1`); undefined when missing. @throws ApiException. */
 export async function getWorkload(kube: Kube, kind: 'PetSet' | 'StatefulSet', namespace: string, name: string): Promise<WorkloadObject | undefined> {
-  if (kind === 'StatefulSet') return (await orUndefined(kube.apps.readNamespacedStatefulSet({ name, namespace }))) as unknown as WorkloadObject | undefined;
-  return (await orUndefined(kube.custom.getNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name }))) as WorkloadObject | undefined;
+  return workloads(kube, kind).get(namespace, name);
 }
 
 /**
@@ -53,11 +47,7 @@ export async function patchWorkload(
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: change.partition } },
     },
   };
-  if (kind === 'StatefulSet') {
-    await kube.apps.patchNamespacedStatefulSet({ name: w.metadata.name, namespace, body }, MERGE_PATCH);
-    return;
-  }
-  await kube.custom.patchNamespacedCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, namespace, name: w.metadata.name, body }, MERGE_PATCH);
+  await workloads(kube, kind).mergePatch(namespace, w.metadata.name, body);
 }
 
 function ordinalOf(name: string, setName: string): number {
@@ -91,25 +81,25 @@ export function podView(p: V1Pod, setName: string): PodView {
 
 /** The pods of workload `setName` of database `db` (KubeDB's labels; names `<set>-<ordinal>`), by ordinal. */
 export async function listPods(kube: Kube, namespace: string, db: string, setName: string): Promise<PodView[]> {
-  const res = await kube.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${db},app.kubernetes.io/managed-by=kubedb.com` });
-  return res.items
+  const items = await pods(kube).list(namespace, { labelSelector: `app.kubernetes.io/instance=${db},app.kubernetes.io/managed-by=kubedb.com` });
+  return items
     .map((p) => podView(p, setName))
-    .filter((p) => p.ordinal >= 0 && !(res.items.find((x) => x.metadata?.name === p.name)?.metadata?.deletionTimestamp))
+    .filter((p) => p.ordinal >= 0 && !(items.find((x) => x.metadata?.name === p.name)?.metadata?.deletionTimestamp))
     .sort((a, b) => a.ordinal - b.ordinal);
 }
 
 /** Delete a pod, only if it still has `uid` (delete precondition); a 404 or 409 (already replaced) is fine. */
 export async function deletePod(kube: Kube, namespace: string, name: string, uid: string): Promise<void> {
   try {
-    await kube.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } });
+    await pods(kube).delete(namespace, name, { preconditions: { uid } });
   } catch (err) {
-    if (!isNotFound(err) && !isConflict(err)) throw err;
+    if (!isConflict(err)) throw err;
   }
 }
 
 /** The catalog entry named `name` (`<Kind>Version`), or undefined. @throws on API errors and a malformed entry. */
 export async function getCatalogEntry(kube: Kube, engine: Engine, name: string, topology?: string): Promise<CatalogEntry | undefined> {
-  const obj = (await listCatalog(kube, engine)).find((o) => (o as { metadata?: { name?: string } }).metadata?.name === name);
+  const obj = (await listCatalog(kube, engine)).find((o) => o.metadata?.name === name);
   return obj ? catalogEntryFromObject(engine, obj, topology) : undefined;
 }
 
@@ -127,36 +117,23 @@ export async function updateConditions(
   fn: (db: DatabaseObject) => KubeCondition[] | undefined,
 ): Promise<DatabaseObject> {
   for (let attempt = 0; ; attempt++) {
-    const db = await getDatabase(kube, engine, namespace, name);
+    const db = await databases(kube, engine).get(namespace, name);
     if (!db) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
     const next = fn(db);
     if (!next) return db;
     try {
-      await kube.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: engine.group,
-          version: engine.version,
-          plural: engine.plural,
-          namespace,
-          name,
-          body: { metadata: { resourceVersion: db.metadata.resourceVersion }, status: { conditions: next } },
-        },
-        MERGE_PATCH,
-      );
+      await databases(kube, engine).mergePatchStatus(namespace, name, { metadata: { resourceVersion: db.metadata.resourceVersion }, status: { conditions: next } });
     } catch (err) {
       if (isConflict(err) && attempt < 4) continue;
       throw err;
     }
-    const back = await getDatabase(kube, engine, namespace, name);
+    const back = await databases(kube, engine).get(namespace, name);
     if (!back) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
     return back;
   }
 }
 
-/** Set the database object's `spec.version` (a catalog name) with a merge patch; returns the object read back. */
+/** Set the database object's `spec.version` (a catalog name) with a merge patch; returns the object as the patch left it. @throws ApiException (404, 422). */
 export async function setDatabaseVersion(kube: Kube, engine: Engine, namespace: string, name: string, version: string): Promise<DatabaseObject> {
-  return (await kube.custom.patchNamespacedCustomObject(
-    { group: engine.group, version: engine.version, plural: engine.plural, namespace, name, body: { spec: { version } } },
-    MERGE_PATCH,
-  )) as DatabaseObject;
+  return databases(kube, engine).mergePatch(namespace, name, { spec: { version } });
 }

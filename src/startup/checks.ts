@@ -8,8 +8,9 @@ import { WebClient, ErrorCode, LogLevel, type WebAPIPlatformError, type WebAPIRe
 import type { Kube } from '../kube/client.js';
 import pRetry from 'p-retry';
 import { isTimeout, statusCode, statusMessage } from '../kube/client.js';
+import { servedResources } from '../kube/resources.js';
 import { isTransient } from '../updates/records.js';
-import { RECORD_GROUP, RECORD_VERSION } from '../updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../updates/types.js';
 
 /** A start-up problem a person must fix; `message` is one line (no stack trace is shown). */
 export class StartupError extends Error {
@@ -77,11 +78,11 @@ export async function checkSlack(s: { botToken: string; appToken?: string; apiUr
 export async function checkKube(kube: Kube, where: string, opts: { requireCrd: boolean }): Promise<void> {
   const server = kube.kc.getCurrentCluster()?.server ?? '(no server)';
   const crd = `databaseupdates.${RECORD_GROUP}`;
-  let resources: { resources?: { name: string }[] } | undefined;
+  let resources: string[];
   try {
     // An overloaded or restarting API server (429, 5xx, no answer in time) is asked again a few times
     // (p-retry, as the record writes do) before the bot gives up: only a lasting answer stops the start.
-    resources = await pRetry(() => kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION }), {
+    resources = await pRetry(() => servedResources(kube, RECORD_GROUP, RECORD_VERSION), {
       retries: 5,
       minTimeout: 200,
       maxTimeout: 2000,
@@ -99,7 +100,7 @@ export async function checkKube(kube: Kube, where: string, opts: { requireCrd: b
     const why = isTimeout(err) ? 'no answer in time' : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
     throw new StartupError(`cannot reach the Kubernetes API server at ${server} (${where}): ${why}. Check KUBECONFIG / KUBE_CONTEXT (or the pod's network to the API server)`);
   }
-  if (opts.requireCrd && !resources?.resources?.some((r) => r.name === 'databaseupdates')) {
+  if (opts.requireCrd && !resources.includes(RECORD_PLURAL)) {
     throw new StartupError(`the cluster at ${server} (${where}) serves ${RECORD_GROUP}/${RECORD_VERSION} without databaseupdates: install the CRD with kubectl apply -f deploy/crd-databaseupdate.yaml`);
   }
 }

@@ -12,12 +12,13 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import { isConflict, isNotFound, statusMessage } from '../kube/client.js';
+import { isConflict, statusMessage } from '../kube/client.js';
 import type { RecordStore } from './records.js';
-import { getOpsRequest, OPS_TERMINAL_PHASES } from '../kube/kubedb.js';
+import { OPS_TERMINAL_PHASES } from '../kube/kubedb.js';
 import { lockName } from '../kube/locks.js';
-import { engineByKind, OPS_GROUP, OPS_VERSION } from '../engines/table.js';
-import { LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, TERMINAL_PHASES, type DatabaseUpdate } from './types.js';
+import { databaseUpdates, leases, opsRequests } from '../kube/resources.js';
+import { engineByKind } from '../engines/table.js';
+import { LABEL_RECORD, TERMINAL_PHASES, type DatabaseUpdate } from './types.js';
 
 /** What one sweep did: records, OpsRequests and locks deleted; objects left alone because of an error (logged). */
 export interface RetentionResult {
@@ -70,18 +71,11 @@ export async function sweepRetention(o: RetentionOptions): Promise<RetentionResu
     try {
       out.opsRequests += await deleteOpsRequest(o, r);
       out.locks += await deleteLock(o, r);
-      await o.records.kube.custom.deleteNamespacedCustomObject({
-        group: RECORD_GROUP,
-        version: RECORD_VERSION,
-        plural: RECORD_PLURAL,
-        namespace: o.records.namespace,
-        name: r.metadata.name,
-        body: { preconditions: { resourceVersion: r.metadata.resourceVersion } },
-      });
+      // false: already gone (another sweep, or someone with kubectl); not counted.
+      if (!(await databaseUpdates<DatabaseUpdate>(o.records.kube).delete(o.records.namespace, r.metadata.name, { preconditions: { resourceVersion: r.metadata.resourceVersion } }))) continue;
       out.records++;
       o.log.info({ audit: 'retention-delete', record: r.metadata.name, phase: r.status?.phase, finishedAt: r.status?.finishedAt }, 'finished record deleted after its retention');
     } catch (err) {
-      if (isNotFound(err)) continue;
       out.errors++;
       o.log.warn({ record: r.metadata.name, err: statusMessage(err), conflict: isConflict(err) }, 'retention: record left alone (changed meanwhile or not deletable); trying again at the next run');
     }
@@ -89,43 +83,29 @@ export async function sweepRetention(o: RetentionOptions): Promise<RetentionResu
   return out;
 }
 
-/** Delete the record's OpsRequest if it is still the record's and finished. @returns 1 if deleted, else 0. @throws API errors other than 404/409. */
+/** Delete the record's OpsRequest if it is still the record's and finished. @returns 1 if deleted, else 0. @throws API errors other than 404 (409: changed since read, left alone). */
 async function deleteOpsRequest(o: RetentionOptions, r: DatabaseUpdate): Promise<number> {
   const ref = r.status?.opsRequest;
   const engine = engineByKind(r.spec.engine);
   const kube = o.clusters.get(r.spec.database.cluster);
   if (!ref || !engine || !kube) return 0;
-  const ops = await getOpsRequest(kube, engine, ref.namespace, ref.name);
+  const ops = await opsRequests(kube, engine).get(ref.namespace, ref.name);
   if (!ops || ops.metadata.labels?.[LABEL_RECORD] !== r.metadata.name) return 0;
   if (!OPS_TERMINAL_PHASES.includes(ops.status?.phase ?? 'Pending')) return 0;
-  try {
-    await kube.custom.deleteNamespacedCustomObject({
-      group: OPS_GROUP,
-      version: OPS_VERSION,
-      plural: engine.opsRequestPlural,
-      namespace: ref.namespace,
-      name: ref.name,
-      body: { preconditions: { uid: (ops.metadata as { uid?: string }).uid } },
-    });
-    return 1;
-  } catch (err) {
-    if (isNotFound(err)) return 0;
-    throw err;
-  }
+  return (await opsRequests(kube, engine).delete(ref.namespace, ref.name, { preconditions: { uid: ops.metadata.uid } })) ? 1 : 0;
 }
 
 /** Delete the database's lock Lease if this record holds it. @returns 1 if deleted, else 0. @throws API errors other than 404/409. */
 async function deleteLock(o: RetentionOptions, r: DatabaseUpdate): Promise<number> {
   const d = r.spec.database;
   const name = lockName(d.cluster, d.namespace, r.spec.engine, d.name);
-  const kube = o.records.kube;
+  const locks = leases(o.records.kube);
   try {
-    const lease = await kube.coordination.readNamespacedLease({ name, namespace: o.records.namespace });
-    if (lease.spec?.holderIdentity !== r.metadata.name) return 0;
-    await kube.coordination.deleteNamespacedLease({ name, namespace: o.records.namespace, body: { preconditions: { resourceVersion: lease.metadata?.resourceVersion } } });
-    return 1;
+    const lease = await locks.get(o.records.namespace, name);
+    if (lease?.spec?.holderIdentity !== r.metadata.name) return 0;
+    return (await locks.delete(o.records.namespace, name, { preconditions: { resourceVersion: lease.metadata?.resourceVersion } })) ? 1 : 0;
   } catch (err) {
-    if (isNotFound(err) || isConflict(err)) return 0;
+    if (isConflict(err)) return 0;
     throw err;
   }
 }
