@@ -1,7 +1,10 @@
 /**
- * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal. They validate
- * and write `DatabaseUpdate` records; they never run the pipeline (docs/architecture.md data flow). Errors only the
- * user needs are ephemeral; unexpected errors are answered generically with a reference to the log line.
+ * Bolt handlers for `/dbupdate`, the Approve/Reject buttons and the reject-reason modal: Slack I/O (ack,
+ * respond, views) and rendering. A request itself (policy, preflight, lock, record) is the request step of
+ * `src/updates/request.ts`, resume/retry that of `src/updates/recovery.ts`; votes, rejections and cancels
+ * are `RecordStore.mutateStatus` writes of `src/updates/state.ts` transitions. They never run the pipeline
+ * (docs/architecture.md data flow). Errors only the user needs are ephemeral; unexpected errors are
+ * answered generically with a reference to the log line.
  *
  * Nothing acked is lost: a request's record, a vote, a rejection or a cancel is written *before* the ack
  * when that fits in {@link ACK_BUDGET_MS} (2 s of Slack's 3 s, from the envelope's arrival). A process
@@ -13,41 +16,23 @@
  * a DNS-1123 name, the payload must be for this app and workspace, and a click must come from the
  * record's own parent message (`status.slack.channel`/`ts`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { Logger } from 'pino';
 import { parseCommand, helpText } from '../command/parse.js';
 import type { Kube } from '../kube/client.js';
-import type { ClusterSet } from '../kube/clusters.js';
 import { statusMessage } from '../kube/client.js';
-import { RecordRefusal, type RecordStore } from '../updates/records.js';
-import type { Config } from '../policy/config.js';
-import { parseDuration } from '../policy/config.js';
-import { preflight } from '../updates/preflight.js';
-import type { Metrics } from '../metrics.js';
-import { approvable, approversFor, mayRequest, resolvePolicy, updateTypeAllowed } from '../policy/rules.js';
-import { nextStart, formatInZone } from '../policy/windows.js';
+import { RecordRefusal } from '../updates/records.js';
+import { requestUpdate, type RequestDeps } from '../updates/request.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';
 import { renderList, renderStatus } from './queries.js';
 import { answerVersions } from './versions.js';
 import { FOLLOW_UP_DEFAULTS, FollowUpQueue, type FollowUpOptions } from './followup.js';
 import { onRecoveryCommand } from './recovery.js';
 import { registerRequestShortcut } from './shortcut.js';
-import { registerHomeTab } from './home.js';
+import { registerHomeTab, visibleTo } from './home.js';
 import * as state from '../updates/state.js';
-import {
-  LABEL_DATABASE,
-  LABEL_DB_NAMESPACE,
-  LABEL_ENGINE,
-  LABEL_RETRY_OF,
-  RECORD_API_VERSION,
-  RECORD_KIND,
-  isActive,
-  type DatabaseUpdate,
-} from '../updates/types.js';
-import { isConflict } from '../kube/client.js';
-import { acquireDatabaseLock, lockName, releaseDatabaseLock } from '../kube/locks.js';
+import { requestAnswer } from './render-request.js';
 import {
   ACTION_APPROVE,
   ACTION_REJECT,
@@ -58,18 +43,11 @@ import {
 } from './render.js';
 import { foreignApp, isRecordName, notFromParent, parseRejectMetadata, type AppIdentity, type ClickOrigin } from './validate.js';
 
-/** What the handlers need. */
-export interface HandlerDeps {
-  /** The clusters; records live in `clusters.home`. */
-  clusters: ClusterSet;
+/** What the handlers need: the request step's dependencies (`src/updates/request.ts`: clusters, records, config, log, metrics) and more. */
+export interface HandlerDeps extends RequestDeps {
   /** The default cluster of a channel (config `channelClusters`), else the home cluster. */
   channelCluster?: (channel: string) => string | undefined;
-  records: RecordStore;
-  config: Config;
-  log: Logger;
   now?: () => Date;
-  /** Prometheus metrics (requests by outcome, approvals by decision). */
-  metrics?: Metrics;
   /** Resolves user groups (`usergroups.users.list`, cached) for requester and approver rules. */
   groups?: UserGroupResolver;
   /** Scheduling of follow-ups, the work after an ack (`src/slack/followup.ts`; defaults there). */
@@ -182,16 +160,6 @@ function clickOrigin(body: BlockAction<ButtonAction>): ClickOrigin {
   };
 }
 
-/**
- * The record name for a slash-command invocation: `<database>-<8 hex of sha256(trigger_id)>`.
- * Slack's retry of the same envelope carries the same `trigger_id`, so it maps to the same name and the
- * second create fails with 409 AlreadyExists instead of making a second request.
- */
-export function recordName(database: string, triggerId: string): string {
-  const h = createHash('sha256').update(triggerId).digest('hex').slice(0, 8);
-  return `${database.slice(0, 63 - 9)}-${h}`;
-}
-
 async function ephemeral(client: WebClient, channel: string, user: string, text: string): Promise<void> {
   await client.chat.postEphemeral({ channel, user, text });
 }
@@ -255,14 +223,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
       await ack();
       await queue.run(async () => {
         try {
-          const user = command.user_id;
           // Only requests the asker has a part in, or could have made under the policy, are shown.
-          const all = (await deps.records.list()).filter((r) => {
-            if (r.spec.requester === user || r.spec.approvers.includes(user)) return true;
-            const d = r.spec.database;
-            const policy = resolvePolicy(config, { cluster: d.cluster, namespace: d.namespace, engine: r.spec.engine.toLowerCase() });
-            return mayRequest(policy, { user, userGroups: [], channel: command.channel_id }).ok;
-          });
+          const all = visibleTo(await deps.records.list(), config, command.user_id, command.channel_id);
           const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
           await answer(respond, text);
         } catch (err) {
@@ -337,7 +299,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
         user: command.user_id,
         channel: command.channel_id,
         triggerId: command.trigger_id,
-      }).catch((err: unknown) => {
+      }).then(requestAnswer, (err: unknown) => {
         const ref = errorRef();
         log.error({ err: statusMessage(err), ref, user: command.user_id, database: `${kube.name}/${namespace}/${cmd.name}` }, 'request failed');
         deps.metrics?.requests.inc({ outcome: 'error' });
@@ -567,145 +529,4 @@ export function registerHandlers(app: App, deps: HandlerDeps): Handlers {
 function clusterOf(deps: HandlerDeps, named: string | undefined, channel: string): Kube | undefined {
   const name = named ?? deps.channelCluster?.(channel) ?? deps.clusters.home.name;
   return deps.clusters.get(name);
-}
-
-/**
-/**
- * Preflight a request and, when it passes, write its record (and take the database's lock).
- * Also the request path of `/dbupdate retry` (`retryOf`: the record retried) and of the request modal.
- * @returns the answer for the requester: the request recorded, or why not. Every path answers,
- *   including the loser of a same-database race (lock held, or 409 on create).
- * @throws API errors (the caller answers with a generic error).
- */
-export async function requestUpdate(
-  deps: HandlerDeps,
-  kube: Kube,
-  now: Date,
-  req: {
-    engine: import('../engines/table.js').Engine;
-    namespace: string;
-    name: string;
-    version: string;
-    reason?: string;
-    at?: string;
-    dryRun: boolean;
-    user: string;
-    channel: string;
-    triggerId: string;
-    retryOf?: string;
-  },
-): Promise<Reply> {
-  const { config, log } = deps;
-  const name = recordName(req.name, req.triggerId);
-  const recorded = (r: DatabaseUpdate): Reply => {
-    log.info({ audit: 'request', user: req.user, record: r.metadata.name, duplicate: true }, 'update already requested');
-    return `:inbox_tray: Request \`${r.metadata.name}\` is recorded: ${r.spec.fromVersion} → ${r.spec.targetVersion} (${r.spec.updateType}). Approvers have been asked in the channel.`;
-  };
-  // Slack's retry of this very command (same trigger_id, so the same name) after it was recorded: say so
-  // (preflight would otherwise refuse it as "in flight", naming the user's own request).
-  if (!req.dryRun) {
-    const again = await deps.records.get(name);
-    if (again && again.spec.requester === req.user) return recorded(again);
-  }
-  const refuse = (code: string, why: string): Reply => {
-    log.info({ audit: 'refuse', user: req.user, database: `${kube.name}/${req.namespace}/${req.name}`, code, why }, 'request refused');
-    deps.metrics?.requests.inc({ outcome: 'refused' });
-    return `:warning: ${why}`;
-  };
-  const policy = resolvePolicy(config, { cluster: kube.name, namespace: req.namespace, engine: req.engine.name });
-  const groupsOf = (g: string) => (deps.groups ? deps.groups.members(g) : Promise.reject(new Error(`user group ${g} cannot be resolved: no Slack client`)));
-  const userGroups = policy.requesters.groups.length ? await Promise.all(policy.requesters.groups.map(async (g) => ((await groupsOf(g)).includes(req.user) ? g : undefined))) : [];
-  const may = mayRequest(policy, { user: req.user, userGroups: userGroups.filter((g): g is string => !!g), channel: req.channel });
-  if (!may.ok) return refuse('not_allowed', may.reason);
-  const pf = await preflight({
-    kube,
-    records: deps.records,
-    engine: req.engine,
-    namespace: req.namespace,
-    name: req.name,
-    version: req.version,
-    backend: config.backend,
-  });
-  if (!pf.ok) {
-    // A concurrent retry of this very command may have recorded it meanwhile (preflight then sees it in flight).
-    const again = pf.code === 'in_flight' && !req.dryRun ? await deps.records.get(name) : undefined;
-    return again && again.spec.requester === req.user ? recorded(again) : refuse(pf.code, pf.message);
-  }
-  const typeOk = updateTypeAllowed(policy, pf.updateType);
-  if (!typeOk.ok) return refuse('update_type', typeOk.reason);
-  const approvers = await approversFor(policy, pf.updateType, groupsOf);
-  const canApprove = approvable(approvers, req.user, policy.allowSelfApproval);
-  if (!canApprove.ok) return refuse('no_approvers', canApprove.reason);
-  let notBefore: string | undefined;
-  if (req.at) {
-    const start = nextStart(policy.windows, now, req.at);
-    if (!start.ok) return refuse('bad_at', start.reason);
-    notBefore = start.startAt.toISOString();
-  }
-  if (req.dryRun) {
-    deps.metrics?.requests.inc({ outcome: 'dry_run' });
-    return `:white_check_mark: Dry run: ${req.engine.kind} \`${req.namespace}/${req.name}\` ${pf.current.name} → *${pf.target.name}* (${pf.updateType}, ${pf.backend}) would be requested. Nothing was created.`;
-  }
-  // The atomic half of "no other update of this database is in flight" (preflight's check is a read).
-  const lockKey = lockName(kube.name, req.namespace, req.engine.kind, req.name);
-  const lock = await acquireDatabaseLock(deps.clusters.home, deps.records.namespace, lockKey, name, async (holder) => {
-    const r = await deps.records.get(holder);
-    return r === undefined ? 'missing' : isActive(r.status?.phase) ? 'active' : 'finished';
-  });
-  if (!lock.ok) {
-    // The holder may be a request being recorded this very moment (the loser of a race), or one whose
-    // replica died between the lock and the record (the lock lapses after LOCK_GRACE_MS).
-    const holder = await deps.records.get(lock.holder);
-    return refuse(
-      'in_flight',
-      holder
-        ? `${req.engine.kind} \`${req.namespace}/${req.name}\` already has an update in flight: \`${lock.holder}\`. Nothing was requested. Wait for it to finish or cancel it with \`/dbupdate cancel ${lock.holder}\`.`
-        : `Another request for ${req.engine.kind} \`${req.namespace}/${req.name}\` (\`${lock.holder}\`) is being recorded right now, so yours was not. Nothing was requested: see \`/dbupdate list\`, and if it does not appear within a minute, ask again.`,
-    );
-  }
-  const record: DatabaseUpdate = {
-    apiVersion: RECORD_API_VERSION,
-    kind: RECORD_KIND,
-    metadata: {
-      name,
-      namespace: deps.records.namespace,
-      labels: { [LABEL_ENGINE]: req.engine.name, [LABEL_DATABASE]: req.name, [LABEL_DB_NAMESPACE]: req.namespace, ...(req.retryOf ? { [LABEL_RETRY_OF]: req.retryOf } : {}) },
-    },
-    spec: {
-      engine: req.engine.kind,
-      database: { cluster: kube.name, namespace: req.namespace, name: req.name, ...(pf.db.metadata.uid ? { uid: pf.db.metadata.uid } : {}) },
-      requestedVersion: req.version,
-      fromVersion: pf.current.name,
-      targetVersion: pf.target.name,
-      updateType: pf.updateType,
-      backend: pf.backend,
-      requester: req.user,
-      ...(req.reason ? { reason: req.reason } : {}),
-      channel: req.channel,
-      expiresAt: new Date(now.getTime() + parseDuration(config.requestTtl)).toISOString(),
-      approvers: approvers.users,
-      approvalsRequired: approvers.needed,
-      approverMention: approvers.mention,
-      allowSelfApproval: policy.allowSelfApproval,
-      ...(notBefore ? { notBefore } : {}),
-      replicas: pf.db.spec.replicas,
-      ...(req.retryOf ? { retryOf: req.retryOf } : {}),
-    },
-  };
-  try {
-    await deps.records.create(record);
-  } catch (err) {
-    if (!isConflict(err)) {
-      await releaseDatabaseLock(deps.clusters.home, deps.records.namespace, lockKey, name);
-      throw err;
-    }
-    // The same invocation again (a Slack retry, or a create that landed before a transient error): already recorded.
-    const existing = await deps.records.get(name);
-    if (existing && existing.spec.requester === req.user && existing.spec.targetVersion === record.spec.targetVersion) return recorded(existing);
-    return refuse('name_taken', `Could not record the request: the name \`${name}\` is taken by another request. Nothing was changed; please ask again.`);
-  }
-  deps.metrics?.requests.inc({ outcome: 'requested' });
-  log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name, rules: policy.matched }, 'update requested');
-  const when = notBefore ? ` It will start at ${formatInZone(new Date(notBefore), 'UTC')} once approved.` : '';
-  return `:inbox_tray: Request \`${name}\` recorded: ${pf.current.name} → ${pf.target.name} (${pf.updateType}). Approvers have been asked in the channel.${when}`;
 }

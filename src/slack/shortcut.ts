@@ -2,7 +2,7 @@
  * The global shortcut → request modal (issue #14). Picking the shortcut `dbupdate_request` (manifest.json
  * `features.shortcuts`) opens the request form (`requestModal`); its submission is validated like the
  * slash command's words (`readRequestForm`: field errors go back with `response_action: "errors"` and the
- * modal stays open), then runs the slash command's own request path (`requestUpdate`: policy, preflight,
+ * modal stays open), then runs the slash command's own request step (`requestUpdate` of `src/updates/request.ts`: policy, preflight,
  * approvers, lock, record). Answers the requester with ephemeral messages in the chosen channel.
  *
  * Slack: global shortcut payloads https://api.slack.com/reference/interaction-payloads/shortcuts ;
@@ -13,7 +13,8 @@ import type { App, RespondArguments } from '@slack/bolt';
 import { statusMessage } from '../kube/client.js';
 import { readRequestForm, type FormElementState } from '../command/form.js';
 import type { HandlerDeps } from './handlers.js';
-import { requestUpdate } from './handlers.js';
+import { requestUpdate } from '../updates/request.js';
+import { requestAnswer } from './render-request.js';
 import type { FollowUpQueue } from './followup.js';
 import { SHORTCUT_REQUEST, VIEW_REQUEST, requestModal } from './render-forms.js';
 import { escapeMrkdwn } from './render.js';
@@ -71,7 +72,7 @@ export function registerRequestShortcut(app: App, deps: HandlerDeps, queue: Foll
           // The same submission retried by Slack carries the same trigger_id → the same record name.
           triggerId: (body as { trigger_id?: string }).trigger_id ?? view.id,
         });
-        await respond(answer);
+        await respond(requestAnswer(answer));
       } catch (err) {
         log.error({ err: statusMessage(err), user }, 'request from the form failed');
         await respond(`:x: Could not check the request against cluster \`${kube.name}\`: ${statusMessage(err)}. Nothing was changed; try again.`).catch(() => undefined);
