@@ -13,7 +13,7 @@ import { microTime } from './lease.js';
 import { leases } from './resources.js';
 
 /** How long a lock whose holder record does not exist yet still counts as held (the record is being created), ms. */
-export const LOCK_GRACE_MS = 60_000;
+const LOCK_GRACE_MS = 60_000;
 
 /** What became of the record a lock names. */
 export type HolderState = 'active' | 'finished' | 'missing';

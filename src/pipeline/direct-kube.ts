@@ -56,7 +56,7 @@ function ordinalOf(name: string, setName: string): number {
 }
 
 /** A core v1 Pod as a {@link PodView}. */
-export function podView(p: V1Pod, setName: string): PodView {
+function podView(p: V1Pod, setName: string): PodView {
   const images: Record<string, string> = {};
   for (const c of [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])]) if (c.image) images[c.name] = c.image;
   return {

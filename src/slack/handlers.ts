@@ -67,7 +67,7 @@ export interface HandlerDeps extends RequestDeps {
  * An intent written before the ack is never lost: if the process dies before it, Slack never gets the ack
  * and tells the user the command failed (`operation_timeout`); a click is shown as failed.
  */
-export const ACK_BUDGET_MS = 2000;
+const ACK_BUDGET_MS = 2000;
 
 /** The reply to a user: the text, posted ephemerally. */
 type Reply = string;
@@ -81,7 +81,7 @@ type Reply = string;
  * deadline (measured: a burst of 200 refused commands with every ack held, p50 ≈ 2.1 s on a loaded
  * machine).
  */
-export const ACK_START_MS = 150;
+const ACK_START_MS = 150;
 
 /**
  * Run `work` as a follow-up of `queue`. `inTime` resolves true once `work` has settled, if the queue had a

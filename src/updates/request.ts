@@ -163,7 +163,7 @@ export async function requestUpdate(deps: RequestDeps, kube: Kube, now: Date, re
   });
   if (!lock.ok) {
     // The holder may be a request being recorded this very moment (the loser of a race), or one whose
-    // replica died between the lock and the record (the lock lapses after LOCK_GRACE_MS).
+    // replica died between the lock and the record (the lock lapses after `LOCK_GRACE_MS`, 60 s: `src/kube/locks.ts`).
     const holder = await deps.records.get(lock.holder);
     return refuse(
       'in_flight',
