@@ -24,6 +24,8 @@ import {
 import { buildOpsRequest } from '../src/kube/kubedb.js';
 import { RECORD_API_VERSION, RECORD_GROUP, RECORD_KIND, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
+import { startInformer } from '../src/kube/informer.js';
+import { pollUntil } from '../src/sim/script.js';
 
 const mysql = findEngine('mysql')!;
 let c: EmbeddedCluster;
@@ -83,6 +85,20 @@ describe('DatabaseUpdate records', () => {
     expect(await r.get('dbupdate', 'res-a')).toBeUndefined();
   });
 
+  it('path() and listObject() feed an informer (list, then watch) with no cast', async () => {
+    const r = databaseUpdates<DatabaseUpdate>(c.botKube);
+    const cache = startInformer<DatabaseUpdate>(c.botKube, r.path('dbupdate'), () => r.listObject('dbupdate'), () => undefined);
+    try {
+      await cache.synced;
+      await r.create(record('res-watched'));
+      await pollUntil(async () => cache.get('res-watched', 'dbupdate') ?? undefined, 5000, () => 'the created record in the informer');
+      expect(cache.get('res-watched', 'dbupdate')?.spec.engine).toBe('MySQL');
+    } finally {
+      await cache.stop();
+      await r.delete('dbupdate', 'res-watched');
+    }
+  });
+
   it('a create with dryRun stores nothing; one without a namespace is refused before any request', async () => {
     const r = databaseUpdates<DatabaseUpdate>(c.botKube);
     const answer = await r.create(record('res-dry'), { dryRun: true });
@@ -113,6 +129,9 @@ describe('KubeDB kinds', () => {
     const body: OpsRequestObject = buildOpsRequest({ engine: mysql, namespace: 'demo', name: 'orders-res-dry', database: 'orders', targetVersion: '8.4.3', labels: {} });
     const judged = await ops.create(body, { dryRun: true });
     expect(judged.spec.updateVersion?.targetVersion).toBe('8.4.3');
+    // Named by the API server from generateName (as preflight's dry run does).
+    const generated = await ops.create({ ...body, metadata: { namespace: 'demo', generateName: 'orders-preflight-' } }, { dryRun: true });
+    expect(generated.metadata.name).toMatch(/^orders-preflight-[a-z0-9]{5}$/);
     expect(await ops.get('demo', 'orders-res-dry')).toBeUndefined();
     expect(await ops.list('demo')).toEqual([]);
     const refused = buildOpsRequest({ engine: mysql, namespace: 'demo', name: 'orders-res-bad', database: 'orders', targetVersion: 'no-such-version', labels: {} });
@@ -144,6 +163,9 @@ describe('KubeDB kinds', () => {
     expect(list.length).toBeGreaterThan(0);
     expect(list.every((p) => p.metadata?.name?.startsWith('orders-'))).toBe(true);
     expect(await pods(c.botKube).delete('demo', 'orders-does-not-exist')).toBe(false);
+    const all = await pods(c.botKube).listObject(undefined, { labelSelector: 'app.kubernetes.io/managed-by=kubedb.com' });
+    expect(all.metadata?.resourceVersion).toBeTruthy();
+    expect(all.items.length).toBeGreaterThan(list.length); // every seeded database's pods, in every namespace
   });
 });
 

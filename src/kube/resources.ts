@@ -30,7 +30,7 @@
  *
  * Writes never retry: the caller decides (records: `src/updates/records.ts`).
  */
-import type { CoreV1Event, V1Lease, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Lease, V1Pod, V1PodList } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
 import { MERGE_PATCH, orUndefined, statusCode } from './client.js';
 import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
@@ -142,6 +142,12 @@ export interface WorkloadObject {
   status?: { updateRevision?: string; currentRevision?: string; readyReplicas?: number; observedGeneration?: number };
 }
 
+/**
+ * An object to create: `metadata.name`, or `metadata.generateName` for the API server to complete (the
+ * answer carries the name it chose). Any `T` is one.
+ */
+export type NewObject<T extends KubeObject> = Omit<T, 'metadata'> & { metadata: Omit<T['metadata'], 'name'> & { name?: string; generateName?: string } };
+
 /** Write options: `dryRun` sends `?dryRun=All` (validated and admitted, webhooks included, nothing stored). */
 export interface WriteOptions {
   dryRun?: boolean;
@@ -231,12 +237,13 @@ export class NamespacedResource<T extends KubeObject> {
   }
 
   /**
-   * POST an object into `body.metadata.namespace` (`apiVersion`/`kind` filled in when absent).
+   * POST an object into `body.metadata.namespace` (`apiVersion`/`kind` filled in when absent), named by
+   * `metadata.name` or, when that is empty, by the API server from `metadata.generateName`.
    * `opts.dryRun`: admitted and validated (KubeDB's webhook included), nothing stored; the answer is
    * the object as it would have been stored.
    * @throws ApiException 409 AlreadyExists (name taken), 422 Invalid, 400/403 from an admission webhook.
    */
-  async create(body: T, opts: WriteOptions = {}): Promise<T> {
+  async create(body: NewObject<T>, opts: WriteOptions = {}): Promise<T> {
     const namespace = body.metadata.namespace;
     if (!namespace) throw new Error(`${this.kind.kind} ${body.metadata.name || body.metadata.generateName}: metadata.namespace is required to create it`);
     const full = { apiVersion: this.apiVersion, kind: this.kind.kind, ...body };
@@ -392,6 +399,14 @@ export function pods(kube: Kube) {
     /** LIST in `namespace`. @throws ApiException. */
     async list(namespace: string, opts: ListOptions = {}): Promise<V1Pod[]> {
       return (await kube.core.listNamespacedPod({ namespace, ...opts })).items;
+    },
+    /** The API path of pods in `namespace`, or of all namespaces (for informers). */
+    path(namespace?: string): string {
+      return namespace ? `/api/v1/namespaces/${namespace}/pods` : '/api/v1/pods';
+    },
+    /** The whole list answer of `namespace`, or of all namespaces when undefined (an informer's `list`). @throws ApiException. */
+    async listObject(namespace?: string, opts: ListOptions = {}): Promise<V1PodList> {
+      return namespace ? kube.core.listNamespacedPod({ namespace, ...opts }) : kube.core.listPodForAllNamespaces(opts);
     },
     /** DELETE. @returns false when it did not exist (404). @throws ApiException 409 when a precondition fails. */
     async delete(namespace: string, name: string, opts: DeleteOptions = {}): Promise<boolean> {
