@@ -80,7 +80,7 @@ describe('SIGKILL between the envelope and the durable write', () => {
       () => ({ acked: true }),
       (err: unknown) => ({ err }),
     );
-    await killDuringWrite(b, { verb: 'update', pathIncludes: `/databaseupdates/${record.metadata.name}/status` });
+    await killDuringWrite(b, { verb: 'patch', pathIncludes: `/databaseupdates/${record.metadata.name}/status` });
     const outcome = await clicked;
     expect('err' in outcome && outcome.err).toBeInstanceOf(AckTimeoutError);
     const mid = await records.get(record.metadata.name);
