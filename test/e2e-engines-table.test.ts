@@ -18,11 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
 import { approve, request, settle } from '../src/sim/script.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
-import { findEngine } from '../src/engines/table.js';
+import { ENGINES, findEngine } from '../src/engines/table.js';
 import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
 import { PETSET_GVR } from '../src/sim/kubedb/index.js';
 import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
 import { SEED_DATABASES } from '../src/sim/kubedb/seed.js';
+import { kubedbCrds } from '../src/sim/kubedb/crds.js';
+import { realCatalog } from '../src/sim/kubedb/catalog.js';
+import { imagesFromCatalog } from '../src/sim/kubedb/template.js';
 
 let w: World;
 
@@ -106,4 +109,28 @@ describe('every UpdateVersion engine, table-driven, on the ops-request backend',
       for (const re of steps) expect(lines.filter((l) => re.test(l))).toHaveLength(1);
     });
   }
+});
+
+describe('the simulated KubeDB CRDs and pod templates of these engines', () => {
+  it('installs each CRD once (Redis and RedisSentinel share redisversions), with the real DB_IMAGE column per catalog kind', () => {
+    const names = kubedbCrds().map((c) => c.metadata.name);
+    expect(names.length).toBe(new Set(names).size);
+    expect(names.filter((n) => n === 'redisversions.catalog.kubedb.com')).toHaveLength(1);
+    expect(names).toEqual(expect.arrayContaining(['elasticsearches.kubedb.com', 'memcacheds.kubedb.com', 'redissentinels.kubedb.com', 'mssqlservers.kubedb.com', 'singlestores.kubedb.com', 'pgbouncers.kubedb.com']));
+    // kubedb/apimachinery crds/catalog.kubedb.com_<kind>versions.yaml additionalPrinterColumns
+    const column = (name: string) => ((kubedbCrds().find((c) => c.metadata.name === name)!.spec as any).versions[0].additionalPrinterColumns as Array<{ name: string; jsonPath: string }>).find((c) => c.name === 'DB_IMAGE')?.jsonPath;
+    expect(column('pgbouncerversions.catalog.kubedb.com')).toBe('.spec.pgBouncer.image');
+    expect(column('proxysqlversions.catalog.kubedb.com')).toBe('.spec.proxysql.image');
+    expect(column('mssqlserverversions.catalog.kubedb.com')).toBe('.spec.db.image');
+  });
+
+  it('runs every engine\'s database image from the real catalog\'s field (spec.db.image; PgBouncer spec.pgBouncer.image)', () => {
+    for (const e of ENGINES) {
+      for (const obj of realCatalog(e.catalogKind)) {
+        const images = imagesFromCatalog(e, obj);
+        const spec = obj.spec as Record<string, { image?: string }>;
+        expect(images[e.container], `${obj.kind} ${obj.metadata.name}`).toBe(spec[e.kind === 'PgBouncer' ? 'pgBouncer' : e.kind === 'ProxySQL' ? 'proxysql' : 'db']!.image);
+      }
+    }
+  });
 });
