@@ -1,11 +1,13 @@
 /**
  * Seed data of the embedded cluster: namespaces, version catalogs (see `catalog.ts`) and database objects.
  *
- * Database objects are shaped as KubeDB's `kubedb.com/v1` docs show them: `spec.version` (a catalog
- * object's name), `spec.replicas`, `spec.storageType`, `spec.storage` (a PVC spec), `spec.deletionPolicy`;
- * MySQL `spec.topology: {mode: GroupReplication, group: {name}}`; Postgres `standbyMode`/`streamingMode`;
- * MongoDB `spec.replicaSet: {name}`; Redis `spec.mode: Standalone`;
- * ProxySQL `spec.backend: {name}` (the MySQL it fronts) and `syncUsers`.
+ * Database objects are shaped as KubeDB's docs show them, at the engine's API version (`kubedb.com/v1`;
+ * MSSQLServer and Singlestore `kubedb.com/v1alpha2`): `spec.version` (a catalog object's name, always one
+ * of KubeDB's real catalog: `catalog-facts.ts`), `spec.replicas`, `spec.storageType`, `spec.storage` (a PVC
+ * spec), `spec.deletionPolicy`; MySQL `spec.topology: {mode: GroupReplication, group: {name}}`; Postgres
+ * `standbyMode`/`streamingMode`; MongoDB `spec.replicaSet: {name}`; Redis `spec.mode: Standalone`;
+ * ProxySQL `spec.backend: {name}` (the MySQL it fronts) and `syncUsers`; PgBouncer `spec.database`
+ * (no storage); Memcached no storage; Elasticsearch `enableSSL`.
  */
 import type { ClusterStore, KubeObject } from '../kube/api.js';
 import { findEngine, type Engine } from '../../engines/table.js';
