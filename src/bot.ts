@@ -23,6 +23,7 @@ import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
+import { RecordInformer } from './updates/record-informer.js';
 import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
@@ -99,20 +100,25 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const fence: Fence = { held: () => elector.held() };
   const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
   const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
+  // The leader's one watch on records, read by both controllers; its own writes are seen at once.
+  let informer: RecordInformer | undefined;
+  leaderRecords.onWritten = (r) => informer?.mutated(r);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask } | undefined;
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer } | undefined;
   const startLeading = async () => {
-    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
+    const records = new RecordInformer(kube, config.recordsNamespace, log);
+    informer = records;
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
     const reconciler = new Reconciler({
       clusters: leaderClusters,
       records: leaderRecords,
+      informer: records,
       log,
       opsRequestTimeout: config.opsRequestTimeout,
       now: opts.now,
       direct: opts.direct,
       metrics: opts.metrics,
       config,
-      onRecord: (r) => notifier.onRecord(r),
     });
     const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
     // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
@@ -125,9 +131,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       }),
       { name: 'retention', noOverlap: true },
     );
-    running = { reconciler, notifier, expiry, retention };
+    running = { reconciler, notifier, expiry, retention, records };
     opts.metrics?.leader.set(1);
-    await reconciler.start();
+    await records.start();
   };
   const stopLeading = async () => {
     const r = running;
@@ -136,6 +142,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
     await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
+    await r.records.stop();
+    if (informer === r.records) informer = undefined;
   };
   let firstAttempt: () => void = () => {};
   const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));

@@ -84,7 +84,7 @@ describe('every path of a request answers the user', () => {
   });
 
   it('Slack retrying the same command after it was recorded (same trigger_id) is answered as recorded, not refused as in flight', async () => {
-    const cmd = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'perconaxtradb inventory 8.0.35' });
+    const cmd = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'perconaxtradb inventory 8.4.3' });
     await pollUntil(async () => cmd.responses().length > 0 || undefined, 10_000, () => 'the first answer');
     await w.slack.replayEnvelope(cmd.envelopeId);
     const answers = texts(await pollUntil(async () => cmd.responses().length > 1 && cmd.responses(), 10_000, () => 'the answer to the retry'));

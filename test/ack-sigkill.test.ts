@@ -74,13 +74,13 @@ describe('SIGKILL between the envelope and the durable write', () => {
 
   it('an approval: no ack (the click shows as failed), no vote counted; after the restart the click counts once', async () => {
     cluster.server.faults.clear();
-    const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35', 20_000);
+    const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3', 20_000);
     const b = procs.find((x) => x.child.exitCode === null && x.child.signalCode === null)!;
     const clicked = approve(slack, CHANNEL, parent, USERS.approver).then(
       () => ({ acked: true }),
       (err: unknown) => ({ err }),
     );
-    await killDuringWrite(b, { verb: 'update', pathIncludes: `/databaseupdates/${record.metadata.name}/status` });
+    await killDuringWrite(b, { verb: 'patch', pathIncludes: `/databaseupdates/${record.metadata.name}/status` });
     const outcome = await clicked;
     expect('err' in outcome && outcome.err).toBeInstanceOf(AckTimeoutError);
     const mid = await records.get(record.metadata.name);

@@ -66,7 +66,7 @@ interface Call {
 const CALLS: Call[] = [
   ...['create', 'get', 'list'].map((verb) => ({ group: RECORD_GROUP, resource: RECORD_PLURAL, verb, namespaced: true, where: 'updates/records.ts' })),
   { group: RECORD_GROUP, resource: RECORD_PLURAL, verb: 'watch', namespaced: true, where: 'updates/reconciler.ts informer' },
-  { group: RECORD_GROUP, resource: `${RECORD_PLURAL}/status`, verb: 'update', namespaced: true, where: 'updates/records.ts mutateStatus (replace…Status)' },
+  { group: RECORD_GROUP, resource: `${RECORD_PLURAL}/status`, verb: 'patch', namespaced: true, where: 'updates/records.ts mutateStatus (patch…Status, merge patch)' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespaced: true, where: 'kube/lease.ts' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts readNamespacedLease' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts replaceNamespacedLease' },

@@ -84,8 +84,8 @@ describe('one pipeline per approved request', () => {
   it('two people asking for the same database at the same instant: one request, the other is told it is in flight', async () => {
     const before = (await w.bot.records.list()).filter((r) => r.spec.database.name === 'inventory').length;
     await Promise.all([
-      w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'perconaxtradb inventory 8.0.35' }),
-      w.slack.typeCommand({ user: USERS.approver2, channel: CHANNEL, text: 'perconaxtradb inventory 8.0.40' }),
+      w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'perconaxtradb inventory 8.4.3' }),
+      w.slack.typeCommand({ user: USERS.approver2, channel: CHANNEL, text: 'perconaxtradb inventory 8.4' }),
     ]);
     const refusal = await w.slack.waitFor(
       () => w.slack.messages(CHANNEL).find((m) => (m.ephemeralTo === USERS.requester || m.ephemeralTo === USERS.approver2) && /already has an update in flight/.test(m.text)),
@@ -131,16 +131,19 @@ describe('one pipeline per approved request', () => {
   it('versions lists what a database may move to, grouped by update type', async () => {
     const text = await ephemeralReply(w, USERS.outsider, 'versions postgres billing/ledger', /may be updated to/);
     expect(text).toMatch(/runs \*15\.8\*/);
-    expect(text).toMatch(/\*major\*: .*`16\.6`/);
-    expect(text).not.toMatch(/`16\.1`/); // deprecated
-    expect(text).not.toMatch(/`16\.2`/); // denied by updateConstraints
+    // KubeDB's real catalog: 15.8 allows `>= 15.8` (kubedb/installer 0c6e2459 postgres/postgres-15.8-official.yaml)
+    expect(text).toMatch(/\*minor\*: .*`15\.17`/);
+    expect(text).toMatch(/\*major\*: .*`16\.13`/);
+    expect(text).toMatch(/\*major\*: .*`17\.9`/);
+    expect(text).not.toMatch(/`15\.5`/); // a downgrade
     expect(text).not.toMatch(/bookworm/); // another baseOS
+    expect(text).not.toMatch(/timescaledb/); // another distribution
     const catalog = await ephemeralReply(w, USERS.outsider, 'versions mysql', /MySQLVersion catalog/);
-    expect(catalog).toMatch(/`8\.4\.2` \(deprecated\)/);
+    expect(catalog).toMatch(/`8\.0\.32` \(deprecated\)/);
   });
 
   it('cancel is refused for someone who is neither requester nor approver, and for a running or finished request', async () => {
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
     const refused = await ephemeralReply(w, USERS.outsider, `cancel ${record.metadata.name}`, /Only the requester/);
     expect(refused).toMatch(/:warning:/);
     expect((await w.bot.records.get(record.metadata.name))?.status?.phase ?? 'Pending').toBe('Pending');

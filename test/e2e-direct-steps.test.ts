@@ -14,7 +14,7 @@ import { dbGvr } from '../src/sim/kubedb/index.js';
 
 let w: World;
 const mysql = findEngine('mysql')!;
-const pxc = findEngine('perconaxtradb')!;
+const mariadb = findEngine('mariadb')!;
 
 beforeAll(async () => {
   w = await startWorld({
@@ -49,24 +49,24 @@ describe('direct pipeline failures at pause and checks', () => {
   });
 
   it('checks: the database does not come back Ready after the roll — Failed at checks, pods rolled back, database resumed', async () => {
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mariadb catalogdb 10.11.16');
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     // once every pod runs the new image, the database reports Critical (the provisioner writes nothing while it is paused)
     await pollUntil(async () => (await w.bot.records.get(record.metadata.name))?.status?.steps?.find((s) => s.name === 'images')?.state === 'Succeeded', 15_000, () => 'images updated');
-    w.cluster.store.patch(dbGvr(pxc), 'demo', 'inventory', { status: { phase: 'Critical' } }, 'application/merge-patch+json', { subresource: 'status' });
+    w.cluster.store.patch(dbGvr(mariadb), 'demo', 'catalogdb', { status: { phase: 'Critical' } }, 'application/merge-patch+json', { subresource: 'status' });
     const done = await settle(w.bot.records, record.metadata.name, 30_000);
     expect(done.status?.phase).toBe('Failed');
     expect(done.status?.steps?.find((s) => s.state === 'Failed')?.name).toBe('checks');
     expect(thread(parent.ts).some((l) => /Checks failed/.test(l))).toBe(true);
     await pollUntil(
       async () => {
-        const db = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
-        const pods = await w.cluster.kube.core.listNamespacedPod({ namespace: 'demo', labelSelector: 'app.kubernetes.io/instance=inventory' });
-        const onOld = pods.items.every((p) => p.status?.containerStatuses?.find((c) => c.name === 'perconaxtradb')?.image?.endsWith(':8.0.31'));
-        return db?.spec.version === '8.0.31' && !(db.status?.conditions ?? []).some((c) => c.type === 'Paused') && onOld;
+        const db = await getDatabase(w.cluster.kube, mariadb, 'demo', 'catalogdb');
+        const pods = await w.cluster.kube.core.listNamespacedPod({ namespace: 'demo', labelSelector: 'app.kubernetes.io/instance=catalogdb' });
+        const onOld = pods.items.every((p) => p.status?.containerStatuses?.find((c) => c.name === 'mariadb')?.image?.endsWith(':10.11.6-jammy'));
+        return db?.spec.version === '10.11.6' && !(db.status?.conditions ?? []).some((c) => c.type === 'Paused') && onOld;
       },
       15_000,
-      () => 'inventory back on 8.0.31 images, spec.version unchanged, not paused',
+      () => 'catalogdb back on 10.11.6 images, spec.version unchanged, not paused',
     );
   });
 
@@ -95,8 +95,8 @@ describe('direct pipeline failures at pause and checks', () => {
   });
 
   it('pause not approved: a stalled provisioner never approves — Failed at pause within pauseTimeoutMs, request withdrawn, nothing changed', async () => {
-    const before = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const before = await getDatabase(w.cluster.kube, mariadb, 'demo', 'catalogdb');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mariadb catalogdb 10.11.16');
     w.cluster.sim.faults.stallProvisioner(true);
     try {
       await approve(w.slack, CHANNEL, parent, USERS.approver);
@@ -108,7 +108,7 @@ describe('direct pipeline failures at pause and checks', () => {
       expect(done.status?.message).toMatch(/did not approve the pause within 1(\.0)? ?s/);
       expect(done.status?.message).toMatch(/Nothing was changed/);
       expect(thread(parent.ts).some((l) => /Pausing failed/.test(l) && l.includes('PauseNotApproved'))).toBe(true);
-      const after = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
+      const after = await getDatabase(w.cluster.kube, mariadb, 'demo', 'catalogdb');
       expect((after?.status?.conditions ?? []).filter((c) => c.type === 'Paused')).toEqual([]);
       expect(after?.spec.version).toBe(before?.spec.version);
     } finally {

@@ -11,6 +11,7 @@ import { approve, pollUntil, request, settle } from '../src/sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine, type Engine } from '../src/engines/table.js';
 import { dbGvr } from '../src/sim/kubedb/index.js';
+import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
 
 const SETTINGS = { podTimeoutMs: 1500, settleMs: 100, readyTimeoutMs: 5000 };
@@ -43,12 +44,30 @@ interface Case {
   sidecars: Record<string, string>;
 }
 
+/** The database image of a real catalog entry (kubedb/installer 0c6e2459 facts, `catalog-facts.ts`). */
+function dbImage(kind: string, name: string): string {
+  const f = CATALOG_FACTS[kind].find((x) => x.name === name);
+  if (!f) throw new Error(`${kind} ${name} is not in KubeDB's real catalog`);
+  return f.images.db ?? f.images.proxysql;
+}
+
+function realCase(c: Omit<Case, 'oldImage' | 'newImage'>): Case {
+  const kind = findEngine(c.engine)!.catalogKind;
+  return { ...c, oldImage: dbImage(kind, c.from), newImage: dbImage(kind, c.target) };
+}
+
+// Patch/minor updates of KubeDB's real catalog (the direct backend does no majors). PerconaXtraDB has none:
+// 5.7.44 allows only itself and 8.0.40 only 8.4.3 (a major); its other entries are deprecated.
 const CASES: Case[] = [
-  { engine: 'mysql', namespace: 'demo', name: 'orders', replicas: 3, from: '8.0.35', command: 'mysql orders 8.0.36', target: '8.0.36', container: 'mysql', oldImage: 'ghcr.io/appscode-images/mysql:8.0.35-oracle', newImage: 'ghcr.io/appscode-images/mysql:8.0.36-oracle', sidecars: { 'mysql-coordinator': 'coordinator', 'mysql-init': 'initContainer', 'replication-mode-detector': 'replicationModeDetector' } },
-  { engine: 'postgres', namespace: 'billing', name: 'ledger', replicas: 3, from: '15.8', command: 'postgres billing/ledger 15', target: '15.10', container: 'postgres', oldImage: 'ghcr.io/appscode-images/postgres:15.8-alpine', newImage: 'ghcr.io/appscode-images/postgres:15.10-alpine', sidecars: { 'pg-coordinator': 'coordinator', 'postgres-init-container': 'initContainer' } },
-  { engine: 'perconaxtradb', namespace: 'demo', name: 'inventory', replicas: 3, from: '8.0.31', command: 'perconaxtradb inventory 8.0', target: '8.0.40', container: 'perconaxtradb', oldImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.31', newImage: 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.40', sidecars: { 'px-coordinator': 'coordinator', 'px-init': 'initContainer' } },
-  { engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.3-debian', container: 'proxysql', oldImage: 'ghcr.io/kubedb/proxysql:2.4.4-debian', newImage: 'ghcr.io/kubedb/proxysql:2.7.3-debian', sidecars: {} },
+  realCase({ engine: 'mysql', namespace: 'demo', name: 'orders', replicas: 3, from: '8.0.35', command: 'mysql orders 8.0.36', target: '8.0.36', container: 'mysql', sidecars: { 'mysql-coordinator': 'coordinator', 'mysql-init': 'initContainer', 'replication-mode-detector': 'replicationModeDetector' } }),
+  realCase({ engine: 'postgres', namespace: 'billing', name: 'ledger', replicas: 3, from: '15.8', command: 'postgres billing/ledger 15.10', target: '15.10', container: 'postgres', sidecars: { 'pg-coordinator': 'coordinator', 'postgres-init-container': 'initContainer' } }),
+  realCase({ engine: 'mariadb', namespace: 'demo', name: 'catalogdb', replicas: 3, from: '10.11.6', command: 'mariadb catalogdb 10.11', target: '10.11.16', container: 'mariadb', sidecars: { 'md-coordinator': 'coordinator', 'mariadb-init': 'initContainer' } }),
+  realCase({ engine: 'proxysql', namespace: 'demo', name: 'gateway', replicas: 2, from: '2.4.4-debian', command: 'proxysql gateway 2.7', target: '2.7.3-debian', container: 'proxysql', sidecars: {} }),
 ];
+/** MongoDB `demo/events` (replica set, roles): `7.0.21` → `7.0.28`, a patch of the real catalog. */
+const EVENTS: Case = realCase({ engine: 'mongodb', namespace: 'demo', name: 'events', replicas: 3, from: '7.0.21', command: 'mongodb events 7.0.28', target: '7.0.28', container: 'mongodb', sidecars: {} });
+/** Redis `demo/cache` (standalone): `7.2.4` → `7.2.6`, a patch of the real catalog. */
+const CACHE: Case = realCase({ engine: 'redis', namespace: 'demo', name: 'cache', replicas: 1, from: '7.2.4', command: 'redis cache 7.2.6', target: '7.2.6', container: 'redis', sidecars: {} });
 
 function thread(ts: string): string[] {
   return w.slack.replies(CHANNEL, ts).map((m) => m.text);
@@ -218,67 +237,54 @@ describe('direct backend, per engine: failure with rollback, then success', () =
 
 describe('direct backend: crash recovery, a failing resume', () => {
   it('a bot crash in the middle: a new replica resumes from the record without rolling finished pods again', async () => {
-    const engine = findEngine('mysql')!;
-    // orders runs 8.0.36 now: add a patch target 8.0.37 to the catalog (8.0.36 allows >= 8.0.36).
-    const cat = w.cluster.store.get({ group: 'catalog.kubedb.com', version: 'v1alpha1', plural: 'mysqlversions' }, undefined, '8.0.36');
-    const spec = JSON.parse(JSON.stringify(cat.spec)) as Record<string, any>;
-    spec.version = '8.0.37';
-    spec.db.image = 'ghcr.io/appscode-images/mysql:8.0.37-oracle';
-    spec.updateConstraints = { allowlist: { groupReplication: ['>= 8.0.37'], standalone: ['>= 8.0.37'] } };
-    w.cluster.store.create({ group: 'catalog.kubedb.com', version: 'v1alpha1', plural: 'mysqlversions' }, { apiVersion: 'catalog.kubedb.com/v1alpha1', kind: 'MySQLVersion', metadata: { name: '8.0.37' }, spec });
-
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.37');
+    const engine = findEngine('mongodb')!;
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, EVENTS.command);
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     const mid = await pollUntil(async () => {
       const r = await w.bot.records.get(record.metadata.name);
       const d = r?.status?.direct as unknown as DirectState | undefined;
       return (d?.moved?.length ?? 0) >= 1 ? d : undefined;
     }, 10_000, () => 'one pod moved');
-    const movedUid = (await pods(CASES[0])).find((p) => p.metadata!.name === mid.moved![0])!.metadata!.uid;
+    const movedUid = (await pods(EVENTS)).find((p) => p.metadata!.name === mid.moved![0])!.metadata!.uid;
     await w.bot.stop();
     const bot2 = await w.startBot();
     await pollUntil(async () => bot2.isLeader(), 20_000, () => 'the new replica to lead');
     const done = await settle(bot2.records, record.metadata.name, 30_000);
     expect(done.status?.phase, done.status?.message).toBe('Succeeded');
-    const after = await pods(CASES[0]);
+    const after = await pods(EVENTS);
     expect(after.find((p) => p.metadata!.name === mid.moved![0])!.metadata!.uid).toBe(movedUid);
-    expect((done.status?.direct as unknown as DirectState).moved).toEqual(['orders-2', 'orders-1', 'orders-0']);
-    await healthyOn(CASES[0], engine, 'ghcr.io/appscode-images/mysql:8.0.37-oracle', '8.0.37');
+    expect((done.status?.direct as unknown as DirectState).moved).toEqual(['events-2', 'events-1', 'events-0']);
+    await healthyOn(EVENTS, engine, EVENTS.newImage, EVENTS.target);
     w.bot = bot2;
   });
 
   it('a resume that keeps failing ends Failed with a loud STILL PAUSED message and the exact kubectl dba command', async () => {
-    const c = CASES[2]; // inventory runs 8.0.40 now: add a patch target 8.0.41, whose image never pulls
+    const c = CACHE; // its target's image never pulls
     const engine = findEngine(c.engine)!;
-    const cat = w.cluster.store.get({ group: 'catalog.kubedb.com', version: 'v1alpha1', plural: 'perconaxtradbversions' }, undefined, '8.0.40');
-    const spec = JSON.parse(JSON.stringify(cat.spec)) as Record<string, any>;
-    spec.version = '8.0.41';
-    spec.db.image = 'ghcr.io/appscode-images/percona-xtradb-cluster:8.0.41';
-    w.cluster.store.create({ group: 'catalog.kubedb.com', version: 'v1alpha1', plural: 'perconaxtradbversions' }, { apiVersion: 'catalog.kubedb.com/v1alpha1', kind: 'PerconaXtraDBVersion', metadata: { name: '8.0.41' }, spec });
-    w.cluster.sim.faults.podNeverReady(c.namespace, 'inventory-2', 'ImagePullBackOff');
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.41');
+    w.cluster.sim.faults.podNeverReady(c.namespace, 'cache-0', 'ImagePullBackOff');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, c.command);
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     await pollUntil(async () => {
       const r = await w.bot.records.get(record.metadata.name);
       return (r?.status?.direct as unknown as DirectState | undefined)?.stage === 'rollback';
     }, 10_000, () => 'the rollback to start');
-    w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/perconaxtradbs/inventory/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
+    w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/redises/cache/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
     const done = await settle(w.bot.records, record.metadata.name, 30_000);
     expect(done.status?.phase).toBe('Failed');
     const msg = done.status?.message ?? '';
     expect(msg).toContain('STILL PAUSED');
-    expect(msg).toContain('`kubectl dba resume perconaxtradb -n demo inventory`');
+    expect(msg).toContain('`kubectl dba resume redis -n demo cache`');
     expect(msg).toContain('etcdserver: request timed out');
     expect(msg).toContain('ImagePullBackOff');
     expect(thread(parent.ts).some((l) => l.includes('STILL PAUSED'))).toBe(true);
     const db = await getDatabase(w.cluster.kube, engine, c.namespace, c.name);
     expect(db?.status?.conditions?.find((x) => x.type === 'Paused')).toMatchObject({ status: 'True', reason: 'PausedByDBUpdate' });
-    expect(db?.spec.version).toBe('8.0.40');
+    expect(db?.spec.version).toBe(c.from);
     // What the person would do (kubectl dba resume): remove the condition; the provisioner takes over again.
     w.cluster.server.faults.clear();
     const obj = w.cluster.store.get(dbGvr(engine), c.namespace, c.name);
     const st = obj.status as { conditions: Array<{ type: string }> };
     w.cluster.store.update(dbGvr(engine), { ...obj, status: { ...st, conditions: st.conditions.filter((x) => x.type !== 'Paused') } }, { subresource: 'status' });
-    await healthyOn(c, engine, c.newImage, '8.0.40');
+    await healthyOn(c, engine, c.oldImage, c.from);
   });
 });

@@ -54,7 +54,7 @@ async function ask(text: string, user: string = USERS.requester): Promise<string
 describe('a failing update', () => {
   it('posts the failing step with KubeDB reason, the database state and what to do next', async () => {
     w.cluster.sim.faults.failOpsAt('images');
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     const done = await settle(w.bot.records, record.metadata.name);
     expect(done.status?.phase).toBe('Failed');
@@ -81,8 +81,8 @@ describe('bad input gets a clear reply and changes nothing', () => {
     ['missing database', 'mysql nosuchdb 8.4', /was not found/],
     ['database not Ready', 'mysql legacy 8.4', /not `Ready`/],
     ['unknown version', 'mysql orders 7.1', /7\.1/],
-    ['deprecated version', 'mysql orders 8.4.2', /deprecated/i],
-    ['version not allowed by updateConstraints', 'mysql orders 9.1', /not allow|constraint|allowed/i],
+    ['deprecated version', 'mysql orders 8.0.32', /deprecated/i],
+    ['version not allowed by updateConstraints', 'mysql orders 9.4', /not allow|constraint|allowed/i],
     ['downgrade', 'mysql orders 5.7', /downgrade/i],
     ['same version', 'mysql orders 8.0.35', /already|same|no-op/i],
   ];

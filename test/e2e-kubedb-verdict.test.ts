@@ -8,6 +8,7 @@ import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
 import { rejectWithReason, request, settle } from '../src/sim/script.js';
 import { findEngine } from '../src/engines/table.js';
 import { catalogGvr } from '../src/sim/kubedb/index.js';
+import { databaseObject } from '../src/sim/kubedb/seed.js';
 import { mysqlVersion } from '../src/sim/kubedb/catalog.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
 
@@ -64,7 +65,7 @@ describe('KubeDB verdict before approval', () => {
       const records = (await w.bot.records.list()).length;
       const n = dryRuns('mysqlopsrequests').length;
       const reply = await ask('mysql orders 8.4');
-      expect(reply).toContain(':warning: KubeDB refuses this update of MySQL `demo/orders` to `8.4.3`');
+      expect(reply).toContain(':warning: KubeDB refuses this update of MySQL `demo/orders` to `8.4.8`');
       expect(reply).toContain('admission webhook "mysqlopsrequestwebhook.validators.ops.kubedb.com" denied the request: MySQLOpsRequest.MySQLopsrequests.kubedb.com');
       expect(reply).toContain('is invalid: spec.updateVersion');
       const runs = dryRuns('mysqlopsrequests').slice(n);
@@ -77,16 +78,24 @@ describe('KubeDB verdict before approval', () => {
   });
 
   it('the simulated webhook refuses a deprecated PerconaXtraDB target on a dry run, in KubeDB\'s words', async () => {
+    // From 8.0.26 the real catalog allows `>= 8.0.26, <= 8.0.31`: 8.0.28 and 8.0.31, both deprecated
+    // (kubedb/installer 0c6e2459 perconaxtradb/perconaxtradb-8.0.26.yaml, -8.0.28.yaml).
     const pxc = findEngine('pxc')!;
-    const res = await fetch(`${w.cluster.server.url}/apis/ops.kubedb.com/v1alpha1/namespaces/demo/${pxc.opsRequestPlural}?dryRun=All`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: pxc.opsRequestKind, metadata: { generateName: 'inventory-' }, spec: { type: 'UpdateVersion', databaseRef: { name: 'inventory' }, updateVersion: { targetVersion: '8.0.36' } } }),
-    });
-    expect(res.status).toBe(422);
-    const body = (await res.json()) as { message: string; reason: string };
-    expect(body.reason).toBe('Invalid');
-    expect(body.message).toContain('percona-xtradbdb target version demo/8.0.36 is deprecated. Skipped processing');
+    const gvr = { group: pxc.group, version: pxc.version, plural: pxc.plural };
+    w.cluster.store.create(gvr, databaseObject({ engine: 'perconaxtradb', namespace: 'demo', name: 'inventory-old', version: '8.0.26', replicas: 1, becomesReady: true }));
+    try {
+      const res = await fetch(`${w.cluster.server.url}/apis/ops.kubedb.com/v1alpha1/namespaces/demo/${pxc.opsRequestPlural}?dryRun=All`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: pxc.opsRequestKind, metadata: { generateName: 'inventory-' }, spec: { type: 'UpdateVersion', databaseRef: { name: 'inventory-old' }, updateVersion: { targetVersion: '8.0.28' } } }),
+      });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { message: string; reason: string };
+      expect(body.reason).toBe('Invalid');
+      expect(body.message).toContain('percona-xtradbdb target version demo/8.0.28 is deprecated. Skipped processing');
+    } finally {
+      w.cluster.store.delete(gvr, 'demo', 'inventory-old');
+    }
   });
 });
 
@@ -94,8 +103,8 @@ describe('preflight retries transient API errors', () => {
   it('503 twice and a 429 with Retry-After on reads: the request still goes through', async () => {
     w.cluster.server.faults.add({ verb: 'get', pathIncludes: '/perconaxtradbs/inventory', status: 503, times: 2 });
     w.cluster.server.faults.add({ verb: 'create', pathIncludes: 'perconaxtradbopsrequests?dryRun=All', status: 429, retryAfterSeconds: 1, times: 1 });
-    const { record } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
-    expect(record.spec.targetVersion).toBe('8.0.35');
+    const { record } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
+    expect(record.spec.targetVersion).toBe('8.4.3');
     expect(w.cluster.server.faults.remaining()).toBe(0);
   });
 

@@ -132,7 +132,7 @@ describe('HTTP mode (signed requests on /slack/events)', () => {
   });
 
   it('a request and its approval over HTTP run the update to the end', async () => {
-    const { record, parent } = await request(slack, bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const { record, parent } = await request(slack, bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
     await approve(slack, CHANNEL, parent, USERS.approver);
     const done = await settle(bot.records, record.metadata.name);
     expect(done.status?.phase).toBe('Succeeded');

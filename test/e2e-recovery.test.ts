@@ -22,6 +22,7 @@ import { buttonValue } from '../src/sim/script.js';
 
 let w: World;
 const pxc = findEngine('perconaxtradb')!;
+const mariadb = findEngine('mariadb')!;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false }, direct: { podTimeoutMs: 1500, settleMs: 100, readyTimeoutMs: 5000 } });
@@ -42,13 +43,13 @@ async function answer(user: string, text: string): Promise<string> {
 }
 
 async function pausedReasons(): Promise<string[]> {
-  const db = await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory');
+  const db = await getDatabase(w.cluster.kube, mariadb, 'demo', 'catalogdb');
   return (db?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason ?? '');
 }
 
 async function resumeEvents(): Promise<string[]> {
   const ev = await w.cluster.kube.core.listNamespacedEvent({ namespace: 'demo' });
-  return ev.items.filter((e) => e.reason === 'DBUpdateResumed' && e.involvedObject.name === 'inventory').map((e) => e.message ?? '');
+  return ev.items.filter((e) => e.reason === 'DBUpdateResumed' && e.involvedObject.name === 'catalogdb').map((e) => e.message ?? '');
 }
 
 describe('/dbupdate resume and retry after a direct update left the database paused', () => {
@@ -56,12 +57,12 @@ describe('/dbupdate resume and retry after a direct update left the database pau
   let parentTs: string;
 
   beforeAll(async () => {
-    w.cluster.sim.faults.podNeverReady('demo', 'inventory-2', 'ImagePullBackOff');
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0');
+    w.cluster.sim.faults.podNeverReady('demo', 'catalogdb-2', 'ImagePullBackOff');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mariadb catalogdb 10.11');
     parentTs = parent.ts;
     await approve(w.slack, CHANNEL, parent, USERS.approver);
     await pollUntil(async () => ((await w.bot.records.get(record.metadata.name))?.status?.direct as unknown as DirectState | undefined)?.stage === 'rollback', 15_000, () => 'the rollback to start');
-    w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/perconaxtradbs/inventory/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
+    w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/mariadbs/catalogdb/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
     failed = await settle(w.bot.records, record.metadata.name, 40_000);
     w.cluster.server.faults.clear();
     w.cluster.sim.faults.clear();
@@ -94,7 +95,7 @@ describe('/dbupdate resume and retry after a direct update left the database pau
 
   it('the requester resumes it: the leader removes the condition, posts in the thread and an Event', async () => {
     const text = await answer(USERS.requester, `resume ${failed.metadata.name}`);
-    expect(text).toContain('Resume of PerconaXtraDB `demo/inventory` requested');
+    expect(text).toContain('Resume of MariaDB `demo/catalogdb` requested');
     const done = await pollUntil(async () => {
       const r = await w.bot.records.get(failed.metadata.name);
       return r?.status?.resume?.state === 'Succeeded' && r.status.slack?.posted?.includes(`resume:${r.status.resume.at}`) ? r : undefined;
@@ -108,7 +109,7 @@ describe('/dbupdate resume and retry after a direct update left the database pau
     expect(events).toHaveLength(1);
     expect(events[0]).toContain(`${failed.metadata.name}: resumed on request of Slack user ${USERS.requester}`);
     // the provisioner manages the database again: it comes back Ready
-    await pollUntil(async () => (await getDatabase(w.cluster.kube, pxc, 'demo', 'inventory'))?.status?.phase === 'Ready', 10_000, () => 'inventory Ready again');
+    await pollUntil(async () => (await getDatabase(w.cluster.kube, mariadb, 'demo', 'catalogdb'))?.status?.phase === 'Ready', 10_000, () => 'catalogdb Ready again');
   });
 
   it('a second resume is refused: the database is not paused any more', async () => {
@@ -152,7 +153,7 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
 
   it('an approver resumes it: the leader removes Ops Manager\'s Paused condition, thread line and Event', async () => {
     wo.cluster.sim.faults.failOpsAt('images');
-    const { record, parent } = await request(wo.slack, wo.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+    const { record, parent } = await request(wo.slack, wo.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
     await approve(wo.slack, CHANNEL, parent, USERS.approver);
     const done = await settle(wo.bot.records, record.metadata.name);
     wo.cluster.sim.faults.clear();

@@ -121,6 +121,19 @@ const TABLE: Array<[string, string, string, string]> = [
     ['singlestore', '8.1.32', '8.7', '8.7.21 (minor)'],
     ['redissentinel', '7.2.4', '7.4', '7.4.1 (minor)'],
     ['redissentinel', '7.2.4', 'valkey-7.2.9', 'valkey-7.2.9 (patch)'],
+    // The seeded databases of the table-driven e2e (test/e2e-engines-table.test.ts) and neighbours.
+    ['elasticsearch', 'opensearch-3.1.0', '3.4', 'opensearch-3.4.0 (minor)'],
+    ['elasticsearch', 'opensearch-3.1.0', 'xpack-9.2.3', '!distribution_change'],
+    // searchguard-7.9.3 allows `>= 7.9.3, < 7.18.0`, which KubeDB's webhook reads as allowing xpack-7.17.x; the bot
+    // never switches product (SearchGuard → ElasticStack) on a version ask.
+    ['elasticsearch', 'searchguard-7.9.3', '7.17', '!distribution_change'],
+    ['elasticsearch', 'searchguard-7.9.3', 'xpack-7.17.28', '!distribution_change'],
+    ['kafka', '3.8.1', '3.9', '3.9.0 (minor)'],
+    ['pgbouncer', '1.23.1', '1.24', '1.24.0 (minor)'],
+    ['redissentinel', '7.2.4', '7.2', '7.2.6 (patch)'],
+    ['singlestore', '8.7.10', '8.9', '8.9.3 (minor)'],
+    ['mssqlserver', '2022-cu12', '2022-cu22', '2022-cu22 (patch)'],
+    ['memcached', '1.6.22', '1.7', '!unknown_version'],
 ];
 
 describe('version resolution over KubeDB\'s real catalog', () => {

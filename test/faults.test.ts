@@ -173,16 +173,16 @@ describe('faults on the Kubernetes side', () => {
 
   it('500 and 429 on status writes of the record', async () => {
     await updateWith('running', () => {
-      w.cluster.server.faults.add({ method: 'PUT', pathIncludes: `${records}/`, status: 500, times: 2 });
-      w.cluster.server.faults.add({ method: 'PUT', pathIncludes: `${records}/`, status: 429, retryAfterSeconds: 1, times: 2 });
+      w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: `${records}/`, status: 500, times: 2 });
+      w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: `${records}/`, status: 429, retryAfterSeconds: 1, times: 2 });
     });
     expect(w.cluster.server.faults.remaining()).toBe(0);
   }, 30_000);
 
   it('500 and 429 on the approval write', async () => {
     await updateWith('before-approve', () => {
-      w.cluster.server.faults.add({ method: 'PUT', pathIncludes: `${records}/`, status: 500, times: 1 });
-      w.cluster.server.faults.add({ method: 'PUT', pathIncludes: `${records}/`, status: 429, retryAfterSeconds: 1, times: 1 });
+      w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: `${records}/`, status: 500, times: 1 });
+      w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: `${records}/`, status: 429, retryAfterSeconds: 1, times: 1 });
     });
     expect(w.cluster.server.faults.remaining()).toBe(0);
   }, 30_000);
@@ -209,7 +209,7 @@ describe('faults on the Kubernetes side', () => {
 
   it('409 Conflict on a status update', async () => {
     await updateWith('running', () => {
-      w.cluster.server.faults.add({ method: 'PUT', pathIncludes: `${records}/`, status: 409, times: 2 });
+      w.cluster.server.faults.add({ method: 'PATCH', pathIncludes: `${records}/`, status: 409, times: 2 });
     });
     expect(w.cluster.server.faults.remaining()).toBe(0);
   }, 30_000);

@@ -134,7 +134,7 @@ describe('fenced clients (Kube.fenced)', () => {
     expect(String((refused as Error).message)).toMatch(/not the leader.*POST \/api\/v1\/namespaces\/dbupdate\/events/);
     // Through the record store's retries too: a fenced write is not retried as a transient error.
     const store = new RecordStore(kube, NS);
-    const viaStore = await store.mutateStatus('no-such-record', () => true, { from: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'no-such-record', namespace: NS }, spec: {} } as never }).catch((e: unknown) => e);
+    const viaStore = await store.mutateStatus('no-such-record', (st) => { st.message = 'changed'; }, { from: { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'no-such-record', namespace: NS }, spec: {} } as never }).catch((e: unknown) => e);
     expect(isFenced(viaStore)).toBe(true);
     expect(cluster.server.requests.slice(from).filter((r) => r.verb !== 'get' && r.verb !== 'list'), 'no write reached the server').toEqual([]);
     await kube.core.listNamespacedEvent({ namespace: NS });

@@ -29,7 +29,8 @@ import { databaseObject, SEED_ORDERS } from '../src/sim/kubedb/seed.js';
 const mysql = findEngine('mysql')!;
 const proxysql = findEngine('proxysql')!;
 const OLD = 'ghcr.io/appscode-images/mysql:8.0.35-oracle';
-const NEW = 'ghcr.io/appscode-images/mysql:8.0.36-oracle';
+/** The real catalog's 8.0.36 image (kubedb/installer 0c6e2459 `mysql/mysql-8.0.36-official.yaml`: a Debian build). */
+const NEW = 'ghcr.io/appscode-images/mysql:8.0.36-debian';
 const digest = (image: string) => `${image.replace(/:[^:/]+$/, '')}@sha256:${'a'.repeat(64)}`;
 
 function pod(i: number, o: Partial<PodView> & { image?: string } = {}): PodView {
@@ -157,10 +158,10 @@ describe('catalog images → containers (shared with the emulator\'s provisioner
     const template = podTemplate(mysql, databaseObject(SEED_ORDERS), obj('MySQLVersion', '8.0.35')) as never;
     const target = imagesForTemplate(template, imagesByContainer(mysql, entry.images));
     expect(target).toEqual({
-      'mysql-init': 'ghcr.io/kubedb/mysql-init:8.4.3-v4',
+      'mysql-init': 'ghcr.io/kubedb/mysql-init:0.2.0',
       mysql: NEW,
-      'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.32.0',
-      'replication-mode-detector': expect.stringMatching(/^ghcr\.io\/kubedb\/replication-mode-detector:/),
+      'mysql-coordinator': 'ghcr.io/kubedb/mysql-coordinator:v0.45.0-rc.0',
+      'replication-mode-detector': 'ghcr.io/kubedb/replication-mode-detector:v0.54.0-rc.0',
     });
     expect((template as { spec: { initContainers: Array<{ name: string }> } }).spec.initContainers.map((c) => c.name)).toEqual(['mysql-init']);
     // The emulator builds the same template from the target entry.

@@ -71,7 +71,7 @@ describe('restart safety (SIGKILL of a real bot process)', () => {
 
   it('killed while approval is pending: the approval after the restart runs the update once', async () => {
     const p = procs.find((x) => x.child.exitCode === null && x.child.signalCode === null)!;
-    const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35', 20_000);
+    const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3', 20_000);
     p.kill('SIGKILL');
     await p.exited;
     await startProcess('bot-c');

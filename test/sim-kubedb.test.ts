@@ -7,6 +7,7 @@ import { Store } from '../src/sim/kube/store.js';
 import type { KubeObject } from '../src/sim/kube/api.js';
 import { findEngine } from '../src/engines/table.js';
 import { catalogEntryFromObject, resolveTarget } from '../src/engines/versions.js';
+import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
 import {
   installKubeDBCrds,
   seedCluster,
@@ -116,21 +117,28 @@ describe('seeded cluster', () => {
     expect(ready(legacyPod)).toBe(false);
   });
 
-  it('ships catalogs the bot’s version logic reads: orders 8.4 → 8.4.3, 9.1.0 refused, 8.4.2 deprecated', () => {
+  it('ships KubeDB\'s real catalogs, which the bot’s version logic reads: orders 8.4 → 8.4.8, 9.1.0 allowed, 9.4.0 refused, 8.0.32 deprecated', () => {
     const objs = seedCatalog().filter((o) => o.kind === 'MySQLVersion');
+    expect(objs).toHaveLength(CATALOG_FACTS.MySQLVersion.length);
     const catalog = objs.map((o) => catalogEntryFromObject(mysql, o, 'GroupReplication'));
     const current = catalog.find((c) => c.name === '8.0.35')!;
-    expect(current.allowlist).toEqual(['>= 8.0.35, <= 8.4.3']);
+    // kubedb/installer 0c6e2459 charts/kubedb-catalog/templates/mysql/mysql-8.0.35-official.yaml
+    expect(current.allowlist).toEqual(['>= 8.0.35, <= 9.1.0']);
+    expect(current.denylist).toEqual(['< 8.0.35']);
+    expect(current.images.replicationModeDetector).toBe('ghcr.io/kubedb/replication-mode-detector:v0.54.0-rc.0');
     const r = resolveTarget(mysql, current, '8.4', catalog);
-    expect(r).toMatchObject({ ok: true, updateType: 'major', target: { name: '8.4.3' } });
-    expect(resolveTarget(mysql, current, '9.1.0', catalog)).toMatchObject({ ok: false, code: 'not_allowed' });
-    expect(resolveTarget(mysql, current, '8.4.2', catalog)).toMatchObject({ ok: false, code: 'deprecated' });
+    expect(r).toMatchObject({ ok: true, updateType: 'major', target: { name: '8.4.8' } });
+    expect(resolveTarget(mysql, current, '9.1.0', catalog)).toMatchObject({ ok: true, target: { name: '9.1.0' } });
+    expect(resolveTarget(mysql, current, '9.4.0', catalog)).toMatchObject({ ok: false, code: 'not_allowed' });
+    expect(resolveTarget(mysql, current, '8.0.32', catalog)).toMatchObject({ ok: false, code: 'deprecated' });
     const pg = seedCatalog().filter((o) => o.kind === 'PostgresVersion').map((o) => catalogEntryFromObject(postgres, o));
     const ledger = pg.find((c) => c.name === '15.8')!;
-    expect(resolveTarget(postgres, ledger, '16', pg)).toMatchObject({ ok: true, updateType: 'major', target: { name: '16.6', baseOS: 'alpine' } });
-    expect(resolveTarget(postgres, ledger, '16.2', pg)).toMatchObject({ ok: false, code: 'not_allowed' });
+    expect(resolveTarget(postgres, ledger, '16', pg)).toMatchObject({ ok: true, updateType: 'major', target: { name: '16.13', baseOS: 'alpine' } });
+    expect(resolveTarget(postgres, ledger, '15', pg)).toMatchObject({ ok: true, updateType: 'minor', target: { name: '15.17', baseOS: 'alpine' } });
     const px = seedCatalog().filter((o) => o.kind === 'ProxySQLVersion').map((o) => catalogEntryFromObject(proxysql, o));
     expect(px.find((c) => c.name === '2.4.4-debian')?.dbImage).toBe('ghcr.io/kubedb/proxysql:2.4.4-debian');
+    // Every kind of the facts is seeded, each entry once.
+    expect(seedCatalog()).toHaveLength(Object.values(CATALOG_FACTS).reduce((n, l) => n + l.length, 0));
   });
 
   it('opsManager:false installs no ops.kubedb.com CRDs, but databases still provision', async () => {
@@ -207,7 +215,7 @@ describe('Ops Manager UpdateVersion', () => {
     expect(pauses).toEqual(['Unknown: MySQLOpsRequest orders-upd is in process', 'True: MySQLOpsRequest orders-upd is in process']);
     expect(conds(db).some((c) => c.type === 'Paused')).toBe(false);
     const pods = store.list(POD_GVR, 'demo', 'app.kubernetes.io/instance=orders').items;
-    expect(pods.map((p) => image(p, 'mysql'))).toEqual(Array(3).fill('ghcr.io/appscode-images/mysql:8.0.36-oracle'));
+    expect(pods.map((p) => image(p, 'mysql'))).toEqual(Array(3).fill('ghcr.io/appscode-images/mysql:8.0.36-debian'));
     expect(pods.every(ready)).toBe(true);
     await waitFor('orders Ready again', () => phaseOf(store.get(dbGvr(mysql), 'demo', 'orders')) === 'Ready');
 
@@ -216,20 +224,20 @@ describe('Ops Manager UpdateVersion', () => {
     expect(events[0].source).toEqual({ component: 'KubeDB Ops-manager Operator' });
   });
 
-  it('Postgres ledger 15.8 → 16.6 (major) copies the old binaries before the images', async () => {
+  it('Postgres ledger 15.8 → 16.13 (major) copies the old binaries before the images', async () => {
     const { store } = await cluster();
-    store.create(opsGvr(postgres), opsRequest(postgres, 'billing', 'ledger-major', 'ledger', '16.6'));
+    store.create(opsGvr(postgres), opsRequest(postgres, 'billing', 'ledger-major', 'ledger', '16.13'));
     const ops = await finished(store, postgres, 'billing', 'ledger-major');
     expect(phaseOf(ops)).toBe('Successful');
     const types = conds(ops).map((c) => c.type);
     expect(types.indexOf('CopiedOldBinaries')).toBeGreaterThan(types.indexOf('DatabasePauseSucceeded'));
     expect(types.indexOf('CopiedOldBinaries')).toBeLessThan(types.indexOf('UpdatePetSetsSucceeded'));
-    expect(store.list(POD_GVR, 'billing', 'app.kubernetes.io/instance=ledger').items.map((p) => image(p, 'postgres'))).toEqual(Array(3).fill('ghcr.io/appscode-images/postgres:16.6-alpine'));
+    expect(store.list(POD_GVR, 'billing', 'app.kubernetes.io/instance=ledger').items.map((p) => image(p, 'postgres'))).toEqual(Array(3).fill('ghcr.io/appscode-images/postgres:16.13-alpine'));
   });
 
   it('PerconaXtraDB checks each pod after its image update, stepping the partition down', async () => {
     const { store } = await cluster();
-    store.create(opsGvr(pxc), opsRequest(pxc, 'demo', 'inv-upd', 'inventory', '8.0.35'));
+    store.create(opsGvr(pxc), opsRequest(pxc, 'demo', 'inv-upd', 'inventory', '8.4.3'));
     const ops = await finished(store, pxc, 'demo', 'inv-upd');
     expect(phaseOf(ops)).toBe('Successful');
     const perPod = conds(ops).map((c) => c.type).filter((t) => t.includes('--'));
@@ -287,7 +295,7 @@ describe('Ops Manager UpdateVersion', () => {
     expect(conds(ops).at(-1)).toMatchObject({
       type: 'Failed',
       reason: 'UpdatePetSetsFailed',
-      message: expect.stringMatching(/orders-2 .*ImagePullBackOff: Back-off pulling image "ghcr.io\/appscode-images\/mysql:8.0.36-oracle"/),
+      message: expect.stringMatching(/orders-2 .*ImagePullBackOff: Back-off pulling image "ghcr.io\/appscode-images\/mysql:8.0.36-debian"/),
     });
     const pod = store.get(POD_GVR, 'demo', 'orders-2');
     expect(pod.status).toMatchObject({ phase: 'Pending' });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 }, log: createLogger('info', sink) });
   first = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
-  second = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.0.35');
+  second = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'perconaxtradb inventory 8.4.3');
 }, 60_000);
 afterAll(async () => {
   await w?.stop();

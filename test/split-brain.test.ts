@@ -133,7 +133,7 @@ describe('split-brain: a leader frozen past its Lease makes no write when it wak
     await slack.waitFor(() => slack.replies(CHANNEL, parent.ts).some((m) => /Paused/.test(m.text)) || undefined, { timeoutMs: 30_000, what: 'the Paused post' });
 
     // Freeze A while the answer to its next record write is held back: it wakes up with work in flight.
-    kubeProxy.holdNext = (method, url) => method === 'PUT' && url.includes(`/databaseupdates/${record.metadata.name}`);
+    kubeProxy.holdNext = (method, url) => method === 'PATCH' && url.includes(`/databaseupdates/${record.metadata.name}`);
     await pollUntil(async () => kubeProxy.heldCount() > 0 || undefined, 30_000, () => 'bot-a to write the record');
     a.kill('SIGSTOP');
     kubeProxy.release();

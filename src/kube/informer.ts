@@ -124,6 +124,15 @@ export function guarded<A extends unknown[]>(what: string, f: (...a: A) => void)
   };
 }
 
+/** What one reconcile asks of its queue (controller-runtime's `reconcile.Result`). */
+export interface ReconcileResult {
+  /** Run the key again after this many ms, even without an event (capped at 1 h: the next pass asks again). */
+  requeueAfterMs?: number;
+}
+
+/** Longest requeue-after (ms): a longer wait is cut to this, and the pass then asks for the rest. */
+export const MAX_REQUEUE_MS = 3_600_000;
+
 /**
  * Run work per key, one at a time per key, coalescing: a key enqueued while its work runs runs once
  * more afterwards (with fresh state), however many times it was enqueued (the workqueue of
@@ -134,6 +143,8 @@ export function guarded<A extends unknown[]>(what: string, f: (...a: A) => void)
  */
 export class KeyedQueue {
   private readonly running = new Set<string>();
+  /** Requeue-after timers, at most one per key (the earliest asked for). */
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly again = new Set<string>();
   private readonly backingOff = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -141,7 +152,11 @@ export class KeyedQueue {
   private closed = false;
 
   constructor(
-    private readonly work: (key: string) => Promise<void>,
+    /**
+     * One reconcile of `key`. It may return `{ requeueAfterMs }` to be run again after that many ms even
+     * without an event (controller-runtime's `Result{RequeueAfter}`): timeouts, schedules, settle periods.
+     */
+    private readonly work: (key: string) => Promise<void | ReconcileResult>,
     /** Called for a failed run; may return the delay (ms) before the retry, instead of `retryMs`. */
     private readonly onError: (key: string, err: unknown) => number | void,
     private readonly retryMs = 500,
@@ -158,9 +173,26 @@ export class KeyedQueue {
     void this.run(key);
   }
 
+  /** Run `key` again after `ms` (capped at 1 h); an earlier pending requeue of the key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.closed) return;
+    const delay = Math.min(Math.max(Number.isFinite(ms) ? ms : 0, 0), MAX_REQUEUE_MS);
+    const at = Date.now() + delay;
+    const known = this.delayed.get(key);
+    if (known && known.at <= at) return;
+    if (known) clearTimeout(known.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delay);
+    timer.unref?.();
+    this.delayed.set(key, { at, timer });
+  }
+
   private async run(key: string): Promise<void> {
     try {
-      await this.work(key);
+      const res = await this.work(key);
+      if (res && typeof res.requeueAfterMs === 'number') this.addAfter(key, res.requeueAfterMs);
     } catch (err) {
       let delay: number | void = undefined;
       try {
@@ -198,6 +230,8 @@ export class KeyedQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.timers.forEach(clearTimeout);
+    this.delayed.forEach((d) => clearTimeout(d.timer));
+    this.delayed.clear();
     this.again.clear();
     if (this.running.size === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));

@@ -1,14 +1,19 @@
 /**
- * The Slack notifier: renders record changes into Slack. For each record it keeps one parent message
- * (posted once, then edited with `chat.update` as the record changes) and posts each thread reply of
- * {@link threadPosts} once, in order. What was posted is written back to the record's `status.slack`.
+ * The Slack notifier, the leader's second controller: renders record changes into Slack. For each record
+ * it keeps one parent message (posted once, then edited with `chat.update` as the record changes) and
+ * posts each thread reply of {@link threadPosts} once, in order. One {@link Notifier.reconcile} per record
+ * reads the record from the leader's cache (`src/updates/record-informer.ts`) and ends with at most one
+ * write: a merge patch of `status.slack` (only the notifier writes it), made when the parent message was
+ * just posted, or when the record is at rest (Pending, Scheduled, finished) and its Slack state changed.
  *
- * Exactly once across crashes: before a post, its key is written to `status.slack.pending` (intent);
- * after it, to `posted`. Each post carries Slack message metadata `{event_type: "dbupdate_post",
- * event_payload: {record, key}}` (https://api.slack.com/metadata/using). A key left `pending` by a crash
- * is resolved by reading the thread (`conversations.replies` with `include_all_metadata`) — posted
- * already, or not — before anything is posted again; the parent message likewise through
- * `conversations.history`. One queue per record serialises and coalesces rapid changes.
+ * Exactly once: each post carries Slack message metadata `{event_type: "dbupdate_post", event_payload:
+ * {record, key}}` (https://api.slack.com/metadata/using). Within one leadership the notifier remembers
+ * what it posted (so a cache that has not caught up with its own write never causes a second post). A
+ * post whose outcome is unknown (a 5xx, a timeout, a reset: Slack may have stored it), and every record
+ * this leader inherited with posts still to make, is first looked up in Slack (`conversations.replies`,
+ * or `conversations.history` for a parent, with `include_all_metadata`): posts found count as made.
+ * A leader that died between a post and its record write is thus settled by the next one; a stopped
+ * leader cannot post after its Lease lapsed (the fence), and the next one only starts after that.
  *
  * Posts go through a WebClient that never retries (a 500, 504 or reset may come after Slack stored the
  * message; a retry would post it twice): a 429 is retried here after `Retry-After`, anything else leaves
@@ -18,12 +23,13 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import pRetry from 'p-retry';
-import { KeyedQueue } from '../kube/informer.js';
+import { KeyedQueue, type ReconcileResult } from '../kube/informer.js';
 import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
 import { statusMessage } from '../kube/client.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../updates/records.js';
-import type { DatabaseUpdate } from '../updates/types.js';
+import type { RecordInformer } from '../updates/record-informer.js';
+import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../updates/types.js';
 import { renderHash, renderParent, threadPosts } from './render.js';
 
 /** `event_type` of the metadata on every message the bot posts for a record. */
@@ -71,8 +77,10 @@ export interface NotifierOptions {
    * the pending-intent lookup before anything is posted again.
    */
   postClient?: WebClient;
-  /** Records through the leader's fenced clients. */
+  /** Records through the leader's fenced clients (writes of `status.slack`). */
   records: RecordStore;
+  /** The leader's record cache (reads), shared with the reconciler. */
+  informer: RecordInformer;
   log: Logger;
   metrics?: Metrics;
   /** Delay (ms) before retrying a post Slack refused for a reason a person must fix (default 30 s). */
@@ -84,14 +92,57 @@ export interface NotifierOptions {
 /** How many times a post answered 429 is tried again (after each `Retry-After`). */
 const RATE_LIMIT_RETRIES = 5;
 
+/** Phases in which a record waits for a person or the clock: its Slack state is written when it changes. */
+const AT_REST = ['Pending', 'Scheduled'];
+
+/** What the notifier knows of one record's Slack messages during this leadership (a superset of `status.slack`). */
+interface Memory {
+  channel?: string;
+  ts?: string;
+  parentHash?: string;
+  posted: Set<string>;
+  edits: Record<string, { ts: string; hash: string }>;
+  /** A post may have been stored without an answer: look in Slack before posting again. */
+  uncertain: boolean;
+  /** Slack was looked up for this record during this leadership. */
+  checked: boolean;
+}
+
+/** Whether every message of a record is posted and recorded (nothing for the notifier to do). */
+export function threadComplete(r: DatabaseUpdate): boolean {
+  const sl = r.status?.slack;
+  if (!sl?.ts || !sl.parentHash || (sl.pending ?? []).length > 0) return false;
+  const posted = new Set(sl.posted ?? []);
+  const edits = sl.edits ?? {};
+  for (const p of threadPosts(r)) {
+    if (p.editable ? edits[p.key]?.hash !== renderHash({ text: p.text, blocks: [] }) : !posted.has(p.key)) return false;
+  }
+  return sl.parentHash === renderHash(renderParent(r));
+}
+
+/**
+ * What of a record the notifier acts on (see `Interest` in `src/updates/record-informer.ts`): everything
+ * rendered, i.e. the spec and the status except `status.slack` (its own writes must not wake it); nothing
+ * for a finished record whose thread is complete.
+ */
+export function notifierInterest(r: DatabaseUpdate): string | undefined {
+  if (TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') && threadComplete(r)) return undefined;
+  const { slack: _slack, ...rest } = r.status ?? {};
+  return JSON.stringify([r.spec, rest]);
+}
+
 /** Follows records and keeps their Slack messages in step. */
 export class Notifier {
   private readonly queue: KeyedQueue;
   private readonly client: WebClient;
   private readonly postClient: WebClient;
   private readonly records: RecordStore;
+  private readonly informer: RecordInformer;
   private readonly log: Logger;
   private readonly fence: Fence;
+  private readonly memory = new Map<string, Memory>();
+  /** When this leadership began (ms): records created before it may have posts a previous leader made. */
+  private readonly since = Date.now();
 
   constructor(o: NotifierOptions) {
     const { log, metrics } = o;
@@ -99,10 +150,11 @@ export class Notifier {
     this.client = o.client;
     this.postClient = o.postClient ?? o.client;
     this.records = o.records;
+    this.informer = o.informer;
     this.log = log;
     this.fence = o.fence ?? ALWAYS_HELD;
     this.queue = new KeyedQueue(
-      (name) => this.sync(name),
+      (name) => this.reconcile(name),
       (name, err) => {
         if (isFenced(err)) {
           log.info({ record: name }, 'not the leader any more: Slack notification left to the leader');
@@ -122,14 +174,15 @@ export class Notifier {
       },
       1000,
     );
+    o.informer.subscribe(notifierInterest, (name) => this.queue.add(name));
   }
 
-  /** Tell the notifier a record changed (from a watch). */
+  /** Tell the notifier a record changed (its informer does; kept for callers that hold a record). */
   onRecord(r: DatabaseUpdate): void {
     this.queue.add(r.metadata.name);
   }
 
-  /** Stop; waits for a running sync. */
+  /** Stop; waits for a running pass. */
   async stop(): Promise<void> {
     await this.queue.close();
   }
@@ -137,7 +190,7 @@ export class Notifier {
   /**
    * Post once: the fence is checked right before each try; only a 429 (Slack stored nothing) is tried
    * again, after its `Retry-After` (p-retry awaits the wait in `shouldRetry`). Any other failure is
-   * thrown: the post may be stored, and its key stays pending for {@link resolvePending}.
+   * thrown: the post may be stored (the caller marks the record uncertain, to be looked up in Slack).
    */
   private async post(args: ChatPostMessageArguments): Promise<ChatPostMessageResponse> {
     return pRetry(
@@ -170,146 +223,160 @@ export class Notifier {
     return { event_type: METADATA_EVENT, event_payload: { record: name, key } };
   }
 
-  private async markPending(name: string, key: string, from?: DatabaseUpdate): Promise<DatabaseUpdate> {
-    const out = await this.records.mutateStatus(
-      name,
-      (st) => {
-        const pending = new Set(st.slack?.pending ?? []);
-        if (pending.has(key)) return false;
-        pending.add(key);
-        st.slack = { ...(st.slack ?? {}), pending: [...pending] };
-        return true;
-      },
-      { from },
-    );
-    return out.record;
-  }
-
-  /** Settle keys a crash left pending: those found in Slack count as posted, the others are dropped. */
-  private async resolvePending(name: string, channel: string, record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    const pending = record.status?.slack?.pending ?? [];
-    if (pending.length === 0) return record;
-    const found = new Map<string, string>();
-    const ts = record.status?.slack?.ts;
-    const res = ts
-      ? await this.client.conversations.replies({ channel, ts, include_all_metadata: true, limit: 200 })
-      : await this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 });
-    for (const m of (res.messages ?? []) as Array<{ ts?: string; metadata?: PostMetadata }>) {
-      const p = m.metadata?.event_payload;
-      if (m.metadata?.event_type === METADATA_EVENT && p?.record === name && p.key && m.ts) found.set(p.key, m.ts);
-    }
-    this.log.info({ record: name, pending, found: [...found.keys()] }, 'resolved posts left pending by a restart');
-    const out = await this.records.mutateStatus(name, (st) => {
-      const slack = { ...(st.slack ?? {}) };
-      const posted = new Set(slack.posted ?? []);
-      for (const key of slack.pending ?? []) {
-        if (key === PARENT_KEY) {
-          if (found.has(key) && !slack.ts) {
-            // The parent found in the channel it was posted to: both refs, as a normal post records them
-            // (handlers bind a click to channel + ts).
-            slack.ts = found.get(key);
-            slack.channel ??= channel;
-          }
-        } else if (key.startsWith('progress:')) {
-          // an editable reply: keep its ts so it is edited, not posted again (empty hash forces one edit)
-          if (found.has(key)) slack.edits = { ...(slack.edits ?? {}), [key]: { ts: found.get(key)!, hash: '' } };
-        } else if (found.has(key)) posted.add(key);
-      }
-      slack.posted = [...posted];
-      slack.pending = [];
-      st.slack = slack;
-      return true;
-    });
-    return out.record;
-  }
-
-  /** Bring one record's Slack messages up to date. */
-  private async sync(name: string): Promise<void> {
-    let record = await this.records.get(name);
-    if (!record) return;
-    const channel = record.status?.slack?.channel ?? record.spec.channel;
-    record = await this.resolvePending(name, channel, record);
-    if (!record.status?.slack?.ts) {
-      record = await this.markPending(name, PARENT_KEY);
-      const parent = renderParent(record);
-      const res = await this.post({ channel, text: parent.text, blocks: parent.blocks as never, metadata: this.metadata(name, PARENT_KEY) });
-      const ts = res.ts as string;
-      const out = await this.records.mutateStatus(name, (st) => {
-        st.slack = {
-          ...(st.slack ?? {}),
-          channel: res.channel ?? channel,
-          ts,
-          parentHash: renderHash(parent),
-          posted: st.slack?.posted ?? [],
-          pending: (st.slack?.pending ?? []).filter((k) => k !== PARENT_KEY),
-        };
-        return true;
-      });
-      record = out.record;
-    }
-    const threadTs = record.status!.slack!.ts!;
-    const posted = new Set(record.status?.slack?.posted ?? []);
-    for (const post of threadPosts(record)) {
-      if (post.editable) {
-        record = await this.syncEditable(name, channel, threadTs, post, record);
-        continue;
-      }
-      if (posted.has(post.key)) continue;
-      const marked = await this.markPending(name, post.key, record);
-      await this.post({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
-      posted.add(post.key);
-      const out = await this.records.mutateStatus(
-        name,
-        (st) => {
-          const keys = new Set(st.slack?.posted ?? []);
-          keys.add(post.key);
-          st.slack = { ...(st.slack ?? {}), posted: [...keys], pending: (st.slack?.pending ?? []).filter((k) => k !== post.key) };
-          return true;
-        },
-        { from: marked },
-      );
-      record = out.record;
-    }
-    const parent = renderParent(record);
-    const hash = renderHash(parent);
-    if (hash !== record.status?.slack?.parentHash) {
-      await this.update({ channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
-      await this.records.mutateStatus(
-        name,
-        (st) => {
-          st.slack = { ...(st.slack ?? {}), parentHash: hash };
-          return true;
-        },
-        { from: record },
-      );
-    }
+  /** This leadership's memory of a record, merged with what the record says (both only grow). */
+  private remember(r: DatabaseUpdate): Memory {
+    const name = r.metadata.name;
+    const sl = r.status?.slack ?? {};
+    const m = this.memory.get(name) ?? { posted: new Set<string>(), edits: {}, uncertain: false, checked: false };
+    m.channel ??= sl.channel;
+    m.ts ??= sl.ts;
+    m.parentHash ??= sl.parentHash;
+    for (const k of sl.posted ?? []) m.posted.add(k);
+    for (const [k, v] of Object.entries(sl.edits ?? {})) m.edits[k] ??= v;
+    if ((sl.pending ?? []).length > 0) m.uncertain = true; // left by an older version of the bot
+    this.memory.set(name, m);
+    return m;
   }
 
   /**
-   * Post an editable thread reply the first time, then edit it when its text changes. Its first post is
-   * made pending first, like any post, so a crash before the record write is resolved from Slack.
+   * Whether to look in Slack before posting: after a post whose outcome is unknown, or once for a record
+   * this leader inherited (created before this leadership) that still has messages to post.
    */
-  private async syncEditable(name: string, channel: string, threadTs: string, post: { key: string; text: string }, record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    const hash = renderHash({ text: post.text, blocks: [] });
-    const known = record.status?.slack?.edits?.[post.key];
-    if (known?.hash === hash) return record;
-    let ts = known?.ts;
-    if (ts) {
-      await this.update({ channel, ts, text: post.text });
-    } else {
-      await this.markPending(name, post.key);
-      const res = await this.post({ channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) });
-      ts = res.ts as string;
+  private needsLookup(r: DatabaseUpdate, m: Memory, todo: boolean): boolean {
+    if (m.uncertain) return true;
+    if (m.checked || !todo) return false;
+    const created = Date.parse((r.metadata as { creationTimestamp?: string }).creationTimestamp ?? '');
+    return !(created >= this.since);
+  }
+
+  /** Find this record's posts in Slack by their metadata; those found count as made. */
+  private async lookup(name: string, channel: string, m: Memory): Promise<void> {
+    const found = new Map<string, string>();
+    const res = m.ts
+      ? await this.client.conversations.replies({ channel, ts: m.ts, include_all_metadata: true, limit: 200 })
+      : await this.client.conversations.history({ channel, include_all_metadata: true, limit: 200 });
+    for (const msg of (res.messages ?? []) as Array<{ ts?: string; metadata?: PostMetadata }>) {
+      const p = msg.metadata?.event_payload;
+      if (msg.metadata?.event_type === METADATA_EVENT && p?.record === name && p.key && msg.ts) found.set(p.key, msg.ts);
     }
-    const entry = { ts, hash };
-    const out = await this.records.mutateStatus(name, (st) => {
-      st.slack = {
-        ...(st.slack ?? {}),
-        edits: { ...(st.slack?.edits ?? {}), [post.key]: entry },
-        pending: (st.slack?.pending ?? []).filter((k) => k !== post.key),
-      };
-      return true;
-    });
-    return out.record;
+    for (const [key, ts] of found) {
+      if (key === PARENT_KEY) {
+        if (!m.ts) {
+          // The parent found in the channel it was posted to: both refs, as a normal post records them
+          // (handlers bind a click to channel + ts).
+          m.ts = ts;
+          m.channel ??= channel;
+        }
+      } else if (key.startsWith('progress:')) {
+        // an editable reply: keep its ts so it is edited, not posted again (empty hash forces one edit)
+        m.edits[key] ??= { ts, hash: '' };
+      } else m.posted.add(key);
+    }
+    m.uncertain = false;
+    m.checked = true;
+    if (found.size > 0) this.log.info({ record: name, found: [...found.keys()] }, 'found posts already made in Slack');
+  }
+
+  /** The `status.slack` this leadership's memory amounts to. */
+  private refs(r: DatabaseUpdate, m: Memory): SlackRefs {
+    return {
+      ...(r.status?.slack ?? {}),
+      ...(m.channel ? { channel: m.channel } : {}),
+      ...(m.ts ? { ts: m.ts } : {}),
+      ...(m.parentHash ? { parentHash: m.parentHash } : {}),
+      posted: [...m.posted],
+      edits: { ...m.edits },
+      pending: [],
+    };
+  }
+
+  /**
+   * One pass over a record: post what is missing, edit what changed, then one write of `status.slack`
+   * when something new was posted (or a finished record's thread is complete). What was done before an
+   * error is written all the same, then the error goes to the queue (retry with back-off).
+   */
+  async reconcile(name: string): Promise<ReconcileResult | void> {
+    let record = this.informer.get(name);
+    if (!record) {
+      this.memory.delete(name);
+      return;
+    }
+    const m = this.remember(record);
+    const channel = m.channel ?? record.spec.channel;
+    const posts = threadPosts(record);
+    const todo = !m.ts || posts.some((p) => (p.editable ? !m.edits[p.key] : !m.posted.has(p.key)));
+    if (this.needsLookup(record, m, todo)) await this.lookup(name, channel, m);
+    let newParent = false;
+    let failure: unknown;
+    try {
+      if (!m.ts) {
+        const parent = renderParent(record);
+        const res = await this.posting(m, () => this.post({ channel, text: parent.text, blocks: parent.blocks as never, metadata: this.metadata(name, PARENT_KEY) }));
+        m.ts = res.ts as string;
+        m.channel = res.channel ?? channel;
+        m.parentHash = renderHash(parent);
+        newParent = true;
+      }
+      const threadTs = m.ts;
+      for (const post of posts) {
+        if (post.editable) {
+          const hash = renderHash({ text: post.text, blocks: [] });
+          const known = m.edits[post.key];
+          if (known?.hash === hash) continue;
+          if (known) {
+            await this.update({ channel: m.channel ?? channel, ts: known.ts, text: post.text });
+            m.edits[post.key] = { ts: known.ts, hash };
+          } else {
+            const res = await this.posting(m, () => this.post({ channel: m.channel ?? channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) }));
+            m.edits[post.key] = { ts: res.ts as string, hash };
+          }
+          continue;
+        }
+        if (m.posted.has(post.key)) continue;
+        await this.posting(m, () => this.post({ channel: m.channel ?? channel, thread_ts: threadTs, text: post.text, mrkdwn: true, metadata: this.metadata(name, post.key) }));
+        m.posted.add(post.key);
+      }
+      const parent = renderParent(record);
+      const hash = renderHash(parent);
+      if (hash !== m.parentHash) {
+        await this.update({ channel: m.channel ?? channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
+        m.parentHash = hash;
+      }
+    } catch (err) {
+      failure = err;
+    }
+    // At most one write: the parent's refs as soon as it is posted (handlers bind clicks to them), and
+    // everything once the record is at rest (waiting for a person or the clock, or finished), so a restart
+    // re-renders nothing. While it moves, what was posted lives in this leadership's memory; a next leader
+    // looks it up in Slack (see needsLookup) rather than this one writing after every post.
+    const refs = this.refs(record, m);
+    const phase = record.status?.phase ?? 'Pending';
+    const finished = TERMINAL_PHASES.includes(phase);
+    const atRest = finished || AT_REST.includes(phase);
+    const stored = record.status?.slack ?? {};
+    const differs = JSON.stringify({ ...stored, pending: stored.pending ?? [] }) !== JSON.stringify({ ...refs });
+    if ((newParent || (atRest && differs) || (stored.pending ?? []).length > 0) && !isFenced(failure)) {
+      try {
+        const out = await this.records.mutateStatus(name, (st) => {
+          st.slack = { ...refs, posted: [...new Set([...(st.slack?.posted ?? []), ...refs.posted!])] };
+          return true;
+        }, { from: record, guard: false });
+        record = out.record;
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (finished && !failure && threadComplete(record)) this.memory.delete(name);
+    if (failure) throw failure;
+  }
+
+  /** Run a post; an answer that may hide a stored message marks the record uncertain (see {@link needsLookup}). */
+  private async posting<T>(m: Memory, post: () => Promise<T>): Promise<T> {
+    try {
+      return await post();
+    } catch (err) {
+      if (!isFenced(err) && !NEEDS_A_PERSON.has(String((err as { data?: { error?: unknown } }).data?.error ?? ''))) m.uncertain = true;
+      throw err;
+    }
   }
 }

@@ -17,7 +17,7 @@ import {
   buildOpsRequest,
   getDatabase,
   listCatalog,
-  listOpsRequests,
+  type OpsRequestObject,
   opsRequestTarget,
   servesOpsRequests,
   OPS_TERMINAL_PHASES,
@@ -123,6 +123,19 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
     }
   }
   return undefined;
+}
+
+/**
+ * Every OpsRequest of an engine in the cluster, from the cluster's read cache (`src/kube/cache.ts`: one
+ * list and a watch per kind, shared by all preflights) instead of a list per request: with thousands of
+ * finished OpsRequests a live list per preflight moved megabytes. Until the watch has listed (first use, or
+ * a restart after an error) the list is read live.
+ * @throws the API error of a live list (403 without `list` on the kind cluster-wide).
+ */
+async function cachedOpsRequests(kube: Kube, engine: Engine): Promise<OpsRequestObject[]> {
+  const path = `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`;
+  const list = async () => (await kube.custom.listClusterCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural })) as never;
+  return (await kube.cache.list(path, list)) as unknown as OpsRequestObject[];
 }
 
 /**
@@ -235,8 +248,8 @@ export async function preflight(opts: {
   }
   if (opts.backend === 'auto') backend = served ? 'ops-request' : 'direct';
   if (served) {
-    const running = (await withRetries(() => listOpsRequests(kube, engine, namespace))).filter(
-      (o) => opsRequestTarget(engine, o) === name && !OPS_TERMINAL_PHASES.includes(o.status?.phase ?? 'Pending'),
+    const running = (await withRetries(() => cachedOpsRequests(kube, engine))).filter(
+      (o) => o.metadata.namespace === namespace && opsRequestTarget(engine, o) === name && !OPS_TERMINAL_PHASES.includes(o.status?.phase ?? 'Pending'),
     );
     if (running.length > 0) {
       const o = running[0];

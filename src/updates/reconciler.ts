@@ -1,87 +1,78 @@
 /**
- * The reconciler: drives each approved DatabaseUpdate through its pipeline, from the record alone
- * (docs/architecture.md data flow). It is woken by watch events on records and on the OpsRequests it created
- * (informers, not polling), works on one record at a time per record, and writes only the record's
- * `status` (resourceVersion-guarded), plus the OpsRequest and Kubernetes Events on the database.
+ * The update controller: drives each approved DatabaseUpdate through its pipeline, from the record alone
+ * (docs/architecture.md "Controllers"). One {@link Reconciler.reconcile} per record name reads the record
+ * from the leader's record cache (`src/updates/record-informer.ts`: no GET), acts on its phase, and
+ * answers when to look again (`requeueAfterMs`); it is woken by watch events (the record's phase, spec or
+ * resume intent changed, or an OpsRequest/PetSet/pod of its database changed), never by polling.
+ * It writes only the status fields it owns (phase, steps, progress, the backend's state): a merge patch
+ * guarded by resourceVersion where a handler may race it (leaving Pending/Approved/Scheduled), unguarded
+ * while Running, when the fenced leader is the only writer of those fields. The pipeline itself is behind
+ * {@link PipelineBackend} (`src/pipeline/backend.ts`).
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import type { Kube } from '../kube/client.js';
-import { isConflict, statusMessage } from '../kube/client.js';
+import { statusMessage, statusCode } from '../kube/client.js';
 import type { RecordStore } from './records.js';
-import { startInformer, KeyedQueue, type Cache } from '../kube/informer.js';
+import { KeyedQueue, type ReconcileResult } from '../kube/informer.js';
 import { isFenced } from '../kube/fence.js';
-import {
-  buildOpsRequest,
-  createOpsRequest,
-  getDatabase,
-  getOpsRequest,
-  opsRequestName,
-  type OpsRequestObject,
-} from '../kube/kubedb.js';
+import { getDatabase } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
-import { engineByKind, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
-import { directPass } from '../pipeline/direct.js';
+import { engineByKind, type Engine } from '../engines/table.js';
 import { performResume } from '../pipeline/resume.js';
-import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from '../pipeline/direct-types.js';
-import { plannedSteps, progressFromOpsRequest } from '../pipeline/ops-steps.js';
-import { isPaused } from './preflight.js';
+import type { DirectSettings } from '../pipeline/direct-types.js';
+import { plannedSteps } from '../pipeline/ops-steps.js';
+import type { DatabaseKey, PassResult, PipelineBackend } from '../pipeline/backend.js';
+import { OpsRequestBackend, needsPreUpdate, opsRequestRef } from '../pipeline/ops-backend.js';
+import { DirectBackend } from '../pipeline/direct-backend.js';
 import type { Metrics } from '../metrics.js';
 import type { Config } from '../policy/config.js';
 import { resolvePolicy } from '../policy/rules.js';
 import { windowState } from '../policy/windows.js';
-import { statusCode } from '../kube/client.js';
+import type { RecordInformer } from './record-informer.js';
 import * as state from './state.js';
-import {
-  isActive,
-  LABEL_RECORD,
-  RECORD_GROUP,
-  RECORD_PLURAL,
-  RECORD_VERSION,
-  type DatabaseUpdate,
-  type RecordStatus,
-  type Step,
-  TERMINAL_PHASES,
-  STEP_LABEL,
-} from './types.js';
+import { isActive, type DatabaseUpdate, type RecordStatus, type Step, TERMINAL_PHASES, STEP_LABEL } from './types.js';
+
+export { needsPreUpdate } from '../pipeline/ops-backend.js';
+export { MAX_DIRECT_ERRORS } from '../pipeline/direct-backend.js';
 
 /** Options of the reconciler. */
 export interface ReconcilerOptions {
-  /** The clusters: records live in the home cluster; each record's database in `spec.database.cluster`. */
+  /** The clusters (the leader's fenced clients): records live in the home cluster; each record's database in `spec.database.cluster`. */
   clusters: ClusterSet;
+  /** Record writes (the leader's fenced store). */
   records: RecordStore;
+  /** The leader's record cache, shared with the notifier. */
+  informer: RecordInformer;
   log: Logger;
   /** `spec.timeout` for created OpsRequests (Go duration, e.g. `30m`). */
   opsRequestTimeout: string;
   /** Clock (tests may pass their own). */
   now?: () => Date;
-  /** Timing of the direct pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
+  /** Timing of the direct pipeline (default: production values). */
   direct?: DirectSettings;
   /** The configuration: maintenance windows of the policy decide when an approved update starts. */
   config?: Config;
   /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
   metrics?: Metrics;
-  /** Called with every record the cache sees (the notifier subscribes here). */
-  onRecord?: (r: DatabaseUpdate) => void;
 }
 
-/** Consecutive failed passes of the direct pipeline after which the update is failed loudly. */
-export const MAX_DIRECT_ERRORS = 10;
-
-/** Whether an update of this engine and type has KubeDB's pre-update step (Postgres major: copy old binaries). */
-export function needsPreUpdate(engine: Engine, updateType: string): boolean {
-  return engine.kind === 'Postgres' && updateType === 'major';
+/**
+ * What of a record the reconciler acts on (see `Interest` in `src/updates/record-informer.ts`): its phase,
+ * spec, start time and resume intent. Not `status.slack` (the notifier's), nor its own progress while
+ * Running (it is woken by the cluster then). A finished record without a resume asked is nothing to it.
+ */
+export function reconcilerInterest(r: DatabaseUpdate): string | undefined {
+  const phase = r.status?.phase ?? 'Pending';
+  const resume = r.status?.resume?.state;
+  if (!isActive(phase) && resume !== 'Requested') return undefined;
+  return JSON.stringify([phase, r.status?.scheduledFor, resume, r.spec.notBefore]);
 }
 
 /** Drives records; start with {@link Reconciler.start}, stop with {@link Reconciler.stop}. */
 export class Reconciler {
-  private records?: Cache<DatabaseUpdate>;
-  private readonly ops = new Map<string, Cache<OpsRequestObject>>();
-  private readonly workloads = new Map<string, Array<{ stop(): Promise<void> }>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queue: KeyedQueue;
   private readonly now: () => Date;
+  private readonly backends: Record<'ops-request' | 'direct', PipelineBackend>;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.now = o.now ?? (() => new Date());
@@ -96,43 +87,20 @@ export class Reconciler {
         o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry');
       },
     );
+    this.backends = {
+      'ops-request': new OpsRequestBackend({ log: o.log, opsRequestTimeout: o.opsRequestTimeout, wake: (name) => this.queue.add(name) }),
+      direct: new DirectBackend({ log: o.log, settings: o.direct, wake: (db) => this.wakeDatabase(db) }),
+    };
+    o.informer.subscribe(reconcilerInterest, (name) => this.queue.add(name));
   }
 
-  /** Start watching records; resolves once the first list is cached. */
-  async start(): Promise<void> {
-    const ns = this.o.records.namespace;
-    const path = `/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/${ns}/${RECORD_PLURAL}`;
-    const home = this.o.clusters.home;
-    this.records = startInformer<DatabaseUpdate>(
-      home,
-      path,
-      async () =>
-        (await home.custom.listNamespacedCustomObject({
-          group: RECORD_GROUP,
-          version: RECORD_VERSION,
-          namespace: ns,
-          plural: RECORD_PLURAL,
-        })) as never,
-      (r, type) => {
-        if (type === 'delete') return;
-        this.o.onRecord?.(r);
-        this.queue.add(r.metadata.name);
-      },
-      { onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
-    );
-    // Wait for the first attempt only (it runs inside the Lease renewal): when the list failed, leading
-    // goes on and the restarted informer delivers every record as an add once a list succeeds.
-    await this.records.attempted;
-    if (!this.records.healthy()) this.o.log.warn('records not listed yet; reconciling them once the list succeeds');
-  }
+  /** Nothing to start: records come from the shared informer (started by the caller after subscribing). */
+  async start(): Promise<void> {}
 
-  /** Stop watching and wait for running work. */
+  /** Stop taking work, wait for running work, stop the backends' watches. */
   async stop(): Promise<void> {
-    this.timers.forEach(clearTimeout);
     await this.queue.close();
-    await Promise.all([...this.workloads.values()].flat().map((c) => c.stop()));
-    await this.records?.stop();
-    await Promise.all([...this.ops.values()].map((c) => c.stop()));
+    await Promise.all(Object.values(this.backends).map((b) => b.stop()));
   }
 
   /**
@@ -140,7 +108,7 @@ export class Reconciler {
    * expiry task; the reconcile itself decides.
    */
   sweep(): void {
-    for (const r of this.records?.list() ?? []) {
+    for (const r of this.o.informer.list()) {
       const phase = r.status?.phase ?? 'Pending';
       if (phase === 'Pending' || phase === 'Scheduled') this.queue.add(r.metadata.name);
     }
@@ -148,37 +116,25 @@ export class Reconciler {
 
   /** The records cache (read-only view for other parts). */
   cachedRecords(): DatabaseUpdate[] {
-    return this.records?.list() ?? [];
+    return this.o.informer.list();
   }
 
-  private watchOpsRequests(kube: Kube, engine: Engine): Cache<OpsRequestObject> {
-    const key = `${kube.name}/${engine.kind}`;
-    const known = this.ops.get(key);
-    if (known) return known;
-    const path = `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`;
-    const cache = startInformer<OpsRequestObject>(
-      kube,
-      path,
-      async () =>
-        (await kube.custom.listClusterCustomObject({
-          group: OPS_GROUP,
-          version: OPS_VERSION,
-          plural: engine.opsRequestPlural,
-          labelSelector: LABEL_RECORD,
-        })) as never,
-      (ops) => {
-        const rec = ops.metadata.labels?.[LABEL_RECORD];
-        if (rec) this.queue.add(rec);
-      },
-      { labelSelector: LABEL_RECORD, onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'OpsRequest watch failed; restarting') },
-    );
-    this.ops.set(key, cache);
-    return cache;
+  /** Wake the Running direct records of a database. */
+  private wakeDatabase(db: DatabaseKey): void {
+    for (const r of this.o.informer.list()) {
+      const d = r.spec.database;
+      if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && d.cluster === db.cluster && d.name === db.name && d.namespace === db.namespace) {
+        this.queue.add(r.metadata.name);
+      }
+    }
   }
 
-  /** One reconcile pass of a record: read it fresh, then act on its phase. */
-  private async reconcile(name: string): Promise<void> {
-    const record = await this.o.records.get(name);
+  /**
+   * One reconcile of a record, from the cache: act on its phase; the result says when to look again.
+   * @throws API errors (the queue retries with back-off), `FencedError` when the Lease is lost.
+   */
+  async reconcile(name: string): Promise<ReconcileResult | void> {
+    const record = this.o.informer.get(name);
     if (!record) return;
     const phase = record.status?.phase ?? 'Pending';
     const engine = engineByKind(record.spec.engine);
@@ -192,157 +148,71 @@ export class Reconciler {
       await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()), { from: record });
       return;
     }
-    if (phase === 'Approved' || phase === 'Scheduled') {
-      const now = this.now();
-      const start = this.startTime(record, now);
-      if (start > now.getTime()) {
-        const at = new Date(start).toISOString();
-        const res = await this.o.records.mutateStatus(name, (st) => {
-          if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
-          if (st.phase === 'Scheduled' && st.scheduledFor === at) return false;
-          st.phase = 'Scheduled';
-          st.scheduledFor = at;
-          return true;
-        });
-        if (res.changed) this.o.log.info({ audit: 'schedule', record: name, startAt: at }, 'update scheduled');
-        this.wakeAt(name, start - now.getTime());
-        return;
-      }
-      const blocked = await this.startBlocker(record, engine);
-      if (blocked) {
-        await this.fail(record, engine, blocked);
-        return;
-      }
-      const nowIso = now.toISOString();
-      const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
-      const res = await this.o.records.mutateStatus(name, (st) => {
-        if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
-        st.phase = 'Running';
-        st.startedAt = nowIso;
-        st.steps = planned.map((n) => ({ name: n, state: 'Pending' }));
-        return true;
-      });
-      if (res.changed) {
-        this.o.log.info({ audit: 'start', record: name, database: record.spec.database, target: record.spec.targetVersion }, 'update started');
-      }
-      this.queue.add(name);
-      return;
-    }
-    if (phase === 'Running') {
-      if (record.spec.backend === 'ops-request') await this.runOpsRequest(record, engine);
-      else await this.runDirect(record, engine);
-    }
+    if (phase === 'Approved' || phase === 'Scheduled') return this.begin(record, engine);
+    if (phase === 'Running') return this.run(record, engine);
   }
 
-  private async runOpsRequest(record: DatabaseUpdate, engine: Engine): Promise<void> {
-    const kube = this.o.clusters.require(record.spec.database.cluster);
-    const opsCache = this.watchOpsRequests(kube, engine);
+  /** An approved record: schedule it, refuse to start it, or start it (phase Running, then its first pass). */
+  private async begin(record: DatabaseUpdate, engine: Engine): Promise<ReconcileResult | void> {
     const name = record.metadata.name;
-    const { namespace, name: dbName } = record.spec.database;
-    let ref = record.status?.opsRequest;
-    if (!ref) {
-      const suffix = createHash('sha256').update(record.metadata.uid ?? name).digest('hex').slice(0, 5);
-      const opsName = opsRequestName(dbName, record.spec.targetVersion, suffix);
-      const body = buildOpsRequest({
-        engine,
-        namespace,
-        name: opsName,
-        database: dbName,
-        targetVersion: record.spec.targetVersion,
-        labels: { [LABEL_RECORD]: name, 'app.kubernetes.io/managed-by': 'dbupdate' },
-        timeout: this.o.opsRequestTimeout,
-      });
-      try {
-        await createOpsRequest(kube, engine, body);
-      } catch (err) {
-        const code = statusCode(err) ?? 0;
-        // A transient answer (429, 5xx, no answer) is retried by the queue; the label check below adopts a create that did land.
-        if (code === 429 || code >= 500 || code === 0) throw err;
-        if (!isConflict(err)) {
-          await this.fail(record, engine, `Could not create the ${engine.opsRequestKind}: ${statusMessage(err)}. Nothing was changed; check the bot's RBAC and KubeDB, then request again.`);
-          return;
-        }
-        const existing = await getOpsRequest(kube, engine, namespace, opsName);
-        if (existing?.metadata.labels?.[LABEL_RECORD] !== name) {
-          await this.fail(record, engine, `An ${engine.opsRequestKind} named \`${opsName}\` already exists and is not this request's. Nothing was changed.`);
-          return;
-        }
-      }
-      ref = { name: opsName, namespace, kind: engine.opsRequestKind };
-      const r = ref;
-      await this.o.records.mutateStatus(name, (st) => {
-        if (st.opsRequest) return false;
-        st.opsRequest = r;
+    const now = this.now();
+    const start = this.startTime(record, now);
+    if (start > now.getTime()) {
+      const at = new Date(start).toISOString();
+      const res = await this.o.records.mutateStatus(name, (st) => {
+        if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
+        if (st.phase === 'Scheduled' && st.scheduledFor === at) return false;
+        st.phase = 'Scheduled';
+        st.scheduledFor = at;
         return true;
-      });
-      this.o.log.info({ audit: 'ops-request-created', record: name, opsRequest: ref }, 'OpsRequest created');
+      }, { from: record });
+      if (res.changed) this.o.log.info({ audit: 'schedule', record: name, startAt: at }, 'update scheduled');
+      return { requeueAfterMs: start - now.getTime() };
     }
-    const ops = opsCache.get(ref.name, ref.namespace) ?? (await getOpsRequest(kube, engine, ref.namespace, ref.name));
-    if (!ops && record.status?.opsRequest) {
-      const db = await getDatabase(kube, engine, namespace, dbName);
-      const paused = db ? isPaused(db) : false;
-      await this.fail(record, engine, `The ${engine.opsRequestKind} \`${ref.namespace}/${ref.name}\` was deleted before it finished. The database is \`${db?.status?.phase ?? 'Unknown'}\` on \`${db?.spec.version ?? '?'}\`${paused ? `, and *STILL PAUSED*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}. Request the update again if it is still needed.`);
+    const blocked = await this.startBlocker(record, engine);
+    if (blocked) {
+      await this.fail(record, engine, blocked);
       return;
     }
-    const nowIso = this.now().toISOString();
-    const planned = plannedSteps(needsPreUpdate(engine, record.spec.updateType));
-    const progress = progressFromOpsRequest(ops, planned, record.status?.steps ?? [], nowIso, record.status?.startedAt);
-
-    let dbState = '';
-    if (progress.outcome) {
-      const db = await getDatabase(kube, engine, namespace, dbName);
-      if (progress.outcome === 'Succeeded' && db && db.spec.version !== record.spec.targetVersion) {
-        progress.outcome = 'Failed';
-        progress.failure = {
-          step: 'checks',
-          reason: 'VersionMismatch',
-          message: `the ${engine.opsRequestKind} reports Successful but the database's spec.version is ${db.spec.version}`,
-        };
-      }
-      if (progress.outcome === 'Failed') {
-        const paused = db ? isPaused(db) : false;
-        dbState = db
-          ? `The database is \`${db.status?.phase ?? 'Unknown'}\` on version \`${db.spec.version}\`${paused ? ` and *still paused*: resume it with \`kubectl dba resume ${engine.name} -n ${namespace} ${dbName}\` once it is healthy` : ', not paused'}.`
-          : 'The database object was not found.';
-      }
-    }
-
-    const before = record.status?.steps ?? [];
-    const changedSteps = diffSteps(before, progress.steps);
-    const res = await this.o.records.mutateStatus(record.metadata.name, (st: RecordStatus) => {
-      if (st.phase !== 'Running') return false;
-      const same = JSON.stringify(st.steps) === JSON.stringify(progress.steps) && !progress.outcome &&
-        JSON.stringify(st.lastClusterCondition) === JSON.stringify(progress.lastCondition) &&
-        (progress.podsReady.length === 0 || (st.progress?.images ?? '').includes(`(${progress.podsReady.join(', ')})`));
-      if (same) return false;
-      st.steps = progress.steps;
-      if (progress.lastCondition) st.lastClusterCondition = progress.lastCondition;
-      if (progress.podsReady.length > 0) {
-        const total = record.spec.replicas ?? progress.podsReady.length;
-        st.progress = {
-          ...(st.progress ?? {}),
-          images: `Images: ${progress.podsReady.length} of ${total} pods Ready on ${record.spec.targetVersion} (${progress.podsReady.join(', ')})`,
-        };
-      }
-      if (progress.outcome === 'Succeeded') {
-        st.phase = 'Succeeded';
-        st.finishedAt = nowIso;
-        st.message = `${dbName} runs ${record.spec.targetVersion}`;
-      } else if (progress.outcome === 'Failed' && progress.failure) {
-        st.phase = 'Failed';
-        st.finishedAt = nowIso;
-        const f = progress.failure;
-        st.message = `KubeDB says \`${f.reason}\`: ${f.message}. ${dbState} Next: \`kubectl describe ${engine.opsRequestPlural}.ops.kubedb.com -n ${namespace} ${ref!.name}\` for KubeDB's account, fix the cause, then request the update again.`;
-      }
+    const nowIso = now.toISOString();
+    const planned = plannedSteps(record.spec.backend === 'ops-request' && needsPreUpdate(engine, record.spec.updateType));
+    // Guarded: a cancel may race the start. The OpsRequest's (deterministic) name is recorded with it.
+    const res = await this.o.records.mutateStatus(name, (st) => {
+      if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
+      st.phase = 'Running';
+      st.startedAt = nowIso;
+      st.steps = planned.map((n) => ({ name: n, state: 'Pending' }));
+      if (record.spec.backend === 'ops-request') st.opsRequest = opsRequestRef(record, engine);
       return true;
+    }, { from: record });
+    if (!res.changed) return;
+    this.o.log.info({ audit: 'start', record: name, database: record.spec.database, target: record.spec.targetVersion }, 'update started');
+    if (res.record.status?.phase === 'Running') return this.run(res.record, engine);
+  }
+
+  /** One pass of the record's backend; its result is written in one merge patch when it changed anything. */
+  private async run(record: DatabaseUpdate, engine: Engine): Promise<ReconcileResult | void> {
+    const backend = this.backends[record.spec.backend === 'ops-request' ? 'ops-request' : 'direct'];
+    const res = await backend.pass({ kube: this.o.clusters.require(record.spec.database.cluster), engine, record, now: this.now(), log: this.o.log });
+    const nowIso = this.now().toISOString();
+    const changedSteps = diffSteps(record.status?.steps ?? [], res.steps);
+    const out = await this.o.records.mutateStatus(record.metadata.name, (st) => applyPass(st, res, nowIso), {
+      from: record,
+      // Running: the leader alone writes these fields (handlers refuse to touch a running update), so no
+      // precondition; the notifier's concurrent writes of status.slack must not cost a conflict.
+      guard: false,
     });
-    if (res.changed) {
-      this.observe(record, engine, changedSteps, progress.outcome, nowIso);
+    if (out.changed) {
+      this.observe(record, engine, changedSteps, res.outcome, nowIso);
       await this.emitStepEvents(record, engine, changedSteps);
-      if (progress.outcome) {
-        this.o.log.info({ audit: progress.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, failure: progress.failure }, `update ${progress.outcome.toLowerCase()}`);
-      }
+      if (res.outcome) this.o.log.info({ audit: res.outcome === 'Succeeded' ? 'finish' : 'fail', record: record.metadata.name, message: res.message }, `update ${res.outcome.toLowerCase()}`);
     }
+    if (res.outcome) return;
+    // A pass that moved the update on is followed by another at once (the backend's next stage may need
+    // no cluster event to begin: its own write was the event); one that did not waits for a watch event
+    // or its requeue-after. The ops-request backend reads only caches, so an extra pass costs no request.
+    if (out.changed) return { requeueAfterMs: 0 };
+    if (res.requeueAfterMs !== undefined) return { requeueAfterMs: res.requeueAfterMs };
   }
 
   /**
@@ -353,7 +223,7 @@ export class Reconciler {
    */
   private async startBlocker(record: DatabaseUpdate, engine: Engine): Promise<string | undefined> {
     const d = record.spec.database;
-    const other = (this.records?.list() ?? []).find(
+    const other = this.o.informer.list().find(
       (r) => r.metadata.name !== record.metadata.name && r.status?.phase === 'Running' &&
         r.spec.database.cluster === d.cluster && r.spec.database.namespace === d.namespace && r.spec.database.name === d.name && r.spec.engine === record.spec.engine,
     );
@@ -382,95 +252,6 @@ export class Reconciler {
     return w.open ? from.getTime() : (w.opensAt?.getTime() ?? from.getTime());
   }
 
-  /** Run the record again after `ms` (capped at 1 h; the next pass schedules the rest). */
-  private wakeAt(name: string, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.queue.add(name);
-    }, Math.min(Math.max(ms, 0), 3_600_000));
-    t.unref?.();
-    this.timers.add(t);
-  }
-
-  /** Watch the PetSets and pods KubeDB manages, to wake the direct pipeline of the record they belong to. */
-  private watchWorkloads(kube: Kube): void {
-    if (this.workloads.has(kube.name)) return;
-    const caches: Array<{ stop(): Promise<void> }> = [];
-    this.workloads.set(kube.name, caches);
-    const selector = 'app.kubernetes.io/managed-by=kubedb.com';
-    const wake = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
-      const db = obj.metadata?.labels?.['app.kubernetes.io/instance'];
-      const ns = obj.metadata?.namespace;
-      for (const r of this.records?.list() ?? []) {
-        const d = r.spec.database;
-        if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && d.cluster === kube.name && d.name === db && d.namespace === ns) {
-          this.queue.add(r.metadata.name);
-        }
-      }
-    };
-    const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
-    caches.push(
-      startInformer(kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
-        async () => (await kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
-        wake, { labelSelector: selector, onError }),
-      startInformer(kube, '/api/v1/pods',
-        async () => (await kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never,
-        wake, { labelSelector: selector, onError }),
-    );
-  }
-
-  /** One pass of the direct pipeline; writes its result to the record and schedules the next pass. */
-  private async runDirect(record: DatabaseUpdate, engine: Engine): Promise<void> {
-    const kube = this.o.clusters.require(record.spec.database.cluster);
-    this.watchWorkloads(kube);
-    const name = record.metadata.name;
-    let res: Awaited<ReturnType<typeof directPass>>;
-    try {
-      res = await directPass({
-      kube,
-      engine,
-      record,
-      now: this.now(),
-      log: this.o.log.child({ record: name }),
-      settings: this.o.direct ?? DEFAULT_DIRECT_SETTINGS,
-      });
-    } catch (err) {
-      // A fenced write is not the pipeline's failure: this replica lost the Lease; the leader goes on.
-      if (!isFenced(err)) await this.directError(record, engine, err);
-      throw err;
-    }
-    const nowIso = this.now().toISOString();
-    const changedSteps = diffSteps(record.status?.steps ?? [], res.steps);
-    const out = await this.o.records.mutateStatus(name, (st) => {
-      if (st.phase !== 'Running') return false;
-      const same = JSON.stringify(st.steps) === JSON.stringify(res.steps) && JSON.stringify(st.direct ?? {}) === JSON.stringify(res.direct) &&
-        JSON.stringify(st.progress ?? {}) === JSON.stringify({ ...(st.progress ?? {}), ...(res.progress ?? {}) }) && !res.outcome;
-      if (same) return false;
-      st.steps = res.steps;
-      const { errors: _errors, lastError: _lastError, ...direct } = res.direct as { errors?: number; lastError?: string };
-      st.direct = direct;
-      if (res.progress) st.progress = { ...(st.progress ?? {}), ...res.progress };
-      if (res.outcome) {
-        st.phase = res.outcome;
-        st.finishedAt = nowIso;
-        st.message = res.message ?? (res.outcome === 'Succeeded' ? `${record.spec.database.name} runs ${record.spec.targetVersion}` : 'the direct pipeline failed');
-      }
-      return true;
-    });
-    if (out.changed) {
-      this.observe(record, engine, changedSteps, res.outcome, nowIso);
-      await this.emitStepEvents(record, engine, changedSteps);
-      if (res.outcome) this.o.log.info({ audit: res.outcome === 'Succeeded' ? 'finish' : 'fail', record: name, message: res.message }, `update ${res.outcome.toLowerCase()}`);
-    }
-    if (res.wakeInMs !== undefined && !res.outcome) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.queue.add(name);
-      }, res.wakeInMs);
-      this.timers.add(t);
-    }
-  }
-
   /** Observe step and pipeline durations for steps that just ended and a pipeline that just finished. */
   private observe(record: DatabaseUpdate, engine: Engine, steps: Step[], outcome: string | undefined, nowIso: string): void {
     const m = this.o.metrics;
@@ -481,30 +262,6 @@ export class Reconciler {
     if (outcome && record.status?.startedAt) {
       m.pipelineDuration.observe({ engine: engine.name, outcome: outcome.toLowerCase() }, (Date.parse(nowIso) - Date.parse(record.status.startedAt)) / 1000);
     }
-  }
-
-  /**
-   * Count a direct pass that threw (an API error the pipeline cannot decide on). After
-   * {@link MAX_DIRECT_ERRORS} in a row the update is failed with a loud message saying whether the
-   * database is still paused and how to resume it — it is never left paused silently.
-   */
-  private async directError(record: DatabaseUpdate, engine: Engine, err: unknown): Promise<void> {
-    const count = Number((record.status?.direct as { errors?: number } | undefined)?.errors ?? 0) + 1;
-    if (count < MAX_DIRECT_ERRORS) {
-      await this.o.records.mutateStatus(record.metadata.name, (st) => {
-        if (st.phase !== 'Running') return false;
-        st.direct = { ...(st.direct ?? {}), errors: count, lastError: statusMessage(err) };
-        return true;
-      }).catch(() => undefined);
-      return;
-    }
-    const d = record.spec.database;
-    const kube = this.o.clusters.require(d.cluster);
-    const db = await getDatabase(kube, engine, d.namespace, d.name).catch(() => undefined);
-    const paused = db ? isPaused(db) : true;
-    await this.fail(record, engine,
-      `The bot could not go on after ${count} attempts: ${statusMessage(err)}. ${paused ? `:rotating_light: ${engine.kind} \`${d.namespace}/${d.name}\` is *STILL PAUSED* and its pods may run mixed images: check \`kubectl get pods -n ${d.namespace} -l app.kubernetes.io/instance=${d.name}\`, then resume it with \`kubectl dba resume ${engine.name} -n ${d.namespace} ${d.name}\`.` : 'The database is not paused.'} Fix the cause (often RBAC: \`kubectl apply -k deploy/\`), then request the update again.`,
-    );
   }
 
   private async emitStepEvents(record: DatabaseUpdate, engine: Engine, steps: Step[]): Promise<void> {
@@ -546,4 +303,27 @@ function capital(s: string): string {
 function diffSteps(before: Step[], after: Step[]): Step[] {
   const prev = new Map(before.map((s) => [s.name, s.state]));
   return after.filter((s) => (s.state === 'Succeeded' || s.state === 'Failed') && prev.get(s.name) !== s.state);
+}
+
+/**
+ * Apply a pass's result to a copy of the status (pure; see `RecordStore.mutateStatus`): false when it
+ * changes nothing worth a write (fields listed in `quiet` alone are not).
+ */
+export function applyPass(st: RecordStatus, res: PassResult, nowIso: string): boolean {
+  if (st.phase !== 'Running') return false;
+  const before = JSON.stringify(st);
+  const loud = (res.quiet ?? []) as string[];
+  const next: RecordStatus = { ...st, steps: res.steps };
+  for (const [k, v] of Object.entries(res.fields ?? {})) if (!loud.includes(k)) (next as Record<string, unknown>)[k] = v;
+  if (res.progress) next.progress = { ...(st.progress ?? {}), ...res.progress };
+  if (res.outcome) {
+    next.phase = res.outcome;
+    next.finishedAt = nowIso;
+    next.message = res.message;
+  }
+  if (JSON.stringify(next) === before) return false;
+  // A write goes out: the quiet fields ride along.
+  Object.assign(st, next);
+  for (const k of loud) if (res.fields && k in res.fields) (st as Record<string, unknown>)[k] = (res.fields as Record<string, unknown>)[k];
+  return true;
 }

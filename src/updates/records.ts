@@ -1,12 +1,16 @@
 /**
- * Reads and writes `DatabaseUpdate` records (see `src/updates/types.ts`). Every status write is a
- * read-modify-write guarded by `metadata.resourceVersion`: a stale write gets 409 Conflict from the API
- * server and is retried on the fresh object (the pattern of client-go's `RetryOnConflict`), so two
+ * Reads and writes `DatabaseUpdate` records (see `src/updates/types.ts`). A status write is a JSON merge
+ * patch (RFC 7386) of only the fields the writer changed, so writers of different fields (the handlers'
+ * votes, the reconciler's phase and steps, the notifier's `status.slack`) never overwrite each other.
+ * Where two writers may race for the same field (a click and the expiry, two approvers) the patch carries
+ * the `metadata.resourceVersion` it was computed from, a precondition the API server checks: a stale write
+ * gets 409 Conflict and is computed again on the fresh object (client-go's `RetryOnConflict`), so two
  * clicks, a Slack retry or two replicas cannot both win.
  */
 import pRetry, { AbortError } from 'p-retry';
+import mergePatch from 'json-merge-patch';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isTimeout, orUndefined, statusCode } from '../kube/client.js';
+import { isConflict, isTimeout, MERGE_PATCH, orUndefined, statusCode } from '../kube/client.js';
 import {
   RECORD_GROUP,
   RECORD_PLURAL,
@@ -56,6 +60,11 @@ async function retryTransient(error: unknown): Promise<boolean> {
 /** Typed access to `databaseupdates.dbupdate.dev` in one namespace of one cluster. */
 export class RecordStore {
   private readonly base: { group: string; version: string; plural: string; namespace: string };
+  /**
+   * Called with the API server's answer to every successful write of this store (create, status
+   * patch): the leader feeds its record cache with it (`src/kube/mutation-cache.ts`).
+   */
+  onWritten?: (record: DatabaseUpdate) => void;
 
   /** @param kube the cluster; @param namespace where records live (the bot's namespace). */
   constructor(
@@ -65,6 +74,15 @@ export class RecordStore {
     this.base = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL, namespace };
   }
 
+  private written(record: DatabaseUpdate): DatabaseUpdate {
+    try {
+      this.onWritten?.(record);
+    } catch {
+      /* a cache hook must not turn a landed write into an error */
+    }
+    return record;
+  }
+
   /**
    * Create a record, retrying transient API errors ({@link isTransient}: 429 after its `Retry-After`,
    * 5xx) a few times. Retrying a create is safe because record names are deterministic: if an attempt
@@ -72,7 +90,7 @@ export class RecordStore {
    * @throws ApiException 409 when a record with the same name exists; the API error after retries.
    */
   async create(record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    return pRetry(async () => (await this.kube.custom.createNamespacedCustomObject({ ...this.base, body: record })) as DatabaseUpdate, {
+    return pRetry(async () => this.written((await this.kube.custom.createNamespacedCustomObject({ ...this.base, body: record })) as DatabaseUpdate), {
       retries: 4,
       minTimeout: 50,
       maxTimeout: 500,
@@ -95,28 +113,33 @@ export class RecordStore {
   }
 
   /**
-   * Change a record's status with optimistic concurrency: read, apply `mutate` to a copy of the status,
-   * replace `/status` with the read resourceVersion, and on 409 Conflict or a transient error
-   * ({@link isTransient}; a 429's `Retry-After` is waited out) start over (up to 8 times).
+   * Change a record's status: apply `mutate` to a copy of the status, then send the difference as a JSON
+   * merge patch of `/status` (only the fields `mutate` changed; `null` removes a key, a list is replaced
+   * whole). Guarded (the default), the patch carries the resourceVersion it was computed from: on 409
+   * Conflict, or a transient error ({@link isTransient}; a 429's `Retry-After` is waited out), the record
+   * is read afresh and `mutate` runs again (up to 8 times). `opts.guard: false` sends no precondition: for
+   * fields only the caller writes (the fenced leader's own progress fields, `status.slack`), where a
+   * concurrent write of another field must not cost a conflict.
    * `mutate` returns false to make no write; it may throw {@link RecordRefusal} to refuse.
-   * `opts.from`: an object fresh from the API server (just read or written) to start the first attempt
-   * from; only a verdict of `false` is taken from it unchecked, so pass one only where that is safe.
+   * `opts.from`: the object to compute the first attempt from (the leader's cache, or an object just
+   * read or written) instead of a GET; only a verdict of `false` is taken from it unchecked, so pass one
+   * only where that is safe (a stale guarded write meets a 409 and is computed again from a fresh read).
    * @throws RecordRefusal from the mutator; Error when the record does not exist; the API error after retries.
    */
   async mutateStatus(
     name: string,
     mutate: (status: RecordStatus, record: DatabaseUpdate) => boolean | void,
-    opts: { from?: DatabaseUpdate } = {},
+    opts: { from?: DatabaseUpdate; guard?: boolean } = {},
   ): Promise<MutateResult> {
     let from = opts.from;
+    const guard = opts.guard ?? true;
     return pRetry(
       async () => {
-        // The first attempt may start from an object the caller just read or wrote (saves a GET); a stale
-        // one fails with 409 and every retry reads afresh.
         const record = from ?? (await this.get(name));
         from = undefined;
         if (!record) throw new AbortError(`DatabaseUpdate ${this.namespace}/${name} not found`);
-        const status: RecordStatus = structuredClone(record.status ?? {});
+        const before = record.status ?? {};
+        const status: RecordStatus = structuredClone(before);
         let verdict: boolean | void;
         try {
           verdict = mutate(status, record);
@@ -125,9 +148,12 @@ export class RecordStore {
           throw new AbortError(err as Error);
         }
         if (verdict === false) return { record, changed: false };
-        const body = { ...record, status };
-        const updated = (await this.kube.custom.replaceNamespacedCustomObjectStatus({ ...this.base, name, body })) as DatabaseUpdate;
-        return { record: updated, changed: true };
+        // As JSON: a key set to undefined is a key removed (null in the patch), not one left out.
+        const diff = mergePatch.generate(JSON.parse(JSON.stringify(before)), JSON.parse(JSON.stringify(status))) as Record<string, unknown> | undefined;
+        if (diff === undefined) return { record, changed: false };
+        const body = guard ? { metadata: { resourceVersion: record.metadata.resourceVersion }, status: diff } : { status: diff };
+        const updated = (await this.kube.custom.patchNamespacedCustomObjectStatus({ ...this.base, name, body }, MERGE_PATCH)) as DatabaseUpdate;
+        return { record: this.written(updated), changed: true };
       },
       {
         retries: 8,

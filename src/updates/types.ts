@@ -144,7 +144,7 @@ export interface SlackRefs {
   posted?: string[];
   /** Hash of the last rendering of the parent message, to skip no-op `chat.update`s. */
   parentHash?: string;
-  /** Keys being posted right now (intent written before the post); a crash leaves them here to be checked against Slack. */
+  /** Legacy (written by versions before the notifier kept posts in memory): keys whose post may have been made; a notifier that finds any looks them up in Slack, then clears them. */
   pending?: string[];
   /** Thread replies that are edited in place (progress): key → ts of the reply and hash of its text. */
   edits?: Record<string, { ts: string; hash: string }>;

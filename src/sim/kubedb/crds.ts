@@ -28,6 +28,7 @@ import type { ClusterStore, KubeObject, ResourceType } from '../kube/api.js';
 import { crdResourceTypes } from '../kube/crd.js';
 import { CATALOG_GROUP, CATALOG_VERSION, ENGINES, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../../engines/table.js';
 import { CRD_GVR } from './common.js';
+import { DB_IMAGE_ROLE } from './template.js';
 
 /** Short names of the database kinds, by KubeDB kind. */
 const SHORT: Record<string, string> = { MySQL: 'my', Postgres: 'pg', PerconaXtraDB: 'px', ProxySQL: 'prx', MariaDB: 'md', MongoDB: 'mg', Redis: 'rd' };
@@ -247,7 +248,7 @@ export function databaseCrd(e: Engine): KubeObject {
 
 /** The version catalog CRD of an engine (`catalog.kubedb.com/v1alpha1`, cluster-scoped; columns Version/DB_IMAGE/Deprecated/Age). */
 export function catalogCrd(e: Engine): KubeObject {
-  const imagePath = e.kind === 'ProxySQL' ? '.spec.proxysql.image' : '.spec.db.image';
+  const imagePath = `.spec.${DB_IMAGE_ROLE[e.kind] ?? 'db'}.image`;
   return crd({
     group: CATALOG_GROUP,
     version: CATALOG_VERSION,
@@ -311,12 +312,20 @@ export interface CrdOptions {
   engines?: readonly Engine[];
 }
 
-/** Every CRD {@link installKubeDBCrds} would create with these options. */
+/**
+ * Every CRD {@link installKubeDBCrds} would create with these options, each once: engines sharing a catalog
+ * kind (Redis and RedisSentinel both use `redisversions`) get one catalog CRD.
+ */
 export function kubedbCrds(opts: CrdOptions = {}): KubeObject[] {
   const engines = opts.engines ?? ENGINES;
   const out: KubeObject[] = [petSetCrd()];
+  const catalogs = new Set<string>();
   for (const e of engines) {
-    out.push(databaseCrd(e), catalogCrd(e));
+    out.push(databaseCrd(e));
+    if (!catalogs.has(e.catalogPlural)) {
+      catalogs.add(e.catalogPlural);
+      out.push(catalogCrd(e));
+    }
     if (opts.opsManager ?? true) out.push(opsRequestCrd(e));
   }
   return out;

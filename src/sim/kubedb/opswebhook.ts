@@ -22,6 +22,16 @@
  *   `<Kind>.<Kind>opsrequests.kubedb.com "<ops>" is invalid: spec.updateVersion: Invalid value: "<ops>": …`).
  * Not checked by KubeDB's webhook, so not here: the database being Ready, another OpsRequest in progress
  * (Ops Manager handles those when it runs the request; see opsmanager.ts).
+ *
+ * UPDATE (every engine's `ValidateUpdate`, e.g. `mysql.go`, `kafka.go`, `postgres.go`): first
+ * `validate<Kind>OpsRequest(new, old)` — `meta_util.CreateStrategicPatch(old, new, PreConditionSet{"spec"})`
+ * (kmodules/client-go `meta/patch.go`, `meta/preconditions.go`) refuses any change of `apiVersion`, `kind`,
+ * `metadata.name`, `metadata.namespace` or anything under `spec`, with the plain error
+ * `precondition failed for: <patch as Go prints a map>.At least one of the following was changed:\n\tapiVersion\n\tkind\n\tname\n\tnamespace\n\tspec`
+ * (k8s.io/apimachinery `util/mergepatch/errors.go` `NewErrPreconditionFailed`; controller-runtime's
+ * `admission.Denied`: 403 Forbidden); then the same validation as CREATE on the new object. Not simulated:
+ * the real hook also resumes the database when the update marks the OpsRequest completed (Ops Manager here
+ * resumes it itself), and the simulation's own status writes go to the store, not through admission.
  */
 import type { ClusterStore } from '../kube/api.js';
 import { addValidatingAdmission, type AdmissionRequest, type AdmissionVerdict } from '../kube/admission.js';
@@ -137,9 +147,66 @@ export function validateOpsRequest(store: ClusterStore, e: Engine, req: Admissio
 }
 
 /**
- * Register the ops webhook of every engine whose OpsRequest CRD is installed in `store` (CREATE; the real
- * one also sees UPDATE/DELETE, which the simulation's own status writes do not go through). Returns a
- * function that unregisters them.
+ * Go's `%v` of a value decoded from JSON into `interface{}` (how `mergepatch.NewErrPreconditionFailed` prints
+ * the patch): maps as `map[k:v …]` with sorted keys, slices as `[a b]`, `<nil>`, strings bare, float64 as
+ * `strconv.FormatFloat(f, 'g', -1, 64)` (exponent from 1e+21 and below 1e-4; Go uses it from 1e+06 on
+ * for `%v`: `1e+06`).
+ */
+export function goFormat(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goFormat).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${goFormat(o[k])}`).join(' ')}]`;
+  }
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
+    const exp = v === 0 ? 0 : Math.floor(Math.log10(Math.abs(v)));
+    if (exp < -4 || exp >= 6) {
+      const [m, e] = v.toExponential().split('e');
+      const n = Number(e);
+      return `${m}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+    }
+    return String(v);
+  }
+  return String(v);
+}
+
+/**
+ * The two-way merge patch from `old` to `cur` (what `strategicpatch.CreateTwoWayMergePatch` computes for these
+ * objects): changed or added keys with their new value, maps diffed recursively, removed keys as `null`, lists
+ * replaced whole when they differ (the OpsRequest types declare no list merge strategy). Pure.
+ */
+export function twoWayPatch(old: Record<string, unknown>, cur: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(old)) if (!(k in cur)) out[k] = null;
+  for (const [k, v] of Object.entries(cur)) {
+    const o = old[k];
+    const isMap = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    if (isMap(v) && isMap(o)) {
+      const d = twoWayPatch(o as Record<string, unknown>, v as Record<string, unknown>);
+      if (Object.keys(d).length) out[k] = d;
+    } else if (JSON.stringify(v) !== JSON.stringify(o)) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** KubeDB's `validate<Kind>OpsRequest(new, old)` on UPDATE (see module docs): a verdict, or undefined when nothing guarded changed. */
+export function validateOpsRequestUpdate(req: AdmissionRequest): AdmissionVerdict | undefined {
+  if (!req.object || !req.oldObject) return undefined;
+  const patch = twoWayPatch(req.oldObject as unknown as Record<string, unknown>, req.object as unknown as Record<string, unknown>);
+  const meta = (patch.metadata ?? {}) as Record<string, unknown>;
+  if (!('apiVersion' in patch) && !('kind' in patch) && !('name' in meta) && !('namespace' in meta) && !('spec' in patch)) return undefined;
+  const guarded = ['apiVersion', 'kind', 'name', 'namespace', 'spec'].join('\n\t');
+  return forbidden(`precondition failed for: ${goFormat(patch)}.At least one of the following was changed:\n\t${guarded}`);
+}
+
+/**
+ * Register the ops webhook of every engine whose OpsRequest CRD is installed in `store`: CREATE and UPDATE
+ * (see module docs; the real one is also registered for DELETE, where `ValidateDelete` allows everything).
+ * Returns a function that unregisters them.
  */
 export function registerOpsWebhooks(store: ClusterStore): () => void {
   const offs: Array<() => void> = [];
@@ -149,9 +216,9 @@ export function registerOpsWebhooks(store: ClusterStore): () => void {
         name: opsWebhookName(e),
         group: OPS_GROUP,
         resource: e.opsRequestPlural,
-        operations: ['CREATE'],
+        operations: ['CREATE', 'UPDATE'],
         sideEffects: 'None',
-        validate: (req) => validateOpsRequest(store, e, req),
+        validate: (req) => (req.operation === 'UPDATE' ? validateOpsRequestUpdate(req) : undefined) ?? validateOpsRequest(store, e, req),
       }),
     );
   }

@@ -1,7 +1,8 @@
 /**
  * The pod template KubeDB's provisioner gives a database's PetSet, reduced to what the simulation needs:
  * the database container named per the engine table (`mysql`, `postgres`, `perconaxtradb`, `proxysql` …)
- * running the catalog entry's database image (`spec.db.image`; ProxySQL `spec.proxysql.image`), and the
+ * running the catalog entry's database image ({@link DB_IMAGE_ROLE}: `spec.db.image`; ProxySQL
+ * `spec.proxysql.image`, PgBouncer `spec.pgBouncer.image`), and the
  * sidecars and init container of the catalog's other roles under KubeDB's own container names
  * (`CONTAINER_NAMES` in `src/pipeline/direct-images.ts`, from kubedb/apimachinery `apis/kubedb/constants.go`,
  * shared with the bot's direct pipeline): the `coordinator` (`pg-coordinator`, `px-coordinator`,
@@ -16,6 +17,17 @@ import type { Engine } from '../../engines/table.js';
 import { POD_FAULT_ANNOTATION, dbLabels } from './common.js';
 import { imagesByContainer, isInitContainer } from '../../pipeline/direct-images.js';
 
+/**
+ * The catalog role holding each kind's database image, where it is not `db`. Checked against the real catalog
+ * YAML (kubedb/installer 0c6e2459 `charts/kubedb-catalog/templates/<engine>/*.yaml`) and the `DB_IMAGE`
+ * printer column of kubedb/apimachinery `crds/catalog.kubedb.com_<kind>versions.yaml`:
+ * `proxysql/proxysql-2.7.3-debian.yaml` `spec.proxysql.image`, `pgbouncer/pgbouncer-1.24.0.yaml`
+ * `spec.pgBouncer.image`; every other engine the bot lists (MySQL, Postgres, PerconaXtraDB, MariaDB, MongoDB,
+ * Redis — also RedisSentinel's RedisVersion —, Elasticsearch incl. OpenSearch, Kafka, Memcached, MSSQLServer
+ * `mssqlserver-2025-cu0.yaml`, Singlestore `singlestore-8.9.3.yaml`) uses `spec.db.image`.
+ */
+export const DB_IMAGE_ROLE: Readonly<Record<string, string>> = { ProxySQL: 'proxysql', PgBouncer: 'pgBouncer' };
+
 /** Catalog roles the simulated pods run (besides the database itself); see the module comment. */
 const SIM_ROLES = ['coordinator', 'replicationModeDetector', 'initContainer'];
 
@@ -24,8 +36,9 @@ export function imagesFromCatalog(e: Engine, catalog: KubeObject): Record<string
   const spec = (catalog.spec ?? {}) as Record<string, { image?: string } | undefined>;
   const byRole: Record<string, string> = {};
   for (const [role, v] of Object.entries(spec)) if (v && typeof v === 'object' && typeof v.image === 'string' && v.image) byRole[role] = v.image;
-  const dbImage = spec.db?.image ?? spec[e.container]?.image ?? spec[e.name]?.image;
-  if (!dbImage) throw new Error(`${catalog.kind} ${catalog.metadata.name}: no database image (spec.db.image)`);
+  const role = DB_IMAGE_ROLE[e.kind] ?? 'db';
+  const dbImage = spec[role]?.image;
+  if (!dbImage) throw new Error(`${catalog.kind} ${catalog.metadata.name}: no database image (spec.${role}.image)`);
   // The same role → container mapping as the bot's direct pipeline, so both agree on container names.
   const out: Record<string, string> = { [e.container]: dbImage };
   for (const role of SIM_ROLES) {
@@ -76,10 +89,22 @@ export function containerImage(holder: { spec?: unknown } | undefined, name: str
   return cs.find((c) => c.name === name)?.image;
 }
 
+/** The database port, from kubedb/apimachinery `apis/kubedb/constants.go` (`<Kind>DatabasePort`, `ElasticsearchRestPort`, `KafkaRESTPort`, `RedisSentinelPort`). */
 function port(e: Engine): number {
   switch (e.kind) {
     case 'Postgres':
+    case 'PgBouncer':
       return 5432;
+    case 'Elasticsearch':
+      return 9200;
+    case 'Kafka':
+      return 9092;
+    case 'Memcached':
+      return 11211;
+    case 'MSSQLServer':
+      return 1433;
+    case 'RedisSentinel':
+      return 26379;
     case 'ProxySQL':
       return 6033;
     case 'MongoDB':

@@ -13,7 +13,7 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   verbs: ["get", "list", "watch", "create", "delete"]
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdates/status"]
-  verbs: ["update"]
+  verbs: ["patch"]
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["create"]

@@ -1,0 +1,107 @@
+/**
+ * The `direct` backend: the bot's own pipeline (`src/pipeline/direct.ts`, one pass per call), woken by
+ * watches on the PetSets and pods KubeDB manages (label `app.kubernetes.io/managed-by=kubedb.com`,
+ * `app.kubernetes.io/instance=<database>`) and by its own requeue-after timers.
+ *
+ * A pass that throws an API error it cannot decide on is counted in `status.direct.errors`; after
+ * {@link MAX_DIRECT_ERRORS} in a row the update fails with a loud message saying whether the database is
+ * still paused and how to resume it: it is never left paused silently.
+ */
+import type { Logger } from 'pino';
+import type { Kube } from '../kube/client.js';
+import { statusMessage } from '../kube/client.js';
+import { isFenced } from '../kube/fence.js';
+import { startInformer } from '../kube/informer.js';
+import { getDatabase } from '../kube/kubedb.js';
+import { PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION } from '../engines/table.js';
+import { isPaused } from '../updates/preflight.js';
+import { directPass } from './direct.js';
+import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from './direct-types.js';
+import type { DatabaseKey, PassInput, PassResult, PipelineBackend } from './backend.js';
+
+/** Consecutive failed passes of the direct pipeline after which the update is failed loudly. */
+export const MAX_DIRECT_ERRORS = 10;
+
+/** Delay (ms) before a pass that threw is tried again. */
+const ERROR_RETRY_MS = 500;
+
+/** Options of the {@link DirectBackend}. */
+export interface DirectBackendOptions {
+  log: Logger;
+  /** Timing of the pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
+  settings?: DirectSettings;
+  /** Wake the Running direct records of a database (a watch event on its PetSet or pods). */
+  wake: (db: DatabaseKey) => void;
+}
+
+/** See the module docs. */
+export class DirectBackend implements PipelineBackend {
+  readonly name = 'direct' as const;
+  private readonly watches = new Map<string, Array<{ stop(): Promise<void> }>>();
+
+  constructor(private readonly o: DirectBackendOptions) {}
+
+  async stop(): Promise<void> {
+    const all = [...this.watches.values()].flat();
+    this.watches.clear();
+    await Promise.all(all.map((c) => c.stop()));
+  }
+
+  /** Watch the PetSets and pods KubeDB manages in a cluster (started on first use). */
+  private watch(kube: Kube): void {
+    if (this.watches.has(kube.name)) return;
+    const selector = 'app.kubernetes.io/managed-by=kubedb.com';
+    const wake = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
+      const name = obj.metadata?.labels?.['app.kubernetes.io/instance'];
+      const namespace = obj.metadata?.namespace;
+      if (name && namespace) this.o.wake({ cluster: kube.name, namespace, name });
+    };
+    const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
+    this.watches.set(kube.name, [
+      startInformer(kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
+        async () => (await kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
+        wake, { labelSelector: selector, onError }),
+      startInformer(kube, '/api/v1/pods', async () => (await kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never, wake, { labelSelector: selector, onError }),
+    ]);
+  }
+
+  async pass(input: PassInput): Promise<PassResult> {
+    this.watch(input.kube);
+    const { record } = input;
+    try {
+      const res = await directPass({ ...input, log: input.log.child({ record: record.metadata.name }), settings: this.o.settings ?? DEFAULT_DIRECT_SETTINGS });
+      const { errors: _e, lastError: _l, ...direct } = res.direct as { errors?: number; lastError?: string };
+      return {
+        steps: res.steps,
+        fields: { direct },
+        progress: res.progress,
+        outcome: res.outcome,
+        message: res.outcome ? (res.message ?? (res.outcome === 'Succeeded' ? `${record.spec.database.name} runs ${record.spec.targetVersion}` : 'the direct pipeline failed')) : undefined,
+        requeueAfterMs: res.outcome ? undefined : res.wakeInMs,
+      };
+    } catch (err) {
+      // A fenced write is not the pipeline's failure: this replica lost the Lease; the leader goes on.
+      if (isFenced(err)) throw err;
+      return this.failedPass(input, err);
+    }
+  }
+
+  /** A pass that threw: count it, and fail the update loudly once {@link MAX_DIRECT_ERRORS} are reached. */
+  private async failedPass({ kube, engine, record }: PassInput, err: unknown): Promise<PassResult> {
+    const saved = (record.status?.direct ?? {}) as Record<string, unknown>;
+    const count = Number(saved.errors ?? 0) + 1;
+    const steps = record.status?.steps ?? [];
+    this.o.log.warn({ record: record.metadata.name, err: statusMessage(err), errors: count }, 'direct pass failed; will retry');
+    if (count < MAX_DIRECT_ERRORS) {
+      return { steps, fields: { direct: { ...saved, errors: count, lastError: statusMessage(err) } }, requeueAfterMs: ERROR_RETRY_MS * count };
+    }
+    const d = record.spec.database;
+    const db = await getDatabase(kube, engine, d.namespace, d.name).catch(() => undefined);
+    const paused = db ? isPaused(db) : true;
+    return {
+      steps,
+      outcome: 'Failed',
+      message: `The bot could not go on after ${count} attempts: ${statusMessage(err)}. ${paused ? `:rotating_light: ${engine.kind} \`${d.namespace}/${d.name}\` is *STILL PAUSED* and its pods may run mixed images: check \`kubectl get pods -n ${d.namespace} -l app.kubernetes.io/instance=${d.name}\`, then resume it with \`kubectl dba resume ${engine.name} -n ${d.namespace} ${d.name}\`.` : 'The database is not paused.'} Fix the cause (often RBAC: \`kubectl apply -k deploy/\`), then request the update again.`,
+    };
+  }
+}
