@@ -62,7 +62,7 @@ describe('DatabaseUpdate records', () => {
     expect(r.path('dbupdate')).toBe(`/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/dbupdate/${RECORD_PLURAL}`);
   });
 
-  it('create, get, list by label, replaceStatus guarded by resourceVersion, delete with a precondition', async () => {
+  it('create, get, list by label, a status merge patch guarded by resourceVersion, delete with a precondition', async () => {
     const r = databaseUpdates<DatabaseUpdate>(c.botKube);
     const made = await r.create(record('res-a', { 'test/kind': 'a' }));
     await r.create(record('res-b', { 'test/kind': 'b' }));
@@ -73,10 +73,12 @@ describe('DatabaseUpdate records', () => {
 
     expect(statusCode(await rejection(r.create(record('res-a'))))).toBe(409); // AlreadyExists
 
-    const written = await r.replaceStatus({ ...made, status: { phase: 'Approved' } });
+    const guard = { resourceVersion: made.metadata.resourceVersion };
+    const written = await r.mergePatchStatus('dbupdate', 'res-a', { metadata: guard, status: { phase: 'Approved' } });
     expect(written.status?.phase).toBe('Approved');
-    // The object as first read is stale now: the API server refuses it.
-    expect(statusCode(await rejection(r.replaceStatus({ ...made, status: { phase: 'Rejected' } })))).toBe(409);
+    expect(written.spec.targetVersion).toBe('8.4.3'); // a status patch leaves the spec alone
+    // The resourceVersion first read is stale now: the API server refuses the patch.
+    expect(statusCode(await rejection(r.mergePatchStatus('dbupdate', 'res-a', { metadata: guard, status: { phase: 'Rejected' } })))).toBe(409);
     expect((await r.get('dbupdate', 'res-a'))?.status?.phase).toBe('Approved');
 
     expect(statusCode(await rejection(r.delete('dbupdate', 'res-a', { preconditions: { resourceVersion: made.metadata.resourceVersion } })))).toBe(409);

@@ -10,6 +10,7 @@ import { ClusterSet } from '../src/kube/clusters.js';
 import { leases } from '../src/kube/resources.js';
 import { lockName } from '../src/kube/locks.js';
 import { findEngine } from '../src/engines/table.js';
+import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
 import { validateConfig } from '../src/policy/config.js';
 import { RecordStore } from '../src/updates/records.js';
 import { recordName, requestUpdate, type RequestDeps, type UpdateRequest } from '../src/updates/request.js';
@@ -55,7 +56,8 @@ describe('requestUpdate (src/updates/request.ts)', () => {
 
   it('a dry run resolves the target and writes neither record nor lock', async () => {
     const o = await requestUpdate(deps, c.botKube, now, req({ dryRun: true, triggerId: 't-dry' }));
-    expect(o).toMatchObject({ outcome: 'dry_run', from: '8.0.35', to: '8.4.3', updateType: 'major' });
+    expect(o).toMatchObject({ outcome: 'dry_run', from: '8.0.35', updateType: 'major' });
+    expect(o.outcome === 'dry_run' && o.to).toMatch(DEMO_SCENARIOS.mysql.target); // 8.4 → the newest allowed 8.4.x of the real catalog
     expect(await deps.records.list()).toEqual([]);
     expect(await leases(c.botKube).get('dbupdate', lockName(c.botKube.name, 'demo', 'MySQL', 'orders'))).toBeUndefined();
   });
@@ -66,7 +68,8 @@ describe('requestUpdate (src/updates/request.ts)', () => {
     if (o.outcome !== 'recorded') return;
     expect(o.duplicate).toBe(false);
     expect(o.record.metadata.name).toBe(recordName('orders', 't-1'));
-    expect(o.record.spec).toMatchObject({ engine: 'MySQL', fromVersion: '8.0.35', targetVersion: '8.4.3', requester: 'U_ALICE', approvers: ['U_BOB'], reason: 'EOL', notBefore: '2026-12-02T03:00:00.000Z' });
+    expect(o.record.spec.targetVersion).toMatch(DEMO_SCENARIOS.mysql.target);
+    expect(o.record.spec).toMatchObject({ engine: 'MySQL', fromVersion: '8.0.35', requester: 'U_ALICE', approvers: ['U_BOB'], reason: 'EOL', notBefore: '2026-12-02T03:00:00.000Z' });
     const lock = await leases(c.botKube).get('dbupdate', lockName(c.botKube.name, 'demo', 'MySQL', 'orders'));
     expect(lock?.spec?.holderIdentity).toBe(o.record.metadata.name);
 

@@ -22,7 +22,7 @@
  * Kubernetes `Status` as JSON; read them with `statusCode`/`statusMessage` of `./client.ts`). The codes
  * the API server answers (https://kubernetes.io/docs/reference/using-api/api-concepts/): 404 NotFound
  * (turned into `undefined` by `get`, into `false` by `delete`), 409 Conflict (a stale
- * `metadata.resourceVersion` on replace/patch, a failed delete precondition) or AlreadyExists (create),
+ * `metadata.resourceVersion` on a patch (or a Lease replace), a failed delete precondition) or AlreadyExists (create),
  * 422 Invalid (schema or field validation), 400/403 from an admission webhook (KubeDB's), 403 Forbidden
  * (RBAC, `deploy/rbac.yaml`), 415 for a patch type the resource does not take, 429/5xx when the server is
  * overloaded. A write through a fenced `Kube` that no longer holds the Lease rejects with `FencedError`
@@ -251,24 +251,6 @@ export class NamespacedResource<T extends KubeObject> {
   }
 
   /**
-   * PUT the whole object (spec and metadata; the status subresource ignores `status` here), guarded by
-   * `body.metadata.resourceVersion` when set. @throws ApiException 409 Conflict (stale resourceVersion), 404, 422.
-   */
-  async replace(body: T, opts: WriteOptions = {}): Promise<T> {
-    const { name, namespace } = this.nameOf(body);
-    return (await this.kube.custom.replaceNamespacedCustomObject({ ...this.coords(namespace), name, body, ...dry(opts) })) as T;
-  }
-
-  /**
-   * PUT the status subresource (`/status`): only `status` changes, guarded by `body.metadata.resourceVersion`.
-   * @throws ApiException 409 Conflict (stale resourceVersion), 404, 422.
-   */
-  async replaceStatus(body: T, opts: WriteOptions = {}): Promise<T> {
-    const { name, namespace } = this.nameOf(body);
-    return (await this.kube.custom.replaceNamespacedCustomObjectStatus({ ...this.coords(namespace), name, body, ...dry(opts) })) as T;
-  }
-
-  /**
    * PATCH with a JSON merge patch (RFC 7386) of the main resource (changes to `status` are ignored where
    * the CRD has a status subresource). @returns the object after the patch.
    * @throws ApiException 404, 409 Conflict (when the patch carries a stale `metadata.resourceVersion`), 422.
@@ -303,12 +285,6 @@ export class NamespacedResource<T extends KubeObject> {
   private coords(namespace: string) {
     const { group, version, plural } = this.kind;
     return { group, version, plural, namespace };
-  }
-
-  private nameOf(body: T): { name: string; namespace: string } {
-    const { name, namespace } = body.metadata;
-    if (!name || !namespace) throw new Error(`${this.kind.kind}: metadata.name and metadata.namespace are required to write it`);
-    return { name, namespace };
   }
 }
 
@@ -350,7 +326,7 @@ export class ClusterResource<T extends KubeObject> {
 
 /**
  * `DatabaseUpdate` records. `T` is the record type (`DatabaseUpdate` of `src/updates/types.ts`, which
- * `kube/` may not import: docs/architecture.md layering). Status: subresource (`replaceStatus`, `mergePatchStatus`).
+ * `kube/` may not import: docs/architecture.md layering). Status: subresource (`mergePatchStatus`; RBAC grants `patch` on `databaseupdates/status`).
  */
 export function databaseUpdates<T extends KubeObject>(kube: Kube): NamespacedResource<T> {
   return new NamespacedResource<T>(kube, DATABASE_UPDATE);
