@@ -314,8 +314,8 @@ export async function setFailover(
     await pRetry(
       async () => {
         const set = await coordinatorCall(kc, opts.fence, target, creds, setRequest(COORDINATOR_STATUS_KEY, value), opts.timeoutMs);
-        sent = true;
         if (set.status !== 200) throw answerError(set.status, set.body, true);
+        sent = true;
         // Read back until raft has applied it (a few tries; the leader applies within a heartbeat).
         for (let i = 0; ; i++) {
           const got = await coordinatorCall(kc, opts.fence, target, creds, getRequest(COORDINATOR_STATUS_KEY), opts.timeoutMs);

@@ -20,6 +20,8 @@
  * - the raft key `Coordinator/Status` = `Pause` pauses the failover, `Resume` (or
  *   `NonTransferableResume`) resumes it (`PostgresPgCoordinatorStatus*`, "to pause the failover for
  *   postgres. this is helpful for ops request").
+ * The credentials a coordinator checks are the Secret's when its pod started (environment variables from
+ * a Secret are resolved at container start), so a Secret changed afterwards no longer matches.
  * Simplified: the key-value store is one per database (raft replicates it to every member and keeps it on
  * the data volume, so it survives a pod restart); it answers on any pod whose `pg-coordinator` container
  * runs (a follower forwards proposals to the leader in etcd's raft). Failover: when the primary pod
@@ -129,22 +131,36 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
     }
   };
 
-  /** Whether the request carries the database's credentials (HTTP basic auth). */
-  const authorized = (req: IncomingMessage, ns: string, db: string): boolean => {
+  /**
+   * The credentials each coordinator runs with, by pod uid: `POSTGRES_USER`/`POSTGRES_PASSWORD` are
+   * resolved from the Secret when the container starts, so a Secret changed later is not what it checks.
+   */
+  const startCreds = new Map<string, { user: string; pass: string } | undefined>();
+  const credsNow = (ns: string, db: string) => {
     const secret = store.tryGet(SECRET_GVR, ns, secretName(ns, db));
-    const data = (secret?.data ?? {}) as Record<string, string>;
-    const user = Buffer.from(data.username ?? '', 'base64').toString('utf8');
-    const pass = Buffer.from(data.password ?? '', 'base64').toString('utf8');
-    const m = /^Basic\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-    if (!m || !secret) return false;
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    return i >= 0 && decoded.slice(0, i) === user && decoded.slice(i + 1) === pass;
+    if (!secret) return undefined;
+    const data = (secret.data ?? {}) as Record<string, string>;
+    return { user: Buffer.from(data.username ?? '', 'base64').toString('utf8'), pass: Buffer.from(data.password ?? '', 'base64').toString('utf8') };
+  };
+  const noteStart = (pod: KubeObject, db: string) => {
+    if (pod.metadata.uid && coordinatorRunning(pod) && !startCreds.has(pod.metadata.uid)) startCreds.set(pod.metadata.uid, credsNow(pod.metadata.namespace!, db));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, ns: string, db: string): Promise<void> => {
+  /** Whether the request carries the credentials the pod's coordinator started with (HTTP basic auth). */
+  const authorized = (req: IncomingMessage, pod: KubeObject, db: string): boolean => {
+    noteStart(pod, db);
+    const creds = startCreds.get(pod.metadata.uid ?? '');
+    const m = /^Basic\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    if (!m || !creds) return false;
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    return i >= 0 && decoded.slice(0, i) === creds.user && decoded.slice(i + 1) === creds.pass;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, pod: KubeObject, db: string): Promise<void> => {
+    const ns = pod.metadata.namespace!;
     const text = await body(req);
-    if (!authorized(req, ns, db)) {
+    if (!authorized(req, pod, db)) {
       res.writeHead(401);
       res.end('{}\n');
       return;
@@ -187,12 +203,13 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
     httpError(res, 'not found', 404);
   };
 
-  const serverFor = (ns: string, db: string): Server => {
-    const k = `${ns}/${db}`;
+  /** One HTTP server (not listening: connections come through port-forwards) per pod. */
+  const serverFor = (pod: KubeObject, db: string): Server => {
+    const k = pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`;
     let s = servers.get(k);
     if (!s) {
       s = createServer((req, res) => {
-        handle(req, res, ns, db).catch((err) => {
+        handle(req, res, pod, db).catch((err) => {
           if (!res.headersSent) httpError(res, String(err), 500);
           else res.destroy();
         });
@@ -205,7 +222,7 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
   const unlisten = listenInPods(store, (pod, port) => {
     const db = podDatabase(pod);
     if (!db || port !== PG_COORDINATOR_CLIENT_PORT || !coordinatorRunning(pod)) return undefined;
-    const server = serverFor(pod.metadata.namespace!, db);
+    const server = serverFor(pod, db);
     return (socket) => server.emit('connection', socket);
   });
 
@@ -222,6 +239,11 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
     const db = podDatabase(pod);
     const ns = pod.metadata.namespace!;
     if (!db) return;
+    if (ev.type === 'DELETED') {
+      startCreds.delete(pod.metadata.uid ?? '');
+      servers.get(pod.metadata.uid ?? '')?.close();
+      servers.delete(pod.metadata.uid ?? '');
+    } else noteStart(pod, db);
     if (ev.type === 'DELETED' && pod.metadata.labels?.[ROLE_LABEL] === 'primary') {
       if (kvOf(ns, db).get(COORDINATOR_STATUS_KEY) === 'Pause') {
         heldByPause.push({ namespace: ns, database: db, pod: pod.metadata.name, at: new Date().toISOString() });
