@@ -87,17 +87,17 @@ export function portForwardPath(pathname: string): { namespace: string; name: st
   return m ? { namespace: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]) } : undefined;
 }
 
-/** The ports of a port-forward request (`ports=2379`, `ports=1,2`, repeated). @throws StatusError 400 as the kubelet. */
+/** The ports of a port-forward request (`ports=2379`, `ports=1,2`, repeated). @throws KubeletError 400 (plain text) as the kubelet answers. */
 export function parsePorts(q: URLSearchParams): number[] {
   const values = q.getAll('ports');
-  if (values.length === 0) throw badRequest('query parameter "port" is required');
+  if (values.length === 0) throw new KubeletError(400, 'query parameter "port" is required');
   const out: number[] = [];
   for (const v of values) {
-    if (!v) throw badRequest('query parameter "port" cannot be empty');
+    if (!v) throw new KubeletError(400, 'query parameter "port" cannot be empty');
     for (const p of v.split(',')) {
       const n = /^\d+$/.test(p) ? Number(p) : NaN;
-      if (!Number.isInteger(n) || n > 65535) throw badRequest(`unable to parse "${v}" as a port: strconv.ParseUint: parsing "${p}": invalid syntax`);
-      if (n < 1) throw badRequest(`port "${v}" must be > 0`);
+      if (!Number.isInteger(n) || n > 65535) throw new KubeletError(400, `unable to parse "${v}" as a port: strconv.ParseUint: parsing "${p}": ${Number.isInteger(n) ? 'value out of range' : 'invalid syntax'}`);
+      if (n < 1) throw new KubeletError(400, `port "${v}" must be > 0`);
       out.push(n);
     }
   }

@@ -257,10 +257,14 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
       failovers.push({ namespace: ns, database: db, from: pod.metadata.name, to: next.metadata.name, at: new Date().toISOString() });
       return;
     }
-    if (ev.type === 'ADDED' && pod.metadata.labels?.[ROLE_LABEL] === 'primary') {
-      // The old primary comes back while another pod was promoted: it rejoins as a standby.
+    if (ev.type === 'ADDED') {
       const other = pods(ns, db).find((p) => p.metadata.name !== pod.metadata.name && p.metadata.labels?.[ROLE_LABEL] === 'primary');
-      if (other) setRole(ns, pod.metadata.name, 'standby');
+      const role = pod.metadata.labels?.[ROLE_LABEL];
+      // The old primary comes back while another pod was promoted: it rejoins as a standby.
+      if (role === 'primary' && other) setRole(ns, pod.metadata.name, 'standby');
+      // The primary held by the pause comes back: still the primary (no one took over).
+      const held = heldByPause.filter((h) => h.namespace === ns && h.database === db).at(-1);
+      if (role !== 'primary' && !other && held?.pod === pod.metadata.name) setRole(ns, pod.metadata.name, 'primary');
     }
   };
   const onDb = (ev: WatchEvent) => {
