@@ -15,8 +15,8 @@ import { listenInPods } from '../src/sim/kube/portforward.js';
 import type { KubeObject } from '../src/sim/kube/api.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
 import { pollUntil } from '../src/sim/script.js';
-import { coordinatorCall, getRequest, readCredentials, setFailover, setRequest, type Credentials } from '../src/pipeline/coordinator.js';
-import { ALWAYS_HELD } from '../src/kube/fence.js';
+import { coordinatorCall, fenceOf, getRequest, readCredentials, setFailover, setRequest, type Credentials } from '../src/pipeline/coordinator.js';
+import { ALWAYS_HELD, isFenced } from '../src/kube/fence.js';
 
 const POD = { group: '', version: 'v1', plural: 'pods' };
 const ROLE = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles' };
@@ -184,6 +184,18 @@ describe('simulated pg-coordinator behind the port-forward (client-node PortForw
     expect(await call({ method: 'POST', path: '/set', body: '{"key":"Coordinator/Status"}' })).toEqual({ status: 400, body: "key or value can't be empty\n" });
     expect(await call({ method: 'POST', path: '/set', body: 'not json' })).toEqual({ status: 400, body: 'Failed on POST\n' });
     expect(await call({ method: 'GET', path: '/nothing' as '/get', body: '{}' })).toEqual({ status: 404, body: 'not found\n' });
+  });
+
+  it('a replica whose Lease is not held makes no coordinator call: the fence of its Kube is checked before the port-forward', async () => {
+    let held = false;
+    const kube = c.kube.fenced({ held: () => held });
+    const from = c.server.requests.length;
+    const err = await setFailover(kube.kc, target('ledger-1'), creds, 'Pause', { fence: fenceOf(kube) }).catch((e: unknown) => e);
+    expect(isFenced(err)).toBe(true);
+    expect(c.server.requests.slice(from).filter((r) => r.path.endsWith('/portforward'))).toEqual([]);
+    held = true;
+    await setFailover(kube.kc, target('ledger-1'), creds, 'Resume', { fence: fenceOf(kube) });
+    expect(c.server.requests.slice(from).filter((r) => r.path.endsWith('/portforward')).map((r) => r.status)).toEqual([101, 101]);
   });
 
   it('fails over when the primary goes away unpaused; holds the roles while Coordinator/Status is Pause', async () => {
