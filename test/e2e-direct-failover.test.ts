@@ -156,8 +156,9 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
     await notPaused();
   });
 
-  it('postgres billing/ledger 15 succeeds: failover paused (read back) before the first pod, the primary restarts without a failover, resumed before the database', async () => {
+  it('postgres billing/ledger 15 succeeds: failover paused (read back) before the first pod, the primary restarts without a failover, resumed before the database; a 503 of the port-forward is retried', async () => {
     const from = w.cluster.server.requests.length;
+    w.cluster.server.faults.add({ pathIncludes: '/pods/ledger-0/portforward', status: 503, times: 1 });
     const failoversBefore = w.cluster.sim.pgCoordinators.failovers.length;
     const heldBefore = w.cluster.sim.pgCoordinators.heldByPause.length;
     const { record, parent } = await run(`postgres ${NS}/${DB} 15`);
@@ -172,9 +173,10 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
     expect(w.cluster.sim.pgCoordinators.heldByPause.slice(heldBefore).map((h) => h.pod)).toEqual([`${DB}-0`]);
     expect(primaries()).toEqual([`${DB}-0`]);
     expect(coordinatorStatus()).toBe('Resume');
-    // set + read back to pause, set + read back to resume: four port-forwards to the primary, all upgraded.
+    // The injected 503, retried; then set + read back to pause, set + read back to resume: four port-forwards to the primary.
     const pf = portForwards(from);
     expect(pf.map((r) => [r.path.split('/')[6], r.status])).toEqual([
+      [`${DB}-0`, 503],
       [`${DB}-0`, 101],
       [`${DB}-0`, 101],
       [`${DB}-0`, 101],

@@ -133,17 +133,19 @@ export class KubeletError extends Error {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** Write an HTTP error response on a socket that was to be upgraded, then close it. */
 export function rejectUpgrade(socket: Duplex, err: unknown): number {
   let code: number;
   let type: string;
   let body: string;
+  let retryAfter = '';
   if (err instanceof StatusError) {
     code = err.code;
     type = 'application/json';
     body = JSON.stringify(err.status);
+    if (err.retryAfterSeconds !== undefined) retryAfter = `Retry-After: ${err.retryAfterSeconds}\r\n`;
   } else if (err instanceof KubeletError) {
     code = err.code;
     type = 'text/plain; charset=utf-8';
@@ -156,7 +158,7 @@ export function rejectUpgrade(socket: Duplex, err: unknown): number {
   }
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Type: ${type}\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Type: ${type}\r\nCache-Control: no-cache, private\r\n${retryAfter}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.end();

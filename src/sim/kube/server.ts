@@ -258,7 +258,7 @@ export class KubeApiServer {
     });
     server.keepAliveTimeout = 5000;
     // WebSocket upgrades: a pod's port-forward (portforward.ts).
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => self!.handleUpgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void self!.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => resolve());
@@ -416,12 +416,13 @@ export class KubeApiServer {
 
   /**
    * A WebSocket upgrade: authenticate as {@link handle} does, then serve a pod's port-forward
-   * (portforward.ts): RBAC `get` and `create` on `pods/portforward`, then the pod and port checks.
-   * Another path answers 404. Recorded in {@link requests} (verb `create`) and {@link denials}.
+   * (portforward.ts): RBAC `get` and `create` on `pods/portforward`, injected faults ({@link faults}, verb
+   * `get`), then the pod and port checks. Another path answers 404. Recorded in {@link requests} (verb
+   * `get`, the verb of a connect GET) and {@link denials}.
    */
-  private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  private async handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const rec = this.record(req, url, 'create');
+    const rec = this.record(req, url, 'get');
     socket.on('error', () => socket.destroy());
     try {
       let user = this.authenticate(req.headers.authorization);
@@ -447,6 +448,11 @@ export class KubeApiServer {
             throw err;
           }
         }
+      }
+      const fault = this.faults.take('GET', url.pathname + url.search, 'get', user.user);
+      if (fault) {
+        if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+        throw genericStatus(fault.status, fault.message, fault.retryAfterSeconds);
       }
       const pod = forwardablePod(this.store, target.namespace, target.name);
       const ports = parsePorts(url.searchParams);
