@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { readCredentials, setFailover } from '../src/pipeline/coordinator.js';
+import { ALWAYS_HELD } from '../src/kube/fence.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
@@ -154,6 +156,37 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
     expect(coordinatorStatus()).toBe('Resume');
     expect((record.status?.direct as unknown as DirectState).failover?.state).toBe('resumed');
     await notPaused();
+  });
+
+  it('a failover that cannot be resumed (the Secret changed while paused: 401) is reported loudly with the command; the database is resumed anyway', async () => {
+    w.cluster.sim.faults.podNeverReady(NS, `${DB}-2`, 'ImagePullBackOff');
+    const original = w.cluster.store.get(SECRET, NS, `${DB}-auth`);
+    const { record: started, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, `postgres ${NS}/${DB} 15`);
+    await approve(w.slack, CHANNEL, parent, USERS.approver);
+    try {
+      await pollUntil(async () => coordinatorStatus() === 'Pause', 10_000, () => 'the failover paused');
+      const now = w.cluster.store.get(SECRET, NS, `${DB}-auth`);
+      w.cluster.store.update(SECRET, { ...now, data: { ...(now.data as Record<string, string>), password: Buffer.from('rotated').toString('base64') } } as KubeObject);
+      const record = await settle(w.bot.records, started.metadata.name, 30_000);
+      expect(record.status?.phase).toBe('Failed');
+      const msg = record.status?.message ?? '';
+      expect(msg).toContain("*pg-coordinator's failover remains DISABLED* (`Coordinator/Status`=`Pause`)");
+      expect(msg).toContain('pg-coordinator refused the credentials (HTTP 401)');
+      expect(msg).toContain(`kubectl port-forward -n ${NS} pod/${DB}-0 2379`);
+      expect(msg).toContain('"value":"Resume"');
+      expect(msg).toContain('resumed (not paused)');
+      expect(msg).not.toMatch(/still paused/i); // the database is not: /dbupdate resume is not offered for it
+      expect(record.status?.steps?.find((x) => x.name === 'resumed')).toMatchObject({ state: 'Failed', reason: 'CoordinatorUnauthorized' });
+      expect(coordinatorStatus()).toBe('Pause');
+      await notPaused();
+    } finally {
+      const now = w.cluster.store.get(SECRET, NS, `${DB}-auth`);
+      w.cluster.store.update(SECRET, { ...now, data: original.data } as KubeObject);
+    }
+    // What the message tells a person to do, done here with the restored credentials.
+    const creds = await readCredentials(w.cluster.kube, NS, { metadata: { name: DB } });
+    await setFailover(w.cluster.kube.kc, { namespace: NS, pod: `${DB}-0`, port: 2379 }, creds, 'Resume', { fence: ALWAYS_HELD });
+    expect(coordinatorStatus()).toBe('Resume');
   });
 
   it('postgres billing/ledger 15 succeeds: failover paused (read back) before the first pod, the primary restarts without a failover, resumed before the database; a 503 of the port-forward is retried', async () => {

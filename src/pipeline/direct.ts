@@ -14,8 +14,11 @@
  *    resourceVersion) and read back. Step `paused`. A preflight refusal fails the update with nothing changed.
  * 2. `prepare` — no write: the original and target images (container name → image, from the PetSet
  *    template and the target catalog entry) and the roll order (highest ordinal first, primary last) are
- *    saved before the first workload write, so a crash never loses what to roll back to.
- * 3. `roll` — per pod: set the template's images to the target and `rollingUpdate.partition` to the pod's
+ *    saved before the first workload write, so a crash never loses what to roll back to; for a Postgres
+ *    with standbys, the intent to pause pg-coordinator's failover (`failover`, direct-failover.ts).
+ * 3. `roll` — Postgres first: pg-coordinator's failover is paused (`Coordinator/Status`=`Pause` through a
+ *    port-forward, read back; src/pipeline/coordinator.ts); a failure there fails the step before any pod
+ *    moved. Then per pod: set the template's images to the target and `rollingUpdate.partition` to the pod's
  *    ordinal (one merge patch; idempotent), then wait until the pod is Ready on the target images
  *    (container `image` and `imageID` repository) with its restart count unchanged for
  *    `min(settleMs, 10 s)`; then it joins `moved` (never rolled again) and the next pod goes. A pod not
@@ -25,7 +28,9 @@
  *    unchanged for `settleMs`; not within `readyTimeoutMs` → `rollback`.
  * 5. `version` — `spec.version` := the target catalog name (merge patch), read back. This is the end of
  *    step `checks`: the step is marked passed once the version is set.
- * 6. `resume` — the bot's own `Paused` condition is removed (never anyone else's) and read back. Step
+ * 6. `resume` — Postgres first: the failover is resumed (`Resume`, read back) wherever it is or may be
+ *    paused (success, rollback, failure; retried over passes, then reported loudly with the command, and the
+ *    database is resumed anyway). Then the bot's own `Paused` condition is removed (never anyone else's) and read back. Step
  *    `resumed`. API errors are retried 5 times (waits of `settleMs` × attempt, at most 10 s each); then the update fails with a loud message
  *    that the database is STILL PAUSED and the exact `kubectl dba resume` command.
  *
