@@ -86,7 +86,12 @@ export class CoordinatorError extends Error {
   }
 }
 
-/** Access to the private fence of a leader's {@link Kube} (see `Kube.fenced`); {@link ALWAYS_HELD} when unfenced. */
+/**
+ * The fence of a leader's {@link Kube} (`Kube.fenced`), {@link ALWAYS_HELD} when unfenced. The port-forward
+ * is a WebSocket that client-node opens outside the API clients' middleware (where the fence is checked
+ * for every write), so the coordinator calls check it themselves. `Kube` keeps the fence in its private
+ * options (src/kube/client.ts); this reads it there rather than changing that file's interface.
+ */
 export function fenceOf(kube: Kube): Fence {
   return (kube['opts'] as { fence?: Fence }).fence ?? ALWAYS_HELD;
 }
@@ -298,8 +303,8 @@ export interface SetFailoverOptions {
 
 /**
  * Set `Coordinator/Status` to `value` on the coordinator of `namespace/pod` and read it back (`/set` is
- * only proposed: raft applies it after). Retries retryable failures (p-retry). Returns whether the request
- * may have reached the coordinator on the last failure is in the thrown error's `sent`.
+ * only proposed: raft applies it after). Retries retryable failures (p-retry). On failure, the thrown
+ * error's `sent` tells whether a set may have reached the coordinator (so it may be in effect).
  * @throws FencedError (not retried); CoordinatorError after the attempts, or at once when not retryable.
  */
 export async function setFailover(
