@@ -87,6 +87,9 @@ const CALLS: Call[] = [
   { group: '', resource: 'pods', verb: 'list', namespaced: false, where: 'pipeline/direct-kube.ts listPods; updates/reconciler.ts pod informer' },
   { group: '', resource: 'pods', verb: 'watch', namespaced: false, where: 'updates/reconciler.ts pod informer' },
   { group: '', resource: 'pods', verb: 'delete', namespaced: false, where: 'pipeline/direct-kube.ts deletePod (forced rollback)' },
+  { group: '', resource: 'pods/portforward', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (WebSocket GET to pg-coordinator)' },
+  { group: '', resource: 'pods/portforward', verb: 'create', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (Kubernetes ≥ 1.35 checks create on the upgrade)' },
+  { group: '', resource: 'secrets', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts readCredentials (the Postgres auth Secret)' },
 ];
 
 /** Every (group, resource, verb) a rule grants, to compare with {@link CALLS} both ways. */
@@ -270,10 +273,10 @@ describe('kubectl kustomize deploy/', () => {
       }
     });
 
-    it('grants nothing the code does not call: no secrets, deletes only of pods (forced rollback) and of what retention removes, writes to databases/PetSets only as patch', () => {
+    it('grants nothing the code does not call: secrets only get (the Postgres auth Secret), deletes only of pods (forced rollback) and of what retention removes, writes to databases/PetSets only as patch', () => {
       const all = [...rulesOf(role), ...rulesOf(clusterRole)];
       for (const r of all) {
-        expect(r.resources ?? []).not.toContain('secrets');
+        if ((r.resources ?? []).includes('secrets')) expect(r.verbs).toEqual(['get']);
         // pods: the direct pipeline's forced rollback; records, their locks and their OpsRequests: src/updates/retention.ts.
         if (r.verbs.includes('delete')) {
           for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
@@ -290,7 +293,7 @@ describe('kubectl kustomize deploy/', () => {
       // every grant on databases, PetSets and pods is a call of the code (the other direction of the coverage test)
       const called = new Set(CALLS.map((c) => `${c.verb} ${c.resource}.${c.group || 'core'}`));
       const extra = rulesOf(clusterRole)
-        .filter((r) => (r.apiGroups ?? []).some((g) => g === 'kubedb.com' || g === PETSET_GROUP) || (r.resources ?? []).includes('pods'))
+        .filter((r) => (r.apiGroups ?? []).some((g) => g === 'kubedb.com' || g === PETSET_GROUP) || (r.resources ?? []).some((x) => x === 'pods' || x === 'pods/portforward' || x === 'secrets'))
         .flatMap(grants)
         .filter((g) => !called.has(g));
       expect(extra).toEqual([]);

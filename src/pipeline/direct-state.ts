@@ -18,6 +18,7 @@
 import type { Engine } from '../engines/table.js';
 import type { KubeCondition } from '../kube/kubedb.js';
 import type { StepName } from '../updates/types.js';
+import type { FailoverState } from './direct-failover.js';
 
 /** Reason of the `Paused` condition the bot writes; only a condition with this reason is ever removed by the bot. */
 export const PAUSE_REASON = 'PausedByDBUpdate';
@@ -59,6 +60,8 @@ export interface DirectState {
   pause?: { requestedAt: string };
   /** Resume attempts that failed (API errors), and the last error. */
   resume?: { attempts: number; lastError?: string };
+  /** Postgres: pg-coordinator's failover pause (direct-failover.ts); saved in `prepare`, paused before the first pod, resumed before the database. */
+  failover?: FailoverState;
 }
 
 /** A pod, reduced to what the pipeline decides on (built from a core v1 Pod by `direct-kube.ts`). */

@@ -14,8 +14,11 @@
  *    resourceVersion) and read back. Step `paused`. A preflight refusal fails the update with nothing changed.
  * 2. `prepare` — no write: the original and target images (container name → image, from the PetSet
  *    template and the target catalog entry) and the roll order (highest ordinal first, primary last) are
- *    saved before the first workload write, so a crash never loses what to roll back to.
- * 3. `roll` — per pod: set the template's images to the target and `rollingUpdate.partition` to the pod's
+ *    saved before the first workload write, so a crash never loses what to roll back to; for a Postgres
+ *    with standbys, the intent to pause pg-coordinator's failover (`failover`, direct-failover.ts).
+ * 3. `roll` — Postgres first: pg-coordinator's failover is paused (`Coordinator/Status`=`Pause` through a
+ *    port-forward, read back; src/pipeline/coordinator.ts); a failure there fails the step before any pod
+ *    moved. Then per pod: set the template's images to the target and `rollingUpdate.partition` to the pod's
  *    ordinal (one merge patch; idempotent), then wait until the pod is Ready on the target images
  *    (container `image` and `imageID` repository) with its restart count unchanged for
  *    `min(settleMs, 10 s)`; then it joins `moved` (never rolled again) and the next pod goes. A pod not
@@ -25,7 +28,9 @@
  *    unchanged for `settleMs`; not within `readyTimeoutMs` → `rollback`.
  * 5. `version` — `spec.version` := the target catalog name (merge patch), read back. This is the end of
  *    step `checks`: the step is marked passed once the version is set.
- * 6. `resume` — the bot's own `Paused` condition is removed (never anyone else's) and read back. Step
+ * 6. `resume` — Postgres first: the failover is resumed (`Resume`, read back) wherever it is or may be
+ *    paused (success, rollback, failure; retried over passes, then reported loudly with the command, and the
+ *    database is resumed anyway). Then the bot's own `Paused` condition is removed (never anyone else's) and read back. Step
  *    `resumed`. API errors are retried 5 times (waits of `settleMs` × attempt, at most 10 s each); then the update fails with a loud message
  *    that the database is STILL PAUSED and the exact `kubectl dba resume` command.
  *
@@ -65,6 +70,8 @@ import {
   type DirectState,
   type PodView,
 } from './direct-state.js';
+
+import { failoverIntent, failoverToResume, failoverWords, pauseFailover, resumeFailover } from './direct-failover.js';
 
 export { type DirectState } from './direct-state.js';
 
@@ -273,6 +280,8 @@ async function prepare(c: Ctx): Promise<DirectResult> {
     order: order.order,
     moved: [],
   } satisfies Partial<DirectState>);
+  const failover = failoverIntent(c.input, w.spec.template?.spec?.containers as Parameters<typeof failoverIntent>[1], order.order.length);
+  if (failover) c.s.failover = failover;
   c.progress.images = imagesProgress(c.target, order.order.length, []);
   return result(c, { wakeInMs: 0 });
 }
@@ -285,10 +294,12 @@ async function roll(c: Ctx): Promise<DirectResult> {
   const order = s.order ?? [];
   const moved = (s.moved ??= []);
   const target = s.targetImages ?? {};
+  if (s.failover?.state === 'pausing') return pauseFailoverPass(c);
   if (!s.current) {
     const next = order.find((p) => !moved.includes(p));
     if (!next) {
-      finish(c, 'images', 'Succeeded', { message: `all ${order.length} pods run ${s.toImage}` });
+      const fo = s.failover?.state === 'paused' ? `; pg-coordinator's failover is paused (\`Coordinator/Status\`=\`Pause\`, read back on ${s.failover.pod}), so no standby took over while they restarted` : '';
+      finish(c, 'images', 'Succeeded', { message: `all ${order.length} pods run ${s.toImage}${fo}` });
       c.progress.images = imagesProgress(c.target, order.length, moved);
       s.stage = 'checks';
       s.checks = { since: c.nowIso };
@@ -339,6 +350,21 @@ async function roll(c: Ctx): Promise<DirectResult> {
     return fail(c, 'images', p.reason, `pod \`${cur.pod}\` was not Ready on ${c.target} within ${seconds(settings.podTimeoutMs)}: ${p.message}`, cur.pod);
   }
   return result(c, { wakeInMs: settings.podTimeoutMs - waited });
+}
+
+/** Pause pg-coordinator's failover before the first pod restarts (one pass; direct-failover.ts). */
+async function pauseFailoverPass(c: Ctx): Promise<DirectResult> {
+  const r = await pauseFailover(c.input, c.s.failover!);
+  c.s.failover = r.state;
+  if (r.done) {
+    c.progress.images = `pg-coordinator's failover paused (\`Coordinator/Status\`=\`Pause\` on ${r.state.pod}); ${imagesProgress(c.target, (c.s.order ?? []).length, c.s.moved ?? [])}`;
+    return result(c, { wakeInMs: 0 });
+  }
+  if ('wakeInMs' in r) {
+    c.progress.images = `Pausing pg-coordinator's failover: attempt ${r.state.attempts} failed (${r.state.lastError}); trying again`;
+    return result(c, { wakeInMs: r.wakeInMs });
+  }
+  return fail(c, 'images', r.failed.reason, r.failed.message, undefined, false);
 }
 
 /** Whether the workload's template has `images` and the rolling update stands at `partition`. */
@@ -481,6 +507,16 @@ async function resume(c: Ctx): Promise<DirectResult> {
   const { kube, engine } = c.input;
   const s = c.s;
   begin(c, 'resumed');
+  // pg-coordinator's failover is resumed before the database (one pass); if that gives up, the database is still resumed.
+  if (failoverToResume(s.failover)) {
+    const r = await resumeFailover(c.input, s.failover!);
+    s.failover = r.state;
+    if (!r.done) {
+      c.progress.resumed = `Resuming pg-coordinator's failover: attempt ${r.state.attempts} failed (${r.state.lastError}); trying again`;
+      return result(c, { wakeInMs: 'wakeInMs' in r ? r.wakeInMs : 0 });
+    }
+    if (r.state.state === 'resumed') return result(c, { wakeInMs: 0 });
+  }
   let back: DatabaseObject | undefined;
   let error: string | undefined;
   try {
@@ -501,9 +537,16 @@ async function resume(c: Ctx): Promise<DirectResult> {
       `:rotating_light: *${ref(c)} is STILL PAUSED*: resuming failed ${attempts} times (${error}). KubeDB's provisioner ignores a paused database until it is resumed. ` +
       `Resume it now: \`${resumeCommand(engine, c.ns, c.db)}\` (or remove the status condition \`Paused\` with reason \`PausedByDBUpdate\`).`;
     const db = await getDatabase(kube, engine, c.ns, c.db).catch(() => undefined);
-    return result(c, { outcome: 'Failed', message: s.failure ? `${loud} ${failureText(c, db, true)}` : `${loud} The update itself went through: spec.version is ${db?.spec.version ?? '?'}.` });
+    const stuck = s.failover?.state === 'stuck' ? ` ${failoverWords(s.failover, c.input)}` : '';
+    return result(c, { outcome: 'Failed', message: s.failure ? `${loud}${stuck} ${failureText(c, db, true)}` : `${loud}${stuck} The update itself went through: spec.version is ${db?.spec.version ?? '?'}.` });
   }
-  finish(c, 'resumed', 'Succeeded', { message: 'the pause condition is removed (read back); KubeDB\u2019s provisioner manages the database again' });
+  if (s.failover?.state === 'stuck') {
+    finish(c, 'resumed', 'Failed', { reason: s.failover.reason ?? 'FailoverNotResumed', message: `the database is resumed, but pg-coordinator's failover is not: ${s.failover.lastError ?? '?'}` });
+    const loud = failoverWords(s.failover, c.input);
+    return result(c, { outcome: 'Failed', message: s.failure ? `${loud} ${failureText(c, back, false)}` : `${loud} The update itself went through: ${c.db} runs ${c.target} and the database is resumed.` });
+  }
+  const fo = failoverWords(s.failover, c.input);
+  finish(c, 'resumed', 'Succeeded', { message: `the pause condition is removed (read back); KubeDB\u2019s provisioner manages the database again${fo ? `; ${fo}` : ''}` });
   if (s.failure) return result(c, { outcome: 'Failed', message: failureText(c, back, false) });
   return result(c, { outcome: 'Succeeded', message: `${c.db} runs ${c.target}: ${(s.order ?? []).length} pods on ${s.toImage}` });
 }
@@ -530,6 +573,8 @@ function failureText(c: Ctx, db: DatabaseObject | undefined, stillPaused: boolea
     const pauseWords = stillPaused || ourPause(db.status?.conditions, c.rec) ? '*STILL PAUSED*' : paused ? `paused by someone else (${paused.reason ?? '?'})` : 'resumed (not paused)';
     parts.push(`The database is \`${db.status?.phase ?? 'Unknown'}\` on version \`${db.spec.version}\`, ${pauseWords}; spec.version was not changed.`);
   } else parts.push('The database object could not be read.');
+  const fo = s.failover && s.failover.state !== 'stuck' ? failoverWords(s.failover, c.input) : '';
+  if (fo) parts.push(`${fo[0].toUpperCase()}${fo.slice(1)}.`);
   const r = f.reason;
   if (r === 'ImagePullBackOff' || r === 'ErrImagePull' || r === 'InvalidImageName') parts.push(`Next: check that \`${s.toImage}\` can be pulled (registry, image name, pull secret), then request the update again.`);
   else if (r === 'CrashLoopBackOff' || r === 'Error') parts.push(`Next: find why ${c.target} crashes (the pod's Events: \`kubectl get events -n ${c.ns} --field-selector involvedObject.name=${f.pod ?? c.db}\`), fix it, then request the update again.`);

@@ -28,6 +28,8 @@
  *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
  * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb) and
  *   `SelfSubjectAccessReview` (`kubectl auth can-i`), see access.ts.
+ * - a pod's `portforward` subresource over WebSocket (portforward.ts); without the upgrade it answers 400
+ *   `Upgrade request required`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -47,6 +49,7 @@ import { listChunk } from './pagination.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
 import { invalid, badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+import { forwardablePod, parsePorts, portForwardPath, rejectUpgrade, upgradeNotServed, upgradePortForward } from './portforward.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
 export interface RequestRecord {
@@ -254,6 +257,8 @@ export class KubeApiServer {
       });
     });
     server.keepAliveTimeout = 5000;
+    // WebSocket upgrades: a pod's port-forward (portforward.ts).
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void self!.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => resolve());
@@ -409,6 +414,54 @@ export class KubeApiServer {
     return this.unauthenticatedUser;
   }
 
+  /**
+   * A WebSocket upgrade: authenticate as {@link handle} does, then serve a pod's port-forward
+   * (portforward.ts): RBAC `get` and `create` on `pods/portforward`, injected faults ({@link faults}, verb
+   * `get`), then the pod and port checks. Another path answers 404. Recorded in {@link requests} (verb
+   * `get`, the verb of a connect GET) and {@link denials}.
+   */
+  private async handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const rec = this.record(req, url, 'get');
+    socket.on('error', () => socket.destroy());
+    try {
+      let user = this.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
+      let authorizer = this.authorizer;
+      const imp = impersonationOf(req);
+      if (imp) {
+        authorizer ??= this.reviewer;
+        user = impersonate(user, imp, authorizer);
+      }
+      rec.user = user.user;
+      const target = portForwardPath(url.pathname);
+      if (!target) throw pathNotFound();
+      if (authorizer) {
+        const attrs = requestAttributes('GET', url);
+        // GET authorizes `get`; Kubernetes ≥ 1.35 also requires `create` for the WebSocket upgrade.
+        for (const verb of ['get', 'create']) {
+          const a = { ...attrs, verb };
+          const decision = authorizer.authorize(user, a);
+          if (!decision.allowed) {
+            const err = forbidden(user, a, decision.reason);
+            this.denials.push({ user: user.user, groups: [...(user.groups ?? [])], verb, apiGroup: '', resource: 'pods/portforward', namespace: target.namespace, name: target.name, path: url.pathname, message: err.message });
+            throw err;
+          }
+        }
+      }
+      const fault = this.faults.take('GET', url.pathname + url.search, 'get', user.user);
+      if (fault) {
+        if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+        throw genericStatus(fault.status, fault.message, fault.retryAfterSeconds);
+      }
+      const pod = forwardablePod(this.store, target.namespace, target.name);
+      const ports = parsePorts(url.searchParams);
+      rec.status = upgradePortForward(this.store, req, socket, head, pod, ports);
+    } catch (err) {
+      rec.status = rejectUpgrade(socket, err);
+    }
+  }
+
   private verbOf(method: string, hasName: boolean, watch: boolean): string {
     switch (method) {
       case 'GET':
@@ -532,6 +585,7 @@ export class KubeApiServer {
     const type = this.store.resourceType(parsed.gvr);
     if (!type) throw pathNotFound();
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
+    if (parsed.subresource === 'portforward' && type.group === '' && type.plural === 'pods' && parsed.name !== undefined) throw upgradeNotServed();
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
     const dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;

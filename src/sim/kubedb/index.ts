@@ -17,6 +17,7 @@ import { startOpsManager, type OpsStep } from './opsmanager.js';
 import { startProvisioner } from './provisioner.js';
 import { PodFaults, startWorkloadController } from './workload.js';
 import type { PodFault } from './pods.js';
+import { startPgCoordinators, type PgCoordinatorSim } from './coordinator.js';
 
 export { installKubeDBCrds, kubedbCrds, type CrdOptions } from './crds.js';
 export {
@@ -38,6 +39,7 @@ export { seedCatalog } from './catalog.js';
 export { POD_FAULT_ANNOTATION, PETSET_GVR, POD_GVR, EVENT_GVR, catalogGvr, dbGvr, opsGvr } from './common.js';
 export type { OpsStep } from './opsmanager.js';
 export type { PodFault } from './pods.js';
+export type { PgCoordinatorSim, Failover } from './coordinator.js';
 
 /** Options of {@link startKubeDBSim}. Delays in ms. */
 export interface KubeDBSimOptions {
@@ -84,6 +86,8 @@ export interface KubeDBSim {
   /** Stop every controller (watches and timers); in-flight OpsRequests stay as they are. */
   stop(): void;
   faults: SimFaults;
+  /** Postgres' pg-coordinators: their raft key-value stores, the failovers made and held (coordinator.ts). */
+  pgCoordinators: PgCoordinatorSim;
   /**
    * Resolves once every database object that does not carry the never-ready annotation
    * (`sim.kubedb.dev/pod-fault`) is phase `Ready`. Rejects after `timeoutMs` (default 30 000) naming the
@@ -107,6 +111,7 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
     ? startOpsManager(store, { stepDelayMs: opts.stepDelayMs ?? 50, opsTimeoutMs: opts.opsTimeoutMs ?? 30_000, failAt: () => failAt })
     : undefined;
 
+  const pgCoordinators = startPgCoordinators(store);
   const stops: Array<() => void> = [];
   /** Whether a database counts for `settled()` and is not Ready. */
   const pending = (db: KubeObject) =>
@@ -116,10 +121,12 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
   return {
     stop() {
       ops?.stop();
+      pgCoordinators.stop();
       provisioner.stop();
       workload.stop();
       for (const s of stops.splice(0)) s();
     },
+    pgCoordinators,
     faults: {
       failOpsAt(step) {
         failAt = step;

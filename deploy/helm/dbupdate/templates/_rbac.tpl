@@ -1,6 +1,6 @@
 {{/*
 RBAC rules, the same grants as deploy/rbac.yaml (test/helm-chart.test.ts compares them): the API calls of
-src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
+src/kube/*.ts, src/updates/*.ts, src/pipeline/direct-kube.ts and src/pipeline/coordinator.ts. No wildcards.
 */}}
 {{- define "dbupdate.engines" -}}
 {{- list "mysqls" "postgreses" "perconaxtradbs" "proxysqls" "mariadbs" "mongodbs" "redises" "elasticsearches" "kafkas" "pgbouncers" "redissentinels" "memcacheds" "mssqlservers" "singlestores" | toJson -}}
@@ -22,7 +22,8 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
   verbs: ["get", "update", "delete"]
 {{- end -}}
 
-{{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods. */}}
+{{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods, and
+Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipeline/coordinator.ts). */}}
 {{- define "dbupdate.rules.databases" -}}
 {{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
 - apiGroups: ["kubedb.com"]
@@ -43,6 +44,12 @@ src/kube/*.ts, src/updates/*.ts and src/pipeline/direct-kube.ts. No wildcards.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["delete"]
+- apiGroups: [""]
+  resources: ["pods/portforward"]
+  verbs: ["get", "create"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
 {{- end -}}
 
 {{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
