@@ -60,9 +60,10 @@ describe('production build', () => {
   });
 
   // `ws` is not in this list: the direct pipeline's port-forward to pg-coordinator (src/pipeline/coordinator.ts)
-  // builds its WebSocket with it, and @kubernetes/client-node depends on it anyway.
+  // builds its WebSocket with it, and @kubernetes/client-node depends on it anyway. Nor `json-merge-patch`:
+  // the record store computes its status merge patches with it (src/updates/records.ts).
   it('packages only the emulators use are devDependencies, so the image does not carry them', () => {
-    for (const p of ['fast-json-patch', 'json-merge-patch']) {
+    for (const p of ['fast-json-patch']) {
       expect(pkg.devDependencies[p], p).toBeDefined();
       expect(pkg.dependencies[p], p).toBeUndefined();
     }

@@ -89,7 +89,7 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
     await withClusterRole(
       (rules) => rules.filter((r) => !(r.resources ?? []).includes('pods/portforward')),
       async () => {
-        const { record, parent } = await run(`postgres ${NS}/${DB} 15`);
+        const { record, parent } = await run(`postgres ${NS}/${DB} 15.10`);
         expect(record.status?.phase).toBe('Failed');
         const msg = record.status?.message ?? '';
         expect(msg).toContain('`PortForwardForbidden`');
@@ -144,7 +144,7 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
 
   it('a failure after the pause (ImagePullBackOff) rolls back, resumes the failover, then the database', async () => {
     w.cluster.sim.faults.podNeverReady(NS, `${DB}-2`, 'ImagePullBackOff');
-    const { record, parent } = await run(`postgres ${NS}/${DB} 15`);
+    const { record, parent } = await run(`postgres ${NS}/${DB} 15.10`);
     expect(record.status?.phase).toBe('Failed');
     const msg = record.status?.message ?? '';
     expect(msg).toContain('ImagePullBackOff');
@@ -189,12 +189,12 @@ describe('direct backend, Postgres: pg-coordinator failover paused while the pod
     expect(coordinatorStatus()).toBe('Resume');
   });
 
-  it('postgres billing/ledger 15 succeeds: failover paused (read back) before the first pod, the primary restarts without a failover, resumed before the database; a 503 of the port-forward is retried', async () => {
+  it('postgres billing/ledger 15.10 succeeds: failover paused (read back) before the first pod, the primary restarts without a failover, resumed before the database; a 503 of the port-forward is retried', async () => {
     const from = w.cluster.server.requests.length;
     w.cluster.server.faults.add({ pathIncludes: '/pods/ledger-0/portforward', status: 503, times: 1 });
     const failoversBefore = w.cluster.sim.pgCoordinators.failovers.length;
     const heldBefore = w.cluster.sim.pgCoordinators.heldByPause.length;
-    const { record, parent } = await run(`postgres ${NS}/${DB} 15`);
+    const { record, parent } = await run(`postgres ${NS}/${DB} 15.10`);
     expect(record.status?.phase, record.status?.message).toBe('Succeeded');
     const lines = thread(parent.ts);
     const images = lines.find((l) => /Images updated/.test(l)) ?? '';
