@@ -4,6 +4,7 @@
  * those very manifests), and with the real `kubectl apply -f -` as admin.
  * kubectl must be at /usr/bin/kubectl or on PATH; the suite fails, not skips, without it.
  */
+import { MERGE_PATCH } from '../src/kube/client.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -155,7 +156,9 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     await informer.start();
     try {
       const got = (await custom.getNamespacedCustomObject({ ...DU, namespace: 'dbupdate', name: 'orders-84' })) as Record<string, unknown>;
-      const updated = (await custom.replaceNamespacedCustomObjectStatus({ ...DU, namespace: 'dbupdate', name: 'orders-84', body: { ...got, status: { phase: 'Approved' } } })) as { status: { phase: string } };
+      // As src/updates/records.ts writes: a merge patch of /status with the resourceVersion it was computed from.
+      const rv = (got.metadata as { resourceVersion: string }).resourceVersion;
+      const updated = (await custom.patchNamespacedCustomObjectStatus({ ...DU, namespace: 'dbupdate', name: 'orders-84', body: { metadata: { resourceVersion: rv }, status: { phase: 'Approved' } } }, MERGE_PATCH)) as { status: { phase: string } };
       expect(updated.status.phase).toBe('Approved');
       await expect.poll(() => seen).toEqual(['add orders-84', 'update orders-84']);
     } finally {
