@@ -355,7 +355,9 @@ export class Notifier {
     const atRest = finished || AT_REST.includes(phase);
     const stored = record.status?.slack ?? {};
     const differs = JSON.stringify({ ...stored, pending: stored.pending ?? [] }) !== JSON.stringify({ ...refs });
-    if ((newParent || (atRest && differs) || (stored.pending ?? []).length > 0) && !isFenced(failure)) {
+    // (A parent found in Slack by a lookup is as new to the record as one just posted.)
+    const parentRefsNew = newParent || (m.ts !== undefined && (stored.ts !== m.ts || stored.channel !== m.channel));
+    if ((parentRefsNew || (atRest && differs) || (stored.pending ?? []).length > 0) && !isFenced(failure)) {
       try {
         const out = await this.records.mutateStatus(name, (st) => {
           st.slack = { ...refs, posted: [...new Set([...(st.slack?.posted ?? []), ...refs.posted!])] };
