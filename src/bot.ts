@@ -24,6 +24,7 @@ import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RecordInformer } from './updates/record-informer.js';
+import { servedResources } from './kube/resources.js';
 import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
@@ -172,7 +173,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     async ready() {
       if (!slackConnected(app)) return false;
       if (Date.now() - lastCheck.at < 5000) return lastCheck.ok;
-      const ok = await kube.custom.getAPIResources({ group: RECORD_GROUP, version: RECORD_VERSION }).then(
+      const ok = await servedResources(kube, RECORD_GROUP, RECORD_VERSION).then(
         () => true,
         () => false,
       );

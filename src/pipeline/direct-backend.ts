@@ -13,7 +13,7 @@ import { statusMessage } from '../kube/client.js';
 import { isFenced } from '../kube/fence.js';
 import { startInformer } from '../kube/informer.js';
 import { getDatabase } from '../kube/kubedb.js';
-import { PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION } from '../engines/table.js';
+import { petSets, pods } from '../kube/resources.js';
 import { isPaused } from '../updates/preflight.js';
 import { directPass } from './direct.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from './direct-types.js';
@@ -58,10 +58,8 @@ export class DirectBackend implements PipelineBackend {
     };
     const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
     this.watches.set(kube.name, [
-      startInformer(kube, `/apis/${PETSET_GROUP}/${PETSET_VERSION}/${PETSET_PLURAL}`,
-        async () => (await kube.custom.listClusterCustomObject({ group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL, labelSelector: selector })) as never,
-        wake, { labelSelector: selector, onError }),
-      startInformer(kube, '/api/v1/pods', async () => (await kube.core.listPodForAllNamespaces({ labelSelector: selector })) as never, wake, { labelSelector: selector, onError }),
+      startInformer(kube, petSets(kube).path(), () => petSets(kube).listObject(undefined, { labelSelector: selector }) as never, wake, { labelSelector: selector, onError }),
+      startInformer(kube, pods(kube).path(), () => pods(kube).listObject(undefined, { labelSelector: selector }) as never, wake, { labelSelector: selector, onError }),
     ]);
   }
 

@@ -147,11 +147,6 @@ export function podProblem(pod: PodView | undefined): { reason: string; message:
   return { reason: 'NotReady', message: `pod is ${pod.phase} and not Ready${tail}` };
 }
 
-/** Whether the condition list carries a `Paused`=`True` condition. */
-export function pausedCondition(conditions: KubeCondition[] | undefined): KubeCondition | undefined {
-  return (conditions ?? []).find((c) => c.type === 'Paused' && c.status === 'True');
-}
-
 /** A `Paused` condition of any status (`Unknown` is a pause requested but not yet approved by the provisioner). */
 export function anyPauseCondition(conditions: KubeCondition[] | undefined): KubeCondition | undefined {
   return (conditions ?? []).find((c) => c.type === 'Paused' && c.status !== 'False');

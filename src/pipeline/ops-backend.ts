@@ -11,7 +11,8 @@ import { isConflict, statusCode, statusMessage } from '../kube/client.js';
 import { startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { buildOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
-import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
+import type { Engine } from '../engines/table.js';
+import { opsRequests } from '../kube/resources.js';
 import { isPaused } from '../updates/preflight.js';
 import { LABEL_RECORD, type DatabaseUpdate } from '../updates/types.js';
 import { plannedSteps, progressFromOpsRequest } from './ops-steps.js';
@@ -63,10 +64,11 @@ export class OpsRequestBackend implements PipelineBackend {
     const key = `${kube.name}/${engine.kind}`;
     const known = this.caches.get(key);
     if (known) return known;
+    const resource = opsRequests(kube, engine);
     const cache = startInformer<OpsRequestObject>(
       kube,
-      `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`,
-      async () => (await kube.custom.listClusterCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural, labelSelector: LABEL_RECORD })) as never,
+      resource.path(),
+      () => resource.listObject(undefined, { labelSelector: LABEL_RECORD }) as never,
       (ops, type) => {
         entry.view.observed(ops, type);
         const rec = ops.metadata.labels?.[LABEL_RECORD];

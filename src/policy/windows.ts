@@ -421,24 +421,3 @@ export function describeWindows(windows: readonly WindowSpec[]): string {
   return windows.map((w) => `\`${w.cron}\` for ${typeof w.duration === 'number' ? `${w.duration}ms` : w.duration} (${w.timezone ?? 'UTC'})`).join(', ');
 }
 
-/**
- * Run `onOpen` at every opening of any of the windows, with `cron.schedule(expr, fn, { timezone })`
- * (node-cron README, "Options"). For the reconciler: a `Scheduled` record whose `startAt` has come starts
- * on the next sweep; this makes that sweep happen at the opening rather than up to a minute later.
- * @returns `stop()`, which destroys the tasks.
- */
-export function onWindowOpenings(windows: readonly WindowSpec[], onOpen: (w: WindowSpec) => void, opts: { name?: string } = {}): { stop(): Promise<void> } {
-  const seen = new Set<string>();
-  const tasks: ScheduledTask[] = [];
-  for (const w of windows) {
-    const key = `${w.timezone ?? 'UTC'}\u0000${w.cron}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    tasks.push(cron.schedule(w.cron, () => onOpen(w), { timezone: w.timezone ?? 'UTC', noOverlap: true, ...(opts.name ? { name: `${opts.name}-${tasks.length}` } : {}) }));
-  }
-  return {
-    async stop() {
-      for (const t of tasks) await t.destroy();
-    },
-  };
-}

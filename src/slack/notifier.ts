@@ -177,11 +177,6 @@ export class Notifier {
     o.informer.subscribe(notifierInterest, (name) => this.queue.add(name));
   }
 
-  /** Tell the notifier a record changed (its informer does; kept for callers that hold a record). */
-  onRecord(r: DatabaseUpdate): void {
-    this.queue.add(r.metadata.name);
-  }
-
   /** Stop; waits for a running pass. */
   async stop(): Promise<void> {
     await this.queue.close();

@@ -12,7 +12,8 @@ import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
 import { statusCode, statusMessage } from '../kube/client.js';
 import { isTransient } from './records.js';
-import { OPS_GROUP, OPS_VERSION, engineByKind } from '../engines/table.js';
+import { engineByKind } from '../engines/table.js';
+import { opsRequests } from '../kube/resources.js';
 import {
   buildOpsRequest,
   getDatabase,
@@ -133,9 +134,8 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
  * @throws the API error of a live list (403 without `list` on the kind cluster-wide).
  */
 async function cachedOpsRequests(kube: Kube, engine: Engine): Promise<OpsRequestObject[]> {
-  const path = `/apis/${OPS_GROUP}/${OPS_VERSION}/${engine.opsRequestPlural}`;
-  const list = async () => (await kube.custom.listClusterCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural })) as never;
-  return (await kube.cache.list(path, list)) as unknown as OpsRequestObject[];
+  const resource = opsRequests(kube, engine);
+  return (await kube.cache.list(resource.path(), () => resource.listObject() as never)) as unknown as OpsRequestObject[];
 }
 
 /**
@@ -147,7 +147,7 @@ async function kubedbVerdict(kube: Kube, engine: Engine, namespace: string, name
   const ops = buildOpsRequest({ engine, namespace, name: '', database: name, targetVersion: target.name, labels: {} });
   const body = { ...ops, metadata: { namespace, generateName: `${name}-preflight-` } };
   try {
-    await withRetries(() => kube.custom.createNamespacedCustomObject({ group: OPS_GROUP, version: OPS_VERSION, plural: engine.opsRequestPlural, namespace, body, dryRun: 'All' }));
+    await withRetries(() => opsRequests(kube, engine).create(body, { dryRun: true }));
     return undefined;
   } catch (err) {
     const code = statusCode(err);

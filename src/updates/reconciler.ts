@@ -32,8 +32,6 @@ import type { RecordInformer } from './record-informer.js';
 import * as state from './state.js';
 import { isActive, type DatabaseUpdate, type RecordStatus, type Step, TERMINAL_PHASES, STEP_LABEL } from './types.js';
 
-export { needsPreUpdate } from '../pipeline/ops-backend.js';
-export { MAX_DIRECT_ERRORS } from '../pipeline/direct-backend.js';
 
 /** Options of the reconciler. */
 export interface ReconcilerOptions {
@@ -94,9 +92,6 @@ export class Reconciler {
     o.informer.subscribe(reconcilerInterest, (name) => this.queue.add(name));
   }
 
-  /** Nothing to start: records come from the shared informer (started by the caller after subscribing). */
-  async start(): Promise<void> {}
-
   /** Stop taking work, wait for running work, stop the backends' watches. */
   async stop(): Promise<void> {
     await this.queue.close();
@@ -112,11 +107,6 @@ export class Reconciler {
       const phase = r.status?.phase ?? 'Pending';
       if (phase === 'Pending' || phase === 'Scheduled') this.queue.add(r.metadata.name);
     }
-  }
-
-  /** The records cache (read-only view for other parts). */
-  cachedRecords(): DatabaseUpdate[] {
-    return this.o.informer.list();
   }
 
   /** Wake the Running direct records of a database. */

@@ -14,7 +14,8 @@ import type { Kube } from '../kube/client.js';
 import { statusMessage } from '../kube/client.js';
 import { startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from './types.js';
+import { databaseUpdates } from '../kube/resources.js';
+import type { DatabaseUpdate } from './types.js';
 
 /**
  * What a controller acts on in a record, as a string compared between events; `undefined` means "nothing
@@ -54,10 +55,11 @@ export class RecordInformer {
   async start(): Promise<void> {
     const ns = this.namespace;
     const kube = this.kube;
+    const records = databaseUpdates<DatabaseUpdate>(kube);
     const informer = startInformer<DatabaseUpdate>(
       kube,
-      `/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/${ns}/${RECORD_PLURAL}`,
-      async () => (await kube.custom.listNamespacedCustomObject({ group: RECORD_GROUP, version: RECORD_VERSION, namespace: ns, plural: RECORD_PLURAL })) as never,
+      records.path(ns),
+      () => records.listObject(ns) as never,
       (r, type) => this.changed(r, type),
       { onError: (err) => this.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
     );

@@ -10,14 +10,9 @@
 import pRetry, { AbortError } from 'p-retry';
 import mergePatch from 'json-merge-patch';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isTimeout, MERGE_PATCH, orUndefined, statusCode } from '../kube/client.js';
-import {
-  RECORD_GROUP,
-  RECORD_PLURAL,
-  RECORD_VERSION,
-  type DatabaseUpdate,
-  type RecordStatus,
-} from './types.js';
+import { isConflict, isTimeout, statusCode } from '../kube/client.js';
+import { databaseUpdates, type MergePatch, type NamespacedResource } from '../kube/resources.js';
+import type { DatabaseUpdate, RecordStatus } from './types.js';
 
 /** Result of a guarded status mutation: the object after the write, or `changed: false` when the mutator declined. */
 export interface MutateResult {
@@ -59,7 +54,7 @@ async function retryTransient(error: unknown): Promise<boolean> {
 
 /** Typed access to `databaseupdates.dbupdate.dev` in one namespace of one cluster. */
 export class RecordStore {
-  private readonly base: { group: string; version: string; plural: string; namespace: string };
+  private readonly resource: NamespacedResource<DatabaseUpdate>;
   /**
    * Called with the API server's answer to every successful write of this store (create, status
    * patch): the leader feeds its record cache with it (`src/kube/mutation-cache.ts`).
@@ -71,7 +66,7 @@ export class RecordStore {
     readonly kube: Kube,
     readonly namespace: string,
   ) {
-    this.base = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL, namespace };
+    this.resource = databaseUpdates<DatabaseUpdate>(kube);
   }
 
   private written(record: DatabaseUpdate): DatabaseUpdate {
@@ -90,7 +85,7 @@ export class RecordStore {
    * @throws ApiException 409 when a record with the same name exists; the API error after retries.
    */
   async create(record: DatabaseUpdate): Promise<DatabaseUpdate> {
-    return pRetry(async () => this.written((await this.kube.custom.createNamespacedCustomObject({ ...this.base, body: record })) as DatabaseUpdate), {
+    return pRetry(async () => this.written(await this.resource.create({ ...record, metadata: { ...record.metadata, namespace: this.namespace } })), {
       retries: 4,
       minTimeout: 50,
       maxTimeout: 500,
@@ -101,15 +96,12 @@ export class RecordStore {
 
   /** Read a record; undefined when it does not exist. */
   async get(name: string): Promise<DatabaseUpdate | undefined> {
-    return (await orUndefined(this.kube.custom.getNamespacedCustomObject({ ...this.base, name }))) as DatabaseUpdate | undefined;
+    return this.resource.get(this.namespace, name);
   }
 
   /** List records, optionally filtered by a label selector (e.g. `dbupdate.dev/database=orders`). */
   async list(labelSelector?: string): Promise<DatabaseUpdate[]> {
-    const res = (await this.kube.custom.listNamespacedCustomObject({ ...this.base, labelSelector })) as {
-      items: DatabaseUpdate[];
-    };
-    return res.items;
+    return this.resource.list(this.namespace, labelSelector ? { labelSelector } : {});
   }
 
   /**
@@ -152,7 +144,7 @@ export class RecordStore {
         const diff = mergePatch.generate(JSON.parse(JSON.stringify(before)), JSON.parse(JSON.stringify(status))) as Record<string, unknown> | undefined;
         if (diff === undefined) return { record, changed: false };
         const body = guard ? { metadata: { resourceVersion: record.metadata.resourceVersion }, status: diff } : { status: diff };
-        const updated = (await this.kube.custom.patchNamespacedCustomObjectStatus({ ...this.base, name, body }, MERGE_PATCH)) as DatabaseUpdate;
+        const updated = await this.resource.mergePatchStatus(this.namespace, name, body as MergePatch<DatabaseUpdate>);
         return { record: this.written(updated), changed: true };
       },
       {

@@ -50,8 +50,6 @@ export type Backend = 'ops-request' | 'direct';
 
 /** The bot's pipeline steps, in the order they happen. `pre-update` only for updates that need it (Postgres major). */
 export type StepName = 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
-export const STEP_ORDER: readonly StepName[] = ['paused', 'pre-update', 'images', 'checks', 'resumed'];
-
 /** Words for each step as the thread and the parent show them. */
 export const STEP_LABEL: Record<StepName, string> = {
   paused: 'paused',
