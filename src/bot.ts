@@ -21,11 +21,11 @@ import { createPostClient, createSlackApp, type SlackSettings } from './slack/ap
 import { registerHandlers } from './slack/handlers.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
-import { Notifier } from './slack/notifier.js';
+import { Notifier, threadComplete } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RecordInformer } from './updates/record-informer.js';
 import { servedResources } from './kube/resources.js';
-import { RECORD_GROUP, RECORD_VERSION } from './updates/types.js';
+import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './updates/types.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
@@ -107,7 +107,10 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
 
   let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer } | undefined;
   const startLeading = async () => {
-    const records = new RecordInformer(kube, config.recordsNamespace, log);
+    // Finished records with a complete thread and no resume asked are kept cut down (memory: #13).
+    const records = new RecordInformer(kube, config.recordsNamespace, log, {
+      keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || !threadComplete(r),
+    });
     informer = records;
     const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
     const reconciler = new Reconciler({

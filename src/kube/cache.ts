@@ -33,13 +33,20 @@ export class ClusterCache {
   /**
    * The objects at a cluster-scoped list `path`, from an informer once it has listed, else from `list()`
    * (which also starts the informer). The objects are the cache's own: read them, do not change them.
+   * `transform` (the same for every call on a path) cuts objects down before they are kept (see
+   * `startInformer`), e.g. `compactOpsRequest` of `src/kube/kubedb.ts`.
    * @throws what `list()` throws.
    */
-  async list(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): Promise<KubernetesObject[]> {
+  async list(
+    path: string,
+    list: () => Promise<KubernetesListObject<KubernetesObject>>,
+    transform?: (obj: KubernetesObject) => KubernetesObject,
+  ): Promise<KubernetesObject[]> {
     const known = this.informers.get(path);
     if (known?.healthy()) return known.list();
-    if (!known && !this.stopped && Date.now() - (this.failedAt.get(path) ?? -Infinity) >= RETRY_INFORMER_MS) this.watch(path, list);
-    return (await list()).items;
+    if (!known && !this.stopped && Date.now() - (this.failedAt.get(path) ?? -Infinity) >= RETRY_INFORMER_MS) this.watch(path, list, transform);
+    const items = (await list()).items;
+    return transform ? items.map(transform) : items;
   }
 
   /**
@@ -69,8 +76,8 @@ export class ClusterCache {
     await Promise.all(all.map((c) => c.stop()));
   }
 
-  private watch(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>): void {
-    const cache = startInformer<KubernetesObject>(this.kube, path, list, () => undefined);
+  private watch(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>, transform?: (obj: KubernetesObject) => KubernetesObject): void {
+    const cache = startInformer<KubernetesObject>(this.kube, path, list, () => undefined, { transform });
     this.informers.set(path, cache);
     void cache.attempted.then(() => {
       if (cache.healthy()) return; // later errors: the informer restarts itself, with back-off

@@ -4,7 +4,7 @@
  * (docs/stack-notes.md), so this wrapper restarts it after a back-off until stopped: the restart watches again
  * from the last resourceVersion (or lists, when the list was what failed).
  */
-import { makeInformer, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
 
 /** A running informer: local reads of the cache, and stop. */
@@ -29,15 +29,19 @@ export interface Cache<T extends KubernetesObject> {
  * @param onChange called for each add, update and delete (with the object as last seen).
  * @param opts.restartDelayMs back-off before restarting after an error (default 1,000 ms), doubled for
  *   each error in a row up to 30,000 ms, back to the start after a successful attempt.
+ * @param opts.transform applied to every object before it is cached and handed to `onChange` (client-go's
+ *   `SharedIndexInformer.SetTransform`, k8s.io/client-go/tools/cache/shared_informer.go: "to reduce memory
+ *   usage"): e.g. a finished object kept as the few fields still read. It must keep `metadata.name`,
+ *   `namespace` and `resourceVersion` (the informer resumes its watch from the last resourceVersion).
  */
 export function startInformer<T extends KubernetesObject>(
   kube: Kube,
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   onChange: (obj: T, type: 'add' | 'update' | 'delete') => void,
-  opts: { labelSelector?: string; restartDelayMs?: number; onError?: (err: unknown) => void } = {},
+  opts: { labelSelector?: string; restartDelayMs?: number; onError?: (err: unknown) => void; transform?: (obj: T) => T } = {},
 ): Cache<T> {
-  const informer = makeInformer<T>(kube.kc, path, list, opts.labelSelector);
+  const informer = listWatch<T>(kube, path, list, opts.labelSelector, opts.transform);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   // Handlers run inside client-node's event emitter: a throw there must not escape (issue #11).
@@ -98,6 +102,45 @@ export function startInformer<T extends KubernetesObject>(
       await informer.stop();
     },
   };
+}
+
+/** Objects a transform cut down to what is still read (see {@link compacted}). */
+const COMPACT = new WeakSet<object>();
+
+/** Mark `obj` as a cut-down copy (by a transform) and return it. */
+export function compacted<T extends object>(obj: T): T {
+  COMPACT.add(obj);
+  return obj;
+}
+
+/** Whether `obj` is a cut-down copy made by an informer's transform: read the full object from the API if needed. */
+export function isCompact(obj: object | undefined): boolean {
+  return obj !== undefined && COMPACT.has(obj);
+}
+
+/**
+ * client-node's `makeInformer` (a `ListWatch` over a `Watch`, @kubernetes/client-node 1.4 `informer.js`),
+ * with `transform` applied to the list's items and to every watch event's object before the ListWatch
+ * caches them. Only public API: the `Watch` handed to the ListWatch is wrapped.
+ */
+function listWatch<T extends KubernetesObject>(
+  kube: Kube,
+  path: string,
+  list: () => Promise<KubernetesListObject<T>>,
+  labelSelector: string | undefined,
+  transform: ((obj: T) => T) | undefined,
+): ListWatch<T> {
+  const watch = new Watch(kube.kc);
+  if (!transform) return new ListWatch<T>(path, watch, list, false, labelSelector);
+  const transforming = {
+    watch: (p: string, query: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, raw: unknown) => void, done: (err: unknown) => void) =>
+      watch.watch(p, query, (phase, obj, raw) => cb(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? transform(obj as T) : obj, raw), done),
+  } as unknown as Watch;
+  const transformedList = async () => {
+    const l = await list();
+    return { ...l, items: l.items.map(transform) };
+  };
+  return new ListWatch<T>(path, transforming, transformedList, false, labelSelector);
 }
 
 /**

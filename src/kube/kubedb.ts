@@ -3,6 +3,7 @@
  * (`catalog.kubedb.com/v1alpha1`, cluster-scoped) and OpsRequests (`ops.kubedb.com/v1alpha1`).
  * Shapes follow docs/kubedb-facts.md ("Confirmed since").
  */
+import { compacted } from './informer.js';
 import type { Kube } from './client.js';
 import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
 import { isNotFound } from './client.js';
@@ -97,4 +98,18 @@ export async function createOpsRequest(kube: Kube, engine: Engine, ops: OpsReque
 /** Read an OpsRequest; undefined when it does not exist. @throws ApiException (403, 429/5xx…). */
 export async function getOpsRequest(kube: Kube, engine: Engine, namespace: string, name: string): Promise<OpsRequestObject | undefined> {
   return opsRequests(kube, engine).get(namespace, name);
+}
+
+/**
+ * A finished OpsRequest (phase in {@link OPS_TERMINAL_PHASES}) cut down to what the watches still read
+ * (name, labels, `spec.type`, the database ref, `status.phase`), for informers' `transform`: a cluster with
+ * thousands of past OpsRequests then costs a few hundred bytes each in memory. An unfinished one is kept
+ * whole. Marked with `compacted()` (src/kube/informer.ts): a reader that needs its conditions GETs it.
+ */
+export function compactOpsRequest(ops: OpsRequestObject): OpsRequestObject {
+  if (!OPS_TERMINAL_PHASES.includes(ops.status?.phase ?? 'Pending')) return ops;
+  const { name, namespace, resourceVersion, uid, labels } = ops.metadata as OpsRequestObject['metadata'] & { uid?: string; resourceVersion?: string };
+  const spec: Record<string, unknown> = { type: ops.spec.type };
+  for (const [k, v] of Object.entries(ops.spec)) if (k.endsWith('Ref')) spec[k] = v;
+  return compacted({ apiVersion: ops.apiVersion, kind: ops.kind, metadata: { name, namespace, resourceVersion, uid, labels }, spec, status: { phase: ops.status?.phase } } as OpsRequestObject);
 }

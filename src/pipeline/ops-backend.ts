@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import { isConflict, statusCode, statusMessage } from '../kube/client.js';
-import { startInformer, type Cache } from '../kube/informer.js';
+import { isCompact, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
-import { buildOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
+import { buildOpsRequest, compactOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
 import type { Engine } from '../engines/table.js';
 import { opsRequests } from '../kube/resources.js';
 import { isPaused } from '../updates/preflight.js';
@@ -74,7 +74,9 @@ export class OpsRequestBackend implements PipelineBackend {
         const rec = ops.metadata.labels?.[LABEL_RECORD];
         if (rec) this.o.wake(rec);
       },
-      { labelSelector: LABEL_RECORD, onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'OpsRequest watch failed; restarting') },
+      // Finished OpsRequests are kept cut down (a pass that meets one GETs it whole, once): with thousands
+      // of past updates their conditions would be most of the bot's memory.
+      { labelSelector: LABEL_RECORD, transform: compactOpsRequest, onError: (err) => this.o.log.warn({ err: statusMessage(err) }, 'OpsRequest watch failed; restarting') },
     );
     // The OpsRequests created here are seen at once (src/kube/mutation-cache.ts), before the watch delivers them.
     const entry = { informer: cache, view: new MutationCache<OpsRequestObject>(cache) };
@@ -93,6 +95,7 @@ export class OpsRequestBackend implements PipelineBackend {
     const fail = (message: string): PassResult => ({ steps: previous, outcome: 'Failed', message });
 
     let ops = cache.informer.healthy() ? cache.view.get(ref.name, ref.namespace) : await getOpsRequest(kube, engine, ref.namespace, ref.name);
+    if (ops && isCompact(ops)) ops = await getOpsRequest(kube, engine, ref.namespace, ref.name);
     // Nothing observed of it yet: (re)create it. The name is deterministic, so a create that landed before
     // a crash answers 409 and is adopted; a watch that has not caught up with our own create does too.
     const observed = previous.some((s) => s.state !== 'Pending') || record.status?.lastClusterCondition !== undefined;

@@ -23,7 +23,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import pRetry from 'p-retry';
-import { KeyedQueue, type ReconcileResult } from '../kube/informer.js';
+import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
 import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
 import { statusMessage } from '../kube/client.js';
 import type { Metrics } from '../metrics.js';
@@ -126,6 +126,7 @@ export function threadComplete(r: DatabaseUpdate): boolean {
  * for a finished record whose thread is complete.
  */
 export function notifierInterest(r: DatabaseUpdate): string | undefined {
+  if (isCompact(r)) return undefined; // finished and complete when it was cut down (src/updates/record-informer.ts)
   if (TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') && threadComplete(r)) return undefined;
   const { slack: _slack, ...rest } = r.status ?? {};
   return JSON.stringify([r.spec, rest]);

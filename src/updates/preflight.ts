@@ -16,6 +16,7 @@ import { engineByKind } from '../engines/table.js';
 import { opsRequests } from '../kube/resources.js';
 import {
   buildOpsRequest,
+  compactOpsRequest,
   getDatabase,
   listCatalog,
   type OpsRequestObject,
@@ -135,7 +136,8 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
  */
 async function cachedOpsRequests(kube: Kube, engine: Engine): Promise<OpsRequestObject[]> {
   const resource = opsRequests(kube, engine);
-  return (await kube.cache.list(resource.path(), () => resource.listObject() as never)) as unknown as OpsRequestObject[];
+  // Finished ones are kept as name, database ref and phase: all this check reads of them.
+  return (await kube.cache.list(resource.path(), () => resource.listObject() as never, compactOpsRequest as never)) as unknown as OpsRequestObject[];
 }
 
 /**

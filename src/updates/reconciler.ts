@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
 import { statusMessage, statusCode } from '../kube/client.js';
 import type { RecordStore } from './records.js';
-import { KeyedQueue, type ReconcileResult } from '../kube/informer.js';
+import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
 import { isFenced } from '../kube/fence.js';
 import { getDatabase } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
@@ -60,6 +60,7 @@ export interface ReconcilerOptions {
  * Running (it is woken by the cluster then). A finished record without a resume asked is nothing to it.
  */
 export function reconcilerInterest(r: DatabaseUpdate): string | undefined {
+  if (isCompact(r)) return undefined; // a finished record cut down by the informer (src/updates/record-informer.ts)
   const phase = r.status?.phase ?? 'Pending';
   const resume = r.status?.resume?.state;
   if (!isActive(phase) && resume !== 'Requested') return undefined;

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import { statusMessage } from '../kube/client.js';
-import { startInformer, type Cache } from '../kube/informer.js';
+import { compacted, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { databaseUpdates } from '../kube/resources.js';
 import type { DatabaseUpdate } from './types.js';
@@ -36,11 +36,16 @@ export class RecordInformer {
   private view?: MutationCache<DatabaseUpdate>;
   private readonly subscribers: Subscriber[] = [];
 
-  /** @param kube the home cluster; @param namespace the records namespace; @param log for watch errors. */
+  /**
+   * @param kube the home cluster; @param namespace the records namespace; @param log for watch errors.
+   * @param opts.keepWhole which records are kept whole in memory; the others (finished, nothing left to
+   *   do for anyone) are kept as {@link compactRecord}. Default: all whole.
+   */
   constructor(
     private readonly kube: Kube,
     readonly namespace: string,
     private readonly log: Logger,
+    private readonly opts: { keepWhole?: (r: DatabaseUpdate) => boolean } = {},
   ) {}
 
   /**
@@ -61,7 +66,10 @@ export class RecordInformer {
       records.path(ns),
       () => records.listObject(ns) as never,
       (r, type) => this.changed(r, type),
-      { onError: (err) => this.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting') },
+      {
+        onError: (err) => this.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting'),
+        transform: this.opts.keepWhole ? (r) => (this.opts.keepWhole!(r) ? r : compactRecord(r)) : undefined,
+      },
     );
     this.informer = informer;
     this.view = new MutationCache(informer);
@@ -118,4 +126,22 @@ export class RecordInformer {
     const r = this.get(name);
     if (r) this.changed(r, 'update');
   }
+}
+
+/**
+ * A finished record cut down to what the leader's controllers still read of it (name, labels, engine,
+ * database, phase), for the informer's transform: 10,000 past updates then cost a few hundred bytes each in
+ * memory instead of their whole status. Marked `compacted()` (src/kube/informer.ts): no controller is
+ * interested in it (`notifierInterest` and `reconcilerInterest` answer undefined), and a new event (a
+ * resume asked for) brings the whole object again.
+ */
+export function compactRecord(r: DatabaseUpdate): DatabaseUpdate {
+  const m = r.metadata as DatabaseUpdate['metadata'] & { creationTimestamp?: string };
+  return compacted({
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, uid: m.uid, labels: m.labels, creationTimestamp: m.creationTimestamp },
+    spec: { engine: r.spec.engine, database: r.spec.database, backend: r.spec.backend } as DatabaseUpdate['spec'],
+    status: { phase: r.status?.phase },
+  } as DatabaseUpdate);
 }
