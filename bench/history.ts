@@ -9,15 +9,15 @@
  * and progress edits, opsRequest ref, times within the last 25 days, inside the default 30-day retention),
  * the finished OpsRequests of the Succeeded and Failed ones (labelled as the reconciler labels them:
  * `dbupdate.dev/record`, `app.kubernetes.io/managed-by`; phase Successful/Failed with KubeDB's
- * conditions), the per-database lock Leases those updates left, and the databases (namespace `hist`);
- * plus fresh databases for the new requests (namespace `bench`). An **empty-history world** (same
+ * conditions), the per-database lock Leases those updates left, and the databases; plus fresh databases
+ * for the new requests in the same namespace (`bench`: preflight reads that namespace's OpsRequests). An **empty-history world** (same
  * databases, no records, OpsRequests or locks) gives every baseline, in the same run.
  *
  * In each world the bot runs alone in a child process, compiled, with the production image's node flags
  * (the layout of scale.ts: `bench/bot-child.mjs`), and is measured for:
  * - **start-up requests**: every Kubernetes request from the fork until the API has been quiet for 1 s
  *   after the bot said it started (leader election's first read and take included);
- * - **preflight**: `preflight()` (src/updates/preflight.ts) timed inside the bot process, called as the
+ * - **preflight**: `preflight()` (src/updates/preflight.ts) timed inside the bot process (10 discarded first), called as the
  *   request handler calls it, with the bot's own Kube and RecordStore (so its caches, warm or not, are
  *   the bot's), for requests on fresh databases, one after another — the figure judged, since the issue's
  *   target is preflight's own cost (at 10,000 records it listed every OpsRequest: 27 MB); also, as the
@@ -53,7 +53,7 @@ import { compile, imageNodeFlags, startChild, type BotChild } from './scale.js';
 export interface HistoryOptions {
   /** Finished records in the history world. */
   records: number;
-  /** Databases the history is spread over (namespace `hist`). */
+  /** Databases the history is spread over (namespace `bench`, beside the fresh ones). */
   historyDatabases: number;
   /** Concurrent updates on top of the history. */
   updates: number;
@@ -69,6 +69,14 @@ const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
 const LEASE_GVR = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
 const MYSQL = findEngine('mysql')!;
 const DAY_MS = 86_400_000;
+/**
+ * The databases' namespace, history and new requests alike: preflight reads the OpsRequests of the
+ * database's namespace (to refuse an update already in flight), so the history's OpsRequests must be
+ * where the new requests go, as they are in a real cluster (issue #13: preflight moved 27 MB).
+ */
+const DB_NS = 'bench';
+/** Preflights run and discarded before the timed ones (the bot's code is cold, more so with `--optimize-for-size`). */
+const PREFLIGHT_WARMUP = 10;
 /**
  * The history's channel. Past updates were requested there, new ones in `CHANNEL`: the Slack emulator
  * keeps a channel's messages in one list, and the benchmark's own in-process reads of the new threads
@@ -96,7 +104,7 @@ function phaseOf(i: number): Phase {
   return 'Succeeded';
 }
 
-/** History record `i` on `hist/<db>` (status as a finished record of that phase has it) and its OpsRequest, if it got one. */
+/** History record `i` on `bench/<db>` (status as a finished record of that phase has it) and its OpsRequest, if it got one. */
 export function historyRecord(i: number, db: string, nowMs: number): { record: KubeObject; status: Record<string, unknown>; ops?: KubeObject; opsStatus?: Record<string, unknown> } {
   const phase = phaseOf(i);
   const name = `${db}-${hex(`rec-${i}`, 8)}`;
@@ -109,10 +117,10 @@ export function historyRecord(i: number, db: string, nowMs: number): { record: K
   const record: KubeObject = {
     apiVersion: `${RECORD_GROUP}/${RECORD_VERSION}`,
     kind: 'DatabaseUpdate',
-    metadata: { name, namespace: RECORDS_NS, labels: { [LABEL_ENGINE]: 'mysql', [LABEL_DATABASE]: db, [LABEL_DB_NAMESPACE]: 'hist' } },
+    metadata: { name, namespace: RECORDS_NS, labels: { [LABEL_ENGINE]: 'mysql', [LABEL_DATABASE]: db, [LABEL_DB_NAMESPACE]: DB_NS } },
     spec: {
       engine: 'MySQL',
-      database: { cluster: 'sim', namespace: 'hist', name: db },
+      database: { cluster: 'sim', namespace: DB_NS, name: db },
       requestedVersion: '8.4',
       fromVersion: '8.0.35',
       targetVersion: '8.4.3',
@@ -143,13 +151,13 @@ export function historyRecord(i: number, db: string, nowMs: number): { record: K
       approvals: [{ user: USERS.approver, at: iso(approvedAt) }],
       startedAt: iso(started),
       steps,
-      opsRequest: { name: opsName, namespace: 'hist', kind: MYSQL.opsRequestKind },
+      opsRequest: { name: opsName, namespace: DB_NS, kind: MYSQL.opsRequestKind },
       progress: { images: `Images: 3 of 3 pods Ready on 8.4.3 (${db}-2, ${db}-1, ${db}-0)` },
       lastClusterCondition:
         phase === 'Succeeded'
-          ? { type: 'Successful', reason: 'OpsRequestSuccessful', message: `Controller has successfully updated the version of MySQL hist/${db} to 8.4.3` }
-          : { type: 'Failed', reason: 'UpdatePetSetsFailed', message: `Pod hist/${db}-1 did not become Ready on 8.4.3` },
-      message: phase === 'Succeeded' ? `${db} runs 8.4.3` : `UpdatePetSetsFailed: Pod hist/${db}-1 did not become Ready on 8.4.3. The database is paused: resume it with /dbupdate resume ${name}.`,
+          ? { type: 'Successful', reason: 'OpsRequestSuccessful', message: `Controller has successfully updated the version of MySQL ${DB_NS}/${db} to 8.4.3` }
+          : { type: 'Failed', reason: 'UpdatePetSetsFailed', message: `Pod ${DB_NS}/${db}-1 did not become Ready on 8.4.3` },
+      message: phase === 'Succeeded' ? `${db} runs 8.4.3` : `UpdatePetSetsFailed: Pod ${DB_NS}/${db}-1 did not become Ready on 8.4.3. The database is paused: resume it with /dbupdate resume ${name}.`,
     });
   } else if (phase === 'Rejected') {
     status.rejection = { user: USERS.approver, reason: 'not this week', at: iso(approvedAt) };
@@ -159,22 +167,22 @@ export function historyRecord(i: number, db: string, nowMs: number): { record: K
   if (!ran) return { record, status };
   const cond = (type: string, reason: string, message: string, at: number) => ({ type, status: 'True', reason, message, observedGeneration: 1, lastTransitionTime: iso(at).replace(/\.\d+Z$/, 'Z') });
   const conditions = [
-    cond('Progressing', 'OpsRequestProgressingStarted', `Controller has started to Progress the MySQLOpsRequest: hist/${opsName}`, started),
-    cond('DatabasePauseSucceeded', 'DatabasePauseSucceeded', `Successfully paused MySQL hist/${db}`, started + 60_000),
-    ...[2, 1, 0].map((p) => cond(`CheckPodReady--${db}-${p}`, 'CheckPodReady', `Pod hist/${db}-${p} is Ready and runs ghcr.io/appscode-images/mysql:8.4.3-oracle`, started + 90_000)),
+    cond('Progressing', 'OpsRequestProgressingStarted', `Controller has started to Progress the MySQLOpsRequest: ${DB_NS}/${opsName}`, started),
+    cond('DatabasePauseSucceeded', 'DatabasePauseSucceeded', `Successfully paused MySQL ${DB_NS}/${db}`, started + 60_000),
+    ...[2, 1, 0].map((p) => cond(`CheckPodReady--${db}-${p}`, 'CheckPodReady', `Pod ${DB_NS}/${db}-${p} is Ready and runs ghcr.io/appscode-images/mysql:8.4.3-oracle`, started + 90_000)),
     ...(phase === 'Succeeded'
       ? [
-          cond('UpdatePetSetsSucceeded', 'UpdatePetSetsSucceeded', `Successfully updated the images of PetSet hist/${db}; all pods are Ready`, started + 120_000),
-          cond('VersionUpdateSucceeded', 'VersionUpdateSucceeded', `Successfully updated the version of MySQL hist/${db} to 8.4.3`, started + 180_000),
-          cond('DatabaseResumeSucceeded', 'DatabaseResumeSucceeded', `Successfully resumed MySQL hist/${db}`, finished),
-          cond('Successful', 'OpsRequestSuccessful', `Controller has successfully updated the version of MySQL hist/${db} to 8.4.3`, finished),
+          cond('UpdatePetSetsSucceeded', 'UpdatePetSetsSucceeded', `Successfully updated the images of PetSet ${DB_NS}/${db}; all pods are Ready`, started + 120_000),
+          cond('VersionUpdateSucceeded', 'VersionUpdateSucceeded', `Successfully updated the version of MySQL ${DB_NS}/${db} to 8.4.3`, started + 180_000),
+          cond('DatabaseResumeSucceeded', 'DatabaseResumeSucceeded', `Successfully resumed MySQL ${DB_NS}/${db}`, finished),
+          cond('Successful', 'OpsRequestSuccessful', `Controller has successfully updated the version of MySQL ${DB_NS}/${db} to 8.4.3`, finished),
         ]
-      : [{ ...cond('Failed', 'UpdatePetSetsFailed', `Pod hist/${db}-1 did not become Ready on 8.4.3`, finished), status: 'True' }]),
+      : [{ ...cond('Failed', 'UpdatePetSetsFailed', `Pod ${DB_NS}/${db}-1 did not become Ready on 8.4.3`, finished), status: 'True' }]),
   ];
   const ops: KubeObject = {
     apiVersion: `${OPS_GROUP}/${OPS_VERSION}`,
     kind: MYSQL.opsRequestKind,
-    metadata: { name: opsName, namespace: 'hist', labels: { [LABEL_RECORD]: name, 'app.kubernetes.io/managed-by': 'dbupdate' } },
+    metadata: { name: opsName, namespace: DB_NS, labels: { [LABEL_RECORD]: name, 'app.kubernetes.io/managed-by': 'dbupdate' } },
     spec: { type: 'UpdateVersion', [MYSQL.opsRequestRefField]: { name: db }, updateVersion: { targetVersion: '8.4.3' }, apply: 'IfReady', timeout: '5m', maxRetries: 1 },
   };
   return { record, status, ops, opsStatus: { phase: phase === 'Succeeded' ? 'Successful' : 'Failed', observedGeneration: 1, conditions } };
@@ -221,7 +229,7 @@ export function seedHistory(store: Store, slack: SlackEmulator, n: number, datab
     lastOf.set(db, h.record.metadata.name);
   }
   for (const [db, holder] of lastOf) {
-    const name = lockName('sim', 'hist', MYSQL.kind, db);
+    const name = lockName('sim', DB_NS, MYSQL.kind, db);
     store.create(LEASE_GVR, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: RECORDS_NS }, spec: { holderIdentity: holder, acquireTime: iso(nowMs - DAY_MS).replace('Z', '000Z') } });
   }
   counts.lockLeases = lastOf.size;
@@ -230,7 +238,7 @@ export function seedHistory(store: Store, slack: SlackEmulator, n: number, datab
 }
 
 /** One world: emulators in this process (history seeded before simulated KubeDB starts), the bot's view of them. */
-async function startHistoryWorld(o: { records: number; historyDatabases: number; benchDatabases: number }) {
+async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number }) {
   const t0 = Date.now();
   const store = new Store();
   installKubeDBCrds(store, { opsManager: true });
@@ -238,8 +246,8 @@ async function startHistoryWorld(o: { records: number; historyDatabases: number;
   seedCluster(store);
   if (!store.tryGet(NS_GVR, undefined, RECORDS_NS)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RECORDS_NS } });
   applyManifests(store, readFileSync(join(ROOT, 'deploy/rbac.yaml'), 'utf8'));
-  seedCluster(store, { extraDatabases: o.historyDatabases, extraNamespace: 'hist' });
-  seedCluster(store, { extraDatabases: o.benchDatabases, extraNamespace: 'bench' });
+  // bench-0 … bench-<historyDatabases - 1> carry the history; the others are fresh, for new requests.
+  seedCluster(store, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS });
   // Before the simulated Ops Manager starts: its first list then sees the OpsRequests already finished.
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }, { id: HIST_CHANNEL, name: 'db-ops-archive' }] });
   const history = o.records > 0 ? seedHistory(store, slack, o.records, o.historyDatabases) : {};
@@ -321,7 +329,7 @@ async function dryRunAnswers(slack: SlackEmulator, names: string[]): Promise<num
       }
     });
     try {
-      cmd = await slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql bench/${n} 8.4 --dry-run` });
+      cmd = await slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql ${DB_NS}/${n} 8.4 --dry-run` });
       if (cmd.responses().some((b) => /Dry run|:warning:/.test(JSON.stringify(b)))) answered ??= nowNs();
       else
         await Promise.race([
@@ -356,9 +364,9 @@ interface WorldRun {
 
 /** Start the bot child in a world, measure start-up, preflight and (when `updates` > 0) concurrent updates. */
 async function runWorld(dist: string, flags: string[], o: HistoryOptions & { withHistory: boolean }): Promise<WorldRun> {
-  const benchDbs = o.updates + o.preflights + 3;
+  const fresh = (i: number) => `bench-${o.historyDatabases + i}`;
   const say = (what: string) => process.stderr.write(`bench: history (${o.withHistory ? `${o.records} records` : 'empty'}): ${what}\n`);
-  const w = await startHistoryWorld({ records: o.withHistory ? o.records : 0, historyDatabases: o.historyDatabases, benchDatabases: benchDbs });
+  const w = await startHistoryWorld({ records: o.withHistory ? o.records : 0, historyDatabases: o.historyDatabases, freshDatabases: o.updates + o.preflights + PREFLIGHT_WARMUP });
   let bot: BotChild | undefined;
   let peakFds = 0;
   let sampler: NodeJS.Timeout | undefined;
@@ -381,22 +389,22 @@ async function runWorld(dist: string, flags: string[], o: HistoryOptions & { wit
     const idle = (await bot.ask('gc')) as { rssMb: number; heapUsedMb: number };
 
     // Preflight, one request after another on fresh databases: 3 discarded, then `preflights` timed.
-    const names = Array.from({ length: o.preflights + 3 }, (_, i) => `bench-${o.updates + i}`);
-    const pf = (await bot.ask('preflight', { namespace: 'bench', names, version: '8.4' })) as { ms: number[]; codes: unknown; failed?: string };
-    const pfMs = pf.ms.slice(3);
+    const names = Array.from({ length: o.preflights + PREFLIGHT_WARMUP }, (_, i) => fresh(o.updates + i));
+    const pf = (await bot.ask('preflight', { namespace: DB_NS, names, version: '8.4' })) as { ms: number[]; codes: unknown; failed?: string };
+    const pfMs = pf.ms.slice(PREFLIGHT_WARMUP);
     say(`preflights timed${pf.failed ? `, failed: ${pf.failed.split('\n')[0]}` : ''}`);
-    const dry = (await dryRunAnswers(w.slack, names)).slice(3);
+    const dry = (await dryRunAnswers(w.slack, names)).slice(PREFLIGHT_WARMUP);
 
     say('dry runs answered');
     let updates: WorldRun['updates'];
     if (o.withHistory && o.updates > 0) {
       w.server.resetRequests();
       const t1 = Date.now();
-      const dbs = Array.from({ length: o.updates }, (_, i) => `bench-${i}`);
+      const dbs = Array.from({ length: o.updates }, (_, i) => fresh(i));
       let outcomes: UpdateOutcome[] = [];
       let error: string | undefined;
       try {
-        outcomes = await runUpdates({ cluster: { store: w.store }, slack: w.slack }, 'bench', dbs, 180_000);
+        outcomes = await runUpdates({ cluster: { store: w.store }, slack: w.slack }, DB_NS, dbs, 240_000);
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       }
