@@ -112,7 +112,7 @@ export function historyRecord(i: number, db: string, nowMs: number): { record: K
   const approvedAt = created + 60_000;
   const started = approvedAt + 1_000;
   const finished = started + 240_000;
-  const opsName = `${db}-update-8-4-3-${hex(`ops-${i}`, 5)}`;
+  const opsName = `${db}-update-8-4-3-${hex(`ops-${i}`, 10)}`; // unique (KubeDB-style names have 5 random characters; 10 avoid a collision among 7,000)
   const ran = phase === 'Succeeded' || phase === 'Failed';
   const record: KubeObject = {
     apiVersion: `${RECORD_GROUP}/${RECORD_VERSION}`,

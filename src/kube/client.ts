@@ -146,12 +146,6 @@ export class RequestGate {
     }
     return pooled;
   }
-
-  /** Close the pooled sockets (idle ones at once; busy ones when their request ends). */
-  destroy(): void {
-    for (const a of this.agents.values()) a.destroy();
-    this.agents.clear();
-  }
 }
 
 /** The error a request aborted by its time limit rejects with. */
