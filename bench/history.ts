@@ -46,7 +46,7 @@ import { OPS_GROUP, OPS_VERSION, findEngine } from '../src/engines/table.js';
 import { lockName } from '../src/kube/locks.js';
 import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/updates/types.js';
 import { renderHash, renderParent, threadPosts } from '../src/slack/render.js';
-import { breakdown, electionLeasePath, nowNs, nsToMs, percentile, quiescent, row, runUpdates, type Row, type UpdateOutcome } from './common.js';
+import { breakdown, electionLeasePath, nowNs, nsToMs, percentile, row, runUpdates, waitUntil, type Row, type UpdateOutcome } from './common.js';
 import { compile, imageNodeFlags, startChild, type BotChild } from './scale.js';
 
 /** Sizes of a history run. */
@@ -336,6 +336,7 @@ async function dryRunAnswers(slack: SlackEmulator, names: string[]): Promise<{ m
     });
     let timer: NodeJS.Timeout | undefined;
     try {
+      await slackConnected(slack);
       cmd = await slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql ${DB_NS}/${n} 8.4 --dry-run` });
       if (answer(cmd)) answered ??= nowNs();
       else await Promise.race([got, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to the dry run on ${DB_NS}/${n} within 30 s`)), 30_000)))]);
@@ -352,6 +353,19 @@ async function dryRunAnswers(slack: SlackEmulator, names: string[]): Promise<{ m
   return { ms, failed };
 }
 
+/**
+ * Wait (≤ 30 s) until the bot has a Socket Mode connection: a bot whose event loop was blocked for
+ * seconds loses it (missed pings) and reconnects; what follows is measured on the reconnected bot.
+ * @throws Error when it has not reconnected in time.
+ */
+async function slackConnected(slack: SlackEmulator): Promise<void> {
+  if (slack.socketConnections() > 0) return;
+  disconnects++;
+  await waitUntil(() => slack.socketConnections() > 0, 30_000, 'the bot to reconnect to Slack (Socket Mode)');
+}
+/** Times a world's bot was found without a Socket Mode connection (reset per world). */
+let disconnects = 0;
+
 /** What one world's bot showed. */
 interface WorldRun {
   seedMs: number;
@@ -362,6 +376,8 @@ interface WorldRun {
   dryRun: { ms: number[]; p50: number; failed: string[]; sent: number };
   updates?: { n: number; succeeded: number; clean: number; durationMs: number; error?: string; maxInFlight: number; requests: number };
   peakFds: number;
+  /** Times the bot was found without its Socket Mode connection (before a dry run or the updates). */
+  slackDisconnects: number;
   report: Record<string, unknown>;
   alive: boolean;
   exit?: string;
@@ -378,6 +394,7 @@ async function runWorld(dist: string, flags: string[], o: HistoryOptions & { wit
   let sampler: NodeJS.Timeout | undefined;
   say(`world seeded in ${w.seedMs} ms`);
   try {
+    disconnects = 0;
     w.server.resetRequests();
     const slackBefore = w.slack.calls.length;
     const t0 = Date.now();
@@ -411,6 +428,7 @@ async function runWorld(dist: string, flags: string[], o: HistoryOptions & { wit
       let outcomes: UpdateOutcome[] = [];
       let error: string | undefined;
       try {
+        await slackConnected(w.slack);
         outcomes = await runUpdates({ cluster: { store: w.store }, slack: w.slack }, DB_NS, dbs, 240_000);
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -443,6 +461,7 @@ async function runWorld(dist: string, flags: string[], o: HistoryOptions & { wit
       dryRun: { ms: dry, p50: percentile(dry, 50), failed: dryAll.failed, sent: names.length },
       updates,
       peakFds,
+      slackDisconnects: disconnects,
       report,
       alive: alive && bot.exited() === undefined,
       exit: bot.exited(),
@@ -517,7 +536,7 @@ export async function benchHistory(o: HistoryOptions): Promise<{ rows: Row[]; de
       }),
       row({
         bench: 'history',
-        figure: `no exit: bot alive at the end${hist.exit ? ` (${hist.exit})` : ''}; updates Succeeded with each step posted once`,
+        figure: `no exit: bot alive at the end${hist.exit ? ` (${hist.exit})` : ''}${hist.slackDisconnects ? ` (lost Slack ${hist.slackDisconnects}×)` : ''}; updates Succeeded with each step posted once${u?.error ? ` (${u.error.slice(0, 80)})` : ''}`,
         value: u?.clean ?? 0,
         unit: 'updates',
         target: `alive and ${o.updates}/${o.updates} clean`,

@@ -140,7 +140,8 @@ export class RequestGate {
     const key = `${agent.constructor === https.Agent ? 'https' : 'http'}:${createHash('sha256').update(JSON.stringify(tls)).digest('hex')}`;
     let pooled = this.agents.get(key);
     if (!pooled) {
-      const settings = { ...options, keepAlive: true, maxSockets: this.maxInFlight, maxFreeSockets: this.maxInFlight, scheduling: 'lifo' as const };
+      // `timeout`: an idle socket is closed after 60 s, or 1 s before the server's `Keep-Alive: timeout=` hint (Node's agent).
+      const settings = { ...options, keepAlive: true, maxSockets: this.maxInFlight, maxFreeSockets: this.maxInFlight, scheduling: 'lifo' as const, timeout: 60_000 };
       pooled = agent.constructor === https.Agent ? new https.Agent(settings) : new http.Agent(settings);
       this.agents.set(key, pooled);
     }
@@ -164,13 +165,27 @@ function abortReason(signal: AbortSignal): Error {
  */
 function gatedHttpLibrary(gate: RequestGate, fence: Fence | undefined): HttpLibrary {
   const inner = new IsomorphicFetchHttpLibrary();
-  const send = async (ctx: RequestContext): Promise<ResponseContext> => {
+  const attempt = async (ctx: RequestContext): Promise<ResponseContext> => {
     const method = ctx.getHttpMethod();
     if (fence && MUTATING.has(method) && !fence.held()) throw new FencedError(`${method} ${new URL(ctx.getUrl()).pathname}`);
     ctx.setAgent(gate.agentFor(ctx.getAgent())!);
     const res = await inner.send(ctx).toPromise();
     const body = await res.body.binary();
     return new ResponseContext(res.httpStatusCode, res.headers, { text: async () => body.toString('utf8'), binary: async () => body });
+  };
+  // A kept-alive socket the server closed while idle (its keep-alive timeout) fails the next request sent
+  // on it with ECONNRESET ("socket hang up") before the server read it; Node's docs prescribe one retry
+  // (https://nodejs.org/api/http.html#requestreusedsocket) and Go's http.Transport retries likewise. The
+  // retry is checked against the fence again; a write that had reached the server is guarded by its
+  // resourceVersion or answered 409 AlreadyExists, which callers already handle.
+  const send = async (ctx: RequestContext): Promise<ResponseContext> => {
+    try {
+      return await attempt(ctx);
+    } catch (err) {
+      const code = (err as { code?: unknown } | undefined)?.code;
+      if ((code !== 'ECONNRESET' && code !== 'EPIPE') || ctx.getSignal()?.aborted) throw err;
+      return attempt(ctx);
+    }
   };
   return wrapHttpLibrary({
     send(ctx) {
