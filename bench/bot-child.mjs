@@ -2,7 +2,10 @@
 // so that it runs with plain `node` on the compiled sources: argv[2] is the directory of the compiled
 // `src/` (or `src/` itself when the process runs with `--import tsx`), argv[3] the JSON of
 // { kubeconfig, slack: { botToken, appToken, apiUrl }, config }. IPC: sends { ready } once the bot has
-// started; answers { op: 'gc' | 'measure' | 'report' | 'stop' }.
+// started; answers { op: 'gc' | 'measure' | 'report' | 'preflight' | 'stop' }. `preflight` ({ namespace,
+// names, version }) times `preflight()` of src/updates/preflight.ts once per name, one after another,
+// called as the request handler calls it (src/slack/handlers.ts `requestUpdate`): the bot's own home
+// Kube and its RecordStore (`bot.records`), the configured backend; answers { ms: number[], codes }.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,10 +19,14 @@ const { startBot } = await mod('bot.js');
 const { Kube } = await mod('kube/client.js');
 const { validateConfig } = await mod('policy/config.js');
 const { createLogger } = await mod('log.js');
+const { preflight } = await mod('updates/preflight.js');
+const { findEngine } = await mod('engines/table.js');
 
 const kc = new KubeConfig();
 kc.loadFromString(args.kubeconfig);
-const bot = await startBot({ kube: new Kube(kc, 'sim'), config: validateConfig(args.config), log: createLogger('silent'), slack: { ...args.slack, retries: 2 } });
+const kube = new Kube(kc, 'sim');
+const config = validateConfig(args.config);
+const bot = await startBot({ kube, config, log: createLogger('silent'), slack: { ...args.slack, retries: 2 } });
 
 let peak = process.memoryUsage().rss;
 setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20).unref();
@@ -46,6 +53,21 @@ process.on('message', async (m) => {
       heapUsedMb: process.memoryUsage().heapUsed / MB,
       eldMs: eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6, mean: eld.mean / 1e6 } : undefined,
     });
+  } else if (m.op === 'preflight') {
+    const ms = [];
+    const codes = {};
+    try {
+      for (const name of m.names) {
+        const t0 = process.hrtime.bigint();
+        const pf = await preflight({ kube, records: bot.records, engine: findEngine('mysql'), namespace: m.namespace, name, version: m.version, backend: config.backend });
+        ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const code = pf.ok ? 'ok' : pf.code;
+        codes[code] = (codes[code] ?? 0) + 1;
+      }
+      process.send({ ms, codes });
+    } catch (err) {
+      process.send({ ms, codes, failed: String(err?.stack ?? err) });
+    }
   } else if (m.op === 'stop') {
     await bot.stop();
     process.send({ stopped: true });

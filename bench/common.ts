@@ -10,6 +10,9 @@ import { approve } from '../src/sim/script.js';
 import type { SlackEmulator } from '../src/sim/slack/server.js';
 import type { Store } from '../src/sim/kube/store.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import type { RequestRecord } from '../src/sim/kube/server.js';
+import { parseApiPath } from '../src/sim/kube/paths.js';
+import { LEASE_NAME } from '../src/bot.js';
 
 /** `process.hrtime.bigint()`. */
 export const nowNs = (): bigint => process.hrtime.bigint();
@@ -145,4 +148,25 @@ export async function quiescent(count: () => number, quietMs = 250, timeoutMs = 
       since = Date.now();
     } else if (Date.now() - since >= quietMs) return;
   }
+}
+
+/** The leader-election Lease's path in the records namespace (its renewals are per replica, not per update). */
+export const electionLeasePath = (namespace = 'dbupdate'): string => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${LEASE_NAME}`;
+
+/**
+ * `verb resource[/subresource][ dryRun] status` of a served request, e.g. `update databaseupdates/status 409`,
+ * `create mysqlopsrequests dryRun 201`, `get leases 200`; discovery and other paths by their verb and path.
+ */
+export function requestKey(store: Store, r: RequestRecord): string {
+  const p = parseApiPath(r.path, (gvr) => store.resourceType(gvr)?.namespaced === true);
+  const what = p.kind === 'resource' ? `${p.gvr.plural}${p.subresource ? `/${p.subresource}` : ''}` : r.path;
+  const dry = /[?&]dryRun=/.test(r.url) ? ' dryRun' : '';
+  return `${r.verb} ${what}${dry} ${r.status}`;
+}
+
+/** Counts of requests by {@link requestKey}, most frequent first. */
+export function breakdown(store: Store, reqs: RequestRecord[]): Record<string, number> {
+  const out = new Map<string, number>();
+  for (const r of reqs) out.set(requestKey(store, r), (out.get(requestKey(store, r)) ?? 0) + 1);
+  return Object.fromEntries([...out].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }

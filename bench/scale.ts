@@ -43,7 +43,7 @@ const BOT_CHILD = fileURLToPath(new URL('./bot-child.mjs', import.meta.url));
 const CONFIG_INPUT = WORLD_CONFIG_INPUT;
 
 /** Compile `src/` (tsconfig.build.json) into a temporary directory that resolves the project's node_modules. */
-function compile(): { dir: string; dist: string; ms: number } {
+export function compile(): { dir: string; dist: string; ms: number } {
   const t = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'dbupdate-bench-build-'));
   const dist = join(dir, 'dist');
@@ -59,19 +59,36 @@ function compile(): { dir: string; dist: string; ms: number } {
 }
 
 /** A bot child process and a request/answer channel to it. */
-interface BotChild {
+export interface BotChild {
   child: ChildProcess;
-  ask(op: string): Promise<Record<string, unknown>>;
+  /** Send `{ op, ...args }` and wait for the next answer. */
+  ask(op: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Why the process exited (`exit code` or signal), undefined while it runs. */
+  exited(): string | undefined;
+  /** The last 8 KB the process wrote to stderr (when started with `captureStderr`). */
+  stderrTail(): string;
   stop(): Promise<void>;
 }
 
 /** Fork `bot-child.mjs` on `dir` (compiled: plain node; `src/`: with tsx) and wait until the bot has started. */
-async function startChild(dir: string, tsx: boolean, env: { kubeconfig: string; slack: SlackEmulator }, timeoutMs: number, nodeFlags: string[] = []): Promise<BotChild> {
+export async function startChild(
+  dir: string,
+  tsx: boolean,
+  env: { kubeconfig: string; slack: SlackEmulator },
+  timeoutMs: number,
+  nodeFlags: string[] = [],
+  opts: { captureStderr?: boolean } = {},
+): Promise<BotChild> {
   const args = { kubeconfig: env.kubeconfig, slack: { botToken: env.slack.botToken, appToken: env.slack.appToken, apiUrl: env.slack.apiUrl }, config: CONFIG_INPUT };
   const child = fork(BOT_CHILD, [dir, JSON.stringify(args)], {
     cwd: ROOT,
     execArgv: ['--expose-gc', ...nodeFlags, ...(tsx ? ['--import', 'tsx'] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', opts.captureStderr ? 'pipe' : 'inherit', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    stderr = (stderr + d.toString('utf8')).slice(-8192);
   });
   const queue: Array<Record<string, unknown>> = [];
   const waiters: Array<(m: Record<string, unknown>) => void> = [];
@@ -103,10 +120,12 @@ async function startChild(dir: string, tsx: boolean, env: { kubeconfig: string; 
   }
   return {
     child,
-    async ask(op) {
-      child.send({ op });
+    async ask(op, args = {}) {
+      child.send({ ...args, op });
       return next(timeoutMs);
     },
+    exited: () => exited,
+    stderrTail: () => stderr,
     async stop() {
       try {
         child.send({ op: 'stop' });
@@ -282,7 +301,7 @@ export async function benchScale(o: ScaleOptions): Promise<{ rows: Row[]; detail
 }
 
 /** The emulators of one scale world (cluster and Slack, in this process) and the bot child's view of them. */
-async function startWorld() {
+export async function startWorld() {
   const cluster = await startEmbeddedCluster({ podReadyDelayMs: 15, stepDelayMs: 15 });
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   return {

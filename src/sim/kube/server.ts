@@ -212,6 +212,14 @@ export class KubeApiServer {
   readonly warnings: Array<{ user: string; method: string; path: string; warning: string }> = [];
   /** Every request RBAC denied (403) since start (or the last {@link resetRequests}), in order. */
   readonly denials: Denial[] = [];
+  /**
+   * Requests other than watches being served right now (`inFlight`) and the most at once (`max`) since
+   * start or the last {@link resetRequests}, counted from arrival to the response's end (tests of a
+   * client's cap on concurrent requests, benchmarks), and the TCP connections accepted since then (`connections`).
+   */
+  readonly concurrency = { inFlight: 0, max: 0, connections: 0 };
+  /** Delay (ms) before serving each request other than a watch: a slow server, so a client's requests overlap (default 0). */
+  latencyMs = 0;
   /** The RBAC authorizer, when started with `rbac: true`. */
   readonly authorizer: RbacAuthorizer | undefined;
   private readonly users: Map<string, UserInfo>;
@@ -267,6 +275,7 @@ export class KubeApiServer {
     self = new KubeApiServer(store, server, host, port, opts.token !== undefined, opts.token ?? 'sim-token', opts);
     server.on('connection', (s: Socket) => {
       self!.sockets.add(s);
+      self!.concurrency.connections++;
       s.on('close', () => self!.sockets.delete(s));
     });
     return self;
@@ -329,6 +338,8 @@ export class KubeApiServer {
     this.requests.length = 0;
     this.denials.length = 0;
     this.warnings.length = 0;
+    this.concurrency.max = this.concurrency.inFlight;
+    this.concurrency.connections = 0;
   }
 
   /** Number of open watch streams. */
@@ -487,6 +498,12 @@ export class KubeApiServer {
     const isWatch = parsed.kind === 'resource' && (parsed.legacyWatch || watchParam === 'true' || watchParam === '1');
     const verb = parsed.kind === 'resource' ? this.verbOf(method, parsed.name !== undefined, isWatch) : parsed.kind === 'other' ? 'other' : 'discovery';
     const rec = this.record(req, url, verb);
+    if (!isWatch) {
+      const conc = this.concurrency;
+      conc.max = Math.max(conc.max, ++conc.inFlight);
+      res.once('close', () => conc.inFlight--);
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    }
 
     let user = this.authenticate(req.headers.authorization);
     if (!user) return this.sendError(res, unauthorized(), rec);

@@ -436,6 +436,17 @@ export class SlackEmulator {
     return snapshot(m);
   }
 
+  /**
+   * Store a message as if the bot had posted it with `chat.postMessage` (top-level, or a reply when
+   * `threadTs` is given), without an API call being recorded or an event sent: for seeding a workspace
+   * with the messages of past updates (bench/history.ts). @throws Error on an unknown channel.
+   */
+  seedBotMessage(opts: { channel: string; text: string; blocks?: unknown[]; threadTs?: string }): SlackMessage {
+    const channel = this.need(this.ws.channel(opts.channel), `channel ${opts.channel}`);
+    const m = this.ws.add({ channel: channel.id, user: APP.botUserId, bot_id: APP.botId, text: opts.text, ...(opts.blocks ? { blocks: opts.blocks } : {}), ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) });
+    return snapshot(m);
+  }
+
   /** Send an arbitrary envelope (e.g. `events_api`) and resolve with its ack payload. */
   async sendEnvelope(type: Envelope['type'], payload: Record<string, unknown>, acceptsResponsePayload = false): Promise<{ envelopeId: string; ackPayload?: unknown }> {
     const env = envelope(randomUUID(), type, payload, acceptsResponsePayload);
