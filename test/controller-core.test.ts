@@ -141,3 +141,23 @@ describe('applyPass: a pass result becomes at most one write', () => {
     expect(cancelled.phase).toBe('Cancelled');
   });
 });
+
+describe('informer lists in pages', () => {
+  it('reads every page of a chunked list (the continue token of custom resources and of built-in kinds) and transforms each page', async () => {
+    const { listInPages, LIST_PAGE_SIZE } = await import('../src/kube/informer.js');
+    const all = Array.from({ length: LIST_PAGE_SIZE * 2 + 7 }, (_, i) => obj(`o${i}`, String(i + 1)));
+    for (const field of ['continue', '_continue']) {
+      const asked: Array<string | undefined> = [];
+      const out = await listInPages(async ({ limit, _continue }) => {
+        asked.push(_continue);
+        const from = _continue ? Number(_continue) : 0;
+        const next = from + limit < all.length ? String(from + limit) : undefined;
+        return { metadata: { resourceVersion: '99', ...(next ? { [field]: next } : {}) }, items: all.slice(from, from + limit) } as never;
+      }, (o) => ({ ...o, cut: true }));
+      expect(asked).toEqual([undefined, String(LIST_PAGE_SIZE), String(LIST_PAGE_SIZE * 2)]);
+      expect(out.items).toHaveLength(all.length);
+      expect(out.items.every((o) => (o as { cut?: boolean }).cut)).toBe(true);
+      expect(out.metadata?.resourceVersion).toBe('99');
+    }
+  });
+});

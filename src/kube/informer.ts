@@ -104,6 +104,37 @@ export function startInformer<T extends KubernetesObject>(
   };
 }
 
+/** Page size of an informer's list (client-go's pager default: k8s.io/client-go/tools/pager `defaultPageSize` 500). */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * An informer's list read in pages of {@link LIST_PAGE_SIZE} (`limit` / `continue`), each page's items
+ * passed through `transform` before the next page is asked for, so a list of 10,000 objects never sits
+ * whole in memory (client-go's informers list through a pager the same way). The answer carries the first
+ * page's resourceVersion: the API server serves every page of a chunked list from that one snapshot.
+ * @param page one page: `continueToken` undefined for the first. @throws what `page` throws (a 410 of an
+ *   expired continue token too: the informer then lists again).
+ */
+export async function listInPages<T extends KubernetesObject>(
+  page: (opts: { limit: number; _continue?: string }) => Promise<KubernetesListObject<T>>,
+  transform?: (obj: T) => T,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let first: KubernetesListObject<T> | undefined;
+  let token: string | undefined;
+  do {
+    const l = await page({ limit: LIST_PAGE_SIZE, ...(token ? { _continue: token } : {}) });
+    first ??= l;
+    for (const o of l.items) items.push(transform ? transform(o) : o);
+    // Custom resources come back as plain JSON (`metadata.continue`); built-in kinds through client-node's
+    // model classes (`V1ListMeta._continue`).
+    const meta = l.metadata as { continue?: string; _continue?: string } | undefined;
+    token = meta?.continue || meta?._continue || undefined;
+  } while (token);
+  const { continue: _c, _continue: _c2, ...meta } = (first!.metadata ?? {}) as Record<string, unknown>;
+  return { ...first!, items, metadata: meta as KubernetesListObject<T>['metadata'] };
+}
+
 /** Objects a transform cut down to what is still read (see {@link compacted}). */
 const COMPACT = new WeakSet<object>();
 

@@ -163,6 +163,10 @@ export interface DeleteOptions {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Page size (API chunking, https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks). */
+  limit?: number;
+  /** The `metadata.continue` token of the previous page. */
+  _continue?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import { isConflict, statusCode, statusMessage } from '../kube/client.js';
-import { isCompact, startInformer, type Cache } from '../kube/informer.js';
+import { isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { buildOpsRequest, compactOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
 import type { Engine } from '../engines/table.js';
@@ -68,7 +68,7 @@ export class OpsRequestBackend implements PipelineBackend {
     const cache = startInformer<OpsRequestObject>(
       kube,
       resource.path(),
-      () => resource.listObject(undefined, { labelSelector: LABEL_RECORD }) as never,
+      () => listInPages((page) => resource.listObject(undefined, { labelSelector: LABEL_RECORD, ...page }), compactOpsRequest) as never,
       (ops, type) => {
         entry.view.observed(ops, type);
         const rec = ops.metadata.labels?.[LABEL_RECORD];

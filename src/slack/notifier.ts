@@ -106,6 +106,8 @@ interface Memory {
   uncertain: boolean;
   /** Slack was looked up for this record during this leadership. */
   checked: boolean;
+  /** The record already had a parent message when this memory began: posts may exist that it does not know of. */
+  inherited: boolean;
 }
 
 /** Whether every message of a record is posted and recorded (nothing for the notifier to do). */
@@ -223,7 +225,7 @@ export class Notifier {
   private remember(r: DatabaseUpdate): Memory {
     const name = r.metadata.name;
     const sl = r.status?.slack ?? {};
-    const m = this.memory.get(name) ?? { posted: new Set<string>(), edits: {}, uncertain: false, checked: false };
+    const m = this.memory.get(name) ?? { posted: new Set<string>(), edits: {}, uncertain: false, checked: false, inherited: sl.ts !== undefined };
     m.channel ??= sl.channel;
     m.ts ??= sl.ts;
     m.parentHash ??= sl.parentHash;
@@ -236,11 +238,13 @@ export class Notifier {
 
   /**
    * Whether to look in Slack before posting: after a post whose outcome is unknown, or once for a record
-   * this leader inherited (created before this leadership) that still has messages to post.
+   * that still has messages to post and whose parent this leadership did not post (inherited from an
+   * earlier leader, or created before this leadership began).
    */
   private needsLookup(r: DatabaseUpdate, m: Memory, todo: boolean): boolean {
     if (m.uncertain) return true;
     if (m.checked || !todo) return false;
+    if (m.inherited) return true;
     const created = Date.parse((r.metadata as { creationTimestamp?: string }).creationTimestamp ?? '');
     return !(created >= this.since);
   }
@@ -293,10 +297,7 @@ export class Notifier {
    */
   async reconcile(name: string): Promise<ReconcileResult | void> {
     let record = this.informer.get(name);
-    if (!record) {
-      this.memory.delete(name);
-      return;
-    }
+    if (!record) return;
     const m = this.remember(record);
     const channel = m.channel ?? record.spec.channel;
     const posts = threadPosts(record);

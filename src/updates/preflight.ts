@@ -14,6 +14,7 @@ import { statusCode, statusMessage } from '../kube/client.js';
 import { isTransient } from './records.js';
 import { engineByKind } from '../engines/table.js';
 import { opsRequests } from '../kube/resources.js';
+import { listInPages } from '../kube/informer.js';
 import {
   buildOpsRequest,
   compactOpsRequest,
@@ -137,7 +138,7 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
 async function cachedOpsRequests(kube: Kube, engine: Engine): Promise<OpsRequestObject[]> {
   const resource = opsRequests(kube, engine);
   // Finished ones are kept as name, database ref and phase: all this check reads of them.
-  return (await kube.cache.list(resource.path(), () => resource.listObject() as never, compactOpsRequest as never)) as unknown as OpsRequestObject[];
+  return (await kube.cache.list(resource.path(), () => listInPages((page) => resource.listObject(undefined, page), compactOpsRequest) as never, compactOpsRequest as never)) as unknown as OpsRequestObject[];
 }
 
 /**

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import { statusMessage } from '../kube/client.js';
-import { compacted, startInformer, type Cache } from '../kube/informer.js';
+import { compacted, isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { databaseUpdates } from '../kube/resources.js';
 import type { DatabaseUpdate } from './types.js';
@@ -64,17 +64,22 @@ export class RecordInformer {
     const informer = startInformer<DatabaseUpdate>(
       kube,
       records.path(ns),
-      () => records.listObject(ns) as never,
+      () => listInPages((page) => records.listObject(ns, page), this.transform()) as never,
       (r, type) => this.changed(r, type),
       {
         onError: (err) => this.log.warn({ err: statusMessage(err) }, 'record watch failed; restarting'),
-        transform: this.opts.keepWhole ? (r) => (this.opts.keepWhole!(r) ? r : compactRecord(r)) : undefined,
+        transform: this.transform(),
       },
     );
     this.informer = informer;
     this.view = new MutationCache(informer);
     await informer.attempted;
     if (!informer.healthy()) this.log.warn('records not listed yet; reconciling them once the list succeeds');
+  }
+
+  private transform(): ((r: DatabaseUpdate) => DatabaseUpdate) | undefined {
+    const keep = this.opts.keepWhole;
+    return keep ? (r) => (isCompact(r) || keep(r) ? r : compactRecord(r)) : undefined;
   }
 
   /** Stop the watch; reads answer undefined afterwards. */
