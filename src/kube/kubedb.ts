@@ -3,7 +3,7 @@
  * (`catalog.kubedb.com/v1alpha1`, cluster-scoped) and OpsRequests (`ops.kubedb.com/v1alpha1`).
  * Shapes follow docs/kubedb-facts.md ("Confirmed since").
  */
-import { compacted } from './informer.js';
+import { compacted, isCompact } from './informer.js';
 import type { Kube } from './client.js';
 import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
 import { isNotFound } from './client.js';
@@ -107,7 +107,7 @@ export async function getOpsRequest(kube: Kube, engine: Engine, namespace: strin
  * whole. Marked with `compacted()` (src/kube/informer.ts): a reader that needs its conditions GETs it.
  */
 export function compactOpsRequest(ops: OpsRequestObject): OpsRequestObject {
-  if (!OPS_TERMINAL_PHASES.includes(ops.status?.phase ?? 'Pending')) return ops;
+  if (isCompact(ops) || !OPS_TERMINAL_PHASES.includes(ops.status?.phase ?? 'Pending')) return ops;
   const { name, namespace, resourceVersion, uid, labels } = ops.metadata as OpsRequestObject['metadata'] & { uid?: string; resourceVersion?: string };
   const spec: Record<string, unknown> = { type: ops.spec.type };
   for (const [k, v] of Object.entries(ops.spec)) if (k.endsWith('Ref')) spec[k] = v;

@@ -189,6 +189,17 @@ const dry = (o?: WriteOptions) => (o?.dryRun ? { dryRun: 'All' } : {});
 const deleteBody = (o?: DeleteOptions) =>
   o?.preconditions || o?.propagationPolicy ? { body: { ...(o.preconditions ? { preconditions: o.preconditions } : {}), ...(o.propagationPolicy ? { propagationPolicy: o.propagationPolicy } : {}) } } : {};
 
+/** Await a DELETE: true when it deleted, false on 404 NotFound (already gone); any other error is thrown. */
+async function deleted(request: Promise<unknown>): Promise<boolean> {
+  try {
+    await request;
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    throw err;
+  }
+}
+
 /**
  * Typed access to one namespaced custom resource kind in one cluster. Every method sends one request
  * (none retries; see the module comment for the errors). Objects returned are fresh from the API server
@@ -277,13 +288,7 @@ export class NamespacedResource<T extends KubeObject> {
    * @throws ApiException 409 Conflict when a precondition fails (the object changed or was replaced).
    */
   async delete(namespace: string, name: string, opts: DeleteOptions = {}): Promise<boolean> {
-    try {
-      await this.kube.custom.deleteNamespacedCustomObject({ ...this.coords(namespace), name, ...deleteBody(opts) });
-      return true;
-    } catch (err) {
-      if (statusCode(err) === 404) return false;
-      throw err;
-    }
+    return deleted(this.kube.custom.deleteNamespacedCustomObject({ ...this.coords(namespace), name, ...deleteBody(opts) }));
   }
 
   private coords(namespace: string) {
@@ -390,13 +395,7 @@ export function pods(kube: Kube) {
     },
     /** DELETE. @returns false when it did not exist (404). @throws ApiException 409 when a precondition fails. */
     async delete(namespace: string, name: string, opts: DeleteOptions = {}): Promise<boolean> {
-      try {
-        await kube.core.deleteNamespacedPod({ name, namespace, ...deleteBody(opts) });
-        return true;
-      } catch (err) {
-        if (statusCode(err) === 404) return false;
-        throw err;
-      }
+      return deleted(kube.core.deleteNamespacedPod({ name, namespace, ...deleteBody(opts) }));
     },
   };
 }
@@ -425,13 +424,7 @@ export function leases(kube: Kube) {
     },
     /** DELETE. @returns false when it did not exist (404). @throws ApiException 409 when a precondition fails. */
     async delete(namespace: string, name: string, opts: DeleteOptions = {}): Promise<boolean> {
-      try {
-        await kube.coordination.deleteNamespacedLease({ name, namespace, ...deleteBody(opts) });
-        return true;
-      } catch (err) {
-        if (statusCode(err) === 404) return false;
-        throw err;
-      }
+      return deleted(kube.coordination.deleteNamespacedLease({ name, namespace, ...deleteBody(opts) }));
     },
   };
 }

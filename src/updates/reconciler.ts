@@ -303,9 +303,9 @@ function diffSteps(before: Step[], after: Step[]): Step[] {
 export function applyPass(st: RecordStatus, res: PassResult, nowIso: string): boolean {
   if (st.phase !== 'Running') return false;
   const before = JSON.stringify(st);
-  const loud = (res.quiet ?? []) as string[];
+  const quiet = (res.quiet ?? []) as string[];
   const next: RecordStatus = { ...st, steps: res.steps };
-  for (const [k, v] of Object.entries(res.fields ?? {})) if (!loud.includes(k)) (next as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(res.fields ?? {})) if (!quiet.includes(k)) (next as Record<string, unknown>)[k] = v;
   if (res.progress) next.progress = { ...(st.progress ?? {}), ...res.progress };
   if (res.outcome) {
     next.phase = res.outcome;
@@ -315,6 +315,6 @@ export function applyPass(st: RecordStatus, res: PassResult, nowIso: string): bo
   if (JSON.stringify(next) === before) return false;
   // A write goes out: the quiet fields ride along.
   Object.assign(st, next);
-  for (const k of loud) if (res.fields && k in res.fields) (st as Record<string, unknown>)[k] = (res.fields as Record<string, unknown>)[k];
+  for (const k of quiet) if (res.fields && k in res.fields) (st as Record<string, unknown>)[k] = (res.fields as Record<string, unknown>)[k];
   return true;
 }
