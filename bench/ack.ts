@@ -17,7 +17,7 @@
  *
  * Two layouts, both measured in every run, each with its own bare-app baseline:
  * - **worker** (the target's figures): the Kubernetes emulator with simulated KubeDB and the Slack
- *   emulator each run in a `worker_threads` Worker (`src/sim/worker-cluster.ts`); the bot (or the bare
+ *   emulator each run in a `worker_threads` Worker (`sim/worker-cluster.ts`); the bot (or the bare
  *   app) has the main thread to itself and reaches both over HTTP/WebSocket, as in production.
  * - **same thread** (informative, the former harness): emulators, simulated KubeDB and the bot share one
  *   event loop, so the emulators serving the bot's preflight requests delay the acks still queued, and
@@ -27,9 +27,9 @@ import { createLogger } from '../src/log.js';
 import { createSlackApp, type SlackSettings } from '../src/slack/app.js';
 import { startBot } from '../src/bot.js';
 import type { Kube } from '../src/kube/client.js';
-import { CHANNEL, USERS, startEmbeddedCluster, worldConfig } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { startWorkerCluster, startWorkerSlack } from '../src/sim/worker-cluster.js';
+import { CHANNEL, USERS, startEmbeddedCluster, worldConfig } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { startWorkerCluster, startWorkerSlack } from '../sim/worker-cluster.js';
 import { helpText } from '../src/command/help.js';
 import { nsToMs, percentile, row, type Row } from './common.js';
 

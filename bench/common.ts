@@ -4,14 +4,14 @@
  * emulator's memory), so the benchmark itself adds no Kubernetes API requests or Slack calls to what is
  * counted.
  */
-import type { World } from '../src/sim/world.js';
-import { CHANNEL, USERS } from '../src/sim/world.js';
-import { approve } from '../src/sim/script.js';
-import type { SlackEmulator } from '../src/sim/slack/server.js';
-import type { Store } from '../src/sim/kube/store.js';
+import type { World } from '../sim/world.js';
+import { CHANNEL, USERS } from '../sim/world.js';
+import { approve } from '../sim/script.js';
+import type { SlackEmulator } from '../sim/slack/server.js';
+import type { Store } from '../sim/kube/store.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
-import type { RequestRecord } from '../src/sim/kube/server.js';
-import { parseApiPath } from '../src/sim/kube/paths.js';
+import type { RequestRecord } from '../sim/kube/server.js';
+import { parseApiPath } from '../sim/kube/paths.js';
 import { LEASE_NAME } from '../src/bot.js';
 
 /** `process.hrtime.bigint()`. */

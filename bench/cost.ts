@@ -16,11 +16,11 @@
  * charged to an update. Every sample keeps its requests by verb, resource and status code (`byRequest`
  * in bench/results.json), so a regression says where it is.
  */
-import { startWorld, type World } from '../src/sim/world.js';
-import { seedCluster } from '../src/sim/kubedb/index.js';
+import { startWorld, type World } from '../sim/world.js';
+import { seedCluster } from '../sim/kubedb/index.js';
 import { breakdown, electionLeasePath, quiescent, row, runUpdates, storeRecords, type Row } from './common.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
-import { CHANNEL } from '../src/sim/world.js';
+import { CHANNEL } from '../sim/world.js';
 
 /** Requests and calls of one update. */
 interface Cost {

@@ -13,10 +13,10 @@
  * the standby's GET).
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { BOT_SA_TOKEN, CHANNEL, startEmbeddedCluster, worldConfig } from '../src/sim/world.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { BOT_SA_TOKEN, CHANNEL, startEmbeddedCluster, worldConfig } from '../sim/world.js';
 import { Kube } from '../src/kube/client.js';
 import { leaseTimings } from '../src/kube/lease.js';
 import { startBot, type Bot } from '../src/bot.js';

@@ -9,8 +9,8 @@
  * the bot's overhead over the wire: informer, reconcile, status write, record watch, notifier, Slack call.
  */
 import { Watch } from '@kubernetes/client-node';
-import { startWorld } from '../src/sim/world.js';
-import { seedCluster, opsGvr } from '../src/sim/kubedb/index.js';
+import { startWorld } from '../sim/world.js';
+import { seedCluster, opsGvr } from '../sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
 import { LABEL_RECORD } from '../src/updates/types.js';
 import { nowNs, nsToMs, percentile, row, runUpdates, type Row } from './common.js';

@@ -22,9 +22,9 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { seedCluster, opsGvr, catalogGvr, dbGvr, SEED_DATABASES } from '../src/sim/kubedb/index.js';
+import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { seedCluster, opsGvr, catalogGvr, dbGvr, SEED_DATABASES } from '../sim/kubedb/index.js';
 import { findEngine, ENGINES } from '../src/engines/table.js';
 import { LABEL_RECORD } from '../src/updates/types.js';
 import { row, runUpdates, storeRecords, waitUntil, type Row } from './common.js';

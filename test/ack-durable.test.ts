@@ -11,8 +11,8 @@
  * The SIGKILL cases are in `test/ack-sigkill.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { pollUntil } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { pollUntil } from '../sim/script.js';
 
 let w: World;
 beforeAll(async () => {

@@ -7,10 +7,10 @@
  * the restart the user's next try works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator, AckTimeoutError } from '../src/sim/slack/server.js';
-import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
-import { approve, pollUntil, request } from '../src/sim/script.js';
+import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator, AckTimeoutError } from '../sim/slack/server.js';
+import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
+import { approve, pollUntil, request } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 
 let cluster: EmbeddedCluster;

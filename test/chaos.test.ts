@@ -11,11 +11,11 @@
  * twice, a second OpsRequest, a paused database, …) is reported.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runChaos, type ChaosResult } from '../src/sim/chaos/run.js';
-import { checkInvariants, type Snapshot } from '../src/sim/chaos/invariants.js';
-import { Random } from '../src/sim/chaos/rng.js';
-import { startEmbeddedCluster, BOT_SA_TOKEN } from '../src/sim/world.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
+import { runChaos, type ChaosResult } from '../sim/chaos/run.js';
+import { checkInvariants, type Snapshot } from '../sim/chaos/invariants.js';
+import { Random } from '../sim/chaos/rng.js';
+import { startEmbeddedCluster, BOT_SA_TOKEN } from '../sim/world.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261201);
 

@@ -3,13 +3,13 @@
  * a browser. The end-to-end run in Chromium is test/console.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mrkdwnToHtml, escapeHtml, plainToHtml } from '../src/console/render-mrkdwn.js';
-import { blocksToHtml } from '../src/console/render-blocks.js';
-import { renderChannel } from '../src/console/render-channel.js';
-import { renderCluster } from '../src/console/render-cluster.js';
-import { startConsole, type Console } from '../src/console/server.js';
-import { SlackEmulator, type SlackMessage } from '../src/sim/slack/server.js';
-import { Store } from '../src/sim/kube/store.js';
+import { mrkdwnToHtml, escapeHtml, plainToHtml } from '../console/render-mrkdwn.js';
+import { blocksToHtml } from '../console/render-blocks.js';
+import { renderChannel } from '../console/render-channel.js';
+import { renderCluster } from '../console/render-cluster.js';
+import { startConsole, type Console } from '../console/server.js';
+import { SlackEmulator, type SlackMessage } from '../sim/slack/server.js';
+import { Store } from '../sim/kube/store.js';
 import { renderParent } from '../src/slack/render.js';
 
 const users = new Map([

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { startConsole, type Console } from '../src/console/server.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { startConsole, type Console } from '../console/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Without the background-networking flags Chromium's own connections are refused on a closed network. */

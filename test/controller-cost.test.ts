@@ -6,8 +6,8 @@
  * every thread line is posted once. `npm run bench` prints the same figures against baselines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, type World } from '../src/sim/world.js';
-import { seedCluster } from '../src/sim/kubedb/index.js';
+import { startWorld, type World } from '../sim/world.js';
+import { seedCluster } from '../sim/kubedb/index.js';
 // The benchmark's driver: it observes the store and the Slack emulator in-process, so every request
 // counted is the bot's.
 import { runUpdates } from '../bench/common.js';

@@ -22,11 +22,11 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { ADMIN_USER, KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { applyManifests, parseManifests } from '../src/sim/kube/apply.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { ADMIN_USER, KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { applyManifests, parseManifests } from '../sim/kube/apply.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
+import { installKubeDBCrds } from '../sim/kubedb/crds.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const DEPLOY_DIR = fileURLToPath(new URL('../deploy/', import.meta.url));

@@ -3,18 +3,18 @@
  * afterwards, end to end — the real Bolt app and the real client-node (the bot's service account, RBAC
  * from deploy/rbac.yaml) against the Slack and Kubernetes emulators; the coordinator is reached through
  * the emulator's `pods/portforward` WebSocket and answers as pg-coordinator's HTTP API does
- * (src/sim/kubedb/coordinator.ts). Failure paths: a failure after the pause, wrong credentials, RBAC
+ * (sim/kubedb/coordinator.ts). Failure paths: a failure after the pause, wrong credentials, RBAC
  * without `pods/portforward`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { readCredentials, setFailover } from '../src/pipeline/coordinator.js';
 import { ALWAYS_HELD } from '../src/kube/fence.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
-import type { KubeObject } from '../src/sim/kube/api.js';
+import type { KubeObject } from '../sim/kube/api.js';
 
 const SETTINGS = { podTimeoutMs: 1500, settleMs: 100, readyTimeoutMs: 5000 };
 const NS = 'billing';

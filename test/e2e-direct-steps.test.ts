@@ -6,11 +6,11 @@
  * provisioner); a provisioner that never approves it fails the pause step with the request withdrawn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
-import { dbGvr } from '../src/sim/kubedb/index.js';
+import { dbGvr } from '../sim/kubedb/index.js';
 
 let w: World;
 const mysql = findEngine('mysql')!;

@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine, type Engine } from '../src/engines/table.js';
-import { dbGvr } from '../src/sim/kubedb/index.js';
-import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
+import { dbGvr } from '../sim/kubedb/index.js';
+import { CATALOG_FACTS } from '../sim/kubedb/catalog-facts.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
 
 const SETTINGS = { podTimeoutMs: 1500, settleMs: 100, readyTimeoutMs: 5000 };

@@ -15,17 +15,17 @@
  *   json:"databaseRef"` in every one of these `*_ops_types.go`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { ENGINES, findEngine } from '../src/engines/table.js';
-import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
-import { PETSET_GVR } from '../src/sim/kubedb/index.js';
-import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
-import { SEED_DATABASES } from '../src/sim/kubedb/seed.js';
-import { kubedbCrds } from '../src/sim/kubedb/crds.js';
-import { realCatalog } from '../src/sim/kubedb/catalog.js';
-import { imagesFromCatalog } from '../src/sim/kubedb/template.js';
+import { DEMO_SCENARIOS } from '../sim/scenarios.js';
+import { PETSET_GVR } from '../sim/kubedb/index.js';
+import { CATALOG_FACTS } from '../sim/kubedb/catalog-facts.js';
+import { SEED_DATABASES } from '../sim/kubedb/seed.js';
+import { kubedbCrds } from '../sim/kubedb/crds.js';
+import { realCatalog } from '../sim/kubedb/catalog.js';
+import { imagesFromCatalog } from '../sim/kubedb/template.js';
 
 let w: World;
 

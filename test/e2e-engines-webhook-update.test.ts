@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
-import { seedCluster } from '../src/sim/kubedb/seed.js';
-import { goFormat, registerOpsWebhooks, twoWayPatch } from '../src/sim/kubedb/opswebhook.js';
-import { dbGvr } from '../src/sim/kubedb/common.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { installKubeDBCrds } from '../sim/kubedb/crds.js';
+import { seedCluster } from '../sim/kubedb/seed.js';
+import { goFormat, registerOpsWebhooks, twoWayPatch } from '../sim/kubedb/opswebhook.js';
+import { dbGvr } from '../sim/kubedb/common.js';
 import { findEngine } from '../src/engines/table.js';
 
 let server: KubeApiServer;

@@ -4,12 +4,12 @@
  * Also Redis Official → Valkey by name (KubeDB's webhook allows it within a major).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
-import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
-import { PETSET_GVR } from '../src/sim/kubedb/index.js';
+import { DEMO_SCENARIOS } from '../sim/scenarios.js';
+import { PETSET_GVR } from '../sim/kubedb/index.js';
 
 let w: World;
 

@@ -3,8 +3,8 @@
  * nothing created in the cluster.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle, rejectWithReason, pollUntil } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle, rejectWithReason, pollUntil } from '../sim/script.js';
 import { listOpsRequests } from '../src/kube/kubedb.js';
 import { ENGINES, findEngine } from '../src/engines/table.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';

@@ -8,12 +8,12 @@
  * bob and carol approve.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { buttonValue, pollUntil } from '../src/sim/script.js';
-import type { ViewValues } from '../src/sim/slack/payloads.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { buttonValue, pollUntil } from '../sim/script.js';
+import type { ViewValues } from '../sim/slack/payloads.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
 import { SHORTCUT_REQUEST, VIEW_REQUEST } from '../src/slack/render-forms.js';
-import { blocksToLines } from '../src/sim/slack/blocks.js';
+import { blocksToLines } from '../sim/slack/blocks.js';
 import type { DatabaseUpdate } from '../src/updates/types.js';
 
 let w: World;

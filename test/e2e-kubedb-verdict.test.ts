@@ -4,12 +4,12 @@
  * created. Also: preflight retries transient API errors. Real Bolt app, real client-node, the emulators.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { rejectWithReason, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { rejectWithReason, request, settle } from '../sim/script.js';
 import { findEngine } from '../src/engines/table.js';
-import { catalogGvr } from '../src/sim/kubedb/index.js';
-import { databaseObject } from '../src/sim/kubedb/seed.js';
-import { mysqlVersion } from '../src/sim/kubedb/catalog.js';
+import { catalogGvr } from '../sim/kubedb/index.js';
+import { databaseObject } from '../sim/kubedb/seed.js';
+import { mysqlVersion } from '../sim/kubedb/catalog.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
 
 let w: World;

@@ -3,11 +3,11 @@
  * embedded Slack and cluster emulators with simulated KubeDB Ops Manager.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
-import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
+import { DEMO_SCENARIOS } from '../sim/scenarios.js';
 
 let w: World;
 

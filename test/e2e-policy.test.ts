@@ -5,11 +5,11 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, startEmbeddedCluster, worldConfig, USERS, CHANNEL, type World, type EmbeddedCluster } from '../src/sim/world.js';
-import { approve, request, settle, pollUntil } from '../src/sim/script.js';
+import { startWorld, startEmbeddedCluster, worldConfig, USERS, CHANNEL, type World, type EmbeddedCluster } from '../sim/world.js';
+import { approve, request, settle, pollUntil } from '../sim/script.js';
 import { listOpsRequests } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 import { startBot, type Bot } from '../src/bot.js';
 import { createLogger } from '../src/log.js';
 

@@ -8,9 +8,9 @@
  *   must survive through `x-kubernetes-preserve-unknown-fields`).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
 
 const BOT_USER = serviceAccountUser('dbupdate', 'dbupdate').user;
 const worlds: World[] = [];

@@ -10,15 +10,15 @@
  * linked to the old one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
 import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/updates/types.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
 import { RESUME_MAX_ATTEMPTS } from '../src/pipeline/resume.js';
-import { buttonValue } from '../src/sim/script.js';
+import { buttonValue } from '../sim/script.js';
 
 let w: World;
 const pxc = findEngine('perconaxtradb')!;

@@ -10,7 +10,7 @@ import { findEngine, type Engine } from '../src/engines/table.js';
 import { catalogEntryFromObject, resolveTarget, type CatalogEntry } from '../src/engines/versions.js';
 import { satisfiesConstraints } from '../src/engines/constraints.js';
 import { compareVersions, parseConstraint, parseVersion, satisfies } from '../src/engines/masterminds.js';
-import { realCatalog } from '../src/sim/kubedb/catalog.js';
+import { realCatalog } from '../sim/kubedb/catalog.js';
 
 const catalogs = new Map<string, CatalogEntry[]>();
 function catalogOf(e: Engine): CatalogEntry[] {

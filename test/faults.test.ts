@@ -10,10 +10,10 @@
  * so a fault that never fired cannot pass silently.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
-import { seedCluster } from '../src/sim/kubedb/index.js';
-import type { SlackMessage } from '../src/sim/slack/server.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
+import { seedCluster } from '../sim/kubedb/index.js';
+import type { SlackMessage } from '../sim/slack/server.js';
 import type { DatabaseUpdate } from '../src/updates/types.js';
 
 const NS = 'faults';

@@ -16,11 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { ADMIN_USER, KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { applyManifests } from '../src/sim/kube/apply.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { ADMIN_USER, KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { applyManifests } from '../sim/kube/apply.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
+import { installKubeDBCrds } from '../sim/kubedb/crds.js';
 import { validateConfig } from '../src/policy/config.js';
 import { findPlaceholders } from '../src/startup/placeholders.js';
 import { modelFor, validate } from './support/k8s-schema.js';
@@ -74,7 +74,7 @@ let kubectl: string;
 let defaults: string;
 let custom: string;
 const objects = (yaml: string): Obj[] => parseAllDocuments(yaml).map((d) => d.toJS() as Obj).filter(Boolean);
-/** Kinds the Kubernetes emulator does not serve (src/sim/kube): the Prometheus Operator's, NetworkPolicy. */
+/** Kinds the Kubernetes emulator does not serve (sim/kube): the Prometheus Operator's, NetworkPolicy. */
 const notEmulated = (o: Obj) => o.apiVersion.startsWith('monitoring.coreos.com/') || o.kind === 'NetworkPolicy';
 const namespaces = (names: string[]) => names.map((n) => stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })).join('---\n');
 /** As `helm install -n <ns>` creates them: namespaced objects without a namespace get the release's. */

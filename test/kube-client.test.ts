@@ -5,12 +5,12 @@
  * every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
-import { catalogGvr } from '../src/sim/kubedb/index.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
+import { catalogGvr } from '../sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
 import { getDatabase, listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
 import { Kube, isTimeout, statusMessage } from '../src/kube/client.js';
-import { pollUntil } from '../src/sim/script.js';
+import { pollUntil } from '../sim/script.js';
 
 const mysql = findEngine('mysql')!;
 const CATALOG_PATH = '/apis/catalog.kubedb.com/v1alpha1/mysqlversions';

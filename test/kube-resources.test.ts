@@ -5,7 +5,7 @@
  * AlreadyExists, a failed delete precondition; dryRun stores nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { findEngine } from '../src/engines/table.js';
 import { statusCode } from '../src/kube/client.js';
 import {
@@ -25,7 +25,7 @@ import { buildOpsRequest } from '../src/kube/kubedb.js';
 import { RECORD_API_VERSION, RECORD_GROUP, RECORD_KIND, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 import { startInformer } from '../src/kube/informer.js';
-import { pollUntil } from '../src/sim/script.js';
+import { pollUntil } from '../sim/script.js';
 
 const mysql = findEngine('mysql')!;
 let c: EmbeddedCluster;

@@ -6,9 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { LeaderElector, leaseTimings } from '../src/kube/lease.js';
-import { pollUntil } from '../src/sim/script.js';
+import { pollUntil } from '../sim/script.js';
 import { FencedError, isFenced } from '../src/kube/fence.js';
 import { RecordStore } from '../src/updates/records.js';
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { createSlackApp } from '../src/slack/app.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 
 let slack: SlackEmulator | undefined;
 afterAll(async () => {

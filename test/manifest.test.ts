@@ -140,7 +140,7 @@ function sourceFiles(dir: string): string[] {
 
 /**
  * Slack Web API methods called in `src/` — `client.chat.postMessage(`-style calls and `apiCall('x.y'`.
- * `src/sim/` is the Slack/Kubernetes emulator (it answers calls, it does not make them) and is skipped.
+ * `sim/` is the Slack/Kubernetes emulator (it answers calls, it does not make them) and is skipped.
  */
 function calledMethods(): Map<string, string[]> {
   const found = new Map<string, string[]>();

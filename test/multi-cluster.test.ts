@@ -3,11 +3,11 @@
  * sends the update to the other cluster's database, and the approval message names the cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 import { startBot, type Bot } from '../src/bot.js';
 import { Kube } from '../src/kube/client.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { approve, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import { createLogger } from '../src/log.js';

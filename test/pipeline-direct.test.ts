@@ -22,9 +22,9 @@ import {
   type PodView,
 } from '../src/pipeline/direct-state.js';
 import { imagesByContainer, imagesForTemplate, templateImages, withImages } from '../src/pipeline/direct-images.js';
-import { seedCatalog } from '../src/sim/kubedb/catalog.js';
-import { podTemplate } from '../src/sim/kubedb/template.js';
-import { databaseObject, SEED_ORDERS } from '../src/sim/kubedb/seed.js';
+import { seedCatalog } from '../sim/kubedb/catalog.js';
+import { podTemplate } from '../sim/kubedb/template.js';
+import { databaseObject, SEED_ORDERS } from '../sim/kubedb/seed.js';
 
 const mysql = findEngine('mysql')!;
 const proxysql = findEngine('proxysql')!;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { validateConfig, type Config } from '../src/policy/config.js';
 import { approvable, approvalProgress, approvalsNeeded, approversFor, mayRequest, resolvePolicy, specificity, updateTypeAllowed } from '../src/policy/rules.js';
 import { UserGroupError, UserGroupResolver, type UserGroupsClient } from '../src/policy/usergroups.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 
 const T = { cluster: 'prod', namespace: 'billing', engine: 'postgres' };
 

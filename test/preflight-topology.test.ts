@@ -5,10 +5,10 @@
  * topologies refused on the direct backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, type World } from '../src/sim/world.js';
+import { startWorld, type World } from '../sim/world.js';
 import { findEngine } from '../src/engines/table.js';
 import { preflight } from '../src/updates/preflight.js';
-import { dbGvr } from '../src/sim/kubedb/index.js';
+import { dbGvr } from '../sim/kubedb/index.js';
 
 let w: World;
 

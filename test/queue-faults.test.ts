@@ -6,8 +6,8 @@
  * (`remaining() === 0`), and no error reached the process's last-resort handlers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, pollUntil, request } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, pollUntil, request } from '../sim/script.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
 import { KeyedQueue } from '../src/kube/informer.js';
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { RecordInformer } from '../src/updates/record-informer.js';
 import { isCompact, LIST_PAGE_SIZE } from '../src/kube/informer.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';

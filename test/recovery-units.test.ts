@@ -10,7 +10,7 @@ import { pauseCondition } from '../src/pipeline/direct-state.js';
 import { readRequestForm } from '../src/command/form.js';
 import { homeView, requestModal, HOME_MAX_REQUESTS } from '../src/slack/render-forms.js';
 import { threadPosts } from '../src/slack/render.js';
-import { validateView } from '../src/sim/slack/blocks.js';
+import { validateView } from '../sim/slack/blocks.js';
 import { RecordRefusal } from '../src/updates/records.js';
 import type { DatabaseObject, OpsRequestObject } from '../src/kube/kubedb.js';
 import type { DatabaseUpdate, RecordStatus } from '../src/updates/types.js';

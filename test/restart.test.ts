@@ -3,10 +3,10 @@
  * emulators and is killed with SIGKILL mid-way; a new process finishes the job from the records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
-import { approve, settle, request } from '../src/sim/script.js';
+import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
+import { approve, settle, request } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 import { ClusterSet } from '../src/kube/clusters.js';
 import { findEngine } from '../src/engines/table.js';

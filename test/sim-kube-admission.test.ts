@@ -5,9 +5,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ApiException, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import type { AdmissionRequest } from '../src/sim/kube/admission.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import type { AdmissionRequest } from '../sim/kube/admission.js';
 
 let server: KubeApiServer;
 let core: CoreV1Api;

@@ -18,11 +18,11 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { applyManifests } from '../src/sim/kube/apply.js';
-import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
+import { applyManifests } from '../sim/kube/apply.js';
+import { installKubeDBCrds } from '../sim/kubedb/crds.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const W = { group: 'test.dev', version: 'v1', plural: 'widgets' };
@@ -374,7 +374,7 @@ describe('impersonation and SelfSubjectAccessReview', () => {
   });
 });
 
-describe('KubeDB CRDs of the sim (src/sim/kubedb/crds.ts)', () => {
+describe('KubeDB CRDs of the sim (sim/kubedb/crds.ts)', () => {
   const MY = { group: 'kubedb.com', version: 'v1', plural: 'mysqls' };
   const OPS = { group: 'ops.kubedb.com', version: 'v1alpha1', plural: 'mysqlopsrequests' };
   const mysql = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'kubedb.com/v1', kind: 'MySQL', metadata: { name }, spec });

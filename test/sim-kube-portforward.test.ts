@@ -1,20 +1,20 @@
 /**
- * The emulator's `pods/portforward` (src/sim/kube/portforward.ts) as the API server and kubelet answer
+ * The emulator's `pods/portforward` (sim/kube/portforward.ts) as the API server and kubelet answer
  * it — subprotocol choice, the port prefix of both channels, the errors before and after the upgrade,
  * RBAC `get` and `create` — driven by a raw `ws` client and by client-node's `PortForward`; and the
- * simulated pg-coordinator behind it (src/sim/kubedb/coordinator.ts): its HTTP answers and the failover
+ * simulated pg-coordinator behind it (sim/kubedb/coordinator.ts): its HTTP answers and the failover
  * it makes unless `Coordinator/Status` is `Pause`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { listenInPods } from '../src/sim/kube/portforward.js';
-import type { KubeObject } from '../src/sim/kube/api.js';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
-import { pollUntil } from '../src/sim/script.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { serviceAccountUser } from '../sim/kube/rbac.js';
+import { listenInPods } from '../sim/kube/portforward.js';
+import type { KubeObject } from '../sim/kube/api.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
+import { pollUntil } from '../sim/script.js';
 import { coordinatorCall, fenceOf, getRequest, readCredentials, setFailover, setRequest, type Credentials } from '../src/pipeline/coordinator.js';
 import { ALWAYS_HELD, isFenced } from '../src/kube/fence.js';
 

@@ -1,5 +1,5 @@
 /**
- * RBAC enforcement of the Kubernetes API emulator (src/sim/kube/rbac.ts), through real HTTP with
+ * RBAC enforcement of the Kubernetes API emulator (sim/kube/rbac.ts), through real HTTP with
  * `@kubernetes/client-node` using a service account's token kubeconfig. Semantics checked against
  * https://kubernetes.io/docs/reference/access-authn-authz/rbac/ (Role vs ClusterRole, RoleBinding to a
  * ClusterRole, resourceNames, wildcards, subresources, default discovery roles) and the real 403 Status.
@@ -16,11 +16,11 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
-import { requestAttributes, serviceAccountUser } from '../src/sim/kube/rbac.js';
-import { applyManifests } from '../src/sim/kube/apply.js';
-import { installKubeDBCrds } from '../src/sim/kubedb/crds.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
+import { requestAttributes, serviceAccountUser } from '../sim/kube/rbac.js';
+import { applyManifests } from '../sim/kube/apply.js';
+import { installKubeDBCrds } from '../sim/kubedb/crds.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

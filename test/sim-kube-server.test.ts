@@ -18,8 +18,8 @@ import {
   type KubernetesObject,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -5,12 +5,12 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { Store } from '../src/sim/kube/store.js';
-import { StatusError } from '../src/sim/kube/status.js';
-import { parseLabelSelector, matchesLabels, parseFieldSelector } from '../src/sim/kube/selectors.js';
-import { applyStrategicMergePatch } from '../src/sim/kube/patch.js';
-import { humanDuration, jsonPathValue, toTable } from '../src/sim/kube/table.js';
-import type { GVR, KubeObject, WatchEvent } from '../src/sim/kube/api.js';
+import { Store } from '../sim/kube/store.js';
+import { StatusError } from '../sim/kube/status.js';
+import { parseLabelSelector, matchesLabels, parseFieldSelector } from '../sim/kube/selectors.js';
+import { applyStrategicMergePatch } from '../sim/kube/patch.js';
+import { humanDuration, jsonPathValue, toTable } from '../sim/kube/table.js';
+import type { GVR, KubeObject, WatchEvent } from '../sim/kube/api.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const NS: GVR = { group: '', version: 'v1', plural: 'namespaces' };

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 
 const CRD_FILE = fileURLToPath(new URL('../deploy/crd-databaseupdate.yaml', import.meta.url));
 
@@ -178,7 +178,7 @@ describe("kubectl against `npm run sim`'s cluster (seeded KubeDB, RBAC from depl
   let cfg: string;
   const SA = 'system:serviceaccount:dbupdate:dbupdate';
   beforeAll(async () => {
-    // What `npm run sim` starts (src/sim/main.ts), with its kubeconfig.
+    // What `npm run sim` starts (sim/main.ts), with its kubeconfig.
     cluster = await startEmbeddedCluster({ podReadyDelayMs: 50, stepDelayMs: 50 });
     cfg = join(dir, 'sim-kubeconfig');
     cluster.server.writeKubeconfig(cfg);

@@ -3,11 +3,11 @@
  * in-memory store of the Kubernetes API emulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../src/sim/kube/store.js';
-import type { KubeObject } from '../src/sim/kube/api.js';
+import { Store } from '../sim/kube/store.js';
+import type { KubeObject } from '../sim/kube/api.js';
 import { findEngine } from '../src/engines/table.js';
 import { catalogEntryFromObject, resolveTarget } from '../src/engines/versions.js';
-import { CATALOG_FACTS } from '../src/sim/kubedb/catalog-facts.js';
+import { CATALOG_FACTS } from '../sim/kubedb/catalog-facts.js';
 import {
   installKubeDBCrds,
   seedCluster,
@@ -22,7 +22,7 @@ import {
   SEED_ORDERS,
   type KubeDBSim,
   type KubeDBSimOptions,
-} from '../src/sim/kubedb/index.js';
+} from '../sim/kubedb/index.js';
 
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const mysql = findEngine('mysql')!;

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, LogLevel, webApi } from '@slack/bolt';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -4,10 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, LogLevel, SocketModeReceiver, verifySlackRequest, webApi, type types } from '@slack/bolt';
-import { SlackEmulator, AckTimeoutError, type SlackEmulatorOptions } from '../src/sim/slack/server.js';
-import { renderTranscript } from '../src/sim/slack/transcript.js';
-import { validateBlocks } from '../src/sim/slack/blocks.js';
-import type { SlackMessage, SlackUser } from '../src/sim/slack/store.js';
+import { SlackEmulator, AckTimeoutError, type SlackEmulatorOptions } from '../sim/slack/server.js';
+import { renderTranscript } from '../sim/slack/transcript.js';
+import { validateBlocks } from '../sim/slack/blocks.js';
+import type { SlackMessage, SlackUser } from '../sim/slack/store.js';
 
 const CH = 'C_DBOPS';
 const cleanups: Array<() => Promise<void>> = [];

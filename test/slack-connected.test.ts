@@ -7,7 +7,7 @@ import pino from 'pino';
 import { slackConnected } from '../src/health.js';
 import { createSlackApp } from '../src/slack/app.js';
 import { createHttpSlackApp } from '../src/slack/http.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 
 const log = pino({ level: 'silent' });
 

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FollowUpQueue } from '../src/slack/followup.js';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { pollUntil } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { pollUntil } from '../sim/script.js';
 
 describe('FollowUpQueue', () => {
   it('runs at most `concurrency` at once, starts them in arrival order, and finishes them all', async () => {

@@ -8,13 +8,13 @@
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { request, approve, buttonValue, pollUntil, rejectWithReason } from '../src/sim/script.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { request, approve, buttonValue, pollUntil, rejectWithReason } from '../sim/script.js';
 import { createLogger } from '../src/log.js';
 import { ACTION_APPROVE, ACTION_REJECT, REJECT_REASON_ACTION, REJECT_REASON_BLOCK } from '../src/slack/render.js';
-import { blockActionsPayload, findElement, viewSubmissionPayload } from '../src/sim/slack/payloads.js';
+import { blockActionsPayload, findElement, viewSubmissionPayload } from '../sim/slack/payloads.js';
 import type { DatabaseUpdate } from '../src/updates/types.js';
-import type { SlackMessage } from '../src/sim/slack/server.js';
+import type { SlackMessage } from '../sim/slack/server.js';
 
 let w: World;
 const lines: string[] = [];

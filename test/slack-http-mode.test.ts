@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { App } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SlackEmulator } from '../src/sim/slack/server.js';
+import { SlackEmulator } from '../sim/slack/server.js';
 import { createHttpSlackApp, SLACK_EVENTS_PATH } from '../src/slack/http.js';
 import { createLogger } from '../src/log.js';
 

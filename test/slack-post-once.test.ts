@@ -7,10 +7,10 @@
  * Mode and real client-node against the emulators.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startWorld, USERS, CHANNEL, type World } from '../src/sim/world.js';
-import { approve, request, settle } from '../src/sim/script.js';
-import { seedCluster } from '../src/sim/kubedb/index.js';
-import type { Fault } from '../src/sim/slack/server.js';
+import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
+import { approve, request, settle } from '../sim/script.js';
+import { seedCluster } from '../sim/kubedb/index.js';
+import type { Fault } from '../sim/slack/server.js';
 
 const NS = 'postonce';
 const STEPS = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/];

@@ -10,10 +10,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../src/sim/bot-process.js';
-import { approve, pollUntil, request, settle } from '../src/sim/script.js';
+import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startEmbeddedCluster, worldConfig, BOT_SA_TOKEN, CHANNEL, type EmbeddedCluster } from '../src/sim/world.js';
-import { SlackEmulator } from '../src/sim/slack/server.js';
-import { KubeApiServer } from '../src/sim/kube/server.js';
-import { Store } from '../src/sim/kube/store.js';
+import { startEmbeddedCluster, worldConfig, BOT_SA_TOKEN, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { SlackEmulator } from '../sim/slack/server.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { Store } from '../sim/kube/store.js';
 import { findPlaceholders, PLACEHOLDER_IDS } from '../src/startup/placeholders.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

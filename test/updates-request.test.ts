@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../src/sim/world.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { ClusterSet } from '../src/kube/clusters.js';
 import { leases } from '../src/kube/resources.js';
 import { lockName } from '../src/kube/locks.js';
 import { findEngine } from '../src/engines/table.js';
-import { DEMO_SCENARIOS } from '../src/sim/scenarios.js';
+import { DEMO_SCENARIOS } from '../sim/scenarios.js';
 import { validateConfig } from '../src/policy/config.js';
 import { RecordStore } from '../src/updates/records.js';
 import { recordName, requestUpdate, type RequestDeps, type UpdateRequest } from '../src/updates/request.js';

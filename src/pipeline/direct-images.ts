@@ -10,7 +10,7 @@
  * `apis/kubedb/constants.go` ({@link CONTAINER_NAMES}): e.g. Postgres `pg-coordinator` and
  * `postgres-init-container`, PerconaXtraDB `px-coordinator` / `px-init`, MariaDB `md-coordinator`, Redis
  * `rd-coordinator`, MySQL and MongoDB `replication-mode-detector`. The simulated provisioner
- * (`src/sim/kubedb/template.ts`) uses this same table, so the bot and the emulator agree on container names
+ * (`sim/kubedb/template.ts`) uses this same table, so the bot and the emulator agree on container names
  * by construction. Only containers present in the workload's template are changed; a role with no such
  * container is ignored, and a container no role maps to keeps its image.
  */
