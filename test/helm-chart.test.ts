@@ -62,7 +62,7 @@ const CUSTOM = {
   slack: { existingSecret: 'slack-creds', mode: 'http', httpPort: 3100, apiUrl: 'https://slack.internal/api/' },
   config: { clusterName: 'prod-us', approvers: ['U07ALICE01'], approvalsRequired: 1, channelNamespaces: { C07DBOPS01: 'demo' } },
   resources: { requests: { cpu: '100m', memory: '160Mi' }, limits: { cpu: '2', memory: '320Mi' } },
-  rbac: { scope: 'namespaces', namespaces: ['demo', 'billing'] },
+  rbac: { scope: 'namespaces', namespaces: ['demo', 'billing'], readSecrets: true },
   serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
   prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
   networkPolicy: { enabled: true, metricsNamespaces: ['monitoring'] },
@@ -238,14 +238,16 @@ function grants(objs: Obj[]): string[] {
 describe('RBAC', { timeout: 120_000 }, () => {
   const kustomize = () => objects(readFileSync(join(ROOT, 'deploy/rbac.yaml'), 'utf8'));
 
-  it('grants exactly what deploy/rbac.yaml grants, in both scopes', () => {
-    const expected = grants(kustomize());
+  it('grants exactly what deploy/rbac.yaml grants, in both scopes; Secrets only with rbac.readSecrets', () => {
+    const SECRETS = '/secrets get';
+    const without = (g: string[]) => g.filter((x) => x !== SECRETS);
+    const expected = without(grants(kustomize()));
     expect(expected.length).toBeGreaterThan(30);
     expect(grants(objects(defaults))).toEqual(expected);
-    expect(grants(objects(custom))).toEqual(expected);
+    expect(grants(objects(custom))).toEqual([...expected, SECRETS].sort());
     // Cluster scope: the same Role and ClusterRole grants as deploy/rbac.yaml.
     expect(grants(find(objects(defaults), 'Role'))).toEqual(grants(find(kustomize(), 'Role')));
-    expect(grants(find(objects(defaults), 'ClusterRole'))).toEqual(grants(find(kustomize(), 'ClusterRole')));
+    expect(grants(find(objects(defaults), 'ClusterRole'))).toEqual(without(grants(find(kustomize(), 'ClusterRole'))));
   });
 
   it('namespace scope: the writes are granted in the listed namespaces only (enforced by the emulator)', async () => {
