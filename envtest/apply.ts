@@ -22,19 +22,15 @@ export function parseManifests(text: string): KubernetesObject[] {
 
 /**
  * Apply objects (or a YAML stream) server-side, in order, waiting for each CRD to be Established.
- * `namespace` fills namespaced objects that name none.
  * @throws the API server's error (client-node `ApiException`) for the first object it refuses.
  */
-export async function applyAll(kc: KubeConfig, objects: KubernetesObject[] | string, opts: { namespace?: string; timeoutMs?: number; mode?: 'server-side' | 'create' } = {}): Promise<KubernetesObject[]> {
+export async function applyAll(kc: KubeConfig, objects: KubernetesObject[] | string, opts: { timeoutMs?: number; mode?: 'server-side' | 'create' } = {}): Promise<KubernetesObject[]> {
   const list = typeof objects === 'string' ? parseManifests(objects) : objects;
   const api = KubernetesObjectApi.makeApiClient(kc);
   const ext = kc.makeApiClient(ApiextensionsV1Api);
   const applied: KubernetesObject[] = [];
   for (const obj of list) {
     const body = structuredClone(obj);
-    if (opts.namespace && !body.metadata?.namespace && (await api.resource(body.apiVersion!, body.kind!))?.namespaced) {
-      body.metadata = { ...body.metadata, namespace: opts.namespace };
-    }
     if (opts.mode === 'create') {
       applied.push(
         await api.create(body).catch((err: { code?: number }) => {
