@@ -48,6 +48,23 @@ async function canI(token: string, verb: string, resource: string, ns?: string):
   return r.stdout.trim() === 'yes';
 }
 
+/**
+ * The answers of {@link canI} for every row of {@link GRANTS}, as `verb resource ns: allowed` lines, once
+ * they agree with the table or after 15 s: the API server's RBAC authorizer reads roles and bindings from
+ * an informer, so a grant made a moment ago may not be seen yet (real-server behaviour, not a race of ours).
+ */
+async function grantAnswers(token: string, recordsNs: string): Promise<{ got: string[]; want: string[] }> {
+  const line = (v: string, r: string, ns: string | undefined, a: boolean) => `${v} ${r} ${ns ?? '(cluster)'}: ${a}`;
+  const want = GRANTS.map(([v, r, ns, w]) => line(v, r, ns, w));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const answers = await Promise.all(GRANTS.map(([verb, res, ns]) => canI(token, verb, res, ns === 'RECORDS' ? recordsNs : ns)));
+    const got = GRANTS.map(([v, r, ns], i) => line(v, r, ns, answers[i]));
+    if (got.join() === want.join() || Date.now() > deadline) return { got, want };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** What the bot needs and what it must not have, as (verb, resource, namespace) → allowed. */
 const GRANTS: Array<[string, string, string | undefined, boolean]> = [
   ['create', 'databaseupdates.dbupdate.dev', 'RECORDS', true],
@@ -91,8 +108,8 @@ describe('kubectl apply -k deploy/ on the real API server', { timeout: 180_000 }
   it("enforces deploy/rbac.yaml on the bot's identity (system:serviceaccount:dbupdate:dbupdate)", async () => {
     const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], plane.tokens.bot);
     expect(who.stdout).toBe('system:serviceaccount:dbupdate:dbupdate');
-    const answers = await Promise.all(GRANTS.map(([verb, res, ns]) => canI(plane.tokens.bot, verb, res, ns === 'RECORDS' ? 'dbupdate' : ns)));
-    expect(GRANTS.map(([v, r, ns], i) => `${v} ${r} ${ns ?? '(cluster)'}: ${answers[i]}`)).toEqual(GRANTS.map(([v, r, ns, want]) => `${v} ${r} ${ns ?? '(cluster)'}: ${want}`));
+    const { got, want } = await grantAnswers(plane.tokens.bot, 'dbupdate');
+    expect(got).toEqual(want);
     // And a real write: the bot creates a record and merge-patches its status; it may not delete a database.
     const bot = plane.kubeConfig(plane.tokens.bot).makeApiClient(CustomObjectsApi);
     const body = { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'real-rbac-probe' }, spec: VALID_RECORD_SPEC };
@@ -122,8 +139,8 @@ describe('helm install of the chart on the real API server', { timeout: 240_000 
     // The release's own service account, by TokenRequest, against the real RBAC authorizer.
     const sa = (await kubectl(['get', 'serviceaccount', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').find((n) => n !== 'default')!;
     const token = await plane.serviceAccountToken(ns, sa);
-    const answers = await Promise.all(GRANTS.map(([verb, res, n]) => canI(token, verb, res, n === 'RECORDS' ? ns : n)));
-    expect(GRANTS.map(([v, r, n], i) => `${v} ${r} ${n ?? '(cluster)'}: ${answers[i]}`)).toEqual(GRANTS.map(([v, r, n, want]) => `${v} ${r} ${n ?? '(cluster)'}: ${want}`));
+    const { got, want } = await grantAnswers(token, ns);
+    expect(got).toEqual(want);
     const uninstall = await run(HELM, ['uninstall', 'dbu', '-n', ns, '--kubeconfig', kubeconfig]);
     expect(uninstall.code, uninstall.stderr).toBe(0);
   });
