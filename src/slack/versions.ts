@@ -6,6 +6,8 @@
 import type { Kube } from '../kube/client.js';
 import { getDatabase, listCatalog } from '../kube/kubedb.js';
 import type { Engine } from '../engines/table.js';
+import { databases } from '../kube/resources.js';
+import { closestNames, didYouMean } from '../command/suggest.js';
 import { allowedTargets, catalogEntryFromObject, type CatalogEntry, type UpdateType } from '../engines/versions.js';
 
 /** Render the allowed targets of a database, grouped by update type (pure). */
@@ -33,7 +35,12 @@ export function renderCatalog(engine: Engine, entries: CatalogEntry[]): string {
 export async function answerVersions(kube: Kube, engine: Engine, namespace: string, name?: string): Promise<string> {
   const catalog: CatalogEntry[] = [];
   const db = name ? await getDatabase(kube, engine, namespace, name) : undefined;
-  if (name && !db) return `:warning: ${engine.kind} \`${namespace}/${name}\` was not found in cluster \`${kube.name}\`.`;
+  if (name && !db) {
+    const near = await databases(kube, engine)
+      .list(namespace)
+      .then((all) => closestNames(name, all.map((d) => d.metadata.name)), () => []);
+    return `:warning: ${engine.kind} \`${namespace}/${name}\` was not found in cluster \`${kube.name}\`.${didYouMean(near)}`;
+  }
   for (const obj of await listCatalog(kube, engine)) {
     try {
       catalog.push(catalogEntryFromObject(engine, obj, db?.spec.topology?.mode));

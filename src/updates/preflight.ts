@@ -13,7 +13,8 @@ import type { Kube } from '../kube/client.js';
 import { statusCode, statusMessage } from '../kube/client.js';
 import { isTransient } from './records.js';
 import { engineByKind } from '../engines/table.js';
-import { opsRequests } from '../kube/resources.js';
+import { databases, opsRequests } from '../kube/resources.js';
+import { closestNames, didYouMean } from '../command/suggest.js';
 import { listInPages } from '../kube/informer.js';
 import {
   buildOpsRequest,
@@ -184,10 +185,13 @@ export async function preflight(opts: {
   const ref = `${engine.kind} \`${namespace}/${name}\``;
   const db = await withRetries(() => getDatabase(kube, engine, namespace, name));
   if (!db) {
+    const near = await databases(kube, engine)
+      .list(namespace)
+      .then((all) => closestNames(name, all.map((d) => d.metadata.name)), () => []);
     return {
       ok: false,
       code: 'not_found',
-      message: `${ref} was not found in cluster \`${kube.name}\`. Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
+      message: `${ref} was not found in cluster \`${kube.name}\`.${didYouMean(near)} Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
     };
   }
   const phase = db.status?.phase ?? 'Unknown';
