@@ -40,6 +40,8 @@ export interface PreflightOk {
   target: CatalogEntry;
   updateType: UpdateType;
   backend: Backend;
+  /** The target changes the base OS (allowed by KubeDB's webhook): one sentence to show the requester (`Resolution.warning`). */
+  warning?: string;
 }
 
 /** Why a request may not go ahead: `message` is for the requester (Slack mrkdwn), says what is wrong and what to do. */
@@ -295,5 +297,5 @@ export async function preflight(opts: {
     const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
     if (verdict) return verdict;
   }
-  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend };
+  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend, ...(res.warning ? { warning: res.warning } : {}) };
 }
