@@ -21,7 +21,7 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, Slac
 import type { WebClient } from '@slack/web-api';
 import { parseCommand, helpText } from '../command/parse.js';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { RecordRefusal } from '../updates/records.js';
 import { requestUpdate, type RequestDeps } from '../updates/request.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';

@@ -5,7 +5,7 @@
  * filter as `/dbupdate list` ({@link visibleTo}) — rendered by `homeView` (`render-forms.ts`).
  */
 import type { App } from '@slack/bolt';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { mayRequest, resolvePolicy } from '../policy/rules.js';
 import type { Config } from '../policy/config.js';
 import { isActive, type DatabaseUpdate } from '../updates/types.js';

@@ -4,7 +4,7 @@
  * answer to the user, ephemeral. Refusals are audit-logged there.
  */
 import type { RespondFn, SlashCommand } from '@slack/bolt';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { RecordRefusal } from '../updates/records.js';
 import { recover, type RecoveryOutcome } from '../updates/recovery.js';
 import type { HandlerDeps } from './handlers.js';

@@ -10,7 +10,7 @@
  * view_submission acks within 3 s, so preflight runs after the ack.
  */
 import type { App, RespondArguments } from '@slack/bolt';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { readRequestForm, type FormElementState } from '../command/form.js';
 import type { HandlerDeps } from './handlers.js';
 import { requestUpdate } from '../updates/request.js';
