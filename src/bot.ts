@@ -14,7 +14,7 @@ import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
-import { statusMessage } from './kube/client.js';
+import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
 import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';

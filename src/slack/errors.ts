@@ -9,17 +9,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isNotFound, statusMessage } from '../kube/client.js';
+import { isNotFoundOf, statusMessage } from '../kube/errors.js';
 import { RecordRefusal } from '../updates/records.js';
+import { RECORD_KIND } from '../updates/types.js';
 
 /** A short id tying a generic error shown to a user to its logged detail: 8 hex characters. */
 export function errorRef(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** Whether `err` says the object asked for does not exist (HTTP 404 NotFound, by status code). */
+/**
+ * Whether `err` says the request's record does not exist: a `NotFoundError` of kind `DatabaseUpdate`
+ * (`src/kube/errors.ts`, thrown by `RecordStore` for a record deleted meanwhile), by type — not any API
+ * 404 (a missing database is not a missing request).
+ */
 export function isGone(err: unknown): boolean {
-  return isNotFound(err);
+  return isNotFoundOf(err, RECORD_KIND);
 }
 
 /** Whether `err` is a refusal whose message is written for the user. */

@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Reply } from './deps.js';
 import { foreignApp, isRecordName, type AppIdentity as Self, type ClickOrigin } from './validate.js';

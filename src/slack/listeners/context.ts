@@ -5,7 +5,7 @@
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Kube } from '../../kube/client.js';
-import { statusMessage } from '../../kube/client.js';
+import { statusMessage } from '../../kube/errors.js';
 import { ACK_BUDGET_MS, ACK_START_MS, type AckTiming } from '../ack.js';
 import type { HandlerDeps, Reply } from '../deps.js';
 import { FOLLOW_UP_DEFAULTS, type FollowUpQueue } from '../followup.js';

@@ -11,7 +11,7 @@
  * The listeners never run the pipeline (docs/architecture.md data flow).
  */
 import type { App } from '@slack/bolt';
-import { statusMessage } from '../../kube/client.js';
+import { statusMessage } from '../../kube/errors.js';
 import type { HandlerDeps } from '../deps.js';
 import { FollowUpQueue } from '../followup.js';
 import { AppIdentity } from '../identity.js';

@@ -6,7 +6,7 @@
  * log reference of the error (`homeErrorView`) instead of showing nothing or an empty list.
  */
 import type { App } from '@slack/bolt';
-import { statusMessage } from '../../../kube/client.js';
+import { statusMessage } from '../../../kube/errors.js';
 import { isActive } from '../../../updates/types.js';
 import { userText } from '../../errors.js';
 import { homeErrorView, homeView } from '../../render-forms.js';

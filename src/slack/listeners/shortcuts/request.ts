@@ -11,7 +11,7 @@
  */
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { statusMessage } from '../../../kube/client.js';
+import { statusMessage } from '../../../kube/errors.js';
 import { formKey, signForm } from '../../form-binding.js';
 import { slackErrorCode, userText } from '../../errors.js';
 import { SHORTCUT_REQUEST, VIEW_REQUEST, requestModal } from '../../render-forms.js';
