@@ -249,7 +249,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     });
   }
   if (st.phase === 'Failed') {
-    // The chat recovery commands (src/slack/recovery.ts), for the requester or an approver.
+    // The chat recovery commands (src/slack/listeners/commands/recovery.ts), for the requester or an approver.
     const paused = /still paused/i.test(st.message ?? '');
     const next = `${paused ? `Resume it from here: \`/dbupdate resume ${r.metadata.name}\`. ` : ''}Once the cause is fixed, \`/dbupdate retry ${r.metadata.name}\` asks again.`;
     // The record's message once, here (the parent only points at it); the step is named by the post above.
@@ -278,4 +278,22 @@ export function withoutStepAccount(message: string, step: Step | undefined): str
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * What a message shows, as a string to compare a message read back from Slack with a rendering: its
+ * `text` and every string under `text`, `value` and `action_id` in its blocks, in order. Slack adds
+ * attributes of its own to stored blocks (`block_id`, `emoji`, `verbatim`: https://api.slack.com/reference/block-kit/blocks),
+ * so whole blocks cannot be compared. Pure.
+ */
+export function contentKey(m: { text?: unknown; blocks?: unknown }): string {
+  const out: string[] = [typeof m.text === 'string' ? m.text : ''];
+  const walk = (v: unknown, key?: string): void => {
+    if (typeof v === 'string') {
+      if (key === 'text' || key === 'value' || key === 'action_id') out.push(v);
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(m.blocks ?? []);
+  return out.join('\u0000');
 }
