@@ -39,7 +39,7 @@ export async function benchNotify(opts: { steps: number }): Promise<{ rows: Row[
   const updates = Math.ceil(opts.steps / STEP_OF.length);
   const w = await startWorld({ sim: { podReadyDelayMs: 40, stepDelayMs: 40 } });
   const ns = 'notify';
-  seedCluster(w.cluster.store, { extraDatabases: updates, extraNamespace: ns });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: updates, extraNamespace: ns });
   await w.cluster.sim.settled(60_000);
   const mysql = findEngine('mysql')!;
   const atStore: Seen = new Map();

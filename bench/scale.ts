@@ -245,7 +245,7 @@ export async function benchScale(o: ScaleOptions): Promise<{ rows: Row[]; detail
       const w = await startWorld();
       try {
         const t0 = Date.now();
-        seedCluster(w.cluster.store, { extraDatabases: Math.max(o.updates, o.databases - SEED_DATABASES.length), extraNamespace: 'bench', extraVersions: o.versions });
+        await seedCluster(w.cluster.kubeConfig, { extraDatabases: Math.max(o.updates, o.databases - SEED_DATABASES.length), extraNamespace: 'bench', extraVersions: o.versions });
         await w.cluster.sim.settled(180_000);
         const seedMs = Date.now() - t0;
         const store = w.cluster.store;

@@ -17,7 +17,7 @@ type Handler = (args: unknown) => Promise<unknown> | unknown;
 async function cluster(opts: WorkerClusterOptions): Promise<{ ready: Record<string, unknown>; ops: Record<string, Handler> }> {
   const c = await startEmbeddedCluster(opts);
   if ((opts.extraDatabases ?? 0) > 0 || (opts.extraVersions ?? 0) > 0) {
-    seedCluster(c.store, { extraDatabases: opts.extraDatabases, extraNamespace: opts.extraNamespace, extraVersions: opts.extraVersions });
+    await seedCluster(c.kubeConfig, { extraDatabases: opts.extraDatabases, extraNamespace: opts.extraNamespace, extraVersions: opts.extraVersions });
     await c.sim.settled(opts.settleTimeoutMs ?? 180_000);
   }
   return {

@@ -27,7 +27,7 @@ let nextDb = 0;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
-  seedCluster(w.cluster.store, { extraDatabases: DATABASES, extraNamespace: NS });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: DATABASES, extraNamespace: NS });
   await w.cluster.sim.settled();
 }, 30_000);
 

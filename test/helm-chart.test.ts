@@ -20,7 +20,7 @@ import { ADMIN_USER, KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
 import { applyManifests } from '../sim/kube/apply.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
-import { installKubeDBCrds } from '../sim/kubedb/crds.js';
+import { kubedbCrds } from '../sim/kubedb/crds.js';
 import { validateConfig } from '../src/policy/config.js';
 import { findPlaceholders } from '../src/startup/placeholders.js';
 import { modelFor, validate } from './support/k8s-schema.js';
@@ -254,7 +254,7 @@ describe('RBAC', { timeout: 120_000 }, () => {
     const clusterWide = grants(find(objects(custom), 'ClusterRole'));
     expect(clusterWide.filter((g) => !/ (list|watch)$/.test(g))).toEqual([]);
     const store = new Store();
-    installKubeDBCrds(store);
+    for (const crd of kubedbCrds()) store.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' }, crd);
     for (const ns of ['ops', 'demo', 'billing', 'other']) store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const rendered = asInstalled(objects(custom).filter((o) => !notEmulated(o)), 'ops');
     applyManifests(store, rendered.map((o) => stringify(o)).join('---\n'));

@@ -103,7 +103,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   const extra = plan.updates + (plan.splitBrain ? 1 : 0);
 
   const cluster = await startEmbeddedCluster({ podReadyDelayMs: 200, stepDelayMs: 200, opsManager: plan.backend === 'ops-request' });
-  seedCluster(cluster.store, { extraDatabases: extra, extraNamespace: NS });
+  await seedCluster(cluster.kubeConfig, { extraDatabases: extra, extraNamespace: NS });
   await cluster.sim.settled();
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   const proxy = await SlackLossProxy.start({ upstreamApiUrl: slack.apiUrl, rate: plan.slackLossRate, random: new Random(plan.seed, 2) });
