@@ -8,7 +8,7 @@ import type { App } from '@slack/bolt';
 import { statusMessage } from '../kube/errors.js';
 import { mayRequest, resolvePolicy } from '../policy/rules.js';
 import type { Config } from '../policy/config.js';
-import { isActive, type DatabaseUpdate } from '../updates/types.js';
+import { isActive, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import type { HandlerDeps } from './handlers.js';
 import { homeView } from './render-forms.js';
 
