@@ -19,7 +19,7 @@ import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
 import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
-import { registerHandlers } from './slack/handlers.js';
+import { registerListeners } from './slack/listeners/index.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier, threadComplete } from './slack/notifier.js';
@@ -92,7 +92,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);
   const groups = new UserGroupResolver(app.client, 300_000);
-  const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
+  const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   const postClient = createPostClient(opts.slack, log);
   postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
@@ -113,7 +113,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || !threadComplete(r),
     });
     informer = records;
-    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
+    // The renew deadline is how long a replica that lost the Lease may still pass its fence: the notifier
+    // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
     // The pipeline backends, passed in: the update controller picks one by `spec.backend` and knows no more of it.
     const backends = [new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), new DirectBackend({ log, settings: opts.direct })];
     const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
@@ -132,6 +134,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     running = { reconciler, notifier, expiry, retention, records };
     opts.metrics?.leader.set(1);
     await records.start();
+    if (running?.notifier === notifier) notifier.takeover();
   };
   const stopLeading = async () => {
     const r = running;
