@@ -58,10 +58,15 @@ function loadDeployFile(name: string): string {
   return readFileSync(fileURLToPath(new URL(`../deploy/${name}`, import.meta.url)), 'utf8');
 }
 
+/**
+ * Options of the embedded cluster: the simulated KubeDB's, plus `rbac` (enforce the bot's RBAC from
+ * `deploy/rbac.yaml`, default on) and `readSecrets` (also grant the opt-in component
+ * `deploy/components/read-secrets`, as an install that enables it does; default off, as the default install).
+ */
+export type EmbeddedClusterOptions = KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean; readSecrets?: boolean };
+
 /** Start the cluster emulator, install CRDs (KubeDB's and ours), seed and wait for the seeds to be Ready. */
-export async function startEmbeddedCluster(
-  opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean } = {},
-): Promise<EmbeddedCluster> {
+export async function startEmbeddedCluster(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
   const store = new Store();
   installKubeDBCrds(store, { opsManager: opts.opsManager ?? true });
   store.create(CRD_GVR, loadRecordCrd());
@@ -70,6 +75,7 @@ export async function startEmbeddedCluster(
   if (!store.tryGet(NS_GVR, undefined, ns)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const rbac = opts.rbac ?? true;
   if (rbac) applyManifests(store, loadDeployFile('rbac.yaml'));
+  if (rbac && opts.readSecrets) applyManifests(store, loadDeployFile('components/read-secrets/rbac.yaml'));
   const sim = startKubeDBSim(store, opts);
   await sim.settled();
   const server = await KubeApiServer.start({
@@ -129,7 +135,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 
 /** Start the whole embedded world. */
 export async function startWorld(
-  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
 ): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });

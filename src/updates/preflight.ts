@@ -11,6 +11,8 @@
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
 import { retryTransient, statusCode, statusMessage } from '../kube/errors.js';
+import { mayI } from '../kube/access.js';
+import { authSecretName } from '../pipeline/coordinator.js';
 import { engineByKind } from '../engines/table.js';
 import { databases, opsRequests } from '../kube/resources.js';
 import { closestNames, didYouMean } from '../command/suggest.js';
@@ -116,6 +118,33 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
     }
   }
   return undefined;
+}
+
+/**
+ * A Postgres database with standbys on the direct backend needs pg-coordinator's failover paused while its
+ * pods restart (`src/pipeline/direct-failover.ts`), which reads the database's auth Secret. That grant
+ * (`secrets` get) is opt-in (deploy/components/read-secrets, Helm `rbac.readSecrets`; docs/secrets.md).
+ * Whether the bot has it is asked of the API server with a SelfSubjectAccessReview (`src/kube/access.ts`)
+ * rather than read from a configuration flag: the authorizer's answer holds however the grant was made
+ * (kustomize component, Helm value, a Role written by hand, one namespace only) and cannot disagree with
+ * what the pipeline will meet. A review that fails (5xx) refuses nothing: the pipeline then fails before
+ * any pod moves, with the reason.
+ * @returns the refusal, or undefined when the grant is there or not needed.
+ */
+async function secretsRefusal(kube: Kube, engine: Engine, db: DatabaseObject, ref: string): Promise<PreflightRefusal | undefined> {
+  if (engine.kind !== 'Postgres' || (db.spec.replicas ?? 1) <= 1) return undefined;
+  const namespace = db.metadata.namespace ?? '';
+  const secret = authSecretName(db);
+  const allowed = await withRetries(() => mayI(kube, { verb: 'get', group: '', resource: 'secrets', namespace, name: secret })).catch(() => true);
+  if (allowed) return undefined;
+  return {
+    ok: false,
+    code: 'secrets_not_granted',
+    message:
+      `${ref} has standbys, and on the *direct* backend the bot pauses pg-coordinator's failover while the pods restart, with the credentials of the auth Secret \`${namespace}/${secret}\`. ` +
+      `The bot may not read Secrets in \`${namespace}\` (that grant is opt-in), so nothing was changed. ` +
+      'Ask a cluster admin to enable it (kustomize component `deploy/components/read-secrets`, or Helm `rbac.readSecrets=true`; see docs/secrets.md), or install KubeDB Ops Manager and use the *ops-request* backend, which needs no Secret.',
+  };
 }
 
 /**
@@ -280,6 +309,10 @@ export async function preflight(opts: {
   }
   const topo = await topologyRefusal(kube, engine, db, res.target, backend, ref);
   if (topo) return topo;
+  if (backend === 'direct') {
+    const secrets = await secretsRefusal(kube, engine, db, ref);
+    if (secrets) return secrets;
+  }
   if (backend === 'ops-request') {
     const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
     if (verdict) return verdict;
