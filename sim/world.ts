@@ -71,13 +71,18 @@ function loadDeployFile(name: string): string {
 }
 
 /**
+ * Options of the embedded cluster: the simulated KubeDB's, plus `rbac` (enforce the bot's RBAC from
+ * `deploy/rbac.yaml`, default on) and `readSecrets` (also grant the opt-in component
+ * `deploy/components/read-secrets`, as an install that enables it does; default off, as the default install).
+ */
+export type EmbeddedClusterOptions = KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean; readSecrets?: boolean };
+
+/**
  * Start the cluster emulator, then over HTTP install KubeDB's CRDs, seed, start the simulated KubeDB (its
  * webhook registered with a ValidatingWebhookConfiguration the emulator calls) and wait for the seeds to be
  * Ready. The project's own CRD and the RBAC manifests are loaded into the store before it serves.
  */
-export async function startEmbeddedCluster(
-  opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean } = {},
-): Promise<EmbeddedCluster> {
+export async function startEmbeddedCluster(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
   const store = new Store();
   store.create(CRD_GVR, loadRecordCrd());
   // What KubeDB's installer puts in a cluster (its CRDs and catalog) is there before the emulator serves, as
@@ -88,6 +93,7 @@ export async function startEmbeddedCluster(
   if (!store.tryGet(NS_GVR, undefined, ns)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const rbac = opts.rbac ?? true;
   if (rbac) applyManifests(store, loadDeployFile('rbac.yaml'));
+  if (rbac && opts.readSecrets) applyManifests(store, loadDeployFile('components/read-secrets/rbac.yaml'));
   const server = await KubeApiServer.start({
     store,
     port: opts.port,
@@ -163,7 +169,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 
 /** Start the whole embedded world. */
 export async function startWorld(
-  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
 ): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });

@@ -4,6 +4,7 @@
  */
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -209,6 +210,8 @@ export class Kube {
   readonly apps: AppsV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  /** SelfSubjectAccessReviews: what this client's user may do (`src/kube/access.ts`). */
+  readonly authorization: AuthorizationV1Api;
   /** Shared reads that change rarely (version catalogs, API discovery); see `src/kube/cache.ts`. */
   readonly cache: ClusterCache;
   /** The cap on requests in flight and the socket pool of this cluster (shared with {@link fenced} views). */
@@ -252,6 +255,7 @@ export class Kube {
     this.apps = new AppsV1Api(configuration);
     this.custom = new CustomObjectsApi(configuration);
     this.coordination = new CoordinationV1Api(configuration);
+    this.authorization = new AuthorizationV1Api(configuration);
     this.cache = opts.cache ?? new ClusterCache(this);
   }
 

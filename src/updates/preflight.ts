@@ -10,8 +10,9 @@
  */
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusCode, statusMessage } from '../kube/errors.js';
-import { isTransient } from './records.js';
+import { retryTransient, statusCode, statusMessage } from '../kube/errors.js';
+import { mayI } from '../kube/access.js';
+import { authSecretName } from '../pipeline/coordinator.js';
 import { engineByKind } from '../engines/table.js';
 import { databases, opsRequests } from '../kube/resources.js';
 import { closestNames, didYouMean } from '../command/suggest.js';
@@ -20,6 +21,7 @@ import {
   buildOpsRequest,
   compactOpsRequest,
   getDatabase,
+  isPaused,
   listCatalog,
   type OpsRequestObject,
   opsRequestTarget,
@@ -30,7 +32,7 @@ import {
 import type { RecordStore } from './records.js';
 import type { Engine } from '../engines/table.js';
 import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
-import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from './types.js';
+import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from '../api/v1alpha1/databaseupdate.js';
 
 /** What preflight found for a request that may go ahead. */
 export interface PreflightOk {
@@ -51,15 +53,8 @@ export interface PreflightRefusal {
   message: string;
 }
 
-/** Whether the database carries KubeDB's `Paused` status condition (set by `kubectl dba pause` and Ops Manager). */
-export function isPaused(db: DatabaseObject): boolean {
-  return (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
-}
-
 /** Retries of a transient API error in preflight (each read is idempotent, the dry run persists nothing). */
 const RETRIES = 3;
-/** Longest `Retry-After` honoured, ms (a longer one is capped). */
-const MAX_RETRY_AFTER_MS = 2000;
 
 /**
  * Run an API call, retrying transient errors ({@link isTransient}: 429, 500/502/503/504, timeouts) up to
@@ -72,13 +67,7 @@ export function withRetries<T>(call: () => Promise<T>): Promise<T> {
     minTimeout: 50,
     maxTimeout: 500,
     randomize: true,
-    shouldRetry: async ({ error }) => {
-      if (!isTransient(error)) return false;
-      const headers = (error as { headers?: Record<string, string> }).headers ?? {};
-      const after = Number(headers['retry-after'] ?? headers['Retry-After']);
-      if (Number.isFinite(after) && after > 0) await new Promise((r) => setTimeout(r, Math.min(after * 1000, MAX_RETRY_AFTER_MS)));
-      return true;
-    },
+    shouldRetry: ({ error }) => retryTransient(error),
   });
 }
 
@@ -129,6 +118,33 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
     }
   }
   return undefined;
+}
+
+/**
+ * A Postgres database with standbys on the direct backend needs pg-coordinator's failover paused while its
+ * pods restart (`src/pipeline/direct-failover.ts`), which reads the database's auth Secret. That grant
+ * (`secrets` get) is opt-in (deploy/components/read-secrets, Helm `rbac.readSecrets`; docs/secrets.md).
+ * Whether the bot has it is asked of the API server with a SelfSubjectAccessReview (`src/kube/access.ts`)
+ * rather than read from a configuration flag: the authorizer's answer holds however the grant was made
+ * (kustomize component, Helm value, a Role written by hand, one namespace only) and cannot disagree with
+ * what the pipeline will meet. A review that fails (5xx) refuses nothing: the pipeline then fails before
+ * any pod moves, with the reason.
+ * @returns the refusal, or undefined when the grant is there or not needed.
+ */
+async function secretsRefusal(kube: Kube, engine: Engine, db: DatabaseObject, ref: string): Promise<PreflightRefusal | undefined> {
+  if (engine.kind !== 'Postgres' || (db.spec.replicas ?? 1) <= 1) return undefined;
+  const namespace = db.metadata.namespace ?? '';
+  const secret = authSecretName(db);
+  const allowed = await withRetries(() => mayI(kube, { verb: 'get', group: '', resource: 'secrets', namespace, name: secret })).catch(() => true);
+  if (allowed) return undefined;
+  return {
+    ok: false,
+    code: 'secrets_not_granted',
+    message:
+      `${ref} has standbys, and on the *direct* backend the bot pauses pg-coordinator's failover while the pods restart, with the credentials of the auth Secret \`${namespace}/${secret}\`. ` +
+      `The bot may not read Secrets in \`${namespace}\` (that grant is opt-in), so nothing was changed. ` +
+      'Ask a cluster admin to enable it (kustomize component `deploy/components/read-secrets`, or Helm `rbac.readSecrets=true`; see docs/secrets.md), or install KubeDB Ops Manager and use the *ops-request* backend, which needs no Secret.',
+  };
 }
 
 /**
@@ -293,6 +309,10 @@ export async function preflight(opts: {
   }
   const topo = await topologyRefusal(kube, engine, db, res.target, backend, ref);
   if (topo) return topo;
+  if (backend === 'direct') {
+    const secrets = await secretsRefusal(kube, engine, db, ref);
+    if (secrets) return secrets;
+  }
   if (backend === 'ops-request') {
     const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
     if (verdict) return verdict;
