@@ -111,6 +111,19 @@ describe('writeBeforeAck on a real FollowUpQueue', () => {
     expect(delivered).toEqual(['late']);
   });
 
+  it('the 2nd envelope of a burst (arrived within quietMs of the 1st): not in time, the ack does not wait', async () => {
+    const q = new FollowUpQueue({ quietMs: 1000 });
+    q.arrived();
+    const first = writeBeforeAck(q, { ...timing(120_000), startMs: 60_000 }, async () => 'a', async () => {});
+    q.arrived();
+    const second = writeBeforeAck(q, { ...timing(120_000), startMs: 60_000 }, async () => 'b', async () => {});
+    expect(await second.inTime).toBe(false);
+    expect(await first.inTime).toBe(true); // held: its follow-up starts once the burst is quiet
+    first.acked(true);
+    second.acked();
+    expect(await q.drain(5000)).toBe(0);
+  });
+
   it('a full queue: not in time, without waiting for a start (the ack does not wait behind a burst)', async () => {
     const q = new FollowUpQueue({ quietMs: 0, concurrency: 1 });
     let free: () => void = () => {};

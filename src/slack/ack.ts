@@ -31,8 +31,9 @@ export interface WriteBeforeAck<T> {
   /** `work`'s result (rejects if `work` threw). */
   outcome: Promise<T>;
   /**
-   * True once `work` has settled, if the queue had a free slot, `work` started within `startMs` and settled
-   * within `budgetMs`; else false as soon as one of these is missed: the moment to ack.
+   * True once `work` has settled, if the envelope did not come within a burst (`FollowUpQueue.cameAfterQuiet`),
+   * the queue had a free slot, `work` started within `startMs` and settled within `budgetMs`; else false as
+   * soon as one of these is missed: the moment to ack.
    */
   inTime: Promise<boolean>;
   /**
@@ -58,7 +59,8 @@ export interface AckTiming {
 export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work: () => Promise<T>, deliver: (result: T) => Promise<void>): WriteBeforeAck<T> {
   const { arrivedAt, startMs, budgetMs, concurrency } = timing;
   const c = queue.counts();
-  const hold = c.running + c.waiting < concurrency;
+  // Wait for the write only for an envelope that is not part of a burst, with a free slot for it.
+  const hold = c.running + c.waiting < concurrency && queue.cameAfterQuiet();
   let started: () => void = () => {};
   const start = new Promise<true>((resolve) => (started = () => resolve(true)));
   let acked: (inAck?: boolean) => void = () => {};

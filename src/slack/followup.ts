@@ -49,6 +49,7 @@ export class FollowUpQueue {
   private readonly slotTimeoutMs: number;
   private readonly onDetachedError: (err: unknown) => void;
   private lastArrival = -Infinity;
+  private previousArrival = -Infinity;
   /** Every follow-up not yet settled, queued, running or detached. */
   private readonly unsettled = new Set<Promise<void>>();
 
@@ -63,7 +64,17 @@ export class FollowUpQueue {
 
   /** Note that an envelope (command, action, view submission) has arrived. */
   arrived(): void {
+    this.previousArrival = this.lastArrival;
     this.lastArrival = performance.now();
+  }
+
+  /**
+   * Whether the envelope noted last by {@link arrived} came after `quietMs` without arrivals: not the 2nd
+   * or later envelope of a burst. The ack of a write waits for the write only then (`./ack.ts`): within a
+   * burst the follow-ups wait for the burst to pass, and an ack held for them would be among the slowest.
+   */
+  cameAfterQuiet(): boolean {
+    return !(this.lastArrival - this.previousArrival < this.quietMs); // (true before any arrival)
   }
 
   /**
