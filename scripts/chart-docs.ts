@@ -4,12 +4,14 @@
  *   JSON Schema draft-07 with zod's own `z.toJSONSchema` (zod ≥ 4; helm 3.17 validates draft-07), without
  *   `recordsNamespace` (the chart sets it to the release namespace); `prometheusRule.slowStepSeconds`:
  *   an enum of the step histogram's bucket bounds (src/metrics.ts `STEP_BUCKETS_SECONDS`).
+ * - `crds/crd-databaseupdate.yaml`: a copy of deploy/crd-databaseupdate.yaml (a real file, not a symlink:
+ *   helm warns on every command about a symlink, and checkouts without symlinks lose it);
  * - the values table of the chart's README (between `<!-- values:start -->` and `<!-- values:end -->`):
  *   one row per value documented in values.yaml with a `# -- text` comment (helm-docs' convention), its
  *   type from the schema and its default from values.yaml.
  *
- *   npx tsx scripts/chart-docs.ts          rewrite both files
- *   npx tsx scripts/chart-docs.ts --check  exit 1 if either is not current (test/helm-values.test.ts does the same)
+ *   npx tsx scripts/chart-docs.ts          rewrite the three files
+ *   npx tsx scripts/chart-docs.ts --check  exit 1 if any is not current (test/helm-values.test.ts does the same)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -126,11 +128,12 @@ export function readmeWithTable(readme: string, table: string): string {
   return readme.slice(0, a) + table + readme.slice(b + END.length);
 }
 
-/** The current contents of the two generated files: [path, expected text]. */
+/** The current contents of the generated files: [path, expected text]. */
 export function generatedFiles(): [string, string][] {
   const schema = generatedSchema(JSON.parse(readFileSync(SCHEMA, 'utf8')) as Json);
   const table = valuesTable(readFileSync(VALUES, 'utf8'), schema);
   return [
+    [join(CHART, 'crds/crd-databaseupdate.yaml'), readFileSync(join(CHART, '../../crd-databaseupdate.yaml'), 'utf8')],
     [SCHEMA, `${JSON.stringify(schema, null, 2)}\n`],
     [README, readmeWithTable(readFileSync(README, 'utf8'), table)],
   ];

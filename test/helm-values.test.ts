@@ -247,7 +247,7 @@ describe('every documented value', { timeout: 300_000 }, () => {
 });
 
 describe('generated and checked files', () => {
-  it('values.schema.json and the README values table are current (npx tsx scripts/chart-docs.ts)', () => {
+  it('the CRD copy, values.schema.json and the README values table are current (npx tsx scripts/chart-docs.ts)', () => {
     for (const [path, text] of generatedFiles()) expect(readFileSync(path, 'utf8'), `${path}: run npx tsx scripts/chart-docs.ts`).toBe(text);
   });
 
