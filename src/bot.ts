@@ -33,6 +33,8 @@ import type { DirectSettings } from './pipeline/direct-types.js';
 import { OpsRequestBackend } from './pipeline/ops-backend.js';
 import { DirectBackend } from './pipeline/direct-backend.js';
 import { slackConnected } from './health.js';
+import type { App } from '@slack/bolt';
+import type { ReadyCheck } from './startup/readiness.js';
 
 /** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
 const FOLLOW_UP_DRAIN_MS = 5000;
@@ -48,6 +50,13 @@ export interface Bot {
   isLeader(): boolean;
   /** Readiness: Slack connected and the home cluster's API answering (one discovery call, at most every 5 s). */
   ready(): Promise<boolean>;
+  /**
+   * Readiness by dependency, for `/readyz` (src/startup/readiness.ts): `slack` (connected), `kubernetes`
+   * (the home cluster's API answering, checked at most every 5 s, with the error when not), `lease`
+   * (leader or follower: informational, ready either way) and, on the leader, `records` (the record
+   * informer listed and watching).
+   */
+  readiness(): Promise<ReadyCheck[]>;
   /**
    * Stop taking work, hand the Lease back, close Slack, wait (≤ 5 s) for the follow-ups of envelopes
    * already acked, stop the read caches. A second call returns the first one's promise.
@@ -76,6 +85,8 @@ export interface BotOptions {
   metrics?: Metrics;
   /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
   direct?: DirectSettings;
+  /** Called with the Bolt app before it connects (main.ts follows its Socket Mode client: src/startup/socket-watch.ts). */
+  onSlackApp?: (app: App) => void;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -160,11 +171,22 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     onStoppedLeading: stopLeading,
     onAttempt: () => firstAttempt(),
   });
+  opts.onSlackApp?.(app);
   await app.start();
   elector.start();
   await attempted;
   log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace, leader: elector.isLeader }, 'dbupdate started');
-  let lastCheck = { at: 0, ok: false };
+  let lastCheck = { at: 0, ok: false, detail: 'not checked yet' };
+  const kubeCheck = async () => {
+    if (Date.now() - lastCheck.at >= 5000) {
+      const detail = await servedResources(kube, RECORD_GROUP, RECORD_VERSION).then(
+        () => `the API server of cluster ${kube.name} answers`,
+        (err) => `the API server of cluster ${kube.name} does not answer: ${statusMessage(err)}`,
+      );
+      lastCheck = { at: Date.now(), ok: detail.endsWith('answers'), detail };
+    }
+    return lastCheck;
+  };
   let stopping: Promise<void> | undefined;
   return {
     identity,
@@ -172,13 +194,21 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     isLeader: () => elector.isLeader,
     async ready() {
       if (!slackConnected(app)) return false;
-      if (Date.now() - lastCheck.at < 5000) return lastCheck.ok;
-      const ok = await servedResources(kube, RECORD_GROUP, RECORD_VERSION).then(
-        () => true,
-        () => false,
-      );
-      lastCheck = { at: Date.now(), ok };
-      return ok;
+      return (await kubeCheck()).ok;
+    },
+    async readiness() {
+      const connected = slackConnected(app);
+      const k = await kubeCheck();
+      const checks: ReadyCheck[] = [
+        { name: 'slack', ok: connected, detail: connected ? 'connected' : 'not connected (reconnecting)' },
+        { name: 'kubernetes', ok: k.ok, detail: k.detail },
+        { name: 'lease', ok: true, detail: elector.isLeader ? `leader (Lease ${config.recordsNamespace}/${LEASE_NAME})` : `follower: another replica holds Lease ${config.recordsNamespace}/${LEASE_NAME} and runs the updates` },
+      ];
+      if (elector.isLeader) {
+        const synced = informer?.synced() ?? false;
+        checks.push({ name: 'records', ok: synced, detail: synced ? 'DatabaseUpdate records listed and watched' : 'DatabaseUpdate records not listed yet (the watch is retrying)' });
+      }
+      return checks;
     },
     stop() {
       stopping ??= (async () => {

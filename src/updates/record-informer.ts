@@ -56,6 +56,11 @@ export class RecordInformer {
     this.subscribers.push({ interest, wake, seen: new Map() });
   }
 
+  /** Whether the records are listed and watched (false before the first list succeeded and while the watch restarts). */
+  synced(): boolean {
+    return this.informer?.healthy() ?? false;
+  }
+
   /** Start the list and watch; resolves after the first attempt (listed, or failed and retrying). */
   async start(): Promise<void> {
     const ns = this.namespace;
