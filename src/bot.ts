@@ -14,11 +14,11 @@ import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/informer.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
-import { statusMessage } from './kube/client.js';
+import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
 import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
-import { registerHandlers } from './slack/handlers.js';
+import { registerListeners } from './slack/listeners/index.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier, threadComplete } from './slack/notifier.js';
@@ -91,7 +91,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);
   const groups = new UserGroupResolver(app.client, 300_000);
-  const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
+  const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   const postClient = createPostClient(opts.slack, log);
   postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());

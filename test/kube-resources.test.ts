@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { findEngine } from '../src/engines/table.js';
-import { statusCode } from '../src/kube/client.js';
+import { statusCode } from '../src/kube/errors.js';
 import {
   catalogVersions,
   databases,

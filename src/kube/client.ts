@@ -3,7 +3,6 @@
  * see docs/stack-notes.md). Everything the bot does in a cluster goes through a {@link Kube}.
  */
 import {
-  ApiException,
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
@@ -24,7 +23,8 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ClusterCache } from './cache.js';
-import { FencedError, type Fence } from './fence.js';
+import { FencedError } from './errors.js';
+import type { Fence } from './fence.js';
 
 /** HTTP methods that change something on the API server (fenced on a leader's clients). */
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -300,54 +300,3 @@ export function loadKubeConfig(context?: string): KubeConfig {
   }
   return kc;
 }
-
-/** The HTTP status code of an error from client-node (`ApiException.code`), or undefined. */
-export function statusCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
-}
-
-/**
- * The Kubernetes `Status` message of an error (the body of an `ApiException` is a JSON string, per
- * docs/stack-notes.md), or the error's own message.
- */
-export function statusMessage(err: unknown): string {
-  if (isTimeout(err)) return 'the API server did not answer in time (request timeout)';
-  if (err instanceof ApiException) {
-    try {
-      const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
-      if (body?.message) return String(body.message);
-    } catch {
-      /* body was not JSON: fall through */
-    }
-    return `HTTP ${err.code}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Whether `err` is a request that ran out of time ({@link REQUEST_TIMEOUT_MS}): node-fetch rejects an
- * aborted request with an error named `AbortError`; a `TimeoutError` is the abort signal's own reason.
- */
-export function isTimeout(err: unknown): boolean {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  return name === 'AbortError' || name === 'TimeoutError';
-}
-
-/** Await a read; a 404 NotFound becomes undefined, any other error is thrown. */
-export async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (err) {
-    if (statusCode(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-/** Whether the error is a 404 NotFound. */
-export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
-/** Whether the error is a 409 (Conflict on a stale resourceVersion, or AlreadyExists). */
-export const isConflict = (err: unknown): boolean => statusCode(err) === 409;

@@ -6,7 +6,7 @@
 import { compacted, isCompact } from './informer.js';
 import type { Kube } from './client.js';
 import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
-import { isNotFound } from './client.js';
+import { isNotFound } from './errors.js';
 import { catalogVersions, databases, opsRequests, servedResources, type CatalogObject, type DatabaseObject, type OpsRequestObject } from './resources.js';
 
 export type { DatabaseObject, KubeCondition, OpsRequestObject } from './resources.js';

@@ -19,7 +19,7 @@
  * - Events (core/v1): {@link events}; API discovery: {@link servedResources}.
  *
  * Errors: every method rejects with client-node's `ApiException` (`.code` = HTTP status, `.body` = the
- * Kubernetes `Status` as JSON; read them with `statusCode`/`statusMessage` of `./client.ts`). The codes
+ * Kubernetes `Status` as JSON; read them with `statusCode`/`statusMessage` of `./errors.ts`). The codes
  * the API server answers (https://kubernetes.io/docs/reference/using-api/api-concepts/): 404 NotFound
  * (turned into `undefined` by `get`, into `false` by `delete`), 409 Conflict (a stale
  * `metadata.resourceVersion` on a patch (or a Lease replace), a failed delete precondition) or AlreadyExists (create),
@@ -32,7 +32,8 @@
  */
 import type { CoreV1Event, V1Lease, V1Pod, V1PodList } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
-import { MERGE_PATCH, orUndefined, statusCode } from './client.js';
+import { MERGE_PATCH } from './client.js';
+import { isNotFound, orUndefined } from './errors.js';
 import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ async function deleted(request: Promise<unknown>): Promise<boolean> {
     await request;
     return true;
   } catch (err) {
-    if (statusCode(err) === 404) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }

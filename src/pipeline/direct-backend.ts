@@ -9,8 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
-import { isFenced } from '../kube/fence.js';
+import { statusMessage, isFenced } from '../kube/errors.js';
 import { startInformer } from '../kube/informer.js';
 import { getDatabase } from '../kube/kubedb.js';
 import { petSets, pods } from '../kube/resources.js';

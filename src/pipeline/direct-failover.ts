@@ -13,7 +13,7 @@
  */
 import type { Kube } from '../kube/client.js';
 import { getDatabase } from '../kube/kubedb.js';
-import { isFenced } from '../kube/fence.js';
+import { isFenced } from '../kube/errors.js';
 import type { DirectInput } from './direct-types.js';
 import { listPods } from './direct-kube.js';
 import {

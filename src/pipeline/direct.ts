@@ -43,7 +43,7 @@
  * `podTimeoutMs` per pod to bring back; `spec.version` is never changed; then `resume`, then `Failed` with
  * a message naming the step, the pod's reason, the pods rolled back, the database's state and what to do.
  */
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { getDatabase, type DatabaseObject } from '../kube/kubedb.js';
 import type { Step, StepName } from '../updates/types.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectInput, type DirectResult } from './direct-types.js';

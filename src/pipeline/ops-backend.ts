@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { isConflict, statusCode, statusMessage } from '../kube/client.js';
+import { isConflict, statusCode, statusMessage } from '../kube/errors.js';
 import { isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { buildOpsRequest, compactOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';

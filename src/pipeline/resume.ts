@@ -22,7 +22,7 @@
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { getDatabase, getOpsRequest, listOpsRequests, OPS_TERMINAL_PHASES, opsRequestTarget, type DatabaseObject, type KubeCondition, type OpsRequestObject } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
 import { RecordRefusal, type RecordStore } from '../updates/records.js';

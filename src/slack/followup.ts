@@ -7,7 +7,7 @@
  *   burst of commands from sending hundreds of simultaneous requests to the API server (client-go's
  *   default client-side limit is 5 QPS, burst 10), while a slow one does not hold up the others;
  * - a follow-up starts once no envelope has arrived for `quietMs` (each Bolt listener of
- *   `registerHandlers` calls `arrived()` first), so envelopes still coming in are acked
+ *   `registerListeners` (`./listeners/`) calls `arrived()` first), so envelopes still coming in are acked
  *   before follow-up work competes with them, but never later than `maxDelayMs` after it was queued, so a
  *   steady stream of commands cannot starve follow-ups;
  * - a follow-up holds its slot for at most `slotTimeoutMs`: one that takes longer (an API server that

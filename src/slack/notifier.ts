@@ -24,13 +24,14 @@ import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import pRetry from 'p-retry';
 import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
-import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
-import { statusMessage } from '../kube/client.js';
+import { ALWAYS_HELD, assertHeld, type Fence } from '../kube/fence.js';
+import { isFenced, statusMessage } from '../kube/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../updates/records.js';
 import type { RecordInformer } from '../updates/record-informer.js';
 import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../updates/types.js';
 import { renderHash, renderParent, threadPosts } from './render.js';
+import { slackErrorCode } from './errors.js';
 
 /** `event_type` of the metadata on every message the bot posts for a record. */
 export const METADATA_EVENT = 'dbupdate_post';
@@ -46,16 +47,7 @@ const NEEDS_A_PERSON = new Map([
 /** Retry delay (ms) after an error a person must fix. */
 const SLOW_RETRY_MS = 30_000;
 
-/**
- * The Slack error code of a failed call, or undefined when the error did not come from Slack's Web API
- * (e.g. a Kubernetes `ApiException`, whose `code` is the HTTP status as a number). `@slack/web-api`
- * errors carry a string `code` starting with `slack_` and, for `{ok:false}` answers, `data.error`.
- */
-export function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; data?: { error?: unknown } } | undefined;
-  if (typeof e?.code !== 'string' || !e.code.startsWith('slack_')) return undefined;
-  return typeof e.data?.error === 'string' ? e.data.error : e.code;
-}
+export { slackErrorCode } from './errors.js';
 
 /** Key of the parent message in metadata and in `pending`. */
 const PARENT_KEY = 'parent';

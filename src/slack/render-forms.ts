@@ -108,3 +108,37 @@ export function homeView(inFlight: DatabaseUpdate[], now: Date): Record<string, 
   if (inFlight.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${inFlight.length - shown.length} more: \`/dbupdate list\`.` }] });
   return { type: 'home', callback_id: 'dbupdate_home', blocks };
 }
+
+/** callback_id of the modal a request form is replaced with once it is submitted (its answer). */
+export const VIEW_REQUEST_ANSWER = 'dbupdate_request_answer';
+
+/**
+ * The view a submitted request form is replaced with (`response_action: "update"`): the answer itself
+ * (recorded, refused) when it was known within the ack budget, else that it is coming in `channel`.
+ * @param text Slack mrkdwn, cut to a section's 3,000 characters.
+ */
+export function formAnswerModal(text: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: VIEW_REQUEST_ANSWER,
+    title: pt('Database update'),
+    close: pt('Close'),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }],
+  };
+}
+
+/**
+ * The App Home tab when the requests could not be read: what failed, and the reference of the logged
+ * error (`userText` of `./errors.ts`), so a stale or empty tab is never taken for "nothing in flight".
+ */
+export function homeErrorView(text: string, now: Date): Record<string, unknown> {
+  return {
+    type: 'home',
+    callback_id: 'dbupdate_home',
+    blocks: [
+      { type: 'header', text: pt('Database updates in flight') },
+      { type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}`.slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `At ${now.toISOString().replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}. Open the tab again to retry, or use \`/dbupdate list\`.` }] },
+    ],
+  };
+}

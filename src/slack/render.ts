@@ -230,7 +230,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     });
   }
   if (st.phase === 'Failed') {
-    // The chat recovery commands (src/slack/recovery.ts), for the requester or an approver.
+    // The chat recovery commands (src/slack/listeners/commands/recovery.ts), for the requester or an approver.
     const paused = /still paused/i.test(st.message ?? '');
     const next = `${paused ? `Resume it from here: \`/dbupdate resume ${r.metadata.name}\`. ` : ''}Once the cause is fixed, \`/dbupdate retry ${r.metadata.name}\` asks again.`;
     posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}\n${next}` });

@@ -7,7 +7,7 @@
 import { WebClient, ErrorCode, LogLevel, type WebAPIPlatformError, type WebAPIRequestError } from '@slack/web-api';
 import type { Kube } from '../kube/client.js';
 import pRetry from 'p-retry';
-import { isTimeout, statusCode, statusMessage } from '../kube/client.js';
+import { isTimeout, statusCode, statusMessage } from '../kube/errors.js';
 import { servedResources } from '../kube/resources.js';
 import { isTransient } from '../updates/records.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../updates/types.js';

@@ -10,7 +10,7 @@
  */
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusCode, statusMessage } from '../kube/client.js';
+import { statusCode, statusMessage } from '../kube/errors.js';
 import { isTransient } from './records.js';
 import { engineByKind } from '../engines/table.js';
 import { opsRequests } from '../kube/resources.js';

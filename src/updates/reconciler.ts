@@ -11,10 +11,9 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import { statusMessage, statusCode } from '../kube/client.js';
+import { statusMessage, statusCode, isFenced } from '../kube/errors.js';
 import type { RecordStore } from './records.js';
 import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
-import { isFenced } from '../kube/fence.js';
 import { getDatabase } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
 import { engineByKind, type Engine } from '../engines/table.js';

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { compacted, isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { databaseUpdates } from '../kube/resources.js';

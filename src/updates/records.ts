@@ -10,9 +10,9 @@
 import pRetry, { AbortError } from 'p-retry';
 import mergePatch from 'json-merge-patch';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isTimeout, statusCode } from '../kube/client.js';
+import { NotFoundError, isConflict, isTimeout, statusCode } from '../kube/errors.js';
 import { databaseUpdates, type MergePatch, type NamespacedResource } from '../kube/resources.js';
-import type { DatabaseUpdate, RecordStatus } from './types.js';
+import { RECORD_KIND, type DatabaseUpdate, type RecordStatus } from './types.js';
 
 /** Result of a guarded status mutation: the object after the write, or `changed: false` when the mutator declined. */
 export interface MutateResult {
@@ -20,8 +20,17 @@ export interface MutateResult {
   changed: boolean;
 }
 
-/** Thrown by a mutator to refuse a change with a message meant for the user (e.g. "already approved"). */
-export class RecordRefusal extends Error {}
+/**
+ * Thrown by a mutator (or a request or recovery step) to refuse a change with a message meant for the user
+ * (Slack mrkdwn, e.g. "already approved"): the one kind of error whose text a user may see as is. Every
+ * other error reaches the user as a generic answer with a log reference.
+ */
+export class RecordRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordRefusal';
+  }
+}
 
 /** Longest `Retry-After` honoured before retrying a write (a longer one is capped, not ignored). */
 const MAX_RETRY_AFTER_MS = 2000;
@@ -116,7 +125,8 @@ export class RecordStore {
    * `opts.from`: the object to compute the first attempt from (the leader's cache, or an object just
    * read or written) instead of a GET; only a verdict of `false` is taken from it unchecked, so pass one
    * only where that is safe (a stale guarded write meets a 409 and is computed again from a fresh read).
-   * @throws RecordRefusal from the mutator; Error when the record does not exist; the API error after retries.
+   * @throws RecordRefusal (or whatever else) the mutator throws; {@link NotFoundError} (kind `DatabaseUpdate`)
+   *   when the record does not exist; the API error after retries.
    */
   async mutateStatus(
     name: string,
@@ -129,15 +139,14 @@ export class RecordStore {
       async () => {
         const record = from ?? (await this.get(name));
         from = undefined;
-        if (!record) throw new AbortError(`DatabaseUpdate ${this.namespace}/${name} not found`);
+        if (!record) throw new AbortError(new NotFoundError(RECORD_KIND, this.namespace, name));
         const before = record.status ?? {};
         const status: RecordStatus = structuredClone(before);
         let verdict: boolean | void;
         try {
           verdict = mutate(status, record);
         } catch (err) {
-          if (err instanceof RecordRefusal) throw new AbortError(err);
-          throw new AbortError(err as Error);
+          throw new AbortError(err instanceof Error ? err : new Error(String(err)));
         }
         if (verdict === false) return { record, changed: false };
         // As JSON: a key set to undefined is a key removed (null in the patch), not one left out.

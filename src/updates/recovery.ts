@@ -62,8 +62,9 @@ async function recoveryRefusal(deps: Pick<RequestDeps, 'config' | 'groups'>, rec
 /**
  * Check a resume or retry and act on it (see the module comment).
  * @param now the time of the command (the resume intent's `at`, the retry's expiry and `--at`).
- * @throws API errors (the caller answers with them); `RecordRefusal` when the record changed meanwhile so
- *   that a resume no longer applies; an Error ending in "not found" when the record was deleted meanwhile.
+ * @throws API errors (the caller answers generically); `RecordRefusal` when the record changed meanwhile so
+ *   that a resume no longer applies; `NotFoundError` (kind `DatabaseUpdate`, see `src/kube/errors.ts`) when
+ *   the record was deleted meanwhile.
  */
 export async function recover(deps: RequestDeps, now: () => Date, cmd: RecoveryRequest): Promise<RecoveryOutcome> {
   const { log } = deps;

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import type { ClusterSet } from '../kube/clusters.js';
-import { isConflict } from '../kube/client.js';
+import { isConflict } from '../kube/errors.js';
 import { acquireDatabaseLock, lockName, releaseDatabaseLock } from '../kube/locks.js';
 import type { Engine } from '../engines/table.js';
 import type { UpdateType } from '../engines/versions.js';

@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import { isConflict, statusMessage } from '../kube/client.js';
+import { isConflict, statusMessage } from '../kube/errors.js';
 import type { RecordStore } from './records.js';
 import { OPS_TERMINAL_PHASES } from '../kube/kubedb.js';
 import { lockName } from '../kube/locks.js';
