@@ -30,6 +30,9 @@ import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
 import { slackConnected } from './health.js';
+import { startDriftReports, type DriftReports } from './drift/schedule.js';
+import { driftReport } from './drift/source.js';
+import { driftGaugeRows } from './drift/compute.js';
 
 /** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
 const FOLLOW_UP_DRAIN_MS = 5000;
@@ -105,7 +108,10 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   let informer: RecordInformer | undefined;
   leaderRecords.onWritten = (r) => informer?.mutated(r);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer } | undefined;
+  // dbupdate_databases_behind: the home cluster's drift, computed from the caches at each scrape (src/drift/).
+  opts.metrics?.setDriftSource(async () => driftGaugeRows(await driftReport(kube)));
+
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer; drift: DriftReports } | undefined;
   const startLeading = async () => {
     // Finished records with a complete thread and no resume asked are kept cut down (memory: #13).
     const records = new RecordInformer(kube, config.recordsNamespace, log, {
@@ -135,7 +141,17 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       }),
       { name: 'retention', noOverlap: true },
     );
-    running = { reconciler, notifier, expiry, retention, records };
+    // Scheduled drift reports (config `reports`): posted by the leader only, their state written fenced.
+    const drift = startDriftReports({
+      reports: config.reports,
+      clusters: leaderClusters,
+      namespace: config.recordsNamespace,
+      fence,
+      post: async (channel, m) => void (await postClient.chat.postMessage({ channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) })),
+      log,
+      now: opts.now,
+    });
+    running = { reconciler, notifier, expiry, retention, records, drift };
     opts.metrics?.leader.set(1);
     await records.start();
   };
@@ -145,6 +161,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     opts.metrics?.leader.set(0);
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
+    r.drift.stop();
     await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
     await r.records.stop();
     if (informer === r.records) informer = undefined;
