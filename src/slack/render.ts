@@ -38,6 +38,7 @@ import { STEP_LABEL } from '../updates/types.js';
 
 /** Words for a step that failed. */
 export const STEP_FAILED_LABEL: Record<StepName, string> = {
+  backup: 'Backup failed',
   paused: 'Pausing failed',
   'pre-update': 'Pre-update failed',
   images: 'Updating images failed',
@@ -46,6 +47,7 @@ export const STEP_FAILED_LABEL: Record<StepName, string> = {
 };
 
 const STEP_EMOJI: Record<StepName, string> = {
+  backup: ':floppy_disk:',
   paused: ':double_vertical_bar:',
   'pre-update': ':toolbox:',
   images: ':frame_with_picture:',

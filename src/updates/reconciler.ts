@@ -23,6 +23,7 @@ import { plannedSteps } from '../pipeline/ops-steps.js';
 import type { DatabaseKey, PassResult, PipelineBackend } from '../pipeline/backend.js';
 import { OpsRequestBackend, needsPreUpdate, opsRequestRef } from '../pipeline/ops-backend.js';
 import { DirectBackend } from '../pipeline/direct-backend.js';
+import { BackupGate } from '../pipeline/backup.js';
 import type { Metrics } from '../metrics.js';
 import type { Config } from '../policy/config.js';
 import { resolvePolicy } from '../policy/rules.js';
@@ -51,6 +52,8 @@ export interface ReconcilerOptions {
   config?: Config;
   /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
   metrics?: Metrics;
+  /** How often (ms) a running backup is looked at (default 2000; tests shorten it). */
+  backupPollMs?: number;
 }
 
 /**
@@ -85,9 +88,11 @@ export class Reconciler {
         o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry');
       },
     );
+    // Both behind the backup before a major update (src/pipeline/backup.ts; policy `backup`).
+    const backup = { log: o.log, policy: () => o.config?.backup ?? { beforeMajor: 'ifConfigured' as const, timeout: '30m' }, pollMs: o.backupPollMs };
     this.backends = {
-      'ops-request': new OpsRequestBackend({ log: o.log, opsRequestTimeout: o.opsRequestTimeout, wake: (name) => this.queue.add(name) }),
-      direct: new DirectBackend({ log: o.log, settings: o.direct, wake: (db) => this.wakeDatabase(db) }),
+      'ops-request': new BackupGate(new OpsRequestBackend({ log: o.log, opsRequestTimeout: o.opsRequestTimeout, wake: (name) => this.queue.add(name) }), backup),
+      direct: new BackupGate(new DirectBackend({ log: o.log, settings: o.direct, wake: (db) => this.wakeDatabase(db) }), backup),
     };
     o.informer.subscribe(reconcilerInterest, (name) => this.queue.add(name));
   }
