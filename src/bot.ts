@@ -118,7 +118,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || !threadComplete(r),
     });
     informer = records;
-    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
+    // The renew deadline is how long a replica that lost the Lease may still pass its fence: the notifier
+    // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
     const reconciler = new Reconciler({
       clusters: leaderClusters,
       records: leaderRecords,
@@ -154,6 +156,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     running = { reconciler, notifier, expiry, retention, records, drift };
     opts.metrics?.leader.set(1);
     await records.start();
+    if (running?.notifier === notifier) notifier.takeover();
   };
   const stopLeading = async () => {
     const r = running;

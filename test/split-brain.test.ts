@@ -6,12 +6,12 @@
  * through counting proxies, so every request it sends after resuming is seen), the record stays
  * Succeeded, the database is not paused, each thread line appears once, and there is one OpsRequest.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
 import { SlackEmulator } from '../sim/slack/server.js';
+import { CountingProxy } from '../sim/counting-proxy.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
 import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
@@ -19,70 +19,6 @@ import { LEASE_NAME } from '../src/bot.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { engineByKind } from '../src/engines/table.js';
 import { isPaused } from '../src/updates/preflight.js';
-
-/** One request a proxy forwarded: method, URL, the answer's status, and whether it came after SIGCONT. */
-interface Seen {
-  method: string;
-  url: string;
-  status?: number;
-  afterResume: boolean;
-}
-
-/**
- * A forwarding HTTP proxy that records each request and can hold back the answer to the next request
- * matching `holdNext` until `release()` (the process gets it while frozen).
- */
-class CountingProxy {
-  readonly seen: Seen[] = [];
-  resumed = false;
-  holdNext?: (method: string, url: string) => boolean;
-  private held: Array<() => void> = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(target: string): Promise<CountingProxy> {
-    let self: CountingProxy | undefined;
-    const server = createServer((req, res) => self!.forward(target, req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    self = new CountingProxy(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
-    return self;
-  }
-
-  private forward(target: string, req: IncomingMessage, res: ServerResponse): void {
-    const rec: Seen = { method: req.method ?? 'GET', url: req.url ?? '/', afterResume: this.resumed };
-    this.seen.push(rec);
-    const hold = this.holdNext?.(rec.method, rec.url) ?? false;
-    if (hold) this.holdNext = undefined;
-    const up = httpRequest(new URL(rec.url, target), { method: rec.method, headers: req.headers }, (answer) => {
-      rec.status = answer.statusCode;
-      const send = () => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      };
-      if (hold) this.held.push(send);
-      else send();
-    });
-    up.on('error', () => res.destroy());
-    res.on('close', () => up.destroy());
-    req.pipe(up);
-  }
-
-  heldCount(): number {
-    return this.held.length;
-  }
-
-  release(): void {
-    this.held.splice(0).forEach((f) => f());
-  }
-
-  async stop(): Promise<void> {
-    this.release();
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STEPS = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/];

@@ -272,7 +272,7 @@ function parseIdCommand(kind: 'cancel' | 'resume' | 'retry', rest: string[]): Pa
   if (r.positionals.length === 0) return fail(`Say which request to ${ID_VERB[kind]}: \`/dbupdate ${kind} <id>\` (the id is shown in the request message and in \`/dbupdate list\`).`, kind);
   if (r.positionals.length > 1) return fail(`\`/dbupdate ${kind}\` takes one id (got also ${code(r.positionals[1])}).`, kind);
   const id = r.positionals[0].replace(/^#/, '');
-  if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`upd-7f3k2\`.`, kind);
+  if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`orders-3f9a1c2e\` (the database name and 8 hex digits).`, kind);
   return { ok: true, command: { kind, id } };
 }
 

@@ -27,7 +27,8 @@ export function renderStatus(database: string, namespace: string | undefined, re
   if (mine.length === 0) return `No update requests for \`${namespace ? `${namespace}/` : ''}${database}\`.`;
   const [latest, ...older] = mine;
   const lines = [
-    `*${recordLine(latest).slice(2)}*`,
+    // Not wrapped in *…*: the line holds its own bold phase, and Slack's mrkdwn does not nest bold.
+    `Latest: ${recordLine(latest).slice(2)}`,
     progressLine(latest),
     ...(latest.status?.message ? [latest.status.message] : []),
   ];

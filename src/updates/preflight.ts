@@ -13,7 +13,8 @@ import type { Kube } from '../kube/client.js';
 import { statusCode, statusMessage } from '../kube/errors.js';
 import { isTransient } from './records.js';
 import { engineByKind } from '../engines/table.js';
-import { opsRequests } from '../kube/resources.js';
+import { databases, opsRequests } from '../kube/resources.js';
+import { closestNames, didYouMean } from '../command/suggest.js';
 import { listInPages } from '../kube/informer.js';
 import {
   buildOpsRequest,
@@ -40,6 +41,8 @@ export interface PreflightOk {
   target: CatalogEntry;
   updateType: UpdateType;
   backend: Backend;
+  /** The target changes the base OS (allowed by KubeDB's webhook): one sentence to show the requester (`Resolution.warning`). */
+  warning?: string;
 }
 
 /** Why a request may not go ahead: `message` is for the requester (Slack mrkdwn), says what is wrong and what to do. */
@@ -206,10 +209,13 @@ export async function preflight(opts: {
   const ref = `${engine.kind} \`${namespace}/${name}\``;
   const db = await withRetries(() => getDatabase(kube, engine, namespace, name));
   if (!db) {
+    const near = await databases(kube, engine)
+      .list(namespace)
+      .then((all) => closestNames(name, all.map((d) => d.metadata.name)), () => []);
     return {
       ok: false,
       code: 'not_found',
-      message: `${ref} was not found in cluster \`${kube.name}\`. Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
+      message: `${ref} was not found in cluster \`${kube.name}\`.${didYouMean(near)} Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
     };
   }
   const phase = db.status?.phase ?? 'Unknown';
@@ -317,5 +323,5 @@ export async function preflight(opts: {
     const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
     if (verdict) return verdict;
   }
-  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend };
+  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend, ...(res.warning ? { warning: res.warning } : {}) };
 }

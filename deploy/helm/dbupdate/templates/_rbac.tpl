@@ -30,7 +30,8 @@ src/kube/*.ts, src/updates/*.ts, src/pipeline/direct-kube.ts and src/pipeline/co
 {{- end -}}
 
 {{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods, and
-Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipeline/coordinator.ts). */}}
+Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipeline/coordinator.ts;
+reading that Secret only with rbac.readSecrets). */}}
 {{- define "dbupdate.rules.databases" -}}
 {{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
 - apiGroups: ["kubedb.com"]
@@ -54,9 +55,13 @@ Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipe
 - apiGroups: [""]
   resources: ["pods/portforward"]
   verbs: ["get", "create"]
+{{- if .Values.rbac.readSecrets }}
+{{- /* Opt-in (docs/secrets.md): the direct backend reads a Postgres database's auth Secret to pause
+pg-coordinator's failover; without it such updates are refused before any pod moves. */}}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
+{{- end }}
 - apiGroups: ["core.kubestash.com"]
   resources: ["backupsessions"]
   verbs: ["get", "create"]
