@@ -19,7 +19,7 @@
 import { startWorld, type World } from '../sim/world.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import { breakdown, electionLeasePath, quiescent, row, runUpdates, storeRecords, type Row } from './common.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { CHANNEL } from '../sim/world.js';
 
 /** Requests and calls of one update. */

@@ -44,7 +44,7 @@ import { SlackEmulator } from '../sim/slack/server.js';
 import { BOT_SA_TOKEN, CHANNEL, USERS, loadRecordCrd } from '../sim/world.js';
 import { OPS_GROUP, OPS_VERSION, findEngine } from '../src/engines/table.js';
 import { lockName } from '../src/kube/locks.js';
-import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/updates/types.js';
+import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/api/v1alpha1/databaseupdate.js';
 import { renderHash, renderParent, threadPosts } from '../src/slack/render.js';
 import { breakdown, electionLeasePath, nowNs, nsToMs, percentile, row, runUpdates, waitUntil, type Row, type UpdateOutcome } from './common.js';
 import { compile, imageNodeFlags, startChild, type BotChild } from './scale.js';

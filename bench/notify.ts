@@ -12,7 +12,7 @@ import { Watch } from '@kubernetes/client-node';
 import { startWorld } from '../sim/world.js';
 import { seedCluster, opsGvr } from '../sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
-import { LABEL_RECORD } from '../src/updates/types.js';
+import { LABEL_RECORD } from '../src/api/v1alpha1/databaseupdate.js';
 import { nowNs, nsToMs, percentile, row, runUpdates, type Row } from './common.js';
 
 /** Condition type → the thread reply it must produce. */

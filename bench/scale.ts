@@ -26,7 +26,7 @@ import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from 
 import { SlackEmulator } from '../sim/slack/server.js';
 import { seedCluster, opsGvr, catalogGvr, dbGvr, SEED_DATABASES } from '../sim/kubedb/index.js';
 import { findEngine, ENGINES } from '../src/engines/table.js';
-import { LABEL_RECORD } from '../src/updates/types.js';
+import { LABEL_RECORD } from '../src/api/v1alpha1/databaseupdate.js';
 import { row, runUpdates, storeRecords, waitUntil, type Row } from './common.js';
 
 /** Sizes of a scale run. */

@@ -1,7 +1,8 @@
 /**
  * Wires one bot instance (one replica): the Bolt app and its handlers serve Slack on every replica;
- * the reconciler, the notifier and the expiry schedule run only on the replica that holds the
- * `coordination.k8s.io` Lease (docs/architecture.md "State"). Used by `main.ts`, `demo.ts`, the tests and the benchmarks.
+ * the update controller with its pipeline backends, the notifier, the resync and the retention schedule
+ * run only on the replica that holds the `coordination.k8s.io` Lease (docs/architecture.md "Replicas").
+ * Used by `main.ts`, `sim/demo.ts`, the tests and the benchmarks.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,7 @@ import type { Kube } from './kube/client.js';
 import { RecordStore } from './updates/records.js';
 import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector, type LeaseTimings } from './kube/lease.js';
-import { guarded } from './kube/informer.js';
+import { guarded } from './kube/guard.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
 import { statusMessage } from './kube/errors.js';
@@ -25,12 +26,15 @@ import { Notifier, threadComplete } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RecordInformer } from './updates/record-informer.js';
 import { servedResources } from './kube/resources.js';
-import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './updates/types.js';
+import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './api/v1alpha1/databaseupdate.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
+import { OpsRequestBackend } from './pipeline/ops-backend.js';
+import { DirectBackend } from './pipeline/direct-backend.js';
 import { slackConnected } from './health.js';
 import { startDriftReports, type DriftReports } from './drift/schedule.js';
+import { BackupGate } from './pipeline/backup.js';
 import { driftReport } from './drift/source.js';
 import { driftGaugeRows } from './drift/compute.js';
 
@@ -70,14 +74,14 @@ export interface BotOptions {
   leaseDurationSeconds?: number;
   /** Single Lease timings in ms (renew period, renew deadline, retry period; see `leaseTimings` in `src/kube/lease.ts`). */
   leaseTimings?: Partial<LeaseTimings>;
-  /** The renew period in ms (kept for callers of the earlier option; same as `leaseTimings.renewPeriodMs`). */
-  renewMs?: number;
   /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
   slowRetryMs?: number;
   /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
   metrics?: Metrics;
   /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
   direct?: DirectSettings;
+  /** How often (ms) a running backup before a major update is looked at (default 2000; tests shorten it). */
+  backupPollMs?: number;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -121,18 +125,13 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     // The renew deadline is how long a replica that lost the Lease may still pass its fence: the notifier
     // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
     const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
-    const reconciler = new Reconciler({
-      clusters: leaderClusters,
-      records: leaderRecords,
-      informer: records,
-      log,
-      opsRequestTimeout: config.opsRequestTimeout,
-      now: opts.now,
-      direct: opts.direct,
-      metrics: opts.metrics,
-      config,
-    });
-    const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
+    // The pipeline backends, passed in: the update controller picks one by `spec.backend` and knows no more of it.
+    // Both behind the backup before a major update (src/pipeline/backup.ts; policy `backup`).
+    const backup = { log, policy: () => config.backup, pollMs: opts.backupPollMs };
+    const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
+    const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
+    // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
+    const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => reconciler.resync()), { name: 'resync', noOverlap: true });
     // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
     const retention = cron.schedule(
       config.retentionCheck,
@@ -177,7 +176,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     name: LEASE_NAME,
     identity,
     leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
-    timings: { ...(opts.renewMs !== undefined ? { renewPeriodMs: opts.renewMs } : {}), ...opts.leaseTimings },
+    timings: opts.leaseTimings,
     log,
     onStartedLeading: startLeading,
     onStoppedLeading: stopLeading,

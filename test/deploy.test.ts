@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ENGINES, CATALOG_GROUP, OPS_GROUP, PETSET_GROUP, PETSET_PLURAL } from '../src/engines/table.js';
-import { RECORD_GROUP, RECORD_PLURAL } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL } from '../src/api/v1alpha1/databaseupdate.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { validateConfig } from '../src/policy/config.js';
 import { imageNodeFlags } from '../bench/scale.js';

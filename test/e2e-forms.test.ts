@@ -14,7 +14,7 @@ import type { ViewValues } from '../sim/slack/payloads.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
 import { SHORTCUT_REQUEST, VIEW_REQUEST } from '../src/slack/render-forms.js';
 import { blocksToLines } from '../sim/slack/blocks.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 
 let w: World;
 

@@ -15,9 +15,9 @@ import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
-import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/updates/types.js';
+import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
-import { RESUME_MAX_ATTEMPTS } from '../src/pipeline/resume.js';
+import { RESUME_MAX_ATTEMPTS } from '../src/updates/resume.js';
 import { buttonValue } from '../sim/script.js';
 import { answersOf } from './support/answers.js';
 

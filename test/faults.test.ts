@@ -14,7 +14,7 @@ import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
 import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import type { SlackMessage } from '../sim/slack/server.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 
 const NS = 'faults';
 /** Extra databases seeded for this file: one per test, never reused. */

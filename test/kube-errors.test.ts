@@ -16,7 +16,7 @@ import {
   statusCode,
 } from '../src/kube/errors.js';
 import { RecordStore } from '../src/updates/records.js';
-import { RECORD_KIND } from '../src/updates/types.js';
+import { RECORD_KIND } from '../src/api/v1alpha1/databaseupdate.js';
 
 let c: EmbeddedCluster;
 let records: RecordStore;

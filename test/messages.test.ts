@@ -11,7 +11,7 @@ import { progressLine, renderParent, statusLine, threadPosts } from '../src/slac
 import { closestNames, didYouMean } from '../src/command/suggest.js';
 import { parseCommand } from '../src/command/parse.js';
 import { recordName } from '../src/updates/request.js';
-import type { DatabaseUpdate, Step } from '../src/updates/types.js';
+import type { DatabaseUpdate, Step } from '../src/api/v1alpha1/databaseupdate.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 import { applyManifests } from '../sim/kube/apply.js';
 

@@ -23,7 +23,7 @@ import { maySee } from '../src/slack/visibility.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { CHANNEL, USERS, worldConfig } from '../sim/world.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 
 /** A pino logger whose lines are kept (JSON objects). */
 function capture() {

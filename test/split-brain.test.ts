@@ -18,7 +18,7 @@ import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { engineByKind } from '../src/engines/table.js';
-import { isPaused } from '../src/updates/preflight.js';
+import { isPaused } from '../src/kube/kubedb.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STEPS = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/];

@@ -18,6 +18,7 @@
  *   `upgradeConstraints` with the same shape (kubedb/installer `catalog/raw/mysql/mysql-8.0.17-official.yaml`
  *   era); it is read as a fallback.
  */
+import type { UpdateType } from '../api/v1alpha1/databaseupdate.js';
 import semver from 'semver';
 import type { Engine } from './table.js';
 import { compareKubeDBVersions, numericVersion, satisfiesConstraints } from './constraints.js';
@@ -128,7 +129,8 @@ export function catalogEntryFromObject(engine: Engine, obj: any, topology?: 'sta
 }
 
 /** Kind of an update, by the engine's numbering (see {@link updateType}). */
-export type UpdateType = 'patch' | 'minor' | 'major';
+/** How far an update moves a database (defined with the record, `src/api/v1alpha1/databaseupdate.ts`). */
+export type { UpdateType };
 
 function parts(v: string): [number, number, number] {
   const s = numericVersion(v);

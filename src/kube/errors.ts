@@ -111,6 +111,36 @@ export function isFenced(err: unknown): boolean {
   return false;
 }
 
+/** Longest `Retry-After` honoured before a retry, ms (a longer one is capped, not ignored). */
+export const MAX_RETRY_AFTER_MS = 2000;
+
+/**
+ * Whether an API error is worth retrying as is: 429 TooManyRequests and the 5xx of an overloaded or
+ * restarting API server (500, 502, 503, 504). client-go's rest client retries the same set, honouring
+ * `Retry-After` (k8s.io/client-go/rest `checkWait`/`IsRetryableError`); and a request that ran out of
+ * time (a write retried after a timeout is safe: resourceVersion preconditions, 409 AlreadyExists).
+ */
+export function isTransient(err: unknown): boolean {
+  if (isTimeout(err)) return true;
+  const code = statusCode(err);
+  return code === 429 || code === 500 || code === 502 || code === 503 || code === 504;
+}
+
+/** The `Retry-After` header of an API error in ms (capped at {@link MAX_RETRY_AFTER_MS}), or 0. */
+export function retryAfterMs(err: unknown): number {
+  const headers = (err as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+  const v = Number(headers['retry-after'] ?? headers['Retry-After']);
+  return Number.isFinite(v) && v > 0 ? Math.min(v * 1000, MAX_RETRY_AFTER_MS) : 0;
+}
+
+/** p-retry `shouldRetry` for {@link isTransient} errors: waits out a `Retry-After` first (p-retry awaits it). */
+export async function retryTransient(error: unknown): Promise<boolean> {
+  if (!isTransient(error)) return false;
+  const ms = retryAfterMs(error);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  return true;
+}
+
 /** Await a read; a 404 NotFound becomes undefined, any other error is thrown. */
 export async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
   try {

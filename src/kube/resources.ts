@@ -31,6 +31,7 @@
  * Writes never retry: the caller decides (records: `src/updates/records.ts`).
  */
 import type { CoreV1Event, V1Lease, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { DATABASE_UPDATE, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import type { Kube } from './client.js';
 import { MERGE_PATCH } from './client.js';
 import { isNotFound, orUndefined } from './errors.js';
@@ -181,8 +182,6 @@ export interface CustomKind {
   kind: string;
 }
 
-/** `DatabaseUpdate` (`dbupdate.dev/v1alpha1`, plural `databaseupdates`; `deploy/crd-databaseupdate.yaml`). */
-export const DATABASE_UPDATE: CustomKind = { group: 'dbupdate.dev', version: 'v1alpha1', plural: 'databaseupdates', kind: 'DatabaseUpdate' };
 
 /** `?dryRun=All` when asked for. */
 const dry = (o?: WriteOptions) => (o?.dryRun ? { dryRun: 'All' } : {});
@@ -335,11 +334,11 @@ export class ClusterResource<T extends KubeObject> {
 }
 
 /**
- * `DatabaseUpdate` records. `T` is the record type (`DatabaseUpdate` of `src/updates/types.ts`, which
- * `kube/` may not import: docs/architecture.md layering). Status: subresource (`mergePatchStatus`; RBAC grants `patch` on `databaseupdates/status`).
+ * `DatabaseUpdate` records (`src/api/v1alpha1/databaseupdate.ts`). Status: subresource
+ * (`mergePatchStatus`; RBAC grants `patch` on `databaseupdates/status`).
  */
-export function databaseUpdates<T extends KubeObject>(kube: Kube): NamespacedResource<T> {
-  return new NamespacedResource<T>(kube, DATABASE_UPDATE);
+export function databaseUpdates(kube: Kube): NamespacedResource<DatabaseUpdate> {
+  return new NamespacedResource<DatabaseUpdate>(kube, DATABASE_UPDATE);
 }
 
 /** The KubeDB database objects of `engine` (e.g. `mysqls.kubedb.com/v1`). Status: subresource. */

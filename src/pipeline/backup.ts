@@ -22,8 +22,8 @@ import { isConflict, statusCode, statusMessage } from '../kube/errors.js';
 import { backupConfigurationsFor, backupSessions, buildBackupSession, snapshots, type BackupSessionObject } from '../kube/kubestash.js';
 import type { BackupPolicy } from '../policy/reports.js';
 import { parseDuration } from '../policy/config.js';
-import { LABEL_RECORD, type BackupStatus, type DatabaseUpdate, type Step } from '../updates/types.js';
-import type { PassInput, PassResult, PipelineBackend } from './backend.js';
+import { LABEL_RECORD, type BackupStatus, type DatabaseUpdate, type Step } from '../api/v1alpha1/databaseupdate.js';
+import type { PassInput, PassResult, PipelineBackend, RunPlan, Waker } from './backend.js';
 
 /** Options of {@link BackupGate}. */
 export interface BackupGateOptions {
@@ -68,6 +68,15 @@ export class BackupGate implements PipelineBackend {
 
   stop(): Promise<void> {
     return this.inner.stop();
+  }
+
+  onWake(wake: Waker): void {
+    this.inner.onWake(wake);
+  }
+
+  /** The wrapped backend's plan: whether a backup is taken is known only at the first pass (it reads the cluster). */
+  startRun(input: PassInput): RunPlan {
+    return this.inner.startRun(input);
   }
 
   async pass(input: PassInput): Promise<PassResult> {

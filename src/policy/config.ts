@@ -192,7 +192,10 @@ export const ConfigSchema = z
     allowSelfApproval: z.boolean().default(false),
     /** How long a request waits for approval before it expires. */
     requestTtl: duration.default('24h'),
-    /** `node-cron` schedule of the expiry check of pending requests (5 or 6 fields; default every minute). */
+    /**
+     * `node-cron` schedule of the leader's resync of waiting records (5 or 6 fields; default every minute).
+     * Pending records expire by a requeue at their `expiresAt`; the resync only catches a wall clock that jumped.
+     */
     expiryCheck: z
       .string()
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "* * * * *"' })

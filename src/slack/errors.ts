@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isNotFoundOf, statusMessage } from '../kube/errors.js';
 import { RecordRefusal } from '../updates/records.js';
-import { RECORD_KIND } from '../updates/types.js';
+import { RECORD_KIND } from '../api/v1alpha1/databaseupdate.js';
 
 /** A short id tying a generic error shown to a user to its logged detail: 8 hex characters. */
 export function errorRef(): string {

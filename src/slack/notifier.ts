@@ -23,13 +23,14 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import pRetry from 'p-retry';
-import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
+import { isCompact } from '../kube/informer.js';
+import { KeyedQueue, type ReconcileResult } from '../kube/queue.js';
 import { ALWAYS_HELD, assertHeld, type Fence } from '../kube/fence.js';
 import { isFenced, statusMessage } from '../kube/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../updates/records.js';
 import type { RecordInformer } from '../updates/record-informer.js';
-import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../updates/types.js';
+import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../api/v1alpha1/databaseupdate.js';
 import { contentKey, renderHash, renderParent, threadPosts } from './render.js';
 import { slackErrorCode } from './errors.js';
 
@@ -186,7 +187,7 @@ export class Notifier {
         log.warn({ record: name, err: statusMessage(err) }, 'Slack notification failed; will retry');
         return undefined;
       },
-      1000,
+      { baseDelayMs: 1000 },
     );
     o.informer.subscribe(notifierInterest, (name) => this.queue.add(name));
   }

@@ -2,7 +2,7 @@
  * Answers to `/dbupdate status <database>` and `/dbupdate list [--all]`, rendered from the records
  * (pure). Ephemeral: only the asker sees them.
  */
-import { isActive, type DatabaseUpdate } from '../updates/types.js';
+import { isActive, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { progressLine } from './render.js';
 
 function created(r: DatabaseUpdate): number {

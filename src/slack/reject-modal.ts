@@ -5,7 +5,7 @@
  * modal title ≤ 24 characters, plain_text_input `max_length` ≤ 3,000
  * (https://api.slack.com/reference/surfaces/views, https://api.slack.com/reference/block-kit/block-elements#input).
  */
-import type { DatabaseUpdate } from '../updates/types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { REJECT_REASON_ACTION, REJECT_REASON_BLOCK, VIEW_REJECT } from './render.js';
 
 /** Longest reason kept (characters). */

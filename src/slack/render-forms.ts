@@ -7,7 +7,7 @@
 import { ENGINES } from '../engines/table.js';
 import { FORM } from '../command/form.js';
 import { MAX_AT, MAX_REASON } from '../command/parse.js';
-import type { DatabaseUpdate } from '../updates/types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { newestFirst, recordLine } from './queries.js';
 import { progressLine } from './render.js';
 

@@ -4,7 +4,7 @@
  * characters, button `value` ≤ 2,000, `action_id` ≤ 255.
  */
 import { createHash } from 'node:crypto';
-import type { DatabaseUpdate, Step, StepName } from '../updates/types.js';
+import type { DatabaseUpdate, Step, StepName } from '../api/v1alpha1/databaseupdate.js';
 import { approvalProgress } from '../policy/rules.js';
 
 /** action_id of the Approve button; its `value` is the record name. */
@@ -33,8 +33,8 @@ export interface ThreadPost {
   editable?: boolean;
 }
 
-export { STEP_LABEL } from '../updates/types.js';
-import { STEP_LABEL } from '../updates/types.js';
+export { STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
+import { STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
 
 /** Words for a step that failed. */
 export const STEP_FAILED_LABEL: Record<StepName, string> = {
@@ -259,7 +259,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     const failedStep = (st.steps ?? []).find((s) => s.state === 'Failed');
     posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(withoutStepAccount(st.message ?? 'see above.', failedStep))}\n${next}` });
   }
-  // `/dbupdate resume <id>` (src/pipeline/resume.ts): one line per resume asked, once the leader has acted.
+  // `/dbupdate resume <id>` (src/updates/resume.ts): one line per resume asked, once the leader has acted.
   if (st.resume && st.resume.state !== 'Requested') {
     const how = { Succeeded: ':arrow_forward: *Resumed*', Refused: ':warning: *Resume not done*', Failed: ':rotating_light: *Resume failed*' }[st.resume.state];
     posts.push({ key: `resume:${st.resume.at}`, text: `${how} (asked by ${mention(st.resume.requestedBy)}): ${escapeMrkdwn(st.resume.message ?? '')}` });

@@ -4,7 +4,7 @@
  */
 import { mayRequest, resolvePolicy } from '../policy/rules.js';
 import type { Config } from '../policy/config.js';
-import type { DatabaseUpdate } from '../updates/types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 
 /**
  * Whether `user` may see `r`: they requested it or may approve it, or they could have requested it under

@@ -10,8 +10,7 @@
  */
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusCode, statusMessage } from '../kube/errors.js';
-import { isTransient } from './records.js';
+import { retryTransient, statusCode, statusMessage } from '../kube/errors.js';
 import { engineByKind } from '../engines/table.js';
 import { databases, opsRequests } from '../kube/resources.js';
 import { closestNames, didYouMean } from '../command/suggest.js';
@@ -20,6 +19,7 @@ import {
   buildOpsRequest,
   compactOpsRequest,
   getDatabase,
+  isPaused,
   listCatalog,
   type OpsRequestObject,
   opsRequestTarget,
@@ -31,7 +31,7 @@ import type { RecordStore } from './records.js';
 import type { Engine } from '../engines/table.js';
 import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
 import { backupConfigurationsFor, servesKubeStash } from '../kube/kubestash.js';
-import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from './types.js';
+import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from '../api/v1alpha1/databaseupdate.js';
 
 /** What preflight found for a request that may go ahead. */
 export interface PreflightOk {
@@ -52,15 +52,8 @@ export interface PreflightRefusal {
   message: string;
 }
 
-/** Whether the database carries KubeDB's `Paused` status condition (set by `kubectl dba pause` and Ops Manager). */
-export function isPaused(db: DatabaseObject): boolean {
-  return (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
-}
-
 /** Retries of a transient API error in preflight (each read is idempotent, the dry run persists nothing). */
 const RETRIES = 3;
-/** Longest `Retry-After` honoured, ms (a longer one is capped). */
-const MAX_RETRY_AFTER_MS = 2000;
 
 /**
  * Run an API call, retrying transient errors ({@link isTransient}: 429, 500/502/503/504, timeouts) up to
@@ -73,13 +66,7 @@ export function withRetries<T>(call: () => Promise<T>): Promise<T> {
     minTimeout: 50,
     maxTimeout: 500,
     randomize: true,
-    shouldRetry: async ({ error }) => {
-      if (!isTransient(error)) return false;
-      const headers = (error as { headers?: Record<string, string> }).headers ?? {};
-      const after = Number(headers['retry-after'] ?? headers['Retry-After']);
-      if (Number.isFinite(after) && after > 0) await new Promise((r) => setTimeout(r, Math.min(after * 1000, MAX_RETRY_AFTER_MS)));
-      return true;
-    },
+    shouldRetry: ({ error }) => retryTransient(error),
   });
 }
 

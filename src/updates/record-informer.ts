@@ -15,7 +15,7 @@ import { statusMessage } from '../kube/errors.js';
 import { compacted, isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { databaseUpdates } from '../kube/resources.js';
-import type { DatabaseUpdate } from './types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 
 /**
  * What a controller acts on in a record, as a string compared between events; `undefined` means "nothing
@@ -60,7 +60,7 @@ export class RecordInformer {
   async start(): Promise<void> {
     const ns = this.namespace;
     const kube = this.kube;
-    const records = databaseUpdates<DatabaseUpdate>(kube);
+    const records = databaseUpdates(kube);
     const informer = startInformer<DatabaseUpdate>(
       kube,
       records.path(ns),

@@ -34,7 +34,7 @@ import {
   isActive,
   type Backend,
   type DatabaseUpdate,
-} from './types.js';
+} from '../api/v1alpha1/databaseupdate.js';
 
 /** What the request step needs (a subset of the Slack handlers' dependencies). */
 export interface RequestDeps {

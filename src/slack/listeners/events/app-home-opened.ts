@@ -7,7 +7,7 @@
  */
 import type { App } from '@slack/bolt';
 import { statusMessage } from '../../../kube/errors.js';
-import { isActive } from '../../../updates/types.js';
+import { isActive } from '../../../api/v1alpha1/databaseupdate.js';
 import { userText } from '../../errors.js';
 import { homeErrorView, homeView } from '../../render-forms.js';
 import { visibleTo } from '../../visibility.js';
