@@ -35,6 +35,10 @@ import { DirectBackend } from './pipeline/direct-backend.js';
 import { slackConnected } from './health.js';
 import type { App } from '@slack/bolt';
 import type { ReadyCheck } from './startup/readiness.js';
+import { startDriftReports, type DriftReports } from './drift/schedule.js';
+import { BackupGate } from './pipeline/backup.js';
+import { driftReport } from './drift/source.js';
+import { driftGaugeRows } from './drift/compute.js';
 
 /** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
 const FOLLOW_UP_DRAIN_MS = 5000;
@@ -87,6 +91,8 @@ export interface BotOptions {
   direct?: DirectSettings;
   /** Called with the Bolt app before it connects (main.ts follows its Socket Mode client: src/startup/socket-watch.ts). */
   onSlackApp?: (app: App) => void;
+  /** How often (ms) a running backup before a major update is looked at (default 2000; tests shorten it). */
+  backupPollMs?: number;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -117,7 +123,10 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   let informer: RecordInformer | undefined;
   leaderRecords.onWritten = (r) => informer?.mutated(r);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer } | undefined;
+  // dbupdate_databases_behind: the home cluster's drift, computed from the caches at each scrape (src/drift/).
+  opts.metrics?.setDriftSource(async () => driftGaugeRows(await driftReport(kube)));
+
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer; drift: DriftReports } | undefined;
   const startLeading = async () => {
     // Finished records with a complete thread and no resume asked are kept cut down (memory: #13).
     const records = new RecordInformer(kube, config.recordsNamespace, log, {
@@ -128,7 +137,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
     const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
     // The pipeline backends, passed in: the update controller picks one by `spec.backend` and knows no more of it.
-    const backends = [new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), new DirectBackend({ log, settings: opts.direct })];
+    // Both behind the backup before a major update (src/pipeline/backup.ts; policy `backup`).
+    const backup = { log, policy: () => config.backup, pollMs: opts.backupPollMs };
+    const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
     const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
     // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
     const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => reconciler.resync()), { name: 'resync', noOverlap: true });
@@ -142,7 +153,17 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       }),
       { name: 'retention', noOverlap: true },
     );
-    running = { reconciler, notifier, expiry, retention, records };
+    // Scheduled drift reports (config `reports`): posted by the leader only, their state written fenced.
+    const drift = startDriftReports({
+      reports: config.reports,
+      clusters: leaderClusters,
+      namespace: config.recordsNamespace,
+      fence,
+      post: async (channel, m) => void (await postClient.chat.postMessage({ channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) })),
+      log,
+      now: opts.now,
+    });
+    running = { reconciler, notifier, expiry, retention, records, drift };
     opts.metrics?.leader.set(1);
     await records.start();
     if (running?.notifier === notifier) notifier.takeover();
@@ -153,6 +174,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     opts.metrics?.leader.set(0);
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
+    r.drift.stop();
     await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
     await r.records.stop();
     if (informer === r.records) informer = undefined;

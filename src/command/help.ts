@@ -13,6 +13,7 @@ export const USAGE = {
   cancel: '`/dbupdate cancel <id>`',
   resume: '`/dbupdate resume <id>`',
   retry: '`/dbupdate retry <id>`',
+  drift: '`/dbupdate drift [<engine>] [-n|--namespace NS] [-c|--cluster NAME]`',
   help: '`/dbupdate help`',
 } as const;
 
@@ -43,6 +44,7 @@ export function helpText(): string {
     `${USAGE.cancel}\n    cancel a request that has not started`,
     `${USAGE.resume}\n    resume the database a failed request left paused (requester or approver)`,
     `${USAGE.retry}\n    ask again for what a failed request asked: checked and approved afresh`,
+    `${USAGE.drift}\n    version drift: databases on a deprecated version or behind the newest allowed patch, minor or major, by engine and namespace`,
     '*<database>* is `name` or `namespace/name` (lower-case letters, digits and `-`).',
     '*<version>* is a prefix (`8.4` → the newest allowed `8.4.x`) or a catalog name (`8.0.31-innodb`, `16.13-bookworm`).',
     '`--dry-run` checks and shows the plan without asking for approval.',

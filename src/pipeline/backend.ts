@@ -60,7 +60,7 @@ export interface PassResult {
   /** Progress lines (merged into `status.progress`). */
   progress?: Partial<Record<StepName, string>>;
   /** Other status fields the backend owns, replaced as given (`direct`, `opsRequest`, `lastClusterCondition`). */
-  fields?: Pick<RecordStatus, 'direct' | 'opsRequest' | 'lastClusterCondition'>;
+  fields?: Pick<RecordStatus, 'direct' | 'opsRequest' | 'lastClusterCondition' | 'backup'>;
   /** Fields that, alone, are not worth a write (kept until another change is written), e.g. the newest raw condition. */
   quiet?: Array<keyof RecordStatus>;
   outcome?: 'Succeeded' | 'Failed';

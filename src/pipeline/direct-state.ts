@@ -283,6 +283,7 @@ export function seconds(ms: number): string {
 
 /** The words of the failure message's parts. */
 export const STEP_WORDS: Record<StepName, string> = {
+  backup: 'Backing up',
   paused: 'Pausing',
   'pre-update': 'Pre-update',
   images: 'Updating images',

@@ -10,6 +10,7 @@ import parseDurationLib from 'parse-duration';
 import cron from 'node-cron';
 import { ENGINES, findEngine } from '../engines/table.js';
 import { cronProblem, isTimeZone, nextOpening } from './windows.js';
+import { BackupSchema, ReportSchema } from './reports.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9_]+$/;
@@ -225,6 +226,10 @@ export const ConfigSchema = z
       .string()
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "17 3 * * *"' })
       .default('17 3 * * *'),
+    /** Scheduled version-drift reports (`src/policy/reports.ts`; default none). */
+    reports: z.array(ReportSchema).default([]),
+    /** A KubeStash backup before a major update (`src/policy/reports.ts`; default `beforeMajor: ifConfigured`). */
+    backup: BackupSchema.default({ beforeMajor: 'ifConfigured', timeout: '30m' }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -38,6 +38,7 @@ import { STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
 
 /** Words for a step that failed. */
 export const STEP_FAILED_LABEL: Record<StepName, string> = {
+  backup: 'Backup failed',
   paused: 'Pausing failed',
   'pre-update': 'Pre-update failed',
   images: 'Updating images failed',
@@ -46,6 +47,7 @@ export const STEP_FAILED_LABEL: Record<StepName, string> = {
 };
 
 const STEP_EMOJI: Record<StepName, string> = {
+  backup: ':floppy_disk:',
   paused: ':double_vertical_bar:',
   'pre-update': ':toolbox:',
   images: ':frame_with_picture:',
@@ -81,6 +83,7 @@ export function title(r: DatabaseUpdate): string {
 
 /** Words for a step not done yet (pending or running): `updating images`, `resuming`. */
 export const STEP_TODO_LABEL: Record<StepName, string> = {
+  backup: 'backing up',
   paused: 'pausing',
   'pre-update': 'preparing the update',
   images: 'updating images',

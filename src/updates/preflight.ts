@@ -32,6 +32,7 @@ import {
 import type { RecordStore } from './records.js';
 import type { Engine } from '../engines/table.js';
 import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
+import { backupConfigurationsFor, servesKubeStash } from '../kube/kubestash.js';
 import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from '../api/v1alpha1/databaseupdate.js';
 
 /** What preflight found for a request that may go ahead. */
@@ -187,6 +188,25 @@ async function kubedbVerdict(kube: Kube, engine: Engine, namespace: string, name
 }
 
 /**
+ * With `backup.beforeMajor: required`, a major update needs a KubeStash backup first
+ * (`src/pipeline/backup.ts`): a refusal saying what to set up when KubeStash is not installed or no
+ * BackupConfiguration (with a session) targets the database (`src/kube/kubestash.ts`, read from the cache).
+ */
+async function backupRefusal(kube: Kube, engine: Engine, namespace: string, name: string, ref: string): Promise<PreflightRefusal | undefined> {
+  const installed = await withRetries(() => servesKubeStash(kube));
+  const configs = installed ? await withRetries(() => backupConfigurationsFor(kube, engine, namespace, name)) : [];
+  if (configs.some((c) => (c.spec.sessions ?? []).some((s) => s.name))) return undefined;
+  const what = installed
+    ? `no KubeStash \`BackupConfiguration\` in \`${namespace}\` targets it (\`spec.target\`: apiGroup \`kubedb.com\`, kind \`${engine.kind}\`, name \`${name}\`, with at least one session)`
+    : `KubeStash is not installed in cluster \`${kube.name}\` (\`core.kubestash.com\` is not served)`;
+  return {
+    ok: false,
+    code: 'backup_required',
+    message: `This is a *major* update, and the policy requires a backup first (\`backup.beforeMajor: required\`), but ${what}. Set up a BackupConfiguration for ${ref} (KubeStash's guide: https://kubestash.com/docs/latest/guides/kubedb/), or ask an admin to change \`backup.beforeMajor\`; then ask again.`,
+  };
+}
+
+/**
  * Check a request. Throws only on API failures other than 404 (the caller reports them as such).
  * @param opts.backend configured backend; `auto` picks `ops-request` where the engine's OpsRequest kind is served.
  */
@@ -198,6 +218,8 @@ export async function preflight(opts: {
   name: string;
   version: string;
   backend: 'auto' | Backend;
+  /** Policy `backup.beforeMajor`: `required` refuses a major update of a database no KubeStash BackupConfiguration targets. */
+  backup?: 'required' | 'ifConfigured' | 'off';
 }): Promise<PreflightOk | PreflightRefusal> {
   const { kube, engine, namespace, name } = opts;
   const ref = `${engine.kind} \`${namespace}/${name}\``;
@@ -306,6 +328,10 @@ export async function preflight(opts: {
         `install KubeDB Ops Manager and use the *ops-request* backend (\`backend: ops-request\` or \`auto\` in the bot's configuration)` +
         (minor.length ? `, or ask for a patch/minor version: ${minor.map((t) => `\`${t.entry.name}\` (${t.updateType})`).join(', ')}.` : '.'),
     };
+  }
+  if (res.updateType === 'major' && opts.backup === 'required') {
+    const refusal = await backupRefusal(kube, engine, namespace, name, ref);
+    if (refusal) return refusal;
   }
   const topo = await topologyRefusal(kube, engine, db, res.target, backend, ref);
   if (topo) return topo;

@@ -134,6 +134,7 @@ export async function requestUpdate(deps: RequestDeps, kube: Kube, now: Date, re
     name: req.name,
     version: req.version,
     backend: config.backend,
+    backup: config.backup?.beforeMajor,
   });
   if (!pf.ok) {
     // A concurrent retry of this very command may have recorded it meanwhile (preflight then sees it in flight).

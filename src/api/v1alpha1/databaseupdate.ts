@@ -58,10 +58,14 @@ export function isActive(phase: Phase | undefined): boolean {
 /** Which pipeline runs the update: KubeDB's OpsRequest (Ops Manager) or the bot's own steps. */
 export type Backend = 'ops-request' | 'direct';
 
-/** The bot's pipeline steps, in the order they happen. `pre-update` only for updates that need it (Postgres major). */
-export type StepName = 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
+/**
+ * The bot's pipeline steps, in the order they happen. `backup` only before a major update where KubeStash
+ * backs the database up (`src/pipeline/backup.ts`); `pre-update` only for updates that need it (Postgres major).
+ */
+export type StepName = 'backup' | 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
 /** Words for each step as the thread and the parent show them. */
 export const STEP_LABEL: Record<StepName, string> = {
+  backup: 'backed up',
   paused: 'paused',
   'pre-update': 'pre-update done',
   images: 'images updated',
@@ -166,6 +170,21 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
+/**
+ * The KubeStash backup taken before a major update: the BackupConfiguration used, the BackupSessions the
+ * bot created (one per session of it), the Snapshots they reported, and the outcome. Times RFC 3339.
+ */
+export interface BackupStatus {
+  state: 'Running' | 'Succeeded' | 'Failed';
+  /** `namespace/name` of the BackupConfiguration. */
+  configuration: string;
+  sessions: string[];
+  snapshots?: string[];
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
 /** `status` of a DatabaseUpdate. */
 export interface RecordStatus {
   phase?: Phase;
@@ -182,6 +201,8 @@ export interface RecordStatus {
   progress?: Partial<Record<StepName, string>>;
   /** State of the direct pipeline (see `src/pipeline/direct.ts`); absent on the ops-request backend. */
   direct?: Record<string, unknown>;
+  /** The backup before a major update (`src/pipeline/backup.ts`); absent when none was taken. */
+  backup?: BackupStatus;
   /** RFC 3339 time a Scheduled update starts (the maintenance window's opening or `--at`). */
   scheduledFor?: string;
   startedAt?: string;

@@ -16,6 +16,7 @@ import type { HandlerDeps } from '../deps.js';
 import { FollowUpQueue } from '../followup.js';
 import { AppIdentity } from '../identity.js';
 import { registerVoteAction } from './actions/vote.js';
+import { registerDriftRequestAction } from './actions/drift-request.js';
 import { registerDbupdateCommand } from './commands/dbupdate.js';
 import { listenerContext } from './context.js';
 import { registerAppHomeOpened } from './events/app-home-opened.js';
@@ -41,6 +42,7 @@ export function registerListeners(app: App, deps: HandlerDeps): Listeners {
   // measured), hence one listener for both buttons and no global middleware.
   registerDbupdateCommand(app, ctx);
   registerVoteAction(app, ctx);
+  registerDriftRequestAction(app, ctx);
   registerRejectView(app, ctx);
   registerRequestShortcut(app, ctx);
   registerRequestView(app, ctx);

@@ -20,6 +20,13 @@ src/kube/*.ts, src/updates/*.ts, src/pipeline/direct-kube.ts and src/pipeline/co
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "update", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  resourceNames: ["dbupdate-drift-reports"]
+  verbs: ["get", "patch"]
 {{- end -}}
 
 {{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods, and
@@ -55,10 +62,23 @@ pg-coordinator's failover; without it such updates are refused before any pod mo
   resources: ["secrets"]
   verbs: ["get"]
 {{- end }}
+- apiGroups: ["core.kubestash.com"]
+  resources: ["backupsessions"]
+  verbs: ["get", "create"]
+- apiGroups: ["storage.kubestash.com"]
+  resources: ["snapshots"]
+  verbs: ["get"]
 {{- end -}}
 
 {{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
 {{- define "dbupdate.rules.clusterwide" -}}
+{{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
+- apiGroups: ["kubedb.com"]
+  resources: {{ toJson $engines }}
+  verbs: ["list", "watch"]
+- apiGroups: ["core.kubestash.com"]
+  resources: ["backupconfigurations"]
+  verbs: ["list", "watch"]
 - apiGroups: ["catalog.kubedb.com"]
   resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions", "elasticsearchversions", "kafkaversions", "pgbouncerversions", "memcachedversions", "mssqlserverversions", "singlestoreversions"]
   verbs: ["list", "watch"]

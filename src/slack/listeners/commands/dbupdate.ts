@@ -10,6 +10,7 @@ import { onCancel } from './cancel.js';
 import { onQuery, onVersions } from './queries.js';
 import { onRecovery } from './recovery.js';
 import { onRequest } from './request.js';
+import { onDrift } from './drift.js';
 
 /** Register the `/dbupdate` listener. */
 export function registerDbupdateCommand(app: App, ctx: ListenerContext): void {
@@ -40,6 +41,8 @@ export function registerDbupdateCommand(app: App, ctx: ListenerContext): void {
         return onCancel(ctx, cmd.id, a);
       case 'versions':
         return onVersions(ctx, cmd, a);
+      case 'drift':
+        return onDrift(ctx, cmd, a);
       case 'update':
         return onRequest(ctx, cmd, a);
     }
