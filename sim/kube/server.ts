@@ -193,9 +193,11 @@ export interface KubeApiServerOptions {
 /** The user of the admin token (as in a kubeadm kubeconfig; `system:masters` is always authorized). */
 export const ADMIN_USER: Required<UserInfo> = { user: 'kubernetes-admin', groups: [SYSTEM_MASTERS, SYSTEM_AUTHENTICATED] };
 
-const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
+const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces', 'apiextensions.k8s.io/customresourcedefinitions']);
 const PATCH_TYPES: PatchType[] = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 const MAX_BODY = 3 * 1024 * 1024;
+/** The real server decodes YAML bodies with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1: `y`, `on`, `no` are booleans). */
+const YAML_1_1 = { version: '1.1' } as const;
 
 /** The Kubernetes API emulator's HTTP server. */
 export class KubeApiServer {
@@ -405,7 +407,7 @@ export class KubeApiServer {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (!text.trim()) throw badRequest('the body of the request was empty');
     try {
-      return /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
+      return /yaml/.test(contentType) ? parseYaml(text, YAML_1_1) : JSON.parse(text);
     } catch (err) {
       throw badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -600,7 +602,11 @@ export class KubeApiServer {
     }
 
     const type = this.store.resourceType(parsed.gvr);
-    if (!type) throw pathNotFound();
+    if (!type) {
+      // A group/version not served at all is the mux's plain 404; a missing resource in a served one, a Status.
+      if (!types.some((t) => t.group === parsed.gvr.group && t.version === parsed.gvr.version)) return this.send(res, rec, 404, '404 page not found\n');
+      throw pathNotFound();
+    }
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource === 'portforward' && type.group === '' && type.plural === 'pods' && parsed.name !== undefined) throw upgradeNotServed();
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
@@ -656,8 +662,9 @@ export class KubeApiServer {
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
+        const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
-        return this.send(res, rec, 200, updated, warningHeaders(wo.warnings));
+        return this.send(res, rec, existedBefore ? 200 : 201, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
         if (parsed.name === undefined) throw methodNotAllowed();
@@ -688,7 +695,7 @@ export class KubeApiServer {
         const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
         if (!dry && gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
-        if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
+        if (!type.custom && RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
         return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
       }
       default:

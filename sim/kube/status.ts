@@ -131,6 +131,13 @@ export function internalError(message: string): StatusError {
   return new StatusError(statusObject(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }));
 }
 
+/** A bare 500 Status as the storage layer's plain errors reach the client: the message, no reason, no details. */
+export function serverError(message: string): StatusError {
+  const s = statusObject(500, '', message);
+  delete (s as Partial<StatusObject>).reason;
+  return new StatusError(s);
+}
+
 /**
  * A Status for an arbitrary code, with the reason and message the real client-side mapping uses
  * (`NewGenericServerResponse`): 429 TooManyRequests, 409 Conflict, 500 InternalError, 503 ServiceUnavailable, 504 Timeout…

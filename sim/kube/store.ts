@@ -34,7 +34,7 @@ import {
   badRequest,
   conflict,
   expired,
-  internalError,
+  serverError,
   invalid,
   notFound,
   pathNotFound,
@@ -44,6 +44,7 @@ import { validateMeta } from './validate.js';
 import { pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
+import { createsOnUpdate, requiresResourceVersionOnUpdate, tracksGeneration } from './strategy.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -248,7 +249,7 @@ export class Store implements ClusterStore {
     const o = this.prepareBody(t, obj);
     pruneAndDefault(t, o, opts);
     if (isSecret(t)) normalizeSecret(o);
-    if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (o.metadata.resourceVersion) throw serverError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
       for (let i = 0; i < 10 && !o.metadata.name; i++) {
         let n = String(o.metadata.generateName);
@@ -273,7 +274,8 @@ export class Store implements ClusterStore {
     delete o.metadata.deletionGracePeriodSeconds;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
-    o.metadata.generation = 1;
+    if (tracksGeneration(t)) o.metadata.generation = 1;
+    else delete o.metadata.generation;
     if (opts.dryRun) return this.out(t, o);
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(k, o);
@@ -282,13 +284,27 @@ export class Store implements ClusterStore {
     return this.out(t, o);
   }
 
-  /** Replace (PUT). See {@link ClusterStore.update}. @throws 404, 409 Conflict (stale resourceVersion), 422 Invalid. */
+  /**
+   * Replace (PUT). See {@link ClusterStore.update}. A missing object is created for the kinds whose
+   * strategy allows it (strategy.ts: Roles, Leases…), else 404.
+   * @throws 404, 409 Conflict (stale resourceVersion), 422 Invalid (also: no resourceVersion for a kind
+   *   that requires one, `metadata.resourceVersion: Invalid value: 0: must be specified for an update`).
+   */
   update(gvr: GVR, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
     const t = this.typeOf(gvr);
     const body = this.prepareBody(t, obj);
     const ns = t.namespaced ? body.metadata.namespace || 'default' : undefined;
     const existing = this.bucket(t).get(this.key(t, ns, body.metadata.name));
-    if (!existing) throw notFound(t.group, t.plural, body.metadata.name);
+    if (!existing) {
+      if (createsOnUpdate(t) && !opts.subresource) {
+        const { resourceVersion: _rv, ...meta } = body.metadata;
+        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager });
+      }
+      throw notFound(t.group, t.plural, body.metadata.name);
+    }
+    if (!body.metadata.resourceVersion && requiresResourceVersionOnUpdate(t) && !opts.subresource) {
+      throw invalid(t.kind, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
+    }
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, body.metadata.name);
     }
@@ -311,7 +327,7 @@ export class Store implements ClusterStore {
       }
       if (typeof patch === 'string') {
         try {
-          patch = parseYaml(patch);
+          patch = parseYaml(patch, { version: '1.1' }); // sigs.k8s.io/yaml: YAML 1.1, as the real server
         } catch (err) {
           throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -386,6 +402,8 @@ export class Store implements ClusterStore {
       const next = clone(existing);
       next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
       next.metadata.deletionGracePeriodSeconds = grace;
+      // The generic registry's BeforeDelete bumps a tracked generation when it marks the object.
+      if (typeof next.metadata.generation === 'number' && next.metadata.generation > 0) next.metadata.generation++;
       next.metadata.resourceVersion = String(++this.rv);
       this.bucket(t).set(k, next);
       this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
@@ -440,6 +458,17 @@ export class Store implements ClusterStore {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON object');
     const o = clone(obj);
     const gv = t.group ? `${t.group}/${t.version}` : t.version;
+    if (o.kind && o.kind !== t.kind && t.custom) {
+      // The custom resource handler decodes any kind and validation names it (`kind: Invalid value: "X": must be Widget`).
+      throw invalid(String(o.kind), t.group, String((o.metadata as { name?: unknown } | undefined)?.name ?? ''), [{ field: 'kind', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(o.kind)}: must be ${t.kind}` }]);
+    }
+    for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+      const v = (o.metadata as Record<string, unknown> | undefined)?.[f];
+      if (v !== undefined && v !== null && typeof v !== 'string') {
+        const go = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object';
+        throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: json: cannot unmarshal ${go} into Go struct field ObjectMeta.metadata.${f} of type string`);
+      }
+    }
     if (o.kind && o.kind !== t.kind) throw badRequest(`${o.kind} in version "${t.version}" cannot be handled as a ${t.kind}: the kind of the body does not match the resource`);
     if (o.apiVersion && o.apiVersion !== gv) {
       throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${gv})`);
@@ -487,7 +516,8 @@ export class Store implements ClusterStore {
         const prevConds = (existing.status as { conditions?: Array<{ lastTransitionTime?: string }> } | undefined)?.conditions;
         next.status = crdStatus(next, prevConds?.[0]?.lastTransitionTime ?? timestamp(this.now()));
       }
-      if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
+      if (!tracksGeneration(t)) delete m.generation;
+      else if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
     validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
