@@ -40,7 +40,7 @@ import {
   pathNotFound,
   unsupportedMediaType,
 } from './status.js';
-import { validateMeta } from './validate.js';
+import { validateBuiltin, validateMeta } from './validate.js';
 import { pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
@@ -258,6 +258,7 @@ export class Store implements ClusterStore {
       }
     }
     validateMeta(t, o);
+    validateBuiltin(t, o);
     if (t.namespaced) {
       o.metadata.namespace = o.metadata.namespace || 'default';
       if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
@@ -303,7 +304,7 @@ export class Store implements ClusterStore {
       throw notFound(t.group, t.plural, body.metadata.name);
     }
     if (!body.metadata.resourceVersion && requiresResourceVersionOnUpdate(t) && !opts.subresource) {
-      throw invalid(t.kind, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
+      throw invalid(t.plural, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
     }
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, body.metadata.name);
@@ -511,6 +512,7 @@ export class Store implements ClusterStore {
         else next.status = clone(existing.status);
       }
       validateMeta(t, next);
+      validateBuiltin(t, next, existing);
       if (this.isCrd(t)) {
         validateCrd(next);
         const prevConds = (existing.status as { conditions?: Array<{ lastTransitionTime?: string }> } | undefined)?.conditions;

@@ -2,7 +2,7 @@
  * Differential group `crud`: create, get, list, update, patch and delete of five built-in kinds and a
  * custom resource, with their errors (AlreadyExists, NotFound, Conflict, BadRequest, Invalid, 415).
  */
-import type { Op } from './harness.js';
+import type { Op, Saved } from './harness.js';
 import { crdSetup, crdTeardown, KINDS, META, obj } from './kinds.js';
 import { defineGroup } from './runner.js';
 
@@ -30,8 +30,8 @@ function crud(): Op[] {
       { id: id('list-bad-selector'), method: 'GET', path: `${k.base}?labelSelector=a%3D%3D%3Db` },
       { id: id('list-field-selector'), method: 'GET', path: `${k.base}?fieldSelector=metadata.name%3Da`, pick: ['items[].metadata.name'] },
       { id: id('list-bad-field'), method: 'GET', path: `${k.base}?fieldSelector=spec.nope%3Da` },
-      { id: id('update'), method: 'PUT', path: one, body: (s) => obj(k, 'a', { labels: { app: 'y' }, resourceVersion: s.rv }), pick, save: { rv2: 'metadata.resourceVersion' } },
-      { id: id('update-stale'), method: 'PUT', path: one, body: (s) => obj(k, 'a', { labels: { app: 'z' }, resourceVersion: s.rv }) },
+      { id: id('update'), method: 'PUT', path: one, body: (s: Saved) => obj(k, 'a', { labels: { app: 'y' }, resourceVersion: s.rv }), pick, save: { rv2: 'metadata.resourceVersion' } },
+      { id: id('update-stale'), method: 'PUT', path: one, body: (s: Saved) => obj(k, 'a', { labels: { app: 'z' }, resourceVersion: s.rv }) },
       { id: id('update-no-rv'), method: 'PUT', path: one, body: obj(k, 'a', { labels: { app: 'w' } }), pick: k.custom ? undefined : pick },
       { id: id('update-name-mismatch'), method: 'PUT', path: one, body: obj(k, 'other') },
       { id: id('update-missing'), method: 'PUT', path: `${k.base}/missing`, body: obj(k, 'missing') },
@@ -42,7 +42,7 @@ function crud(): Op[] {
       { id: id('patch-strategic'), method: 'PATCH', path: one, body: { metadata: { labels: { s: 'v' } } }, contentType: 'application/strategic-merge-patch+json', pick },
       { id: id('patch-unknown-type'), method: 'PATCH', path: one, body: { metadata: {} }, contentType: 'text/plain' },
       { id: id('patch-missing'), method: 'PATCH', path: `${k.base}/missing`, body: { metadata: { labels: { a: 'b' } } }, contentType: 'application/merge-patch+json' },
-      { id: id('patch-stale-rv'), method: 'PATCH', path: one, body: (s) => ({ metadata: { resourceVersion: s.rv, labels: { q: 'r' } } }), contentType: 'application/merge-patch+json' },
+      { id: id('patch-stale-rv'), method: 'PATCH', path: one, body: (s: Saved) => ({ metadata: { resourceVersion: s.rv, labels: { q: 'r' } } }), contentType: 'application/merge-patch+json' },
       { id: id('delete'), method: 'DELETE', path: one, pick: ['kind', 'metadata.name', 'status', 'details.name', 'details.kind'] },
       { id: id('delete-missing'), method: 'DELETE', path: one },
       { id: id('get-deleted'), method: 'GET', path: one },

@@ -28,6 +28,9 @@ export interface Backend {
   saved: Record<string, unknown>;
 }
 
+/** Values saved by earlier operations on one backend. */
+export type Saved = Record<string, unknown>;
+
 /** A value given as is, or computed from what earlier operations saved on the same backend. */
 export type Lazy<T> = T | ((saved: Record<string, unknown>) => T);
 
@@ -48,6 +51,8 @@ export interface Op {
   pick?: string[];
   /** Compare the top-level `message` of a failure too (normalised). */
   message?: boolean;
+  /** Compare the `Warning` headers of the answer too. */
+  warnings?: boolean;
   /** Save values of the answer, by name: dotted path in the body (`metadata.uid`). */
   save?: Record<string, string>;
   /** A watch: read the stream for `ms` (or until `events` events arrived), running `during` meanwhile. */
@@ -66,6 +71,7 @@ export interface Answer {
   message?: string;
   picked?: Record<string, unknown>;
   events?: string[];
+  warnings?: string[];
 }
 
 /** The verdict on one operation. */
@@ -145,12 +151,12 @@ function resolve<T>(v: Lazy<T>, saved: Record<string, unknown>): T {
 }
 
 /** Send one operation to one backend; the raw answer (code, parsed body or text, watch events). */
-export async function perform(b: Backend, op: Op, m: Masks): Promise<{ code: number; body: unknown; events?: unknown[] }> {
+export async function perform(b: Backend, op: Op, m: Masks): Promise<Raw> {
   if (op.waitMs) await new Promise((r) => setTimeout(r, op.waitMs));
   const path = resolve(op.path, b.saved).split('{ns}').join(m.namespace);
   const rawBody = op.body === undefined ? undefined : resolve(op.body, b.saved);
   const body =
-    rawBody === undefined ? undefined : Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(typeof rawBody === 'string' ? rawBody : JSON.stringify(rawBody).split('{ns}').join(m.namespace));
+    rawBody === undefined ? undefined : Buffer.isBuffer(rawBody) ? rawBody : Buffer.from((typeof rawBody === 'string' ? rawBody : JSON.stringify(rawBody)).split('{ns}').join(m.namespace));
   const headers: Record<string, string> = { ...(op.headers ?? {}) };
   if (body) headers['Content-Type'] = op.contentType ?? 'application/json';
   if (op.as) headers['Impersonate-User'] = IMPERSONATE[op.as];
@@ -159,12 +165,12 @@ export async function perform(b: Backend, op: Op, m: Masks): Promise<{ code: num
     for (;;) {
       const res = await send(b.kubeConfig, op.method, path, body, headers);
       const text = await readAll(res);
-      if (res.statusCode === op.until.code || Date.now() > end) return finish(b, op, res.statusCode ?? 0, text);
+      if (res.statusCode === op.until.code || Date.now() > end) return finish(b, op, res, text);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   const res = await send(b.kubeConfig, op.method, path, body, headers);
-  if (!op.watch) return finish(b, op, res.statusCode ?? 0, await readAll(res));
+  if (!op.watch) return finish(b, op, res, await readAll(res));
   const events: unknown[] = [];
   let buf = '';
   const done = new Promise<void>((resolveDone) => {
@@ -204,7 +210,17 @@ export async function perform(b: Backend, op: Op, m: Masks): Promise<{ code: num
   return { code: res.statusCode ?? 0, body: undefined, events };
 }
 
-function finish(b: Backend, op: Op, code: number, text: string): { code: number; body: unknown } {
+/** A raw answer: HTTP code, parsed body (or text), `Warning` header texts, watch events. */
+export interface Raw {
+  code: number;
+  body: unknown;
+  warnings?: string[];
+  events?: unknown[];
+}
+
+function finish(b: Backend, op: Op, res: IncomingMessage, text: string): Raw {
+  const code = res.statusCode ?? 0;
+  const warnings = ([] as string[]).concat(res.headers.warning ?? []).flatMap((w) => w.split(/,(?=\s*299 )/)).map((w) => w.trim().replace(/^299 - "(.*)"$/, '$1'));
   let body: unknown = text;
   try {
     body = JSON.parse(text);
@@ -212,12 +228,13 @@ function finish(b: Backend, op: Op, code: number, text: string): { code: number;
     /* plain text (404 page not found) */
   }
   for (const [name, path] of Object.entries(op.save ?? {})) b.saved[name] = get(body, path);
-  return { code, body };
+  return { code, body, warnings };
 }
 
 /** The normalised, comparable form of an answer. */
-export function answerOf(op: Op, raw: { code: number; body: unknown; events?: unknown[] }, m: Masks): Answer {
+export function answerOf(op: Op, raw: Raw, m: Masks): Answer {
   const a: Answer = { code: raw.code };
+  if (op.warnings) a.warnings = (raw.warnings ?? []).map((w) => normalise(w, m) as string).sort();
   const body = raw.body as Record<string, unknown> | undefined;
   if (raw.events) {
     a.events = raw.events.map((e) => {
