@@ -351,7 +351,9 @@ export function validateCustomResource(t: ResourceType, obj: KubeObject): void {
   const schema = t.schema as JSONSchemaProps | undefined;
   const errs = schema ? validateAgainst(obj, schema) : [];
   // kube-openapi walks properties in sorted order; the scale subresource's checks come after the schema's.
-  const key = (e: FieldError) => (e.field === '<nil>' ? `${e.message.replace(/^.* in /, '')}\u0001` : e.field);
+  // go-openapi: an object's required fields first, then its properties in sorted order.
+  const key = (e: FieldError) =>
+    e.field === '<nil>' ? `${e.message.replace(/^.* in /, '')}\u0001` : e.reason === 'FieldValueRequired' ? e.field.replace(/\.([^.]*)$/, '\u0000$1') : e.field;
   errs.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   if (t.scale) errs.push(...scaleErrors(obj, t.scale.specReplicasPath));
   if (errs.length) throw invalid(t.kind, t.group, obj.metadata?.name ?? '', errs);

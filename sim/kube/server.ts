@@ -26,8 +26,9 @@
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
  *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
- * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb) and
- *   `SelfSubjectAccessReview` (`kubectl auth can-i`), see access.ts.
+ * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb),
+ *   `SelfSubjectAccessReview` (`kubectl auth can-i`), `SelfSubjectRulesReview` (`kubectl auth can-i
+ *   --list`) and `SelfSubjectReview` (`kubectl auth whoami`), see access.ts.
  * - a pod's `portforward` subresource over WebSocket (portforward.ts); without the upgrade it answers 400
  *   `Upgrade request required`.
  */
@@ -35,6 +36,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { YAML_OPTIONS } from './yaml.js';
 import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
 import { addValidatingAdmission, matchingWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
@@ -44,7 +46,7 @@ import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
-import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAccessReview } from './access.js';
+import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
@@ -197,7 +199,7 @@ const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccount
 const PATCH_TYPES: PatchType[] = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 const MAX_BODY = 3 * 1024 * 1024;
 /** The real server decodes YAML bodies with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1: `y`, `on`, `no` are booleans). */
-const YAML_1_1 = { version: '1.1' } as const;
+const YAML_1_1 = YAML_OPTIONS;
 
 /** The Kubernetes API emulator's HTTP server. */
 export class KubeApiServer {
@@ -613,9 +615,12 @@ export class KubeApiServer {
     const dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
-    if (isSelfSubjectAccessReview(type)) {
+    if (isSelfSubjectAccessReview(type) || isSelfSubjectRulesReview(type) || isSelfSubjectReview(type)) {
       const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
-      return this.send(res, rec, 201, selfSubjectAccessReview(review, this.userOf.get(req) ?? ADMIN_USER, this.reviewer));
+      const who = this.userOf.get(req) ?? ADMIN_USER;
+      if (isSelfSubjectRulesReview(type)) return this.send(res, rec, 201, selfSubjectRulesReview(review, who, this.reviewer));
+      if (isSelfSubjectReview(type)) return this.send(res, rec, 201, selfSubjectReview(who, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')));
+      return this.send(res, rec, 201, selfSubjectAccessReview(review, who, this.reviewer));
     }
     const ns = type.namespaced ? parsed.namespace : undefined;
     const sub = parsed.subresource === 'status' ? ({ subresource: 'status' } as const) : {};

@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { YAML_OPTIONS } from './yaml.js';
 import type { ClusterStore, GVR, KubeObject, PatchType, ResourceType, WatchEvent, WriteOptions } from './api.js';
 import { builtinTypes } from './discovery.js';
 import { crdResourceTypes, crdStatus, validateCrd } from './crd.js';
@@ -328,7 +329,7 @@ export class Store implements ClusterStore {
       }
       if (typeof patch === 'string') {
         try {
-          patch = parseYaml(patch, { version: '1.1' }); // sigs.k8s.io/yaml: YAML 1.1, as the real server
+          patch = parseYaml(patch, YAML_OPTIONS);
         } catch (err) {
           throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
         }
