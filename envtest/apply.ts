@@ -1,0 +1,58 @@
+/**
+ * `kubectl apply` for the test control plane, through client-node's `KubernetesObjectApi` (which finds
+ * each kind's resource through discovery): by default server-side apply (field manager `envtest`,
+ * `force`), which refuses a field the schema does not declare; `mode: 'create'` POSTs (then merge-patches
+ * an existing object), so the API server prunes undeclared fields as it does for `kubectl create`. CRDs are waited for until `Established` before the
+ * next document, as `kubectl apply` users wait (`kubectl wait --for condition=established`).
+ */
+import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+
+/** Parse a YAML stream into objects (`kind: List` items flattened; empty documents skipped). */
+export function parseManifests(text: string): KubernetesObject[] {
+  const out: KubernetesObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as (KubernetesObject & { items?: KubernetesObject[] }) | null;
+    if (!o) continue;
+    if (o.kind === 'List' || o.kind?.endsWith('List')) out.push(...(o.items ?? []));
+    else out.push(o);
+  }
+  return out;
+}
+
+/**
+ * Apply objects (or a YAML stream) server-side, in order, waiting for each CRD to be Established.
+ * @throws the API server's error (client-node `ApiException`) for the first object it refuses.
+ */
+export async function applyAll(kc: KubeConfig, objects: KubernetesObject[] | string, opts: { timeoutMs?: number; mode?: 'server-side' | 'create' } = {}): Promise<KubernetesObject[]> {
+  const list = typeof objects === 'string' ? parseManifests(objects) : objects;
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  const applied: KubernetesObject[] = [];
+  for (const obj of list) {
+    const body = structuredClone(obj);
+    if (opts.mode === 'create') {
+      applied.push(
+        await api.create(body).catch((err: { code?: number }) => {
+          if (err.code !== 409) throw err;
+          return api.patch(body, undefined, undefined, 'envtest', undefined, PatchStrategy.MergePatch);
+        }),
+      );
+    } else {
+      applied.push(await api.patch(body, undefined, undefined, 'envtest', true, PatchStrategy.ServerSideApply));
+    }
+    if (body.kind === 'CustomResourceDefinition') await established(ext, body.metadata!.name!, opts.timeoutMs ?? 30_000);
+  }
+  return applied;
+}
+
+/** Wait until CRD `name` has condition Established=True. @throws Error after `timeoutMs`. */
+export async function established(ext: ApiextensionsV1Api, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const crd = await ext.readCustomResourceDefinition({ name });
+    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
