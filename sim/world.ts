@@ -62,7 +62,8 @@ function loadDeployFile(name: string): string {
 export async function startEmbeddedCluster(
   opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean } = {},
 ): Promise<EmbeddedCluster> {
-  const store = new Store();
+  // The simulated KubeDB's pods are scheduled (nodeName): a kubelet is simulated, whose containers stop at once on SIGTERM.
+  const store = new Store({ podShutdownMs: 0 });
   installKubeDBCrds(store, { opsManager: opts.opsManager ?? true });
   store.create(CRD_GVR, loadRecordCrd());
   seedCluster(store);

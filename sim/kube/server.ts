@@ -50,7 +50,7 @@ import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectR
 import { listChunk } from './pagination.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
-import { invalid, badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+import { invalid, badRequest, genericStatus, tooLargeResourceVersion, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 import { forwardablePod, parsePorts, portForwardPath, rejectUpgrade, upgradeNotServed, upgradePortForward } from './portforward.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
@@ -403,9 +403,12 @@ export class KubeApiServer {
     return Buffer.concat(chunks);
   }
 
-  private decode(body: Buffer | string, contentType: string): unknown {
-    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') return decodeProtobuf(body);
-    if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(['application/json', 'application/yaml']);
+  private decode(body: Buffer | string, contentType: string, type?: ResourceType): unknown {
+    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') {
+      if (type?.custom) throw unsupportedMediaType(['application/json', 'application/yaml']);
+      return decodeProtobuf(body, type);
+    }
+    if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(type?.custom ? ['application/json', 'application/yaml'] : ['application/json', 'application/yaml', PROTOBUF]);
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (!text.trim()) throw badRequest('the body of the request was empty');
     try {
@@ -616,7 +619,7 @@ export class KubeApiServer {
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
     if (isSelfSubjectAccessReview(type) || isSelfSubjectRulesReview(type) || isSelfSubjectReview(type)) {
-      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
       const who = this.userOf.get(req) ?? ADMIN_USER;
       if (isSelfSubjectRulesReview(type)) return this.send(res, rec, 201, selfSubjectRulesReview(review, who, this.reviewer));
       if (isSelfSubjectReview(type)) return this.send(res, rec, 201, selfSubjectReview(who, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')));
@@ -641,6 +644,7 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
+        await this.waitForResourceVersion(q);
         const chunk = listChunk(this.store, type, ns, q);
         const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
         if (wantsTable(accept)) {
@@ -654,7 +658,7 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
         const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
@@ -662,7 +666,7 @@ export class KubeApiServer {
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
@@ -705,6 +709,20 @@ export class KubeApiServer {
       }
       default:
         throw methodNotAllowed();
+    }
+  }
+
+  /**
+   * A list at a resourceVersion newer than the store's (not `Exact`, no continue token) waits, as the
+   * real watch cache does, up to 3 s for writes to catch up, then answers 504 {@link tooLargeResourceVersion}.
+   */
+  private async waitForResourceVersion(q: URLSearchParams): Promise<void> {
+    const rv = q.get('resourceVersion');
+    if (!rv || !/^\d+$/.test(rv) || q.get('continue') || q.get('resourceVersionMatch') === 'Exact') return;
+    const deadline = Date.now() + 3000;
+    while (Number(rv) > Number(this.store.currentResourceVersion())) {
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(rv, this.store.currentResourceVersion());
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

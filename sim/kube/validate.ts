@@ -54,6 +54,26 @@ export function labelErrors(labels: Record<string, string> | undefined): FieldEr
   return errs;
 }
 
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+const QUALIFIED_NAME_MSG =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+/** Field errors for `metadata.finalizers` (`ValidateFinalizers`: qualified names; without a `/`, a standard name). */
+export function finalizerErrors(finalizers: string[] | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  (finalizers ?? []).forEach((f, i) => {
+    const slash = f.indexOf('/');
+    const [prefix, name] = slash >= 0 ? [f.slice(0, slash), f.slice(slash + 1)] : ['', f];
+    if ((slash >= 0 && !DNS1123_SUBDOMAIN.test(prefix)) || !QUALIFIED_NAME.test(name) || name.length > 63) {
+      errs.push({ field: 'metadata.finalizers', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(f)}: ${QUALIFIED_NAME_MSG}` });
+    }
+    if (slash < 0 && !STANDARD_FINALIZERS.has(f)) {
+      errs.push({ field: `metadata.finalizers[${i}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+    }
+  });
+  return errs;
+}
+
 /**
  * Validate the metadata of an object about to be written.
  * @throws StatusError 422 Invalid listing every field error.
@@ -63,6 +83,7 @@ export function validateMeta(type: ResourceType, obj: KubeObject): void {
   const errs = [
     ...(name ? nameErrors(type, name) : [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' }]),
     ...labelErrors(obj.metadata.labels),
+    ...finalizerErrors(obj.metadata.finalizers),
   ];
   if (errs.length) throw invalid(type.kind, type.group, name ?? '', errs);
 }

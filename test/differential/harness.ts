@@ -129,7 +129,8 @@ function send(kc: KubeConfig, method: string, path: string, body: Buffer | undef
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(path, cluster.server);
   return (async () => {
-    const opts: RequestOptions = { method, headers: { Accept: 'application/json', ...headers } };
+    // Content-Length always: Node sends a DELETE body neither chunked nor sized otherwise.
+    const opts: RequestOptions = { method, headers: { Accept: 'application/json', ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) } };
     await kc.applyToHTTPSOptions(opts);
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, opts);
     return await new Promise<IncomingMessage>((resolve, reject) => {
