@@ -20,7 +20,7 @@ import { lockName } from '../src/kube/locks.js';
 import { RecordStore } from '../src/updates/records.js';
 import { ClusterSet } from '../src/kube/clusters.js';
 import { sweepRetention } from '../src/updates/retention.js';
-import { LABEL_RETRY_OF } from '../src/updates/types.js';
+import { LABEL_RETRY_OF } from '../src/api/v1alpha1/databaseupdate.js';
 import { answersOf } from './support/answers.js';
 
 const DAY = 86_400_000;

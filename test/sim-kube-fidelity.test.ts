@@ -167,7 +167,9 @@ describe('CRD structural schema', () => {
       message: 'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.x", unknown field "spec.y"',
     });
     const strictPatch = await apiError(custom.patchNamespacedCustomObject({ ...W, namespace: 'demo', name: 'w1', fieldValidation: 'Strict', body: { spec: { z: 1 } } }, MERGE));
-    expect(strictPatch.body).toMatchObject({ reason: 'BadRequest', message: 'strict decoding error: unknown field "spec.z"' });
+    // A patch is decoded after it is applied: the real server reports the patched object under the cause `patch` (422).
+    expect(strictPatch.body).toMatchObject({ reason: 'Invalid', details: { causes: [{ field: 'patch', reason: 'FieldValueInvalid' }] } });
+    expect(strictPatch.body.message).toMatch(/strict decoding error: unknown field "spec\.z"$/);
     const post = (fv: string, name: string) =>
       fetch(`${server.url}/apis/test.dev/v1/namespaces/demo/widgets${fv ? `?fieldValidation=${fv}` : ''}`, {
         method: 'POST',
@@ -250,7 +252,7 @@ describe('DELETE', () => {
       const kc2 = new KubeConfig();
       kc2.loadFromString(s2.kubeconfigYaml());
       const c2 = kc2.makeApiClient(CoreV1Api);
-      const pod = (name: string, grace?: number) => ({ metadata: { name }, spec: { ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}), containers: [{ name: 'c', image: 'x' }] } });
+      const pod = (name: string, grace?: number) => ({ metadata: { name }, spec: { nodeName: 'node-1', ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}), containers: [{ name: 'c', image: 'x' }] } });
       await c2.createNamespacedPod({ namespace: 'default', body: pod('slow', 45) });
       const before = Date.now();
       const terminating = await c2.deleteNamespacedPod({ name: 'slow', namespace: 'default' });
@@ -266,11 +268,18 @@ describe('DELETE', () => {
     } finally {
       await s2.stop();
     }
-    // With the default podShutdownMs (containers exit at once on SIGTERM) the pod is gone right after.
-    await core.createNamespacedPod({ namespace: 'demo', body: { metadata: { name: 'quick' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
-    const d = await core.deleteNamespacedPod({ name: 'quick', namespace: 'demo' });
+    // Without a kubelet (the default, as a bare API server) a scheduled pod stays terminating until a
+    // grace-0 delete; an unscheduled pod is deleted at once (CheckGracefulDelete).
+    await core.createNamespacedPod({ namespace: 'demo', body: { metadata: { name: 'held' }, spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'x' }] } } });
+    const d = await core.deleteNamespacedPod({ name: 'held', namespace: 'demo' });
     expect(d.metadata!.deletionGracePeriodSeconds).toBe(30);
-    await expect.poll(() => core.readNamespacedPod({ name: 'quick', namespace: 'demo' }).then(() => 'exists', (e) => (e as ApiException<unknown>).code)).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await core.readNamespacedPod({ name: 'held', namespace: 'demo' })).metadata!.deletionTimestamp).toBeDefined();
+    await core.deleteNamespacedPod({ name: 'held', namespace: 'demo', gracePeriodSeconds: 0 });
+    await expect(core.readNamespacedPod({ name: 'held', namespace: 'demo' })).rejects.toMatchObject({ code: 404 });
+    await core.createNamespacedPod({ namespace: 'demo', body: { metadata: { name: 'unscheduled' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+    await core.deleteNamespacedPod({ name: 'unscheduled', namespace: 'demo' });
+    await expect(core.readNamespacedPod({ name: 'unscheduled', namespace: 'demo' })).rejects.toMatchObject({ code: 404 });
   });
 });
 

@@ -188,10 +188,10 @@ describe('KubeApiServer with client-node: custom resources', () => {
     );
   });
 
-  it('DELETE of a custom object returns the object', async () => {
+  it('DELETE of a custom object answers a Success Status (kube-apiserver 1.36)', async () => {
     await custom.createNamespacedCustomObject({ ...DU, namespace: 'demo', body: body('gone') });
-    const deleted = (await custom.deleteNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'gone' })) as { kind: string; metadata: { name: string } };
-    expect(deleted).toMatchObject({ kind: 'DatabaseUpdate', metadata: { name: 'gone' } });
+    const deleted = (await custom.deleteNamespacedCustomObject({ ...DU, namespace: 'demo', name: 'gone' })) as Record<string, unknown>;
+    expect(deleted).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'gone', group: 'dbupdate.dev', kind: 'databaseupdates' } });
   });
 });
 

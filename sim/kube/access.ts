@@ -129,3 +129,42 @@ export function selfSubjectAccessReview(body: KubeObject, user: UserInfo, author
     status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) },
   };
 }
+
+/** Whether a resource type is `authorization.k8s.io/v1` `selfsubjectrulesreviews` (served by {@link selfSubjectRulesReview}, not stored). */
+export function isSelfSubjectRulesReview(t: { group: string; plural: string; custom?: boolean }): boolean {
+  return !t.custom && t.group === 'authorization.k8s.io' && t.plural === 'selfsubjectrulesreviews';
+}
+
+/** Whether a resource type is `authentication.k8s.io/v1` `selfsubjectreviews` (served by {@link selfSubjectReview}, not stored). */
+export function isSelfSubjectReview(t: { group: string; plural: string; custom?: boolean }): boolean {
+  return !t.custom && t.group === 'authentication.k8s.io' && t.plural === 'selfsubjectreviews';
+}
+
+/**
+ * Answer a `SelfSubjectRulesReview` (`kubectl auth can-i --list`): the rules that apply to `user` in
+ * `spec.namespace`, as the real RBAC authorizer's `RulesFor` lists them (HTTP 201).
+ */
+export function selfSubjectRulesReview(body: KubeObject, user: UserInfo, authorizer: RbacAuthorizer): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be a SelfSubjectRulesReview object');
+  const spec = (body.spec ?? {}) as { namespace?: string };
+  return {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: {},
+    spec: {},
+    status: authorizer.rulesFor(user, spec.namespace ?? ''),
+  };
+}
+
+/**
+ * Answer a `SelfSubjectReview` (`kubectl auth whoami`, authentication.k8s.io/v1): the requesting (or
+ * impersonated) user's name, uid when known and groups (HTTP 201).
+ */
+export function selfSubjectReview(user: UserInfo, now: string): Record<string, unknown> {
+  return {
+    kind: 'SelfSubjectReview',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { creationTimestamp: now },
+    status: { userInfo: { username: user.user, groups: [...(user.groups ?? [])] } },
+  };
+}

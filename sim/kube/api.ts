@@ -59,6 +59,8 @@ export interface ResourceType {
   verbs?: string[];
   /** The CRD version's `schema.openAPIV3Schema`: writes are pruned, defaulted and validated by it (schema.ts). */
   schema?: Record<string, unknown>;
+  /** The CRD version's `subresources.scale` (JSON paths like `.spec.replicas`): the `/scale` subresource is served. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
 
 /** One `additionalPrinterColumns` entry of a CRD version (`jsonPath` is a simple path like `.spec.x`). */
@@ -131,7 +133,7 @@ export interface StatusObject {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason?: string; message: string; field?: string }> };
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason?: string; message: string; field?: string }>; retryAfterSeconds?: number };
   code: number;
 }
 

@@ -11,7 +11,7 @@ interface CrdVersion {
   name: string;
   served?: boolean;
   storage?: boolean;
-  subresources?: { status?: unknown };
+  subresources?: { status?: unknown; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
   additionalPrinterColumns?: PrinterColumn[];
   schema?: { openAPIV3Schema?: Record<string, unknown> };
 }
@@ -68,6 +68,7 @@ export function crdResourceTypes(obj: KubeObject): ResourceType[] {
       custom: true,
       ...(v.additionalPrinterColumns ? { printerColumns: v.additionalPrinterColumns } : {}),
       ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
+      ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
     }));
 }
 

@@ -83,8 +83,14 @@ export function checkPreconditions(
   }
 }
 
-/** The grace period of deleting a pod, s (`gracePeriodSeconds`, else its `terminationGracePeriodSeconds`, else 30; never below 0). */
+/**
+ * The grace period of deleting a pod, s (pod strategy `CheckGracefulDelete`): 0 for a pod not scheduled
+ * (no `spec.nodeName`) or finished (`Succeeded`/`Failed`); else `gracePeriodSeconds`, else its
+ * `terminationGracePeriodSeconds`, else 30; never below 0.
+ */
 export function podGraceSeconds(pod: KubeObject, opts: DeleteOptions): number {
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
   const fromSpec = (pod.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds;
   return Math.max(0, opts.gracePeriodSeconds ?? fromSpec ?? DEFAULT_POD_GRACE_SECONDS);
 }
@@ -98,12 +104,15 @@ export function checkFinalizersWhileDeleting(kind: string, group: string, existi
   const before = new Set(existing.metadata.finalizers ?? []);
   const added = (next.metadata.finalizers ?? []).filter((f) => !before.has(f));
   if (added.length) {
-    throw invalid(kind, group, existing.metadata.name, [
-      {
-        field: 'metadata.finalizers',
-        reason: 'FieldValueForbidden',
-        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
-      },
-    ]);
+    const cause = {
+      field: 'metadata.finalizers',
+      reason: 'FieldValueForbidden',
+      message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+    };
+    // The real server reports it twice in the causes (ValidateObjectMetaUpdate runs on the update and
+    // again in the strategy); the aggregated message names it once.
+    const err = invalid(kind, group, existing.metadata.name, [cause]);
+    err.status.details?.causes?.push({ ...cause });
+    throw err;
   }
 }

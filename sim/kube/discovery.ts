@@ -54,6 +54,8 @@ export function builtinTypes(): ResourceType[] {
     t('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, false),
     // Served by access.ts (`kubectl auth can-i`), never stored.
     { ...t('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, false), verbs: ['create'] },
+    { ...t('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, false), verbs: ['create'] },
+    { ...t('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, false), verbs: ['create'] },
   ];
 }
 

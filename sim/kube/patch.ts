@@ -38,12 +38,10 @@ export function applyJsonPatch<T>(target: T, ops: unknown): T {
   if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
     return jsonPatch.applyPatch(clone(target), ops as Operation[], true, true).newDocument as T;
-  } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  } catch {
     throw new StatusError(
-      statusObject(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-        causes: [{ reason: 'FieldValueInvalid', message: detail }],
-      }),
+      // The real server answers a patch it cannot apply with an empty details (the cause stays in its log).
+      statusObject(422, 'Invalid', 'the server rejected our request due to an error in our request', {}),
     );
   }
 }

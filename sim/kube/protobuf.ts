@@ -24,6 +24,8 @@ import { statusObject, StatusError, unsupportedMediaType } from './status.js';
 /** The protobuf media type of Kubernetes. */
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+/** Kinds of the real scheme that this file cannot decode (415) as opposed to kinds no scheme has (400). */
+const KNOWN_KINDS = new Set(['Pod', 'Service', 'ServiceAccount', 'Event', 'Lease', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'StatefulSet', 'Deployment', 'PodDisruptionBudget', 'CustomResourceDefinition', 'SelfSubjectRulesReview', 'SelfSubjectReview']);
 
 const PROTO = `
 syntax = "proto2";
@@ -82,24 +84,40 @@ function toJson(v: unknown, key = ''): unknown {
 }
 
 /**
- * Decode a protobuf request body into the JSON object it stands for.
- * @throws StatusError 400 when the envelope is malformed; 415 UnsupportedMediaType for a kind not listed
- *   above (the emulator cannot decode it; JSON is always accepted).
+ * Decode a protobuf request body into the JSON object it stands for, as the real server's protobuf
+ * serializer does for a request to a resource of kind `expect.kind` (messages checked against
+ * kube-apiserver 1.36 by the differential suite):
+ * - no `k8s\0` prefix: 400 `the object provided is unrecognized (must be of type <Kind>): provided data
+ *   does not appear to be a protobuf message, expected prefix [107 56 115 0] (<hex>)`; the prefix alone: `… empty body (6b387300)`;
+ * - an envelope without a kind is decoded as `expect.kind` (then validated as any body);
+ * - a kind the scheme does not know: 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: no kind
+ *   "<Kind>" is registered for version "<v>" in scheme "pkg/runtime/scheme.go:111"`.
+ * @throws StatusError as above; 415 UnsupportedMediaType for a real kind not listed above (the emulator
+ *   cannot decode it; JSON is always accepted).
  */
-export function decodeProtobuf(body: Buffer): KubeObject {
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) {
-    throw new StatusError(statusObject(400, 'BadRequest', 'provided object is not a protobuf message: missing the k8s\\x00 prefix'));
-  }
+export function decodeProtobuf(body: Buffer, expect?: { kind: string; version: string; group: string }): KubeObject {
+  const want = expect?.kind ?? 'Object';
+  const unrecognized = (why: string) =>
+    new StatusError(statusObject(400, 'BadRequest', `the object provided is unrecognized (must be of type ${want}): ${why} (${body.subarray(0, 80).toString('hex')})`));
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unrecognized('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
+  if (body.length === 4) throw unrecognized('empty body');
   let env: { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Uint8Array };
   try {
     env = unknownType.toObject(unknownType.decode(body.subarray(4))) as typeof env;
   } catch (err) {
     throw new StatusError(statusObject(400, 'BadRequest', `unable to decode protobuf: ${err instanceof Error ? err.message : String(err)}`));
   }
-  const apiVersion = env.typeMeta?.apiVersion ?? '';
-  const kind = env.typeMeta?.kind ?? '';
+  const gv = expect ? (expect.group ? `${expect.group}/${expect.version}` : expect.version) : '';
+  const apiVersion = env.typeMeta?.apiVersion || gv;
+  const kind = env.typeMeta?.kind || want;
   const type = KINDS[`${apiVersion}/${kind}`];
-  if (!type) throw unsupportedMediaType(['application/json', 'application/yaml']);
+  if (!type) {
+    if (expect && !KNOWN_KINDS.has(kind)) {
+      const v = apiVersion.split('/').pop();
+      throw new StatusError(statusObject(400, 'BadRequest', `${kind} in version "${v}" cannot be handled as a ${want}: no kind "${kind}" is registered for version "${apiVersion}" in scheme "pkg/runtime/scheme.go:111"`));
+    }
+    throw unsupportedMediaType(['application/json', 'application/yaml']);
+  }
   let obj: Record<string, unknown>;
   try {
     obj = type.toObject(type.decode(env.raw ?? new Uint8Array()), { longs: Number, bytes: String, defaults: false }) as Record<string, unknown>;

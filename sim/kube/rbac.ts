@@ -307,6 +307,35 @@ export class RbacAuthorizer {
    * ClusterRoleBindings, then (for a namespaced request) the RoleBindings of the request's namespace are
    * searched for a rule that allows it.
    */
+  /**
+   * The rules that apply to `user` in `namespace` (SelfSubjectRulesReview, `kubectl auth can-i --list`):
+   * the default policy's, then every ClusterRoleBinding's and the namespace's RoleBindings' role rules
+   * (the real `RulesFor` walks the same bindings). `system:masters` gets the `*` rules the real server
+   * reports for it.
+   */
+  rulesFor(user: UserInfo, namespace: string): { resourceRules: PolicyRule[]; nonResourceRules: PolicyRule[]; incomplete: boolean } {
+    const rules: PolicyRule[] = [];
+    if (has(user.groups, SYSTEM_MASTERS)) rules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] });
+    for (const p of DEFAULT_POLICY) if (p.groups.some((g) => has(user.groups, g))) rules.push(...p.rules);
+    let incomplete = false;
+    const list = (gvr: GVR, ns?: string): KubeObject[] => (this.store.resourceType(gvr) ? this.store.list(gvr, ns).items : []);
+    const visit = (binding: KubeObject, bindingNs: string): void => {
+      const subjects = (binding.subjects as Subject[] | undefined) ?? [];
+      if (!subjects.some((s) => appliesToUser(user, s, bindingNs))) return;
+      const ref = (binding.roleRef ?? {}) as { kind?: string; name?: string };
+      const role = ref.kind === 'ClusterRole' ? this.store.tryGet(CLUSTER_ROLES, undefined, ref.name ?? '') : ref.kind === 'Role' && bindingNs ? this.store.tryGet(ROLES, bindingNs, ref.name ?? '') : undefined;
+      if (!role) incomplete = true;
+      else rules.push(...((role.rules as PolicyRule[] | undefined) ?? []));
+    };
+    for (const crb of list(CLUSTER_ROLE_BINDINGS)) visit(crb, '');
+    if (namespace) for (const rb of list(ROLE_BINDINGS, namespace)) visit(rb, namespace);
+    const resourceRules = rules
+      .filter((r) => !r.nonResourceURLs?.length)
+      .map((r) => ({ verbs: r.verbs, ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}), ...(r.resources ? { resources: r.resources } : {}), ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) }));
+    const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
+    return { resourceRules, nonResourceRules, incomplete };
+  }
+
   authorize(user: UserInfo, attrs: RequestAttributes): Decision {
     if (has(user.groups, SYSTEM_MASTERS)) return { allowed: true, reason: '' };
     for (const p of DEFAULT_POLICY) {

@@ -29,6 +29,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { KubeObject, ResourceType, WriteOptions } from './api.js';
 import { badRequest, invalid, type FieldError } from './status.js';
+import { builtinSchema, decodeTypeError } from './builtin-schema.js';
 
 /** A CRD version's `openAPIV3Schema` (or a node of it), as decoded JSON. */
 export type JSONSchemaProps = Record<string, unknown> & {
@@ -290,6 +291,10 @@ export function validateAgainst(x: Json, schema: JSONSchemaProps): FieldError[] 
   for (const e of v.errors ?? []) {
     const fe = toFieldError(x, e);
     if (!fe) continue;
+    if (e.keyword === 'type' && fe.message.includes('"number"') && /\binteger\b/.test(String((e.params as { type?: unknown }).type))) {
+      // go-openapi also checks the default int format and reports it without a field path.
+      out.push({ field: '<nil>', reason: 'FieldValueInvalid', message: `Invalid value: "": Checked value must be of type integer (default format) in ${fe.field}` });
+    }
     const k = `${fe.field}\n${fe.message}`;
     if (!seen.has(k)) {
       seen.add(k);
@@ -303,28 +308,39 @@ export function validateAgainst(x: Json, schema: JSONSchemaProps): FieldError[] 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /**
- * Prune and default a custom resource body about to be written (in place), per its type's schema; a
- * type without a schema is left alone.
+ * Prune and default a body about to be written (in place): a custom resource by its CRD version's schema
+ * (pruning and defaults), a built-in kind by its client-node model (builtin-schema.ts: the decoder's type
+ * errors and unknown fields, no defaults); a type with neither is left alone.
  * @param opts.fieldValidation `Strict` throws on a pruned field; `Warn` (the server's default) pushes
  *   `unknown field "<path>"` to `opts.warnings`; `Ignore` drops silently.
  * @param decoding true for create/update (the error is then prefixed `<Kind> in version "<v>" cannot be
  *   handled as a <Kind>: `, as the real handlers wrap decode errors), false for patches.
- * @throws StatusError 400 BadRequest `… strict decoding error: unknown field "spec.x"[, unknown field …]` (Strict).
+ * @throws StatusError 400 BadRequest `… strict decoding error: unknown field "spec.x"[, unknown field …]`
+ *   (Strict, create/update) or a built-in's type error (`json: cannot unmarshal number into Go struct
+ *   field .data of type string`); 422 Invalid with cause `patch` (Strict, patch: the real patcher reports
+ *   `patch: Invalid value: "<patched object>": strict decoding error: …`).
  */
 export function pruneAndDefault(t: ResourceType, obj: KubeObject, opts: WriteOptions, decoding = true): void {
-  const schema = t.schema as JSONSchemaProps | undefined;
+  const crd = t.schema as JSONSchemaProps | undefined;
+  const schema = crd ?? (t.custom ? undefined : builtinSchema(t.version, t.kind));
   if (!schema) return;
+  const wrap = (m: string) => (decoding ? `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${m}` : m);
+  if (!crd) {
+    const typeErr = decodeTypeError(obj, schema);
+    if (typeErr) throw badRequest(wrap(`json: ${typeErr}`));
+  }
+  const before = opts.fieldValidation === 'Strict' && !decoding ? JSON.stringify(obj) : '';
   const dropped = prune(obj, schema);
   if (dropped.length) {
     const msgs = dropped.map((p) => `unknown field "${p}"`);
     if (opts.fieldValidation === 'Strict') {
-      // Create and update decode the body: the handler wraps the error (transformDecodeError); a patch does not.
       const strict = `strict decoding error: ${msgs.join(', ')}`;
-      throw badRequest(decoding ? `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${strict}` : strict);
+      if (decoding) throw badRequest(wrap(strict));
+      throw invalid('', '', '', [{ field: 'patch', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(before)}: ${strict}` }]);
     }
     if (opts.fieldValidation !== 'Ignore') opts.warnings?.push(...msgs);
   }
-  applyDefaults(obj, schema);
+  if (crd) applyDefaults(obj, schema);
 }
 
 /**
@@ -333,7 +349,28 @@ export function pruneAndDefault(t: ResourceType, obj: KubeObject, opts: WriteOpt
  */
 export function validateCustomResource(t: ResourceType, obj: KubeObject): void {
   const schema = t.schema as JSONSchemaProps | undefined;
-  if (!schema) return;
-  const errs = validateAgainst(obj, schema);
+  const errs = schema ? validateAgainst(obj, schema) : [];
+  // kube-openapi walks properties in sorted order; the scale subresource's checks come after the schema's.
+  // go-openapi: an object's required fields first, then its properties in sorted order.
+  const key = (e: FieldError) =>
+    e.field === '<nil>' ? `${e.message.replace(/^.* in /, '')}\u0001` : e.reason === 'FieldValueRequired' ? e.field.replace(/\.([^.]*)$/, '\u0000$1') : e.field;
+  errs.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  if (t.scale) errs.push(...scaleErrors(obj, t.scale.specReplicasPath));
   if (errs.length) throw invalid(t.kind, t.group, obj.metadata?.name ?? '', errs);
+}
+
+/**
+ * The checks a CRD's scale subresource adds on the main resource (apiextensions-apiserver
+ * customresource validator `ValidateScaleSpec`): the value at `specReplicasPath` must be a non-negative int64.
+ */
+function scaleErrors(obj: KubeObject, specReplicasPath: string): FieldError[] {
+  let v: unknown = obj;
+  for (const k of specReplicasPath.replace(/^\./, '').split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  if (v === undefined || v === null) return [];
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    const go = typeof v === 'number' ? 'float64' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? '[]interface {}' : typeof v === 'object' ? 'map[string]interface {}' : 'string';
+    return [{ field: specReplicasPath, reason: 'FieldValueInvalid', message: `Invalid value: 0: ${specReplicasPath} accessor error: ${typeof v === 'object' ? JSON.stringify(v) : String(v)} is of the type ${go}, expected int64` }];
+  }
+  if (v < 0) return [{ field: specReplicasPath, reason: 'FieldValueInvalid', message: `Invalid value: ${v}: should be a non-negative integer` }];
+  return [];
 }

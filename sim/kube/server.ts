@@ -26,8 +26,9 @@
  * - authentication by bearer token (the admin token, in group `system:masters`, and `users`); with
  *   `rbac: true` every request is authorized by the RBAC objects in the store (rbac.ts) before it is
  *   served, and a denial answers 403 Forbidden with the real Status, recorded in `denials`;
- * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb) and
- *   `SelfSubjectAccessReview` (`kubectl auth can-i`), see access.ts.
+ * - `Impersonate-User`/`-Group` headers (authorized by the `impersonate` verb),
+ *   `SelfSubjectAccessReview` (`kubectl auth can-i`), `SelfSubjectRulesReview` (`kubectl auth can-i
+ *   --list`) and `SelfSubjectReview` (`kubectl auth whoami`), see access.ts.
  * - a pod's `portforward` subresource over WebSocket (portforward.ts); without the upgrade it answers 400
  *   `Upgrade request required`.
  */
@@ -35,6 +36,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { YAML_OPTIONS } from './yaml.js';
 import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
 import { addValidatingAdmission, matchingWebhooks, runRegisteredWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
@@ -44,11 +46,11 @@ import { openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
-import { impersonate, impersonationOf, isSelfSubjectAccessReview, selfSubjectAccessReview } from './access.js';
+import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
-import { invalid, badRequest, genericStatus, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
+import { invalid, badRequest, genericStatus, tooLargeResourceVersion, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
 import { forwardablePod, parsePorts, portForwardPath, rejectUpgrade, upgradeNotServed, upgradePortForward } from './portforward.js';
 
 /** One served request, for counting API calls (benchmarks) and assertions. */
@@ -193,9 +195,11 @@ export interface KubeApiServerOptions {
 /** The user of the admin token (as in a kubeadm kubeconfig; `system:masters` is always authorized). */
 export const ADMIN_USER: Required<UserInfo> = { user: 'kubernetes-admin', groups: [SYSTEM_MASTERS, SYSTEM_AUTHENTICATED] };
 
-const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
+const RETURNS_OBJECT_ON_DELETE = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces', 'apiextensions.k8s.io/customresourcedefinitions']);
 const PATCH_TYPES: PatchType[] = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 const MAX_BODY = 3 * 1024 * 1024;
+/** The real server decodes YAML bodies with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1: `y`, `on`, `no` are booleans). */
+const YAML_1_1 = YAML_OPTIONS;
 
 /** The Kubernetes API emulator's HTTP server. */
 export class KubeApiServer {
@@ -399,13 +403,16 @@ export class KubeApiServer {
     return Buffer.concat(chunks);
   }
 
-  private decode(body: Buffer | string, contentType: string): unknown {
-    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') return decodeProtobuf(body);
-    if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(['application/json', 'application/yaml']);
+  private decode(body: Buffer | string, contentType: string, type?: ResourceType): unknown {
+    if (contentType.split(';')[0].trim() === PROTOBUF && typeof body !== 'string') {
+      if (type?.custom) throw unsupportedMediaType(['application/json', 'application/yaml']);
+      return decodeProtobuf(body, type);
+    }
+    if (/protobuf|cbor/.test(contentType)) throw unsupportedMediaType(type?.custom ? ['application/json', 'application/yaml'] : ['application/json', 'application/yaml', PROTOBUF]);
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (!text.trim()) throw badRequest('the body of the request was empty');
     try {
-      return /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
+      return /yaml/.test(contentType) ? parseYaml(text, YAML_1_1) : JSON.parse(text);
     } catch (err) {
       throw badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -600,16 +607,23 @@ export class KubeApiServer {
     }
 
     const type = this.store.resourceType(parsed.gvr);
-    if (!type) throw pathNotFound();
+    if (!type) {
+      // A group/version not served at all is the mux's plain 404; a missing resource in a served one, a Status.
+      if (!types.some((t) => t.group === parsed.gvr.group && t.version === parsed.gvr.version)) return this.send(res, rec, 404, '404 page not found\n');
+      throw pathNotFound();
+    }
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource === 'portforward' && type.group === '' && type.plural === 'pods' && parsed.name !== undefined) throw upgradeNotServed();
     if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
     const dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
-    if (isSelfSubjectAccessReview(type)) {
-      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
-      return this.send(res, rec, 201, selfSubjectAccessReview(review, this.userOf.get(req) ?? ADMIN_USER, this.reviewer));
+    if (isSelfSubjectAccessReview(type) || isSelfSubjectRulesReview(type) || isSelfSubjectReview(type)) {
+      const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+      const who = this.userOf.get(req) ?? ADMIN_USER;
+      if (isSelfSubjectRulesReview(type)) return this.send(res, rec, 201, selfSubjectRulesReview(review, who, this.reviewer));
+      if (isSelfSubjectReview(type)) return this.send(res, rec, 201, selfSubjectReview(who, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')));
+      return this.send(res, rec, 201, selfSubjectAccessReview(review, who, this.reviewer));
     }
     const ns = type.namespaced ? parsed.namespace : undefined;
     const sub = parsed.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
@@ -630,6 +644,7 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
+        await this.waitForResourceVersion(q);
         const chunk = listChunk(this.store, type, ns, q);
         const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
         if (wantsTable(accept)) {
@@ -643,7 +658,7 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
         const createBody = ns ? this.withNamespace(body, ns) : body;
@@ -653,14 +668,15 @@ export class KubeApiServer {
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '') as KubeObject;
+        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
+        const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         await this.webhooks(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource, (admit) => this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, warnings: [], dryRun: true, admit }));
         const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
-        return this.send(res, rec, 200, updated, warningHeaders(wo.warnings));
+        return this.send(res, rec, existedBefore ? 200 : 201, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
         if (parsed.name === undefined) throw methodNotAllowed();
@@ -695,11 +711,25 @@ export class KubeApiServer {
         const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
         if (!dry && gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
-        if (type.custom || RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
+        if (!type.custom && RETURNS_OBJECT_ON_DELETE.has(`${type.group}/${type.plural}`)) return this.send(res, rec, 200, gone);
         return this.send(res, rec, 200, successStatus({ name: gone.metadata.name, group: type.group, kind: type.plural, uid: gone.metadata.uid }));
       }
       default:
         throw methodNotAllowed();
+    }
+  }
+
+  /**
+   * A list at a resourceVersion newer than the store's (not `Exact`, no continue token) waits, as the
+   * real watch cache does, up to 3 s for writes to catch up, then answers 504 {@link tooLargeResourceVersion}.
+   */
+  private async waitForResourceVersion(q: URLSearchParams): Promise<void> {
+    const rv = q.get('resourceVersion');
+    if (!rv || !/^\d+$/.test(rv) || q.get('continue') || q.get('resourceVersionMatch') === 'Exact') return;
+    const deadline = Date.now() + 3000;
+    while (Number(rv) > Number(this.store.currentResourceVersion())) {
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(rv, this.store.currentResourceVersion());
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

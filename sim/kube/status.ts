@@ -131,6 +131,13 @@ export function internalError(message: string): StatusError {
   return new StatusError(statusObject(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }));
 }
 
+/** A bare 500 Status as the storage layer's plain errors reach the client: the message, no reason, no details. */
+export function serverError(message: string): StatusError {
+  const s = statusObject(500, '', message);
+  delete (s as Partial<StatusObject>).reason;
+  return new StatusError(s);
+}
+
 /**
  * A Status for an arbitrary code, with the reason and message the real client-side mapping uses
  * (`NewGenericServerResponse`): 429 TooManyRequests, 409 Conflict, 500 InternalError, 503 ServiceUnavailable, 504 Timeout…
@@ -153,4 +160,36 @@ export function genericStatus(code: number, message?: string, retryAfterSeconds?
   const details = retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined;
   const s = statusObject(code, reason, message ?? defaultMessage, details as StatusObject['details']);
   return new StatusError(s, retryAfterSeconds);
+}
+
+/**
+ * 504 Timeout for a list at a resourceVersion newer than the server's, after the watch cache waited 3 s
+ * for it (`Timeout: Too large resource version: <rv>, current: <current>`, cause ResourceVersionTooLarge,
+ * `retryAfterSeconds: 1`; storage.NewTooLargeResourceVersionError, checked against kube-apiserver 1.36).
+ */
+export function tooLargeResourceVersion(requested: string, current: string): StatusError {
+  return new StatusError(
+    statusObject(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
+    1,
+  );
+}
+
+/**
+ * 403 Forbidden from the NamespaceLifecycle admission plugin for a create in a terminating namespace:
+ * `<resource> "<name>" is forbidden: unable to create new content in namespace <ns> because it is being
+ * terminated`, cause `NamespaceTerminating` on `metadata.namespace`.
+ */
+export function namespaceTerminating(group: string, plural: string, name: string, namespace: string): StatusError {
+  const msg = `unable to create new content in namespace ${namespace} because it is being terminated`;
+  return new StatusError(
+    statusObject(403, 'Forbidden', `${qualifiedResource(group, plural)} "${name}" is forbidden: ${msg}`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: plural,
+      causes: [{ reason: 'NamespaceTerminating', message: msg, field: 'metadata.namespace' }],
+    }),
+  );
 }

@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { YAML_OPTIONS } from './yaml.js';
 import type { ClusterStore, GVR, KubeObject, PatchType, ResourceType, WatchEvent, WriteOptions } from './api.js';
 import { builtinTypes } from './discovery.js';
 import { crdResourceTypes, crdStatus, validateCrd } from './crd.js';
@@ -34,16 +35,18 @@ import {
   badRequest,
   conflict,
   expired,
-  internalError,
+  serverError,
+  namespaceTerminating,
   invalid,
   notFound,
   pathNotFound,
   unsupportedMediaType,
 } from './status.js';
-import { validateMeta } from './validate.js';
+import { validateBuiltin, validateMeta } from './validate.js';
 import { pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
+import { createsOnUpdate, requiresResourceVersionOnUpdate, tracksGeneration } from './strategy.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -72,8 +75,10 @@ export interface StoreOptions {
   /** Clock for creationTimestamp (default: `new Date()`). */
   now?: () => Date;
   /**
-   * Time the simulated kubelet takes to stop a deleted pod's containers, ms (default 0: they exit at once
-   * on SIGTERM); the pod is removed after `min(grace period, podShutdownMs)`.
+   * A simulated kubelet: the time it takes to stop a deleted pod's containers, ms; a terminating pod is
+   * removed after `min(grace period, podShutdownMs)`. Default: no kubelet, as an API server alone (or
+   * envtest) has none: a scheduled pod deleted with a grace period stays, with its `deletionTimestamp`,
+   * until a delete with `gracePeriodSeconds=0`.
    */
   podShutdownMs?: number;
 }
@@ -99,6 +104,10 @@ function isPod(t: ResourceType): boolean {
   return !t.custom && t.group === '' && t.plural === 'pods';
 }
 
+function isNamespace(t: ResourceType): boolean {
+  return !t.custom && t.group === '' && t.plural === 'namespaces';
+}
+
 function isSecret(t: ResourceType): boolean {
   return !t.custom && t.group === '' && t.plural === 'secrets';
 }
@@ -115,13 +124,13 @@ export class Store implements ClusterStore {
   private rv = 0;
   private readonly historySize: number;
   private readonly now: () => Date;
-  private readonly podShutdownMs: number;
+  private readonly podShutdownMs: number | undefined;
 
   /** Registers the built-in types and creates the `default` and `kube-system` namespaces. */
   constructor(opts: StoreOptions = {}) {
     this.historySize = opts.historySize ?? 1000;
     this.now = opts.now ?? (() => new Date());
-    this.podShutdownMs = opts.podShutdownMs ?? 0;
+    this.podShutdownMs = opts.podShutdownMs;
     for (const t of builtinTypes()) this.register(t);
     for (const name of ['default', 'kube-system', 'kube-public']) {
       this.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -248,7 +257,7 @@ export class Store implements ClusterStore {
     const o = this.prepareBody(t, obj);
     pruneAndDefault(t, o, opts);
     if (isSecret(t)) normalizeSecret(o);
-    if (o.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (o.metadata.resourceVersion) throw serverError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
       for (let i = 0; i < 10 && !o.metadata.name; i++) {
         let n = String(o.metadata.generateName);
@@ -257,9 +266,12 @@ export class Store implements ClusterStore {
       }
     }
     validateMeta(t, o);
+    validateBuiltin(t, o);
     if (t.namespaced) {
       o.metadata.namespace = o.metadata.namespace || 'default';
-      if (!this.bucket(this.typeOf(NS_GVR)).has(`/${o.metadata.namespace}`)) throw notFound('', 'namespaces', o.metadata.namespace);
+      const nsObj = this.bucket(this.typeOf(NS_GVR)).get(`/${o.metadata.namespace}`);
+      if (!nsObj) throw notFound('', 'namespaces', o.metadata.namespace);
+      if (nsObj.metadata.deletionTimestamp) throw namespaceTerminating(t.group, t.plural, o.metadata.name, o.metadata.namespace);
     } else delete o.metadata.namespace;
     const k = this.key(t, o.metadata.namespace, o.metadata.name);
     opts.admit?.(clone(o), undefined);
@@ -273,7 +285,8 @@ export class Store implements ClusterStore {
     delete o.metadata.deletionGracePeriodSeconds;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
-    o.metadata.generation = 1;
+    if (tracksGeneration(t)) o.metadata.generation = 1;
+    else delete o.metadata.generation;
     if (opts.dryRun) return this.out(t, o);
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(t).set(k, o);
@@ -282,13 +295,27 @@ export class Store implements ClusterStore {
     return this.out(t, o);
   }
 
-  /** Replace (PUT). See {@link ClusterStore.update}. @throws 404, 409 Conflict (stale resourceVersion), 422 Invalid. */
+  /**
+   * Replace (PUT). See {@link ClusterStore.update}. A missing object is created for the kinds whose
+   * strategy allows it (strategy.ts: Roles, Leases…), else 404.
+   * @throws 404, 409 Conflict (stale resourceVersion), 422 Invalid (also: no resourceVersion for a kind
+   *   that requires one, `metadata.resourceVersion: Invalid value: 0: must be specified for an update`).
+   */
   update(gvr: GVR, obj: KubeObject, opts: WriteOptions = {}): KubeObject {
     const t = this.typeOf(gvr);
     const body = this.prepareBody(t, obj);
     const ns = t.namespaced ? body.metadata.namespace || 'default' : undefined;
     const existing = this.bucket(t).get(this.key(t, ns, body.metadata.name));
-    if (!existing) throw notFound(t.group, t.plural, body.metadata.name);
+    if (!existing) {
+      if (createsOnUpdate(t) && !opts.subresource) {
+        const { resourceVersion: _rv, ...meta } = body.metadata;
+        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager });
+      }
+      throw notFound(t.group, t.plural, body.metadata.name);
+    }
+    if (!body.metadata.resourceVersion && requiresResourceVersionOnUpdate(t) && !opts.subresource) {
+      throw invalid(t.plural, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
+    }
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, body.metadata.name);
     }
@@ -311,7 +338,7 @@ export class Store implements ClusterStore {
       }
       if (typeof patch === 'string') {
         try {
-          patch = parseYaml(patch);
+          patch = parseYaml(patch, YAML_OPTIONS);
         } catch (err) {
           throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -357,14 +384,15 @@ export class Store implements ClusterStore {
 
   /**
    * Delete (deletion.ts): preconditions are checked; an object with `metadata.finalizers` only gets a
-   * `deletionTimestamp` and stays until its last finalizer is removed; a pod deleted with a grace period
-   * (HTTP DELETE: `gracePeriodSeconds`, else `spec.terminationGracePeriodSeconds`, else 30) gets a
-   * `deletionTimestamp` and is removed by the simulated kubelet once its containers stopped (after
-   * `min(grace, podShutdownMs)`). Without `opts` (in-process callers such as the sim's controllers) a pod
-   * is deleted at once (grace 0). Otherwise deletion is immediate. Returns the deleted object, or the
-   * object now being deleted (still stored).
+   * `deletionTimestamp` and stays until its last finalizer is removed; a scheduled pod (`spec.nodeName`)
+   * deleted with a grace period (HTTP DELETE: `gracePeriodSeconds`, else `spec.terminationGracePeriodSeconds`,
+   * else 30) gets a `deletionTimestamp` and stays until deleted again with grace 0 (or, with a simulated
+   * kubelet, {@link StoreOptions.podShutdownMs}); an unscheduled or finished pod goes at once. A namespace
+   * goes `Terminating` and the namespace controller (below) empties and removes it. Without `opts`
+   * (in-process callers such as the sim's controllers) a pod is deleted at once (grace 0). Returns the
+   * deleted object, or the object now being deleted (still stored).
    * With `opts.dryRun` nothing is deleted; `opts.admit` (validating admission) may deny it.
-   * @throws 404; 409 Conflict when a precondition fails; the admission hook's error. Deleting a namespace deletes its objects; deleting a CRD, its custom resources.
+   * @throws 404; 409 Conflict when a precondition fails; the admission hook's error. Deleting a CRD deletes its custom resources.
    */
   delete(gvr: GVR, namespace: string | undefined, name: string, opts?: DeleteOptions & Pick<WriteOptions, 'dryRun' | 'admit'>): KubeObject {
     const t = this.typeOf(gvr);
@@ -374,35 +402,129 @@ export class Store implements ClusterStore {
     checkPreconditions(opts?.preconditions, existing, { group: t.group, plural: t.plural, custom: t.custom === true });
     opts?.admit?.(undefined, clone(existing));
     if (opts?.dryRun) return this.out(t, clone(existing));
+    if (isNamespace(t)) return this.out(t, this.terminateNamespace(t, k, existing));
     const pod = isPod(t);
     const grace = pod && opts ? podGraceSeconds(existing, opts) : 0;
     const hasFinalizers = (existing.metadata.finalizers ?? []).length > 0;
     if (existing.metadata.deletionTimestamp) {
-      // Already being deleted: a pod deleted again with grace 0 is finished now (kubectl delete --force).
-      if (pod && grace === 0 && !hasFinalizers) return this.out(t, this.remove(t, k, existing));
+      // Already being deleted: a pod deleted again with grace 0 is finished now (kubectl delete --force);
+      // a shorter grace period moves its deletionTimestamp closer.
+      if (pod && grace === 0 && !hasFinalizers) return this.out(t, this.remove(t, k, this.stamped(existing, 0)));
+      if (pod && grace < (existing.metadata.deletionGracePeriodSeconds as number | undefined ?? 0)) {
+        const next = clone(existing);
+        next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+        next.metadata.deletionGracePeriodSeconds = grace;
+        next.metadata.resourceVersion = String(++this.rv);
+        this.bucket(t).set(k, next);
+        this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
+        return this.out(t, next);
+      }
       return this.out(t, existing);
     }
     if (hasFinalizers || grace > 0) {
       const next = clone(existing);
       next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
       next.metadata.deletionGracePeriodSeconds = grace;
+      // The generic registry's BeforeDelete bumps a tracked generation when it marks the object.
+      if (typeof next.metadata.generation === 'number' && next.metadata.generation > 0) next.metadata.generation++;
       next.metadata.resourceVersion = String(++this.rv);
       this.bucket(t).set(k, next);
       this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
-      if (pod && grace > 0) {
+      if (pod && grace > 0 && this.podShutdownMs !== undefined) {
         const uid = existing.metadata.uid;
         setTimeout(() => this.kubeletStopped(t, k, uid), Math.min(grace * 1000, this.podShutdownMs)).unref();
       }
       return this.out(t, next);
     }
-    if (t.group === '' && t.plural === 'namespaces') {
-      for (const ct of this.servedOncePerResource()) {
-        if (!ct.namespaced) continue;
-        for (const [ck, o] of [...this.bucket(ct).entries()]) if (o.metadata.namespace === name) this.remove(ct, ck, o);
-      }
+    const policy = opts?.propagationPolicy;
+    if (policy === 'Foreground' || policy === 'Orphan') {
+      // The registry adds the garbage collector's finalizer; the collector (kube-controller-manager)
+      // then deals with the dependents (the emulator has none to find) and removes it.
+      const next = this.stamped(existing, 0);
+      next.metadata.finalizers = [policy === 'Foreground' ? 'foregroundDeletion' : 'orphan'];
+      next.metadata.resourceVersion = String(++this.rv);
+      this.bucket(t).set(k, next);
+      this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
+      const uid = existing.metadata.uid;
+      setTimeout(() => {
+        const cur = this.bucket(t).get(k);
+        if (cur && cur.metadata.uid === uid) this.remove(t, k, cur);
+      }, 0).unref();
+      return this.out(t, next);
     }
     if (this.isCrd(t)) this.dropCrd(existing);
-    return this.out(t, this.remove(t, k, existing));
+    // A pod's graceful strategy stamps even an immediate deletion (grace 0).
+    return this.out(t, this.remove(t, k, pod && opts ? this.stamped(existing, 0) : existing));
+  }
+
+  /** A copy of `o` marked as being deleted now + `grace` s (`deletionTimestamp`, `deletionGracePeriodSeconds`). */
+  private stamped(o: KubeObject, grace: number): KubeObject {
+    const c = clone(o);
+    c.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+    c.metadata.deletionGracePeriodSeconds = grace;
+    return c;
+  }
+
+  /**
+   * DELETE of a namespace, as the namespace registry and NamespaceLifecycle do: the namespace gets a
+   * `deletionTimestamp` and `status.phase: Terminating` (new content is then refused, 403), and the
+   * namespace controller ({@link namespaceController}) deletes its content, then drops the `kubernetes`
+   * finalizer from `spec.finalizers`, which removes the namespace.
+   */
+  private terminateNamespace(t: ResourceType, k: string, existing: KubeObject): KubeObject {
+    if (existing.metadata.deletionTimestamp) return existing;
+    const next = clone(existing);
+    next.metadata.deletionTimestamp = timestamp(this.now());
+    next.metadata.deletionGracePeriodSeconds = 0;
+    next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
+    next.metadata.resourceVersion = String(++this.rv);
+    this.bucket(t).set(k, next);
+    this.record(t, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(existing) });
+    setTimeout(() => this.namespaceController(existing.metadata.name, existing.metadata.uid), 0).unref();
+    return next;
+  }
+
+  /**
+   * The namespace controller's pass over a terminating namespace (kube-controller-manager's
+   * namespace-controller): delete every object in it (as a DELETE without options would: finalizers and
+   * pods' grace periods are honoured), and once it is empty remove the `kubernetes` finalizer (the
+   * namespace is then gone unless `metadata.finalizers` remain); while content remains, retry (500 ms).
+   */
+  private namespaceController(name: string, uid: string | undefined): void {
+    const nsType = this.typeOf(NS_GVR);
+    const nsKey = `/${name}`;
+    const ns = this.bucket(nsType).get(nsKey);
+    if (!ns || ns.metadata.uid !== uid || !ns.metadata.deletionTimestamp) return;
+    let left = 0;
+    for (const ct of this.servedOncePerResource()) {
+      if (!ct.namespaced) continue;
+      for (const o of [...this.bucket(ct).values()]) {
+        if (o.metadata.namespace !== name) continue;
+        if (!o.metadata.deletionTimestamp) {
+          try {
+            this.delete({ group: ct.group, version: ct.version, plural: ct.plural }, name, o.metadata.name, {});
+          } catch {
+            /* gone meanwhile */
+          }
+        }
+        if (this.bucket(ct).has(this.key(ct, name, o.metadata.name))) left++;
+      }
+    }
+    if (left > 0) {
+      setTimeout(() => this.namespaceController(name, uid), 500).unref();
+      return;
+    }
+    const next = clone(this.bucket(nsType).get(nsKey)!);
+    const spec = (next.spec ?? {}) as { finalizers?: string[] };
+    next.spec = { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') };
+    if ((next.spec as { finalizers: string[] }).finalizers.length === 0) delete (next.spec as { finalizers?: string[] }).finalizers;
+    if ((next.metadata.finalizers ?? []).length === 0 && !(next.spec as { finalizers?: string[] }).finalizers) {
+      this.remove(nsType, nsKey, next);
+      return;
+    }
+    next.metadata.resourceVersion = String(++this.rv);
+    this.bucket(nsType).set(nsKey, next);
+    this.record(nsType, { rv: this.rv, type: 'MODIFIED', obj: clone(next), prev: clone(ns) });
   }
 
   /** The simulated kubelet has stopped a terminating pod's containers: remove it, or (finalizers left) mark its grace period over. */
@@ -440,6 +562,17 @@ export class Store implements ClusterStore {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON object');
     const o = clone(obj);
     const gv = t.group ? `${t.group}/${t.version}` : t.version;
+    if (o.kind && o.kind !== t.kind && t.custom) {
+      // The custom resource handler decodes any kind and validation names it (`kind: Invalid value: "X": must be Widget`).
+      throw invalid(String(o.kind), t.group, String((o.metadata as { name?: unknown } | undefined)?.name ?? ''), [{ field: 'kind', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(o.kind)}: must be ${t.kind}` }]);
+    }
+    for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+      const v = (o.metadata as Record<string, unknown> | undefined)?.[f];
+      if (v !== undefined && v !== null && typeof v !== 'string') {
+        const go = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object';
+        throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: json: cannot unmarshal ${go} into Go struct field ObjectMeta.metadata.${f} of type string`);
+      }
+    }
     if (o.kind && o.kind !== t.kind) throw badRequest(`${o.kind} in version "${t.version}" cannot be handled as a ${t.kind}: the kind of the body does not match the resource`);
     if (o.apiVersion && o.apiVersion !== gv) {
       throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${gv})`);
@@ -448,6 +581,11 @@ export class Store implements ClusterStore {
     o.kind = t.kind;
     o.metadata = { ...((o.metadata ?? {}) as KubeObject['metadata']) };
     for (const [k, v] of Object.entries(o.metadata)) if (v === null) delete o.metadata[k];
+    // Empty lists and maps are omitted on the wire (omitempty).
+    for (const k of ['finalizers', 'ownerReferences', 'labels', 'annotations'] as const) {
+      const v = o.metadata[k] as unknown;
+      if ((Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete o.metadata[k];
+    }
     return o;
   }
 
@@ -482,12 +620,14 @@ export class Store implements ClusterStore {
         else next.status = clone(existing.status);
       }
       validateMeta(t, next);
+      validateBuiltin(t, next, existing);
       if (this.isCrd(t)) {
         validateCrd(next);
         const prevConds = (existing.status as { conditions?: Array<{ lastTransitionTime?: string }> } | undefined)?.conditions;
         next.status = crdStatus(next, prevConds?.[0]?.lastTransitionTime ?? timestamp(this.now()));
       }
-      if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
+      if (!tracksGeneration(t)) delete m.generation;
+      else if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
     validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;

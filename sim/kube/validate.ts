@@ -54,6 +54,26 @@ export function labelErrors(labels: Record<string, string> | undefined): FieldEr
   return errs;
 }
 
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+const QUALIFIED_NAME_MSG =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+/** Field errors for `metadata.finalizers` (`ValidateFinalizers`: qualified names; without a `/`, a standard name). */
+export function finalizerErrors(finalizers: string[] | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  (finalizers ?? []).forEach((f, i) => {
+    const slash = f.indexOf('/');
+    const [prefix, name] = slash >= 0 ? [f.slice(0, slash), f.slice(slash + 1)] : ['', f];
+    if ((slash >= 0 && !DNS1123_SUBDOMAIN.test(prefix)) || !QUALIFIED_NAME.test(name) || name.length > 63) {
+      errs.push({ field: 'metadata.finalizers', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(f)}: ${QUALIFIED_NAME_MSG}` });
+    }
+    if (slash < 0 && !STANDARD_FINALIZERS.has(f)) {
+      errs.push({ field: `metadata.finalizers[${i}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+    }
+  });
+  return errs;
+}
+
 /**
  * Validate the metadata of an object about to be written.
  * @throws StatusError 422 Invalid listing every field error.
@@ -63,6 +83,42 @@ export function validateMeta(type: ResourceType, obj: KubeObject): void {
   const errs = [
     ...(name ? nameErrors(type, name) : [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' }]),
     ...labelErrors(obj.metadata.labels),
+    ...finalizerErrors(obj.metadata.finalizers),
   ];
   if (errs.length) throw invalid(type.kind, type.group, name ?? '', errs);
+}
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+const IMMUTABLE_MSG = 'Forbidden: field is immutable when `immutable` is set';
+
+/**
+ * The kind-specific validation of the few built-in kinds whose rules clients meet (pkg/apis/core/validation):
+ * ConfigMap and Secret keys (`data[a b]: Invalid value: "a b": a valid config key must consist of …`),
+ * their `immutable` flag (`data: Forbidden: field is immutable when \`immutable\` is set`), and a Pod's
+ * `spec.containers: Required value`. Other kinds' Go validation is not simulated.
+ * @throws StatusError 422 Invalid.
+ */
+export function validateBuiltin(type: ResourceType, obj: KubeObject, old?: KubeObject): void {
+  if (type.custom || type.group !== '') return;
+  const errs: FieldError[] = [];
+  if (type.plural === 'configmaps' || type.plural === 'secrets') {
+    const fields = type.plural === 'configmaps' ? ['data', 'binaryData'] : ['data'];
+    for (const f of fields) {
+      for (const k of Object.keys((obj[f] as Record<string, unknown> | undefined) ?? {})) {
+        if (!CONFIG_KEY.test(k) || k.length > 253) errs.push({ field: `${f}[${k}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(k)}: ${CONFIG_KEY_MSG}` });
+      }
+    }
+    if (old?.immutable === true) {
+      if (obj.immutable !== true) errs.push({ field: 'immutable', reason: 'FieldValueForbidden', message: IMMUTABLE_MSG });
+      for (const f of fields) {
+        if (JSON.stringify(obj[f] ?? {}) !== JSON.stringify(old[f] ?? {})) errs.push({ field: f, reason: 'FieldValueForbidden', message: IMMUTABLE_MSG });
+      }
+    }
+  }
+  if (type.plural === 'pods' && !old) {
+    const containers = (obj.spec as { containers?: unknown[] } | undefined)?.containers;
+    if (!Array.isArray(containers) || containers.length === 0) errs.push({ field: 'spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
+  }
+  if (errs.length) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errs);
 }

@@ -1,0 +1,8 @@
+/**
+ * The known differences between the emulator and the real kube-apiserver: operation id → the reason the
+ * emulator answers otherwise. Every entry must still disagree (the suite fails on a stale one).
+ */
+export const KNOWN: Record<string, string> = {
+  'validation/widget/duplicate-field-strict':
+    'JSON.parse keeps the last of duplicate keys silently; the real strict decoder reports `duplicate field "spec.size"`. Detecting it needs a JSON parser that reports duplicates, for a case no client of the project sends.',
+};
