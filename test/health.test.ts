@@ -3,7 +3,7 @@
  * handles of `createMetrics()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHealthServer, type HealthServer } from '../src/health.js';
+import { startHealthServer, type HealthServer, type HealthServerOptions } from '../src/health.js';
 import { createMetrics } from '../src/metrics.js';
 
 let server: HealthServer | undefined;
@@ -12,7 +12,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(ready: () => Promise<boolean> | boolean, extra: { readyTimeoutMs?: number } = {}) {
+async function start(ready: HealthServerOptions['ready'], extra: { readyTimeoutMs?: number } = {}) {
   const metrics = createMetrics();
   server = await startHealthServer({ port: 0, host: '127.0.0.1', ready, registry: metrics.registry, ...extra });
   const base = `http://127.0.0.1:${server.port}`;
