@@ -39,10 +39,12 @@ async function slack(): Promise<{ ready: Record<string, unknown>; ops: Record<st
         const { user, channel, texts } = a as { user: string; channel: string; texts: string[] };
         const sent = await Promise.all(texts.map((text) => s.typeCommand({ user, channel, text })));
         const ids = new Set(sent.map((x) => x.envelopeId));
-        return s
+        const ms = s
           .envelopes()
           .filter((e) => ids.has(e.envelope.envelope_id) && e.sentAtNs !== undefined && e.ackedAtNs !== undefined)
           .map((e) => nsToMs(e.ackedAtNs! - e.sentAtNs!));
+        const ackTexts = sent.map((x) => (x.ackPayload as { text?: unknown } | undefined)?.text).map((t) => (typeof t === 'string' ? t : undefined));
+        return { ms, ackTexts };
       },
       stats: () => ({ responsePosts: s.responsePosts.length, socketConnections: s.socketConnections() }),
       stop: () => s.stop(),
