@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mrkdwnToHtml, escapeHtml, plainToHtml } from '../console/render-mrkdwn.js';
 import { blocksToHtml } from '../console/render-blocks.js';
-import { renderChannel } from '../console/render-channel.js';
+import { renderChannel, renderThread } from '../console/render-channel.js';
 import { renderCluster } from '../console/render-cluster.js';
 import { startConsole, type Console } from '../console/server.js';
 import { SlackEmulator, type SlackMessage } from '../sim/slack/server.js';
@@ -102,8 +102,15 @@ describe('Block Kit and the channel view', () => {
     expect(bob).not.toContain('for alice only');
     expect(bob).not.toContain('Only visible to you');
     expect(bob).not.toContain('/dbupdate');
-    expect(bob).toContain('<details class="thread" data-thread="100.000002"><summary><span class="reply-count">1 reply</span>');
-    expect(bob).toContain('⏸️</span> <b>Paused</b>');
+    // a thread is a link under its parent; the replies are in the side pane (renderThread), not inline
+    expect(bob).toContain('<button type="button" class="thread-link" data-thread="100.000002" data-replies="1"><span class="reply-count">1 reply</span>');
+    expect(bob).not.toContain('<b>Paused</b>');
+    const pane = renderThread({ channelName: 'db-ops', messages, commands, users, viewer: 'U_BOB' }, '100.000002')!;
+    expect(pane.replies).toBe(1);
+    expect(pane.html).toMatch(/^<div class="thread-parent" data-key="parent" data-list><div class="msg" data-ts="100\.000002">/);
+    expect(pane.html).toContain('<div class="replies" data-key="replies" data-list><div class="msg" data-ts="100.000003">');
+    expect(pane.html).toContain('⏸️</span> <b>Paused</b>');
+    expect(renderThread({ channelName: 'db-ops', messages, commands, users, viewer: 'U_BOB' }, '100.000001')).toBeNull();
     expect(bob).toContain('<span class="edited">(edited)</span>');
     expect(renderChannel({ channelName: 'db-ops', messages: [], commands: [], users, viewer: 'U_BOB' })).toContain('very beginning of <b>#db-ops</b>');
   });
@@ -116,9 +123,9 @@ describe('Block Kit and the channel view', () => {
       opsRequests: [],
       records: [],
     });
-    expect(html).toContain('demo/<b>orders&lt;x&gt;</b>');
+    expect(html).toContain('demo/<wbr><b>orders&lt;x&gt;</b> <span class="role">MySQL</span>');
     expect(html).toContain('<span class="phase phase-ok">Ready</span>');
-    expect(html).toContain('>mysql:8.4.3-oracle</code>');
+    expect(html).toContain('>mysql:<wbr>8.4.3-oracle</code>');
     expect(html).toContain('<td colspan="2" class="none">none</td>');
   });
 });
