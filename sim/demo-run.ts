@@ -264,7 +264,8 @@ async function demoRestart(o: DemoOptions, plan: DemoPlan, out: (s?: string) => 
   const files = writeBotFiles(cluster, worldConfig({ leaseDurationSeconds: 2, backend: o.backend }));
   const procs: BotProcess[] = [];
   try {
-    const first = spawnBot({ files, slack, identity: 'bot-1' });
+    // PORT 0: the health server on any free port (8080 may be taken on the user's machine, or by a test).
+    const first = spawnBot({ files, slack, identity: 'bot-1', env: { PORT: '0' } });
     procs.push(first);
     await waitUntilLeading(cluster, slack, 'bot-1', first);
     out(`bot process 1 (pid ${first.child.pid}) is connected and leads`);
@@ -284,7 +285,7 @@ async function demoRestart(o: DemoOptions, plan: DemoPlan, out: (s?: string) => 
     first.kill('SIGKILL');
     await first.exited;
     out(`💥 kill -9 ${first.child.pid}: bot process 1 is gone${step === 'approval' ? ' while approval is pending' : ` right after "${step}" was posted`}`);
-    const second = spawnBot({ files, slack, identity: 'bot-2' });
+    const second = spawnBot({ files, slack, identity: 'bot-2', env: { PORT: '0' } });
     procs.push(second);
     await waitUntilLeading(cluster, slack, 'bot-2', second);
     out(`bot process 2 (pid ${second.child.pid}) took the Lease and goes on from the record`);
