@@ -216,6 +216,8 @@ async function demoInProcess(o: DemoOptions, plan: DemoPlan, out: (s?: string) =
   const world: World =
     o.backend === 'direct'
       ? await startWorld({
+          // The Secrets grant where the update needs it (docs/secrets.md): Postgres standbys on the direct
+          // backend; without it `billing/ledger` is refused at preflight (plan.note says so).
           sim: { podReadyDelayMs: o.podReadyMs, stepDelayMs, opsManager: false, readSecrets: plan.readSecrets },
           config: { backend: 'direct' },
           direct: { podTimeoutMs: o.failAt ? (o.directPodTimeoutMs ?? 3_000) : 60_000, settleMs: o.directSettleMs ?? 1_000, readyTimeoutMs: 30_000 },
