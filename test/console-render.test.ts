@@ -85,6 +85,18 @@ describe('Block Kit and the channel view', () => {
     expect(html).toContain('hi &lt;x&gt;');
   });
 
+  it('draws a select with its initial option, and a channels_select with the console\'s channels and its initial channel', () => {
+    const html = blocksToHtml(
+      [
+        { type: 'input', block_id: 'engine', label: { type: 'plain_text', text: 'Engine' }, element: { type: 'static_select', action_id: 'e', options: [{ text: { type: 'plain_text', text: 'MySQL' }, value: 'mysql' }, { text: { type: 'plain_text', text: 'Postgres' }, value: 'postgres' }], initial_option: { text: { type: 'plain_text', text: 'Postgres' }, value: 'postgres' } } },
+        { type: 'input', block_id: 'channel', label: { type: 'plain_text', text: 'Post in' }, element: { type: 'channels_select', action_id: 'c', initial_channel: 'C_DBOPS' } },
+      ],
+      { ...ctx, channels: [{ id: 'C_DBOPS', name: 'db-ops' }] },
+    );
+    expect(html).toContain('<option value="mysql">MySQL</option><option value="postgres" selected>Postgres</option>');
+    expect(html).toContain('<select class="input" data-type="channels_select" data-action-id="c" data-block-id="channel"><option value=""></option><option value="C_DBOPS" selected>#db-ops</option></select>');
+  });
+
   it('shows ephemeral messages and typed commands only to their user, threads under their parent, and (edited)', () => {
     const m = (x: Partial<SlackMessage> & { ts: string }): SlackMessage => ({ channel: 'C', text: '', history: [], ...x });
     const messages = [

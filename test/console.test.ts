@@ -262,6 +262,27 @@ describe('npm run console in headless Chromium', () => {
     expect(w.slack.envelopes().length).toBe(before);
   });
 
+  it('drift: a group\'s Request update opens the request form prefilled (engine, database, version, channel); submitted, it answers in a view with no submit button', async () => {
+    await actAs(USERS.requester);
+    await type('/dbupdate drift postgres');
+    const report = page.locator('.messages .msg-ephemeral', { hasText: 'Version drift in cluster' }).last();
+    // two rows share the action_id (blocks without block_id): the button clicked is the one that counts
+    await report.locator('.blk-section', { hasText: 'behind the newest minor' }).locator('button', { hasText: 'Request update' }).click();
+    const modal = page.locator('#modal-backdrop:not([hidden]) .modal');
+    await modal.locator('select[data-type="static_select"]').waitFor();
+    await expect.poll(() => modal.locator('select[data-type="static_select"]').inputValue()).toBe('postgres');
+    await expect.poll(() => modal.locator('select[data-type="channels_select"]').inputValue()).toBe(CHANNEL);
+    const inputs = await modal.locator('input[data-type="plain_text_input"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    expect(inputs.slice(0, 2)).toEqual(['billing/ledger', '15.17']);
+    await shot('07-drift-request-form');
+    await modal.locator('[data-modal="submit"]').click();
+    await modal.getByText(/Request `?ledger-[0-9a-f]{8}`? recorded: 15\.8 → 15\.17 \(minor\)/).waitFor();
+    await expect.poll(() => modal.locator('[data-modal="submit"]').count()).toBe(0);
+    await modal.locator('[data-modal="cancel"]').click();
+    await page.locator('#modal-backdrop[hidden]').waitFor({ state: 'attached' });
+    await page.locator('.k-records tr', { hasText: '15.17' }).waitFor();
+  });
+
   it('help is readable: a few example commands, the rest words, the full syntax in one block, in view', async () => {
     await actAs(USERS.requester);
     await type('/dbupdate help');

@@ -183,7 +183,9 @@
       const block = (values[el.dataset.blockId] ||= {});
       block[el.dataset.actionId] = el.dataset.type === 'static_select'
         ? { type: 'static_select', ...(el.value ? { selected_option: { value: el.value } } : {}) }
-        : { type: el.dataset.type, value: el.value };
+        : el.dataset.type === 'channels_select'
+          ? { type: 'channels_select', selected_channel: el.value || null }
+          : { type: el.dataset.type, value: el.value };
     }
     return values;
   }
@@ -226,7 +228,7 @@
     showError('');
     btn.disabled = true;
     try {
-      await post('/api/click', { user: state.user, ts: msg.dataset.ts, actionId: btn.dataset.actionId, blockId: btn.dataset.blockId || undefined });
+      await post('/api/click', { user: state.user, ts: msg.dataset.ts, actionId: btn.dataset.actionId, blockId: btn.dataset.blockId || undefined, value: btn.dataset.value });
     } catch (e) {
       showError(e.message);
     } finally {
