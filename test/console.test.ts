@@ -268,6 +268,12 @@ describe('npm run console in headless Chromium', () => {
     await actAs(USERS.requester);
     await type('/dbupdate drift postgres');
     const report = page.locator('.messages .msg-ephemeral', { hasText: 'Version drift in cluster' }).last();
+    await report.locator('button', { hasText: 'Request update' }).first().waitFor();
+    // rows with a button beside them fit the narrowest width too
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await expect.poll(() => page.evaluate('window.innerWidth')).toBe(1024);
+    expect(await clipped(page), 'the drift report at 1024 px').toEqual([]);
+    await page.setViewportSize({ width: 1440, height: 900 });
     // two rows share the action_id (blocks without block_id): the button clicked is the one that counts
     await report.locator('.blk-section', { hasText: 'behind the newest minor' }).locator('button', { hasText: 'Request update' }).click();
     const modal = page.locator('#modal-backdrop:not([hidden]) .modal');
