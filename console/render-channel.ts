@@ -61,7 +61,7 @@ function messageHtml(m: SlackMessage, input: ChannelInput, ctx: MentionContext, 
 
 function commandHtml(c: TypedCommandEntry, input: ChannelInput): string {
   const u = input.users.get(c.user);
-  return `<div class="msg msg-command" data-ts="${escapeHtml(c.ts)}">${avatar(u, c.user)}<div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(u?.real_name ?? c.user)}</span><span class="time">${tsTime(c.ts)}</span></div><div class="msg-content"><code class="slash">${escapeHtml(`${c.command} ${c.text}`.trim())}</code> <span class="note">slash command — Slack shows it to nobody; only you see it here</span></div></div></div>`;
+  return `<div class="msg msg-command" data-ts="${escapeHtml(c.ts)}" data-key="command:${escapeHtml(c.ts)}">${avatar(u, c.user)}<div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(u?.real_name ?? c.user)}</span><span class="time">${tsTime(c.ts)}</span></div><div class="msg-content"><code class="slash">${escapeHtml(`${c.command} ${c.text}`.trim())}</code> <span class="note">slash command — Slack shows it to nobody; only you see it here</span></div></div></div>`;
 }
 
 function contextOf(input: ChannelInput): MentionContext {

@@ -36,9 +36,12 @@
   function patchChildren(box, next) {
     const byKey = new Map();
     for (const el of box.children) if (keyOf(el)) byKey.set(keyOf(el), el);
+    const used = new Set();
     const nodes = next.map((n) => {
       const html = n.outerHTML;
-      const old = keyOf(n) ? byKey.get(keyOf(n)) : undefined;
+      let old = keyOf(n) ? byKey.get(keyOf(n)) : undefined;
+      if (old && used.has(old)) old = undefined; // a key met twice: the second gets its own element
+      if (old) used.add(old);
       if (old && source.get(old) === html) return old;
       if (old && n.hasAttribute('data-list') && old.tagName === n.tagName) {
         for (const a of [...old.attributes]) if (!n.hasAttribute(a.name)) old.removeAttribute(a.name);
