@@ -2,7 +2,7 @@
  * The in-process store of the Kubernetes API emulator: metadata, resourceVersion/generation, conflicts,
  * status subresource, CRD registration, selectors, patch formats, watch history and 410.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Store } from '../sim/kube/store.js';
@@ -136,14 +136,15 @@ describe('Store: objects and metadata', () => {
     expect(noStatusType.code).toBe(404);
   });
 
-  it('deleting a namespace deletes its objects', () => {
+  it('deleting a namespace makes it Terminating; the namespace controller then deletes its objects and the namespace', async () => {
     const s = new Store();
     s.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tmp' } });
     s.create(CM, cm('a', {}, undefined, 'tmp'));
     s.create(CM, cm('keep'));
-    s.delete(NS, undefined, 'tmp');
-    expect(s.list(CM, undefined).items.map((o) => o.metadata.name)).toEqual(['keep']);
-    expect(statusOf(() => s.get(NS, undefined, 'tmp')).message).toBe('namespaces "tmp" not found');
+    const terminating = s.delete(NS, undefined, 'tmp');
+    expect(terminating.status).toEqual({ phase: 'Terminating' });
+    await vi.waitFor(() => expect(s.list(CM, undefined).items.map((o) => o.metadata.name)).toEqual(['keep']), { timeout: 5000 });
+    await vi.waitFor(() => expect(statusOf(() => s.get(NS, undefined, 'tmp')).message).toBe('namespaces "tmp" not found'), { timeout: 5000 });
   });
 });
 
@@ -265,8 +266,10 @@ describe('Store: patches', () => {
     const yaml = stringifyYaml({ apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: SPEC });
     const created = s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml', { fieldManager: 'test' });
     expect(created.metadata.generation).toBe(1);
-    const merged = s.patch(DU, 'default', 'ssa', { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: { reason: 'r' } }, 'application/apply-patch+yaml', { fieldManager: 'test' });
+    // Another manager's apply merges; the same manager applying less would remove what it no longer applies.
+    const merged = s.patch(DU, 'default', 'ssa', { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: { reason: 'r' } }, 'application/apply-patch+yaml', { fieldManager: 'other' });
     expect(merged.spec).toEqual({ ...SPEC, reason: 'r' });
+    expect((merged.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager).sort()).toEqual(['other', 'test']);
     expect(statusOf(() => s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml')).code).toBe(422);
   });
 });

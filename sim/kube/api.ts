@@ -98,8 +98,17 @@ export type PatchType =
 /** Options common to writes. `subresource: 'status'` writes only `.status`; a main write ignores `.status` when the type has a status subresource. */
 export interface WriteOptions {
   subresource?: 'status';
-  /** Field manager for server-side apply (`application/apply-patch+yaml`). */
+  /** The `fieldManager` query parameter (required for server-side apply, `application/apply-patch+yaml`). */
   fieldManager?: string;
+  /**
+   * The manager recorded in `metadata.managedFields` (managedfields.ts: `fieldManager`, else the
+   * User-Agent's product). Without it (in-process writes) managedFields are left as they are.
+   */
+  manager?: string;
+  /** `force=true` of an apply: take the fields other managers own instead of answering 409 Conflict. */
+  force?: boolean;
+  /** @internal The applied configuration of a server-side apply (set by the store's patch). */
+  applied?: KubeObject;
   /**
    * How fields a custom resource's schema does not know are answered (`fieldValidation` query parameter):
    * `Strict` → 400 `strict decoding error: unknown field "spec.x"`, `Warn` (default) → pruned with a

@@ -48,6 +48,7 @@ import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENT
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
+import { managerOf } from './managedfields.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
 import { invalid, badRequest, genericStatus, tooLargeResourceVersion, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
@@ -661,7 +662,7 @@ export class KubeApiServer {
         const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
+        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, manager: managerOf(q.get('fieldManager'), req.headers['user-agent']), dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
         return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
@@ -672,7 +673,7 @@ export class KubeApiServer {
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
         const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
-        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager: managerOf(q.get('fieldManager'), req.headers['user-agent']), dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
         return this.send(res, rec, existedBefore ? 200 : 201, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
@@ -687,6 +688,8 @@ export class KubeApiServer {
           ...sub,
           ...wo,
           fieldManager: q.get('fieldManager') ?? undefined,
+          manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
+          force: q.has('force') ? q.get('force') === 'true' : undefined,
           dryRun: dry,
           admit: this.admitter(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource),
         });

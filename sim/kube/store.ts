@@ -28,7 +28,7 @@ import { YAML_OPTIONS } from './yaml.js';
 import type { ClusterStore, GVR, KubeObject, PatchType, ResourceType, WatchEvent, WriteOptions } from './api.js';
 import { builtinTypes } from './discovery.js';
 import { crdResourceTypes, crdStatus, validateCrd } from './crd.js';
-import { applyApplyPatch, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone } from './patch.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone } from './patch.js';
 import { objectFilter } from './selectors.js';
 import {
   alreadyExists,
@@ -47,6 +47,7 @@ import { pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
 import { createsOnUpdate, requiresResourceVersionOnUpdate, tracksGeneration } from './strategy.js';
+import { applyConfig, checkApplied, checkAppliedName, managedAfterApply, managedAfterUpdate } from './managedfields.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -285,6 +286,11 @@ export class Store implements ClusterStore {
     delete o.metadata.deletionGracePeriodSeconds;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
+    delete o.metadata.managedFields;
+    if (opts.manager) {
+      const mf = opts.applied ? managedAfterApply(t, undefined, o, opts.applied, opts.manager, now) : managedAfterUpdate(t, undefined, o, opts.manager, now);
+      if (mf) o.metadata.managedFields = mf;
+    }
     if (tracksGeneration(t)) o.metadata.generation = 1;
     else delete o.metadata.generation;
     if (opts.dryRun) return this.out(t, o);
@@ -309,7 +315,7 @@ export class Store implements ClusterStore {
     if (!existing) {
       if (createsOnUpdate(t) && !opts.subresource) {
         const { resourceVersion: _rv, ...meta } = body.metadata;
-        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager });
+        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager, manager: opts.manager });
       }
       throw notFound(t.group, t.plural, body.metadata.name);
     }
@@ -343,6 +349,10 @@ export class Store implements ClusterStore {
           throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+      checkApplied(t, patch as Record<string, unknown>);
+    } else if (opts.force !== undefined) {
+      throw invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'force', reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch' }]);
     }
     if (opts.subresource && !t.hasStatus) throw pathNotFound();
     const ns = t.namespaced ? namespace || 'default' : undefined;
@@ -351,7 +361,17 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit });
+        const config = this.prepareBody(t, { ...applied, kind: t.kind });
+        const merged = applyConfig(t, undefined, config, opts.fieldManager!, opts.force === true);
+        checkAppliedName(patch as Record<string, unknown>, name);
+        return this.create(gvr, merged, {
+          fieldValidation: opts.fieldValidation,
+          warnings: opts.warnings,
+          dryRun: opts.dryRun,
+          admit: opts.admit,
+          manager: opts.fieldManager,
+          applied: config,
+        });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -367,9 +387,14 @@ export class Store implements ClusterStore {
       case 'application/strategic-merge-patch+json':
         patched = applyStrategicMergePatch(current, patch);
         break;
-      case 'application/apply-patch+yaml':
-        patched = applyApplyPatch(current, patch, !t.custom);
+      case 'application/apply-patch+yaml': {
+        const config = this.prepareBody(t, { ...(patch as KubeObject), kind: t.kind, metadata: { ...((patch as KubeObject).metadata ?? {}), name } } as KubeObject);
+        if (t.namespaced) config.metadata.namespace = existing.metadata.namespace;
+        patched = applyConfig(t, current, config, opts.fieldManager!, opts.force === true, opts.subresource);
+        checkAppliedName(patch as Record<string, unknown>, name);
+        opts = { ...opts, applied: config, manager: opts.fieldManager };
         break;
+      }
       default:
         throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json']);
     }
@@ -632,8 +657,25 @@ export class Store implements ClusterStore {
     validateCustomResource(t, next);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
+    if (existing.metadata.managedFields) next.metadata.managedFields = existing.metadata.managedFields;
+    else delete next.metadata.managedFields;
+    const mtime = timestamp(this.now());
+    let ownershipChanged = false;
+    if (opts.manager && opts.applied) {
+      // An apply may change ownership only (a second manager applying the same values): that is a write.
+      const mf = managedAfterApply(t, existing, next, opts.applied, opts.manager, mtime, opts.subresource);
+      if (mf) next.metadata.managedFields = mf;
+      else delete next.metadata.managedFields;
+      const owners = (e: KubeObject) => JSON.stringify(((e.metadata.managedFields as Array<Record<string, unknown>> | undefined) ?? []).map(({ time: _t, ...rest }) => rest));
+      ownershipChanged = owners(existing) !== owners(next);
+    }
     opts.admit?.(clone(next), clone(existing));
-    if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    if (!ownershipChanged && sameIgnoringRv({ ...existing, metadata: { ...existing.metadata, managedFields: undefined } }, { ...next, metadata: { ...next.metadata, managedFields: undefined } })) return this.out(t, existing);
+    if (opts.manager && !opts.applied) {
+      const mf = managedAfterUpdate(t, existing, next, opts.manager, mtime, opts.subresource);
+      if (mf) next.metadata.managedFields = mf;
+      else delete next.metadata.managedFields;
+    }
     if (opts.dryRun) return this.out(t, next);
     const k = this.key(t, next.metadata.namespace, next.metadata.name);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && (!isPod(t) || !next.metadata.deletionGracePeriodSeconds)) {
