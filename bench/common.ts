@@ -9,7 +9,7 @@ import { CHANNEL, USERS } from '../sim/world.js';
 import { approve } from '../sim/script.js';
 import type { SlackEmulator } from '../sim/slack/server.js';
 import type { Store } from '../sim/kube/store.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import type { RequestRecord } from '../sim/kube/server.js';
 import { parseApiPath } from '../sim/kube/paths.js';
 import { LEASE_NAME } from '../src/bot.js';

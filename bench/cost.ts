@@ -19,7 +19,7 @@
 import { startWorld, type World } from '../sim/world.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import { breakdown, electionLeasePath, quiescent, row, runUpdates, storeRecords, type Row } from './common.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { CHANNEL } from '../sim/world.js';
 
 /** Requests and calls of one update. */
@@ -118,7 +118,7 @@ function summarise(costs: Cost[]) {
 async function inWorld(delayMs: number, cases: Array<{ ns: string; replicas: number }>, n: number) {
   const w = await startWorld({ sim: { podReadyDelayMs: delayMs, stepDelayMs: delayMs } });
   try {
-    for (const c of cases) seedCluster(w.cluster.store, { extraDatabases: n + 1, extraNamespace: c.ns, extraReplicas: c.replicas });
+    for (const c of cases) await seedCluster(w.cluster.kubeConfig, { extraDatabases: n + 1, extraNamespace: c.ns, extraReplicas: c.replicas });
     await w.cluster.sim.settled(60_000);
     await runUpdates(w, cases[0].ns, ['bench-0'], 60_000); // warm-up: informers list and watch
     const out: Record<string, ReturnType<typeof summarise>> = {};

@@ -30,6 +30,7 @@
  *   step posted once.
  * The bot's stderr is kept (last 8 KB) so an exit names its cause (EMFILE…).
  */
+import { KubeConfig } from '@kubernetes/client-node';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +40,13 @@ import { KubeApiServer, ADMIN_USER } from '../sim/kube/server.js';
 import type { KubeObject } from '../sim/kube/api.js';
 import { applyManifests } from '../sim/kube/apply.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
-import { installKubeDBCrds, seedCluster, startKubeDBSim, opsGvr } from '../sim/kubedb/index.js';
+import { kubedbCrds, seedCluster, startKubeDBSim, opsGvr } from '../sim/kubedb/index.js';
+import { listenInPods } from '../sim/kube/portforward.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { BOT_SA_TOKEN, CHANNEL, USERS, loadRecordCrd } from '../sim/world.js';
 import { OPS_GROUP, OPS_VERSION, findEngine } from '../src/engines/table.js';
 import { lockName } from '../src/kube/locks.js';
-import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/updates/types.js';
+import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/api/v1alpha1/databaseupdate.js';
 import { renderHash, renderParent, threadPosts } from '../src/slack/render.js';
 import { breakdown, electionLeasePath, nowNs, nsToMs, percentile, row, runUpdates, waitUntil, type Row, type UpdateOutcome } from './common.js';
 import { compile, imageNodeFlags, startChild, type BotChild } from './scale.js';
@@ -241,19 +243,20 @@ export function seedHistory(store: Store, slack: SlackEmulator, n: number, datab
 async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number }) {
   const t0 = Date.now();
   const store = new Store();
-  installKubeDBCrds(store, { opsManager: true });
+  for (const crd of kubedbCrds({ opsManager: true })) store.create(CRD_GVR, crd);
   store.create(CRD_GVR, loadRecordCrd());
-  seedCluster(store);
   if (!store.tryGet(NS_GVR, undefined, RECORDS_NS)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RECORDS_NS } });
   applyManifests(store, readFileSync(join(ROOT, 'deploy/rbac.yaml'), 'utf8'));
+  const server = await KubeApiServer.start({ store, rbac: true, users: { [BOT_SA_TOKEN]: serviceAccountUser(RECORDS_NS, 'dbupdate') }, unauthenticatedUser: ADMIN_USER });
+  const adminConfig = new KubeConfig();
+  adminConfig.loadFromString(server.kubeconfigYaml({}));
   // bench-0 … bench-<historyDatabases - 1> carry the history; the others are fresh, for new requests.
-  seedCluster(store, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS });
+  await seedCluster(adminConfig, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS });
   // Before the simulated Ops Manager starts: its first list then sees the OpsRequests already finished.
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }, { id: HIST_CHANNEL, name: 'db-ops-archive' }] });
   const history = o.records > 0 ? seedHistory(store, slack, o.records, o.historyDatabases) : {};
-  const sim = startKubeDBSim(store, { podReadyDelayMs: 15, stepDelayMs: 15 });
+  const sim = await startKubeDBSim(adminConfig, { podReadyDelayMs: 15, stepDelayMs: 15, podNetwork: (l) => listenInPods(store, l) });
   await sim.settled(180_000);
-  const server = await KubeApiServer.start({ store, rbac: true, users: { [BOT_SA_TOKEN]: serviceAccountUser(RECORDS_NS, 'dbupdate') }, unauthenticatedUser: ADMIN_USER });
   return {
     store,
     server,
@@ -263,7 +266,7 @@ async function startHistoryWorld(o: { records: number; historyDatabases: number;
     env: { kubeconfig: server.kubeconfigYaml({ token: BOT_SA_TOKEN }), slack },
     async stop() {
       await slack.stop();
-      sim.stop();
+      await sim.stop();
       await server.stop();
     },
   };

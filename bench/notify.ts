@@ -12,7 +12,7 @@ import { Watch } from '@kubernetes/client-node';
 import { startWorld } from '../sim/world.js';
 import { seedCluster, opsGvr } from '../sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
-import { LABEL_RECORD } from '../src/updates/types.js';
+import { LABEL_RECORD } from '../src/api/v1alpha1/databaseupdate.js';
 import { nowNs, nsToMs, percentile, row, runUpdates, type Row } from './common.js';
 
 /** Condition type → the thread reply it must produce. */
@@ -39,7 +39,7 @@ export async function benchNotify(opts: { steps: number }): Promise<{ rows: Row[
   const updates = Math.ceil(opts.steps / STEP_OF.length);
   const w = await startWorld({ sim: { podReadyDelayMs: 40, stepDelayMs: 40 } });
   const ns = 'notify';
-  seedCluster(w.cluster.store, { extraDatabases: updates, extraNamespace: ns });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: updates, extraNamespace: ns });
   await w.cluster.sim.settled(60_000);
   const mysql = findEngine('mysql')!;
   const atStore: Seen = new Map();

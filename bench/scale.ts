@@ -26,7 +26,7 @@ import { BOT_SA_TOKEN, CHANNEL, WORLD_CONFIG_INPUT, startEmbeddedCluster } from 
 import { SlackEmulator } from '../sim/slack/server.js';
 import { seedCluster, opsGvr, catalogGvr, dbGvr, SEED_DATABASES } from '../sim/kubedb/index.js';
 import { findEngine, ENGINES } from '../src/engines/table.js';
-import { LABEL_RECORD } from '../src/updates/types.js';
+import { LABEL_RECORD } from '../src/api/v1alpha1/databaseupdate.js';
 import { row, runUpdates, storeRecords, waitUntil, type Row } from './common.js';
 
 /** Sizes of a scale run. */
@@ -245,7 +245,7 @@ export async function benchScale(o: ScaleOptions): Promise<{ rows: Row[]; detail
       const w = await startWorld();
       try {
         const t0 = Date.now();
-        seedCluster(w.cluster.store, { extraDatabases: Math.max(o.updates, o.databases - SEED_DATABASES.length), extraNamespace: 'bench', extraVersions: o.versions });
+        await seedCluster(w.cluster.kubeConfig, { extraDatabases: Math.max(o.updates, o.databases - SEED_DATABASES.length), extraNamespace: 'bench', extraVersions: o.versions });
         await w.cluster.sim.settled(180_000);
         const seedMs = Date.now() - t0;
         const store = w.cluster.store;

@@ -6,7 +6,7 @@ import type { GVR, KubeObject } from '../sim/kube/api.js';
 import type { Store } from '../sim/kube/store.js';
 import { ENGINES } from '../src/engines/table.js';
 import { dbGvr, opsGvr, PETSET_GVR, POD_GVR, ROLE_LABEL } from '../sim/kubedb/common.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../src/api/v1alpha1/databaseupdate.js';
 import type { ClusterView } from './render-cluster.js';
 
 const RECORD_GVR: GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };

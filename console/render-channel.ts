@@ -64,10 +64,22 @@ function commandHtml(c: TypedCommandEntry, input: ChannelInput): string {
   return `<div class="msg msg-command" data-ts="${escapeHtml(c.ts)}">${avatar(u, c.user)}<div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(u?.real_name ?? c.user)}</span><span class="time">${tsTime(c.ts)}</span></div><div class="msg-content"><code class="slash">${escapeHtml(`${c.command} ${c.text}`.trim())}</code> <span class="note">slash command — Slack shows it to nobody; only you see it here</span></div></div></div>`;
 }
 
-/** The whole channel for `input.viewer` as HTML (header excluded): one `.msg` per entry, threads as `<details class="thread" data-thread=ts>`. */
+function contextOf(input: ChannelInput): MentionContext {
+  return { users: input.users, ...(input.usergroups ? { usergroups: input.usergroups } : {}) };
+}
+
+function visibleSorted(input: ChannelInput): SlackMessage[] {
+  return input.messages.filter((m) => visible(m, input.viewer)).sort((a, b) => compareTs(a.ts, b.ts));
+}
+
+/**
+ * The whole channel for `input.viewer` as HTML (header excluded): one `.msg` per entry (`data-ts`); a
+ * message with replies ends in a `<button class="thread-link" data-thread=ts data-replies=N>` that opens the
+ * thread in the side pane ({@link renderThread}), as Slack does.
+ */
 export function renderChannel(input: ChannelInput): string {
-  const ctx: MentionContext = { users: input.users, ...(input.usergroups ? { usergroups: input.usergroups } : {}) };
-  const msgs = input.messages.filter((m) => visible(m, input.viewer)).sort((a, b) => compareTs(a.ts, b.ts));
+  const ctx = contextOf(input);
+  const msgs = visibleSorted(input);
   const tops = new Set(msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts).map((m) => m.ts));
   const entries: Array<{ ts: string; html: string }> = [];
   for (const m of msgs) {
@@ -76,11 +88,28 @@ export function renderChannel(input: ChannelInput): string {
     const thread =
       replies.length === 0
         ? ''
-        : `<details class="thread" data-thread="${escapeHtml(m.ts)}"><summary><span class="reply-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</span> <span class="last-reply">Last reply ${tsTime(replies[replies.length - 1]!.ts)}</span></summary><div class="replies">${replies.map((r) => messageHtml(r, input, ctx, '')).join('')}</div></details>`;
+        : `<button type="button" class="thread-link" data-thread="${escapeHtml(m.ts)}" data-replies="${replies.length}"><span class="reply-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</span> <span class="last-reply">Last reply ${tsTime(replies[replies.length - 1]!.ts)}</span></button>`;
     entries.push({ ts: m.ts, html: messageHtml(m, input, ctx, thread) });
   }
   for (const c of input.commands) if (c.user === input.viewer) entries.push({ ts: c.ts, html: commandHtml(c, input) });
   entries.sort((a, b) => compareTs(a.ts, b.ts));
   if (entries.length === 0) return `<div class="empty">This is the very beginning of <b>#${escapeHtml(input.channelName)}</b>. Type <code>/dbupdate help</code> below.</div>`;
   return entries.map((e) => e.html).join('');
+}
+
+/**
+ * The thread of message `ts` for the side pane: the parent, then its replies (`.replies`, one `.msg` per
+ * reply with `data-ts`), as `input.viewer` sees them; `null` when the viewer cannot see that message.
+ */
+export function renderThread(input: ChannelInput, ts: string): { html: string; replies: number } | null {
+  const ctx = contextOf(input);
+  const msgs = visibleSorted(input);
+  const parent = msgs.find((m) => m.ts === ts);
+  if (!parent) return null;
+  const replies = msgs.filter((r) => r.thread_ts === ts && r.ts !== ts);
+  const count = `<div class="thread-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>`;
+  return {
+    html: `<div class="thread-parent">${messageHtml(parent, input, ctx, '')}</div>${count}<div class="replies">${replies.map((r) => messageHtml(r, input, ctx, '')).join('')}</div>`,
+    replies: replies.length,
+  };
 }

@@ -7,7 +7,8 @@
  * Routes:
  * - `GET /` the page; `GET /app.js`, `GET /app.css` its assets.
  * - `GET /api/meta` → `{channel: {id, name}, users: [{id, name, real_name}]}` (humans only).
- * - `GET /api/view?user=U…` → `{channel: html, cluster: html, modal: {id, version, html} | null}` (the user's top open modal).
+ * - `GET /api/view?user=U…[&thread=ts]` → `{channel: html, thread: {html, replies} | null, cluster: html,
+ *   modal: {id, version, html} | null}` (the thread open in the side pane; the user's top open modal).
  * - `GET /events` → `text/event-stream`, an event `change` (at most every 100 ms) after any change.
  * - `POST /api/command {user, text}` (`text` starting with `/`: a slash command, else a plain message),
  *   `POST /api/click {user, ts, actionId, blockId?}`, `POST /api/submit {user, viewId, values}`,
@@ -25,7 +26,7 @@ import { z } from 'zod';
 import type { SlackEmulator, SlackUser } from '../sim/slack/server.js';
 import type { Store } from '../sim/kube/store.js';
 import { clusterView, watchCluster } from './cluster.js';
-import { renderChannel, type TypedCommandEntry } from './render-channel.js';
+import { renderChannel, renderThread, type TypedCommandEntry } from './render-channel.js';
 import { renderCluster } from './render-cluster.js';
 import { blocksToHtml, textObject } from './render-blocks.js';
 import { escapeHtml } from './render-mrkdwn.js';
@@ -146,7 +147,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     }
   };
 
-  const view = (user: string) => {
+  const view = (user: string, thread?: string) => {
     const users = new Map(slack.users().map((u) => [u.id, u]));
     const name = channelName;
     const open = slack.openViews().filter((v) => v.user === user && v.view.type === 'modal');
@@ -160,8 +161,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
           html: `<div class="modal-title">${textObject(top.view.title, ctx)}</div><form class="modal-body" data-view-id="${escapeHtml(top.id)}">${blocksToHtml(top.view.blocks ?? [], ctx)}</form><div class="modal-foot"><button type="button" class="btn" data-modal="cancel">${textObject(top.view.close, ctx) || 'Cancel'}</button>${top.view.submit ? `<button type="button" class="btn btn-primary" data-modal="submit">${textObject(top.view.submit, ctx)}</button>` : ''}</div>`,
         }
       : null;
+    const input = { channelName: name, messages: slack.messages(channel), commands, users, viewer: user };
     return {
-      channel: renderChannel({ channelName: name, messages: slack.messages(channel), commands, users, viewer: user }),
+      channel: renderChannel(input),
+      thread: thread ? renderThread(input, thread) : null,
       cluster: renderCluster(clusterView(store)),
       modal,
     };
@@ -176,7 +179,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
       const a = ASSETS[url.pathname];
       if (a) return send(res, 200, a.type, asset(a.file));
       if (url.pathname === '/api/meta') return json({ channel: { id: channel, name: channelName }, users: humans().map((u) => ({ id: u.id, name: u.name, real_name: u.real_name })) });
-      if (url.pathname === '/api/view') return json(view(knownUser(url.searchParams.get('user') ?? '').id));
+      if (url.pathname === '/api/view') return json(view(knownUser(url.searchParams.get('user') ?? '').id, url.searchParams.get('thread') ?? undefined));
       if (url.pathname === '/events') {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
         res.write('retry: 1000\n\n');

@@ -82,17 +82,39 @@ export async function freshNamespace(kc: KubeConfig, prefix: string, labels: Rec
   return name;
 }
 
-/** Count the audit log's requests made by `user` (JSON lines, stage ResponseComplete) from line `fromLine` on. */
-export function auditRequests(info: Pick<ControlPlaneInfo, 'auditLogPath'>, user: string, fromLine = 0): { count: number; lines: number; verbs: Record<string, number> } {
+/** One audit event (audit.k8s.io/v1 Event, the fields read here). */
+export interface AuditEvent {
+  stage?: string;
+  verb?: string;
+  requestURI?: string;
+  user?: { username?: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+}
+
+/**
+ * Count the audit log's requests made by `user` (JSON lines, stage ResponseComplete) from line `fromLine`
+ * on, that `keep` accepts. `verbs` counts by `verb resource[/subresource]`, `codes` by HTTP status; `lines`
+ * is the log's whole line count (the next call's `fromLine`).
+ */
+export function auditRequests(
+  info: Pick<ControlPlaneInfo, 'auditLogPath'>,
+  user: string,
+  fromLine = 0,
+  keep: (ev: AuditEvent) => boolean = () => true,
+): { count: number; lines: number; verbs: Record<string, number>; codes: Record<string, number> } {
   const all = readFileSync(info.auditLogPath, 'utf8').split('\n').filter(Boolean);
   const verbs: Record<string, number> = {};
+  const codes: Record<string, number> = {};
   let count = 0;
   for (const line of all.slice(fromLine)) {
-    const ev = JSON.parse(line) as { stage?: string; user?: { username?: string }; verb?: string; objectRef?: { resource?: string; subresource?: string } };
-    if (ev.stage !== 'ResponseComplete' || ev.user?.username !== user) continue;
+    const ev = JSON.parse(line) as AuditEvent;
+    if (ev.stage !== 'ResponseComplete' || ev.user?.username !== user || !keep(ev)) continue;
     count++;
-    const key = `${ev.verb} ${ev.objectRef?.resource ?? '-'}${ev.objectRef?.subresource ? '/' + ev.objectRef.subresource : ''}`;
+    const key = `${ev.verb} ${ev.objectRef?.resource ?? ev.requestURI ?? '-'}${ev.objectRef?.subresource ? '/' + ev.objectRef.subresource : ''}`;
     verbs[key] = (verbs[key] ?? 0) + 1;
+    const code = String(ev.responseStatus?.code ?? '?');
+    codes[code] = (codes[code] ?? 0) + 1;
   }
-  return { count, lines: all.length, verbs };
+  return { count, lines: all.length, verbs, codes };
 }

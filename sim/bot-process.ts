@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Config } from '../src/policy/config.js';
 import type { EmbeddedCluster } from './world.js';
+import type { RealCluster } from './world-real.js';
 import { BOT_SA_TOKEN } from './world.js';
 import type { SlackEmulator } from './slack/server.js';
 import { LEASE_NAME } from '../src/bot.js';
@@ -28,11 +29,19 @@ export interface BotProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** A cluster a bot process can be pointed at: the emulator's, or a world's share of the real control plane. */
+export type BotCluster = EmbeddedCluster | RealCluster;
+
+/** The bot's kubeconfig YAML for `cluster` (its service account's token on either server). */
+function botKubeconfigYaml(cluster: BotCluster): string {
+  return 'kind' in cluster && cluster.kind === 'real' ? cluster.botKubeConfig.exportConfig() : (cluster as EmbeddedCluster).server.kubeconfigYaml({ token: BOT_SA_TOKEN });
+}
+
 /** Files a bot process reads: its kubeconfig (the bot's service account) and its configuration. */
-export function writeBotFiles(cluster: EmbeddedCluster, config: Config): { dir: string; kubeconfig: string; config: string } {
+export function writeBotFiles(cluster: BotCluster, config: Config): { dir: string; kubeconfig: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'dbupdate-bot-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, cluster.server.kubeconfigYaml({ token: BOT_SA_TOKEN }));
+  writeFileSync(kubeconfig, botKubeconfigYaml(cluster));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, stringify(config));
   return { dir, kubeconfig, config: configPath };
@@ -72,10 +81,11 @@ export function spawnBot(opts: { files: { kubeconfig: string; config: string }; 
  * Wait until a bot process is connected to the Slack emulator and holds the leader Lease.
  * @throws Error with the process's output after `timeoutMs` (default 60,000 ms: a tsx start on a loaded machine takes 10–20 s).
  */
-export async function waitUntilLeading(cluster: EmbeddedCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilLeading(cluster: BotCluster, slack: SlackEmulator, identity: string, proc: BotProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const namespace = 'kind' in cluster && cluster.kind === 'real' ? cluster.recordsNamespace : 'dbupdate';
   for (;;) {
-    const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);
+    const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace }).catch(() => undefined);
     if (lease?.spec?.holderIdentity?.startsWith(identity) && slack.socketConnections() > 0) return;
     if (proc.child.exitCode !== null) throw new Error(`bot ${identity} exited (${proc.child.exitCode}):\n${proc.output()}`);
     if (Date.now() > deadline) throw new Error(`bot ${identity} did not connect and lead within ${timeoutMs} ms:\n${proc.output()}`);

@@ -4,8 +4,8 @@
  */
 import type { SlackEmulator, SlackMessage } from './slack/server.js';
 import type { RecordStore } from '../src/updates/records.js';
-import type { DatabaseUpdate, Phase } from '../src/updates/types.js';
-import { TERMINAL_PHASES } from '../src/updates/types.js';
+import type { DatabaseUpdate, Phase } from '../src/api/v1alpha1/databaseupdate.js';
+import { TERMINAL_PHASES } from '../src/api/v1alpha1/databaseupdate.js';
 import { ACTION_APPROVE, ACTION_REJECT, renderHash, renderParent } from '../src/slack/render.js';
 
 /** The `value` of the button with `actionId` in a message's blocks, or undefined. */

@@ -17,7 +17,7 @@ type Handler = (args: unknown) => Promise<unknown> | unknown;
 async function cluster(opts: WorkerClusterOptions): Promise<{ ready: Record<string, unknown>; ops: Record<string, Handler> }> {
   const c = await startEmbeddedCluster(opts);
   if ((opts.extraDatabases ?? 0) > 0 || (opts.extraVersions ?? 0) > 0) {
-    seedCluster(c.store, { extraDatabases: opts.extraDatabases, extraNamespace: opts.extraNamespace, extraVersions: opts.extraVersions });
+    await seedCluster(c.kubeConfig, { extraDatabases: opts.extraDatabases, extraNamespace: opts.extraNamespace, extraVersions: opts.extraVersions });
     await c.sim.settled(opts.settleTimeoutMs ?? 180_000);
   }
   return {
@@ -39,10 +39,12 @@ async function slack(): Promise<{ ready: Record<string, unknown>; ops: Record<st
         const { user, channel, texts } = a as { user: string; channel: string; texts: string[] };
         const sent = await Promise.all(texts.map((text) => s.typeCommand({ user, channel, text })));
         const ids = new Set(sent.map((x) => x.envelopeId));
-        return s
+        const ms = s
           .envelopes()
           .filter((e) => ids.has(e.envelope.envelope_id) && e.sentAtNs !== undefined && e.ackedAtNs !== undefined)
           .map((e) => nsToMs(e.ackedAtNs! - e.sentAtNs!));
+        const ackTexts = sent.map((x) => (x.ackPayload as { text?: unknown } | undefined)?.text).map((t) => (typeof t === 'string' ? t : undefined));
+        return { ms, ackTexts };
       },
       stats: () => ({ responsePosts: s.responsePosts.length, socketConnections: s.socketConnections() }),
       stop: () => s.stop(),

@@ -54,9 +54,10 @@ export interface WorkerSlack {
   apiUrl: string;
   /**
    * Type `texts` as `/dbupdate` commands of `user` in `channel`, all at once, and return each ack
-   * latency in ms (emulator's `sentAtNs` → `ackedAtNs`, measured on the emulator's thread).
+   * latency in ms (emulator's `sentAtNs` → `ackedAtNs`, measured on the emulator's thread) and the text
+   * each ack carried (undefined for an empty ack), in the order of `texts`.
    */
-  burst(opts: { user: string; channel: string; texts: string[] }): Promise<number[]>;
+  burst(opts: { user: string; channel: string; texts: string[] }): Promise<{ ms: number[]; ackTexts: Array<string | undefined> }>;
   /** How many `response_url` posts arrived, and how many Socket Mode connections are open. */
   stats(): Promise<{ responsePosts: number; socketConnections: number }>;
   stop(): Promise<void>;
@@ -151,7 +152,7 @@ export async function startWorkerSlack(): Promise<WorkerSlack> {
     botToken: info.botToken as string,
     appToken: info.appToken as string,
     apiUrl: info.apiUrl as string,
-    burst: async (o) => (await call('burst', o)) as number[],
+    burst: async (o) => (await call('burst', o)) as { ms: number[]; ackTexts: Array<string | undefined> },
     stats: async () => (await call('stats')) as { responsePosts: number; socketConnections: number },
     stop: () => stopWorker(call, worker),
   };

@@ -14,7 +14,16 @@ import { KubeApiServer, ADMIN_USER } from './kube/server.js';
 import type { KubeObject } from './kube/api.js';
 import { applyManifests } from './kube/apply.js';
 import { serviceAccountUser } from './kube/rbac.js';
-import { installKubeDBCrds, seedCluster, startKubeDBSim, type KubeDBSimOptions } from './kubedb/index.js';
+import { listenInPods } from './kube/portforward.js';
+import { kubedbCrds, seedCatalog, seedCluster, startKubeDBSim, type KubeDBSim, type KubeDBSimOptions } from './kubedb/index.js';
+import { CATALOG_GROUP, CATALOG_VERSION, ENGINES } from '../src/engines/table.js';
+
+/** The catalog resource (plural) of a `<Kind>Version` kind. */
+function catalogPlural(kind: string): string {
+  const e = ENGINES.find((x) => x.catalogKind === kind);
+  if (!e) throw new Error(`no engine has the catalog kind ${kind}`);
+  return e.catalogPlural;
+}
 import { SlackEmulator } from './slack/server.js';
 import { Kube } from '../src/kube/client.js';
 import { validateConfig, type Config } from '../src/policy/config.js';
@@ -40,7 +49,10 @@ export function loadRecordCrd(): KubeObject {
 export interface EmbeddedCluster {
   store: Store;
   server: KubeApiServer;
-  sim: ReturnType<typeof startKubeDBSim>;
+  /** The simulated KubeDB, talking to the emulator over HTTP like any controller. */
+  sim: KubeDBSim;
+  /** An admin kubeconfig of the emulator (what the simulation and seeding use). */
+  kubeConfig: KubeConfig;
   /** An admin client of the emulator (tests and the demo look with it). */
   kube: Kube;
   /**
@@ -58,21 +70,30 @@ function loadDeployFile(name: string): string {
   return readFileSync(fileURLToPath(new URL(`../deploy/${name}`, import.meta.url)), 'utf8');
 }
 
-/** Start the cluster emulator, install CRDs (KubeDB's and ours), seed and wait for the seeds to be Ready. */
-export async function startEmbeddedCluster(
-  opts: KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean } = {},
-): Promise<EmbeddedCluster> {
-  // The simulated KubeDB's pods are scheduled (nodeName): a kubelet is simulated, whose containers stop at once on SIGTERM.
-  const store = new Store({ podShutdownMs: 0 });
-  installKubeDBCrds(store, { opsManager: opts.opsManager ?? true });
+/**
+ * Options of the embedded cluster: the simulated KubeDB's, plus `rbac` (enforce the bot's RBAC from
+ * `deploy/rbac.yaml`, default on) and `readSecrets` (also grant the opt-in component
+ * `deploy/components/read-secrets`, as an install that enables it does; default off, as the default install).
+ */
+export type EmbeddedClusterOptions = KubeDBSimOptions & { recordsNamespace?: string; port?: number; rbac?: boolean; readSecrets?: boolean };
+
+/**
+ * Start the cluster emulator, then over HTTP install KubeDB's CRDs, seed, start the simulated KubeDB (its
+ * webhook registered with a ValidatingWebhookConfiguration the emulator calls) and wait for the seeds to be
+ * Ready. The project's own CRD and the RBAC manifests are loaded into the store before it serves.
+ */
+export async function startEmbeddedCluster(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
+  const store = new Store();
   store.create(CRD_GVR, loadRecordCrd());
-  seedCluster(store);
+  // What KubeDB's installer puts in a cluster (its CRDs and catalog) is there before the emulator serves, as
+  // in an etcd restored from a snapshot; everything the simulation does after goes over HTTP.
+  for (const crd of kubedbCrds({ opsManager: opts.opsManager ?? true })) store.create(CRD_GVR, crd);
+  for (const entry of seedCatalog()) store.create({ group: CATALOG_GROUP, version: CATALOG_VERSION, plural: catalogPlural(entry.kind) }, entry);
   const ns = opts.recordsNamespace ?? 'dbupdate';
   if (!store.tryGet(NS_GVR, undefined, ns)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const rbac = opts.rbac ?? true;
   if (rbac) applyManifests(store, loadDeployFile('rbac.yaml'));
-  const sim = startKubeDBSim(store, opts);
-  await sim.settled();
+  if (rbac && opts.readSecrets) applyManifests(store, loadDeployFile('components/read-secrets/rbac.yaml'));
   const server = await KubeApiServer.start({
     store,
     port: opts.port,
@@ -88,14 +109,32 @@ export async function startEmbeddedCluster(
   };
   const kube = client();
   const botKube = rbac ? client(BOT_SA_TOKEN) : kube;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(server.kubeconfigYaml({}));
+  let sim: KubeDBSim;
+  try {
+    await seedCluster(kubeConfig, { catalog: false });
+    sim = await startKubeDBSim(kubeConfig, { ...opts, podNetwork: (listener) => listenInPods(store, listener) });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  try {
+    await sim.settled();
+  } catch (err) {
+    await sim.stop();
+    await server.stop();
+    throw err;
+  }
   return {
     store,
     server,
     sim,
+    kubeConfig,
     kube,
     botKube,
     async stop() {
-      sim.stop();
+      await sim.stop();
       await server.stop();
     },
   };
@@ -130,7 +169,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 
 /** Start the whole embedded world. */
 export async function startWorld(
-  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
 ): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });

@@ -1,7 +1,8 @@
 /**
  * Wires one bot instance (one replica): the Bolt app and its handlers serve Slack on every replica;
- * the reconciler, the notifier and the expiry schedule run only on the replica that holds the
- * `coordination.k8s.io` Lease (docs/architecture.md "State"). Used by `main.ts`, `demo.ts`, the tests and the benchmarks.
+ * the update controller with its pipeline backends, the notifier, the resync and the retention schedule
+ * run only on the replica that holds the `coordination.k8s.io` Lease (docs/architecture.md "Replicas").
+ * Used by `main.ts`, `sim/demo.ts`, the tests and the benchmarks.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -11,25 +12,33 @@ import type { Kube } from './kube/client.js';
 import { RecordStore } from './updates/records.js';
 import { ClusterSet } from './kube/clusters.js';
 import { LeaderElector, type LeaseTimings } from './kube/lease.js';
-import { guarded } from './kube/informer.js';
+import { guarded } from './kube/guard.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
-import { statusMessage } from './kube/client.js';
+import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
 import { createPostClient, createSlackApp, type SlackSettings } from './slack/app.js';
-import { registerHandlers } from './slack/handlers.js';
+import { registerListeners } from './slack/listeners/index.js';
 import { createHttpSlackApp } from './slack/http.js';
 import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier, threadComplete } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RecordInformer } from './updates/record-informer.js';
 import { servedResources } from './kube/resources.js';
-import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './updates/types.js';
+import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './api/v1alpha1/databaseupdate.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
+import { OpsRequestBackend } from './pipeline/ops-backend.js';
+import { DirectBackend } from './pipeline/direct-backend.js';
 import { slackConnected } from './health.js';
+import type { App } from '@slack/bolt';
+import type { ReadyCheck } from './startup/readiness.js';
+import { startDriftReports, type DriftReports } from './drift/schedule.js';
+import { BackupGate } from './pipeline/backup.js';
+import { driftReport } from './drift/source.js';
+import { driftGaugeRows } from './drift/compute.js';
 
 /** Longest wait (ms) on stop for the follow-ups of envelopes already acked (main.ts exits after 10 s). */
 const FOLLOW_UP_DRAIN_MS = 5000;
@@ -45,6 +54,13 @@ export interface Bot {
   isLeader(): boolean;
   /** Readiness: Slack connected and the home cluster's API answering (one discovery call, at most every 5 s). */
   ready(): Promise<boolean>;
+  /**
+   * Readiness by dependency, for `/readyz` (src/startup/readiness.ts): `slack` (connected), `kubernetes`
+   * (the home cluster's API answering, checked at most every 5 s, with the error when not), `lease`
+   * (leader or follower: informational, ready either way) and, on the leader, `records` (the record
+   * informer listed and watching).
+   */
+  readiness(): Promise<ReadyCheck[]>;
   /**
    * Stop taking work, hand the Lease back, close Slack, wait (≤ 5 s) for the follow-ups of envelopes
    * already acked, stop the read caches. A second call returns the first one's promise.
@@ -67,14 +83,16 @@ export interface BotOptions {
   leaseDurationSeconds?: number;
   /** Single Lease timings in ms (renew period, renew deadline, retry period; see `leaseTimings` in `src/kube/lease.ts`). */
   leaseTimings?: Partial<LeaseTimings>;
-  /** The renew period in ms (kept for callers of the earlier option; same as `leaseTimings.renewPeriodMs`). */
-  renewMs?: number;
   /** Delay (ms) before retrying a Slack post refused for a reason a person must fix (default 30 s; tests shorten it). */
   slowRetryMs?: number;
   /** Prometheus metrics to count into (see `src/metrics.ts`); none when absent. */
   metrics?: Metrics;
   /** Timing of the direct pipeline (default: `DEFAULT_DIRECT_SETTINGS`, production values). */
   direct?: DirectSettings;
+  /** Called with the Bolt app before it connects (main.ts follows its Socket Mode client: src/startup/socket-watch.ts). */
+  onSlackApp?: (app: App) => void;
+  /** How often (ms) a running backup before a major update is looked at (default 2000; tests shorten it). */
+  backupPollMs?: number;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -91,7 +109,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);
   const groups = new UserGroupResolver(app.client, 300_000);
-  const handlers = registerHandlers(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
+  const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   const postClient = createPostClient(opts.slack, log);
   postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
@@ -105,26 +123,26 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   let informer: RecordInformer | undefined;
   leaderRecords.onWritten = (r) => informer?.mutated(r);
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer } | undefined;
+  // dbupdate_databases_behind: the home cluster's drift, computed from the caches at each scrape (src/drift/).
+  opts.metrics?.setDriftSource(async () => driftGaugeRows(await driftReport(kube)));
+
+  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer; drift: DriftReports } | undefined;
   const startLeading = async () => {
     // Finished records with a complete thread and no resume asked are kept cut down (memory: #13).
     const records = new RecordInformer(kube, config.recordsNamespace, log, {
       keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || !threadComplete(r),
     });
     informer = records;
-    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence });
-    const reconciler = new Reconciler({
-      clusters: leaderClusters,
-      records: leaderRecords,
-      informer: records,
-      log,
-      opsRequestTimeout: config.opsRequestTimeout,
-      now: opts.now,
-      direct: opts.direct,
-      metrics: opts.metrics,
-      config,
-    });
-    const expiry = cron.schedule(config.expiryCheck, guarded('expiry sweep', () => reconciler.sweep()), { name: 'expiry', noOverlap: true });
+    // The renew deadline is how long a replica that lost the Lease may still pass its fence: the notifier
+    // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
+    const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
+    // The pipeline backends, passed in: the update controller picks one by `spec.backend` and knows no more of it.
+    // Both behind the backup before a major update (src/pipeline/backup.ts; policy `backup`).
+    const backup = { log, policy: () => config.backup, pollMs: opts.backupPollMs };
+    const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
+    const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
+    // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
+    const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => reconciler.resync()), { name: 'resync', noOverlap: true });
     // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
     const retention = cron.schedule(
       config.retentionCheck,
@@ -135,9 +153,20 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       }),
       { name: 'retention', noOverlap: true },
     );
-    running = { reconciler, notifier, expiry, retention, records };
+    // Scheduled drift reports (config `reports`): posted by the leader only, their state written fenced.
+    const drift = startDriftReports({
+      reports: config.reports,
+      clusters: leaderClusters,
+      namespace: config.recordsNamespace,
+      fence,
+      post: async (channel, m) => void (await postClient.chat.postMessage({ channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) })),
+      log,
+      now: opts.now,
+    });
+    running = { reconciler, notifier, expiry, retention, records, drift };
     opts.metrics?.leader.set(1);
     await records.start();
+    if (running?.notifier === notifier) notifier.takeover();
   };
   const stopLeading = async () => {
     const r = running;
@@ -145,6 +174,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     opts.metrics?.leader.set(0);
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
+    r.drift.stop();
     await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
     await r.records.stop();
     if (informer === r.records) informer = undefined;
@@ -157,17 +187,28 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     name: LEASE_NAME,
     identity,
     leaseDurationSeconds: opts.leaseDurationSeconds ?? config.leaseDurationSeconds,
-    timings: { ...(opts.renewMs !== undefined ? { renewPeriodMs: opts.renewMs } : {}), ...opts.leaseTimings },
+    timings: opts.leaseTimings,
     log,
     onStartedLeading: startLeading,
     onStoppedLeading: stopLeading,
     onAttempt: () => firstAttempt(),
   });
+  opts.onSlackApp?.(app);
   await app.start();
   elector.start();
   await attempted;
   log.info({ cluster: kube.name, recordsNamespace: config.recordsNamespace, leader: elector.isLeader }, 'dbupdate started');
-  let lastCheck = { at: 0, ok: false };
+  let lastCheck = { at: 0, ok: false, detail: 'not checked yet' };
+  const kubeCheck = async () => {
+    if (Date.now() - lastCheck.at >= 5000) {
+      const detail = await servedResources(kube, RECORD_GROUP, RECORD_VERSION).then(
+        () => `the API server of cluster ${kube.name} answers`,
+        (err) => `the API server of cluster ${kube.name} does not answer: ${statusMessage(err)}`,
+      );
+      lastCheck = { at: Date.now(), ok: detail.endsWith('answers'), detail };
+    }
+    return lastCheck;
+  };
   let stopping: Promise<void> | undefined;
   return {
     identity,
@@ -175,13 +216,21 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     isLeader: () => elector.isLeader,
     async ready() {
       if (!slackConnected(app)) return false;
-      if (Date.now() - lastCheck.at < 5000) return lastCheck.ok;
-      const ok = await servedResources(kube, RECORD_GROUP, RECORD_VERSION).then(
-        () => true,
-        () => false,
-      );
-      lastCheck = { at: Date.now(), ok };
-      return ok;
+      return (await kubeCheck()).ok;
+    },
+    async readiness() {
+      const connected = slackConnected(app);
+      const k = await kubeCheck();
+      const checks: ReadyCheck[] = [
+        { name: 'slack', ok: connected, detail: connected ? 'connected' : 'not connected (reconnecting)' },
+        { name: 'kubernetes', ok: k.ok, detail: k.detail },
+        { name: 'lease', ok: true, detail: elector.isLeader ? `leader (Lease ${config.recordsNamespace}/${LEASE_NAME})` : `follower: another replica holds Lease ${config.recordsNamespace}/${LEASE_NAME} and runs the updates` },
+      ];
+      if (elector.isLeader) {
+        const synced = informer?.synced() ?? false;
+        checks.push({ name: 'records', ok: synced, detail: synced ? 'DatabaseUpdate records listed and watched' : 'DatabaseUpdate records not listed yet (the watch is retrying)' });
+      }
+      return checks;
     },
     stop() {
       stopping ??= (async () => {

@@ -3,7 +3,9 @@
  * - `GET /healthz` → 200 `ok` while the process serves HTTP (liveness);
  * - `GET /readyz`  → 200 `ready` when `ready()` answers true (the bot: Slack connected — see
  *   {@link slackConnected} — and the API server answering), else 503 `not ready` (readiness; a
- *   `ready()` that throws or takes longer than `readyTimeoutMs` counts as not ready);
+ *   `ready()` that throws or takes longer than `readyTimeoutMs` counts as not ready); when `ready()`
+ *   answers a report, the body adds one line per dependency: `[+]slack: connected to …`,
+ *   `[-]kubernetes: …` (src/startup/readiness.ts);
  * - `GET /metrics` → the registry in the Prometheus text format, with the registry's own content type
  *   (`text/plain; version=0.0.4; charset=utf-8` for prom-client's default registry type);
  * - `HEAD` is answered like `GET` without a body; other methods on these paths → 405; any other path → 404.
@@ -14,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { HTTPReceiver, SocketModeReceiver, type App } from '@slack/bolt';
+import { renderReport, type ReadyReport } from './startup/readiness.js';
 
 /**
  * Whether a started Bolt app is connected to Slack, for `/readyz`: in Socket Mode, the Socket Mode
@@ -29,14 +32,27 @@ export function slackConnected(app: App): boolean {
   return false;
 }
 
+/**
+ * The Socket Mode client of a Bolt app (`SocketModeReceiver.client`, an EventEmitter of `connecting`,
+ * `authenticated`, `connected`, `disconnected`, `error`…), read from Bolt's private `receiver` field as
+ * {@link slackConnected} does; undefined in HTTP mode.
+ */
+export function socketModeClient(app: App): SocketModeReceiver['client'] | undefined {
+  const receiver = (app as unknown as { receiver?: unknown }).receiver;
+  return receiver instanceof SocketModeReceiver ? receiver.client : undefined;
+}
+
 /** Options of {@link startHealthServer}. */
 export interface HealthServerOptions {
   /** TCP port; 0 picks a free one (tests). */
   port: number;
   /** Interface to listen on (default: all, `::`/`0.0.0.0`, as a pod's probes need). */
   host?: string;
-  /** Readiness: true when this replica can serve (Slack connected, caches synced). */
-  ready: () => Promise<boolean> | boolean;
+  /**
+   * Readiness: true when this replica can serve (Slack connected, caches synced), or a {@link ReadyReport}
+   * naming each dependency and why it is not ready (shown in the `/readyz` body, one line each).
+   */
+  ready: () => Promise<boolean | ReadyReport> | boolean | ReadyReport;
   /** The metrics registry served on `/metrics` (see `src/metrics.ts`). */
   registry: Registry;
   log?: Logger;
@@ -59,13 +75,14 @@ function send(res: ServerResponse, head: boolean, status: number, body: string, 
   res.end(head ? undefined : body);
 }
 
-async function isReady(ready: HealthServerOptions['ready'], timeoutMs: number): Promise<boolean> {
+async function isReady(ready: HealthServerOptions['ready'], timeoutMs: number): Promise<ReadyReport | boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
+  const timeout = new Promise<ReadyReport>((resolve) => {
+    timer = setTimeout(() => resolve({ ready: false, checks: [{ name: 'readiness', ok: false, detail: `no answer within ${timeoutMs} ms` }] }), timeoutMs);
   });
   try {
-    return (await Promise.race([Promise.resolve().then(ready), timeout])) === true;
+    const r = await Promise.race([Promise.resolve().then(ready), timeout]);
+    return typeof r === 'object' && r !== null ? r : r === true;
   } finally {
     clearTimeout(timer);
   }
@@ -91,13 +108,15 @@ export function startHealthServer(opts: HealthServerOptions): Promise<HealthServ
     }
     if (path === '/healthz') return send(res, head, 200, 'ok\n');
     if (path === '/readyz') {
-      let ok = false;
+      let r: ReadyReport | boolean = false;
       try {
-        ok = await isReady(opts.ready, readyTimeoutMs);
+        r = await isReady(opts.ready, readyTimeoutMs);
       } catch (err) {
         log?.warn({ err: (err as Error).message }, 'readiness check failed');
+        r = { ready: false, checks: [{ name: 'readiness', ok: false, detail: `the check failed: ${(err as Error).message}` }] };
       }
-      return ok ? send(res, head, 200, 'ready\n') : send(res, head, 503, 'not ready\n');
+      if (typeof r === 'boolean') return r ? send(res, head, 200, 'ready\n') : send(res, head, 503, 'not ready\n');
+      return send(res, head, r.ready ? 200 : 503, renderReport(r));
     }
     return send(res, head, 200, await registry.metrics(), registry.contentType);
   };

@@ -42,6 +42,15 @@ export interface Metrics {
   kubeApiErrors: Counter<'code'>;
   /** `dbupdate_leader` — 1 while this replica holds the leader Lease, else 0. */
   leader: Gauge;
+  /**
+   * `dbupdate_databases_behind{engine,namespace,kind}` — databases on a deprecated catalog entry
+   * (`kind="deprecated"`) or behind the newest allowed `patch`/`minor`/`major` (count), computed at each
+   * scrape by the source given to {@link Metrics.setDriftSource} (the drift report from the caches,
+   * `src/drift/`); absent until one is set.
+   */
+  databasesBehind: Gauge<'engine' | 'namespace' | 'kind'>;
+  /** Set what {@link Metrics.databasesBehind} reads at each scrape: one row per engine, namespace and kind. */
+  setDriftSource(source: () => Promise<Array<{ engine: string; namespace: string; kind: string; count: number }>>): void;
 }
 
 /**
@@ -58,6 +67,7 @@ export function createMetrics(opts: { prefix?: string; defaultLabels?: Record<st
   if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
   collectDefaultMetrics({ register: registry, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
   const registers = [registry];
+  let driftSource: (() => Promise<Array<{ engine: string; namespace: string; kind: string; count: number }>>) | undefined;
   const m: Metrics = {
     registry,
     requests: new Counter({
@@ -108,6 +118,22 @@ export function createMetrics(opts: { prefix?: string; defaultLabels?: Record<st
       help: '1 while this replica holds the leader Lease (runs pipelines), else 0.',
       registers,
     }),
+    databasesBehind: new Gauge({
+      name: 'dbupdate_databases_behind',
+      help: 'Databases on a deprecated catalog entry (kind=deprecated) or behind the newest allowed patch, minor or major version, by engine and namespace.',
+      labelNames: ['engine', 'namespace', 'kind'] as const,
+      registers,
+      // prom-client calls collect() at every scrape (an async one is awaited): the rows replace the last ones.
+      async collect() {
+        if (!driftSource) return;
+        const rows = await driftSource();
+        this.reset();
+        for (const r of rows) this.set({ engine: r.engine, namespace: r.namespace, kind: r.kind }, r.count);
+      },
+    }),
+    setDriftSource(source) {
+      driftSource = source;
+    },
   };
   m.leader.set(0);
   return m;

@@ -30,9 +30,10 @@ const ENTRY_POINTS: Record<string, RegExp> = {
   bench: /--only <names>/,
   console: /--port/,
   chaos: /--seed N/,
+  cluster: /--kubeconfig <path>/,
 };
-/** Scripts that run a tool (tsc, vitest), whose own --help applies. */
-const TOOLS = ['build', 'typecheck', 'test'];
+/** Scripts that run a tool (tsc, vitest) or npm's own hook (pretest: scripts/test-prereqs.sh, which takes no options). */
+const TOOLS = ['build', 'typecheck', 'pretest', 'test'];
 
 describe('--help and unknown options on every entry point', { timeout: 180_000 }, () => {
   it('package.json has no script this test does not cover', () => {

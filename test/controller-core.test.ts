@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { MutationCache, resourceVersionNumber } from '../src/kube/mutation-cache.js';
-import { KeyedQueue } from '../src/kube/informer.js';
+import { KeyedQueue } from '../src/kube/queue.js';
 import { applyPass, reconcilerInterest } from '../src/updates/reconciler.js';
 import { notifierInterest, threadComplete } from '../src/slack/notifier.js';
 import { renderHash, renderParent, threadPosts } from '../src/slack/render.js';
-import type { DatabaseUpdate, RecordStatus } from '../src/updates/types.js';
+import type { DatabaseUpdate, RecordStatus } from '../src/api/v1alpha1/databaseupdate.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const obj = (name: string, rv: string, extra: Record<string, unknown> = {}): KubernetesObject & Record<string, unknown> => ({ metadata: { name, namespace: 'ns', resourceVersion: rv }, ...extra });

@@ -17,7 +17,7 @@ let w: World;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
-  seedCluster(w.cluster.store, { extraDatabases: 3, extraNamespace: NS, extraReplicas: 3 });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: 3, extraNamespace: NS, extraReplicas: 3 });
   await w.cluster.sim.settled(60_000);
   // Warm-up: the informers' first list and watch are not an update's cost.
   await runUpdates(w, NS, ['bench-0'], 60_000);

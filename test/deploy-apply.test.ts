@@ -26,7 +26,7 @@ import { ADMIN_USER, KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
 import { applyManifests, parseManifests } from '../sim/kube/apply.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
-import { installKubeDBCrds } from '../sim/kubedb/crds.js';
+import { kubedbCrds } from '../sim/kubedb/crds.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const DEPLOY_DIR = fileURLToPath(new URL('../deploy/', import.meta.url));
@@ -116,7 +116,7 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
 
   beforeAll(async () => {
     store = new Store();
-    installKubeDBCrds(store);
+    for (const crd of kubedbCrds()) store.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' }, crd);
     const applied = applyManifests(store, rendered);
     expect(applied.every((a) => a.action === 'created')).toBe(true);
     expect(applied[0]).toMatchObject({ kind: 'Namespace', name: 'dbupdate' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ENGINES, CATALOG_GROUP, OPS_GROUP, PETSET_GROUP, PETSET_PLURAL } from '../src/engines/table.js';
-import { RECORD_GROUP, RECORD_PLURAL } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL } from '../src/api/v1alpha1/databaseupdate.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { validateConfig } from '../src/policy/config.js';
 import { imageNodeFlags } from '../bench/scale.js';
@@ -90,6 +90,12 @@ const CALLS: Call[] = [
   { group: '', resource: 'pods/portforward', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (WebSocket GET to pg-coordinator)' },
   { group: '', resource: 'pods/portforward', verb: 'create', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (Kubernetes ≥ 1.35 checks create on the upgrade)' },
   { group: '', resource: 'secrets', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts readCredentials (the Postgres auth Secret)' },
+  ...ENGINES.flatMap((e) => ['list', 'watch'].map((verb) => ({ group: e.group, resource: e.plural, verb, namespaced: false, where: 'drift/source.ts database informers' }))),
+  { group: '', resource: 'configmaps', verb: 'create', namespaced: true, where: 'drift/state.ts writeReportState' },
+  ...['get', 'patch'].map((verb) => ({ group: '', resource: 'configmaps', verb, name: 'dbupdate-drift-reports', namespaced: true, where: 'drift/state.ts read/writeReportState' })),
+  ...['list', 'watch'].map((verb) => ({ group: 'core.kubestash.com', resource: 'backupconfigurations', verb, namespaced: false, where: 'kube/kubestash.ts BackupConfiguration informer' })),
+  ...['get', 'create'].map((verb) => ({ group: 'core.kubestash.com', resource: 'backupsessions', verb, namespaced: false, where: 'kube/kubestash.ts createBackupSession/getBackupSession' })),
+  { group: 'storage.kubestash.com', resource: 'snapshots', verb: 'get', namespaced: false, where: 'kube/kubestash.ts getSnapshot' },
 ];
 
 /** Every (group, resource, verb) a rule grants, to compare with {@link CALLS} both ways. */

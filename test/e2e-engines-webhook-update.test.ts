@@ -5,6 +5,8 @@
  * `PreConditionSet{"spec"}` error — `precondition failed for: <patch>.At least one of the following was
  * changed:\n\tapiVersion\n\tkind\n\tname\n\tnamespace\n\tspec` — sent by controller-runtime's
  * `admission.Denied` (403 Forbidden); then validates the new object as on CREATE. Label edits pass.
+ * The webhook is served over HTTPS and registered with a ValidatingWebhookConfiguration, which the emulator
+ * calls (sim/kube/admission.ts) as the API server does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -12,14 +14,17 @@ import { KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
 import { installKubeDBCrds } from '../sim/kubedb/crds.js';
 import { seedCluster } from '../sim/kubedb/seed.js';
-import { goFormat, registerOpsWebhooks, twoWayPatch } from '../sim/kubedb/opswebhook.js';
+import { goFormat, twoWayPatch } from '../sim/kubedb/opswebhook.js';
+import { startOpsWebhook, type OpsWebhook } from '../sim/kubedb/webhook.js';
+import { SharedInformers, SimClient } from '../sim/kubedb/client.js';
 import { dbGvr } from '../sim/kubedb/common.js';
-import { findEngine } from '../src/engines/table.js';
+import { ENGINES, findEngine } from '../src/engines/table.js';
 
 let server: KubeApiServer;
 let store: Store;
 let api: CustomObjectsApi;
-let unregister: () => void;
+let webhook: OpsWebhook;
+let informers: SharedInformers;
 
 const OPS = { group: 'ops.kubedb.com', version: 'v1alpha1', namespace: 'demo', plural: 'kafkaopsrequests' };
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -39,16 +44,19 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; body: { mes
 beforeAll(async () => {
   store = new Store();
   server = await KubeApiServer.start({ store });
-  installKubeDBCrds(store);
-  seedCluster(store);
-  // The webhooks only (no Ops Manager): nothing acts on the OpsRequests created here.
-  unregister = registerOpsWebhooks(store);
   const kc = new KubeConfig();
   kc.loadFromString(server.kubeconfigYaml());
+  await installKubeDBCrds(kc);
+  await seedCluster(kc);
+  // The webhook only (no Ops Manager): nothing acts on the OpsRequests created here.
+  const client = new SimClient(kc);
+  informers = new SharedInformers(client);
+  webhook = await startOpsWebhook(client, informers, ENGINES);
   api = kc.makeApiClient(CustomObjectsApi);
-});
+}, 60_000);
 afterAll(async () => {
-  unregister?.();
+  await webhook?.stop();
+  informers?.stop();
   await server?.stop();
 });
 

@@ -42,7 +42,7 @@ const dryRuns = (plural: string) => w.cluster.server.requests.filter((r) => r.me
 describe('KubeDB verdict before approval', () => {
   it('a request KubeDB accepts is dry-run once, then posted for approval', async () => {
     const n = dryRuns('mysqlopsrequests').length;
-    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0');
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
     expect(record.spec.targetVersion).toBe('8.0.36');
     const runs = dryRuns('mysqlopsrequests').slice(n);
     expect(runs).toHaveLength(1);

@@ -15,10 +15,11 @@ import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { getDatabase } from '../src/kube/kubedb.js';
 import { findEngine } from '../src/engines/table.js';
 import type { DirectState } from '../src/pipeline/direct-state.js';
-import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/updates/types.js';
+import { LABEL_RETRY_OF, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { ACTION_APPROVE } from '../src/slack/render.js';
-import { RESUME_MAX_ATTEMPTS } from '../src/pipeline/resume.js';
+import { RESUME_MAX_ATTEMPTS } from '../src/updates/resume.js';
 import { buttonValue } from '../sim/script.js';
+import { answersOf } from './support/answers.js';
 
 let w: World;
 const pxc = findEngine('perconaxtradb')!;
@@ -35,11 +36,10 @@ function thread(ts: string): string[] {
   return w.slack.replies(CHANNEL, ts).map((m) => m.text);
 }
 
-/** Type a command and wait for the bot's first answer on its response_url (ephemeral text). */
+/** Type a command and wait for the bot's first answer (in the ack or on its response_url; ephemeral text). */
 async function answer(user: string, text: string): Promise<string> {
   const cmd = await w.slack.typeCommand({ user, channel: CHANNEL, text });
-  const body = await pollUntil(async () => cmd.responses()[0] as { text?: string } | undefined, 10_000, () => `an answer to "${text}"`);
-  return body.text ?? '';
+  return pollUntil(async () => answersOf(cmd)[0], 10_000, () => `an answer to "${text}"`);
 }
 
 async function pausedReasons(): Promise<string[]> {
@@ -122,7 +122,7 @@ describe('/dbupdate resume and retry after a direct update left the database pau
   it('retry by the requester makes a new Pending record with approval buttons, linked to the failed one', async () => {
     const before = new Set((await w.bot.records.list()).map((r) => r.metadata.name));
     const cmd = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `retry ${failed.metadata.name}` });
-    const fresh = await pollUntil(async () => (await w.bot.records.list()).find((r) => !before.has(r.metadata.name) && r.status?.slack?.ts), 10_000, () => `a new request (answers: ${JSON.stringify(cmd.responses())})`);
+    const fresh = await pollUntil(async () => (await w.bot.records.list()).find((r) => !before.has(r.metadata.name) && r.status?.slack?.ts), 10_000, () => `a new request (answers: ${JSON.stringify(answersOf(cmd))})`);
     expect(fresh.status?.phase ?? 'Pending').toBe('Pending');
     expect(fresh.spec).toMatchObject({ retryOf: failed.metadata.name, targetVersion: failed.spec.targetVersion, requester: USERS.requester, approvers: [USERS.approver, USERS.approver2] });
     expect(fresh.spec.reason).toContain(`Retry of ${failed.metadata.name}`);
@@ -163,8 +163,8 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     expect((before?.status?.conditions ?? []).filter((c) => c.type === 'Paused').map((c) => c.reason)).toEqual(['Paused']);
 
     const cmd = await wo.slack.typeCommand({ user: USERS.approver, channel: CHANNEL, text: `resume ${record.metadata.name}` });
-    const body = await pollUntil(async () => cmd.responses()[0] as { text?: string } | undefined, 10_000, () => 'the answer');
-    expect(body.text).toContain('requested');
+    const body = await pollUntil(async () => answersOf(cmd)[0], 10_000, () => 'the answer');
+    expect(body).toContain('requested');
     const r = await pollUntil(async () => {
       const x = await wo.bot.records.get(record.metadata.name);
       return x?.status?.resume?.state === 'Succeeded' && x.status.slack?.posted?.includes(`resume:${x.status.resume.at}`) ? x : undefined;
@@ -188,7 +188,7 @@ describe('/dbupdate resume on the ops-request backend: the pause KubeDB Ops Mana
     expect(done.status?.phase).toBe('Failed');
     wo.cluster.server.faults.add({ method: 'PATCH', pathIncludes: '/mysqls/orders/status', status: 500, times: 1000, message: 'etcdserver: request timed out' });
     const cmd = await wo.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `resume ${record.metadata.name}` });
-    await pollUntil(async () => cmd.responses()[0], 10_000, () => 'the answer');
+    await pollUntil(async () => answersOf(cmd)[0], 10_000, () => 'the answer');
     const r = await pollUntil(async () => {
       const x = await wo.bot.records.get(record.metadata.name);
       return x?.status?.resume?.state === 'Failed' && x.status.slack?.posted?.includes(`resume:${x.status.resume.at}`) ? x : undefined;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findEngine, type Engine } from '../src/engines/table.js';
-import { catalogEntryFromObject, resolveTarget, type CatalogEntry } from '../src/engines/versions.js';
+import { catalogEntryFromObject, compareKubeDBVersions, osOf, resolveTarget, updateType, type CatalogEntry } from '../src/engines/versions.js';
 import { satisfiesConstraints } from '../src/engines/constraints.js';
 import { compareVersions, parseConstraint, parseVersion, satisfies } from '../src/engines/masterminds.js';
 import { realCatalog } from '../sim/kubedb/catalog.js';
@@ -24,7 +24,10 @@ function catalogOf(e: Engine): CatalogEntry[] {
 
 /** (engine, current catalog name, asked) → `target (updateType)` or `!failure_code`. */
 const TABLE: Array<[string, string, string, string]> = [
-    ['mysql', '8.0.35', '8.0', '8.0.36 (patch)'],
+    // 8.0.35 runs Oracle Linux (`mysql:8.0.35-oracle`), 8.0.36 Debian (`mysql:8.0.36-debian`): the only newer 8.0 is
+    // another base OS, which MySQL's webhook allows, so it is offered for confirmation; the exact name confirms.
+    ['mysql', '8.0.35', '8.0', '?8.0.36 (patch)'],
+    ['mysql', '8.0.35', '8.0.36', '8.0.36 (patch, base OS change)'],
     ['mysql', '8.0.35', '8', '8.4.8 (major)'],
     ['mysql', '8.0.35', '8.4', '8.4.8 (major)'],
     ['mysql', '8.0.35', '8.4.3', '8.4.3 (major)'],
@@ -35,9 +38,16 @@ const TABLE: Array<[string, string, string, string]> = [
     ['mysql', '8.0.35', '8.0.32', '!deprecated'],
     ['mysql', '8.0.35', '5.7', '!downgrade'],
     ['mysql', '8.0.36', '8.0', '!same_version'],
-    ['mysql', '5.7.44', '8.0', '8.0.36 (major)'],
+    ['mysql', '5.7.44', '8.0', '8.0.35 (major)'], // Oracle Linux to Oracle Linux first
+    ['mysql', '5.7.44', '8.0.36', '8.0.36 (major, base OS change)'],
     ['mysql', '5.7.44', '5.7', '!same_version'],
-    ['mysql', '5.7.42-debian', '5.7', '!same_version'],
+    // #20: the base OS comes from the image, not the name. 5.7.42-debian (Debian) asking 5.7: 5.7.44 is newer and
+    // allowed but Oracle Linux → offered; asking 8.0: 8.0.36 is Debian too → resolved.
+    ['mysql', '5.7.42-debian', '5.7', '?5.7.44 (patch)'],
+    ['mysql', '5.7.42-debian', '5.7.44', '5.7.44 (patch, base OS change)'],
+    ['mysql', '5.7.42-debian', '8.0', '8.0.36 (major)'],
+    ['mysql', '5.7.42-debian', '8.0.36', '8.0.36 (major)'],
+    ['mysql', '5.7.42-debian', '8.4', '!not_allowed'],
     ['mysql', '8.4.3', '9', '9.1.0 (major)'],
     ['mysql', '8.4.3', '8.0.36', '!downgrade'],
     ['mysql', '9.1.0', '9', '9.7.1 (major)'],
@@ -54,7 +64,10 @@ const TABLE: Array<[string, string, string, string]> = [
     ['postgres', '16.1', 'timescaledb-2.14.2-pg16', '!distribution_change'],
     ['postgres', 'timescaledb-2.14.2-pg15', '16', 'timescaledb-2.14.2-pg16 (major)'],
     ['postgres', 'timescaledb-2.14.2-pg15', '16.2', 'timescaledb-2.14.2-pg16 (major)'],
-    ['postgres', 'timescaledb-2.14.2-pg14', '15', 'timescaledb-2.14.2-pg15 (major)'],
+    // pg14 is labelled TimescaleDB, pg15 Official: the Postgres webhook compares spec.distribution, so the exact
+    // name is refused, and the version ask may not pick it either.
+    ['postgres', 'timescaledb-2.14.2-pg14', '15', '!distribution_change'],
+    ['postgres', 'timescaledb-2.14.2-pg14', 'timescaledb-2.14.2-pg15', '!distribution_change'],
     ['postgres', '16.1', '16.13-ext', '!distribution_change'],
     ['postgres', '16.8-documentdb', '17', '17.4-documentdb (major)'],
     ['postgres', '15.8', '15', '15.17 (minor)'],
@@ -71,8 +84,14 @@ const TABLE: Array<[string, string, string, string]> = [
     ['proxysql', '2.4.4-debian', '3.0.1-debian', '!not_allowed'],
     ['proxysql', '2.7.3-debian', '3.0', '3.0.1-debian (major)'],
     ['proxysql', '2.3.2-debian', '2.6', '2.6.3-debian (minor)'],
-    ['proxysql', '2.4.4-centos', '2.7', '!base_os_change'],
-    ['proxysql', '2.4.4-centos', '2.7.3-debian', '2.7.3-debian (minor)'],
+    // #20: ProxySQL's webhook does not compare base OS; 2.4.4-centos has no newer CentOS entry, so Debian is offered.
+    ['proxysql', '2.4.4-centos', '2.7', '?2.7.3-debian (minor)'],
+    ['proxysql', '2.4.4-centos', '2.6', '?2.6.3-debian (minor)'],
+    ['proxysql', '2.4.4-centos', '2.7.3-debian', '2.7.3-debian (minor, base OS change)'],
+    ['proxysql', '2.4.4-centos', '2.6.3-debian', '2.6.3-debian (minor, base OS change)'],
+    ['proxysql', '2.3.2-centos', '2.4', '2.4.4-centos (minor)'],
+    // Ubuntu jammy → noble is one distribution (MariaDB images)
+    ['mariadb', '11.3.2', '11.8', '11.8.5 (major)'],
     ['mariadb', '10.11.6', '10.11', '10.11.16 (patch)'],
     ['mariadb', '10.11.6', '11', '11.8.5 (major)'],
     ['mariadb', '10.11.6', '12', '12.1.2 (major)'],
@@ -162,7 +181,9 @@ describe('version resolution over KubeDB\'s real catalog', () => {
     const cur = cat.find((x) => x.name === current);
     expect(cur, `current ${current} in the ${e.catalogKind} facts`).toBeDefined();
     const r = resolveTarget(e, cur!, asked, cat);
-    const got = r.ok ? `${r.target.name} (${r.updateType})` : `!${r.code}`;
+    // `?name (type)`: an offer to confirm (another base OS, which KubeDB allows); `(type, base OS change)`:
+    // an exact ask that passes with a warning.
+    const got = r.ok ? `${r.target.name} (${r.updateType}${r.warning ? ', base OS change' : ''})` : r.code === 'confirm_base_os_change' ? `?${r.offer!.name} (${updateType(e, cur!.version, r.offer!.version)})` : `!${r.code}`;
     expect(got, r.ok ? '' : r.message).toBe(expected);
     if (r.ok) {
       // Whatever the bot picks, KubeDB's own rule (Masterminds on spec.version) allows it.
@@ -171,6 +192,58 @@ describe('version resolution over KubeDB\'s real catalog', () => {
     } else {
       expect(r.message.length).toBeGreaterThan(20);
     }
+  });
+
+  it('reads the base OS from the image, never from the name (#20)', () => {
+    const my = catalogOf(findEngine('mysql')!);
+    const os = (n: string) => osOf(my.find((e) => e.name === n)!);
+    expect([os('5.7.42-debian'), os('5.7.44'), os('8.0.35'), os('8.0.36')]).toEqual(['debian', 'oracle', 'oracle', 'debian']);
+    const px = catalogOf(findEngine('proxysql')!);
+    expect(osOf(px.find((e) => e.name === '2.3.2')!)).toBe('debian'); // no suffix in the name; the image is -debian
+    const maria = catalogOf(findEngine('mariadb')!);
+    expect(osOf(maria.find((e) => e.name === '10.4.32')!)).toBe('ubuntu'); // focal
+    expect(osOf(maria.find((e) => e.name === '12.1.2')!)).toBe('ubuntu'); // noble
+  });
+
+  it('offers another base OS with a warning and the exact command that confirms it (#20)', () => {
+    const e = findEngine('mysql')!;
+    const cat = catalogOf(e);
+    const r = resolveTarget(e, cat.find((x) => x.name === '5.7.42-debian')!, '5.7', cat);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.code).toBe('confirm_base_os_change');
+    expect(r.message).toContain('`5.7.44` runs on Oracle Linux (image `ghcr.io/appscode-images/mysql:5.7.44-oracle`)');
+    expect(r.message).toContain('`5.7.42-debian` on Debian');
+    expect(r.message).toContain('ask for it by its exact name: `/dbupdate mysql <database> 5.7.44`');
+    const confirmed = resolveTarget(e, cat.find((x) => x.name === '5.7.42-debian')!, '5.7.44', cat);
+    expect(confirmed).toMatchObject({ ok: true, target: { name: '5.7.44' } });
+    expect(confirmed.ok && confirmed.warning).toMatch(/changes the base OS/);
+    // Postgres' webhook refuses it, so it is never offered there
+    const pg = findEngine('postgres')!;
+    const pcat = catalogOf(pg);
+    expect(resolveTarget(pg, pcat.find((x) => x.name === '15.8')!, '16.1-bookworm', pcat)).toMatchObject({ ok: false, code: 'base_os_change' });
+  });
+
+  it('never says "No version is allowed" while an exact catalog name would pass (every engine, every current entry)', () => {
+    let checked = 0;
+    for (const name of ['mysql', 'postgres', 'perconaxtradb', 'proxysql', 'mariadb', 'mongodb', 'redis', 'elasticsearch', 'kafka', 'pgbouncer', 'memcached', 'mssqlserver', 'singlestore', 'redissentinel']) {
+      const e = findEngine(name)!;
+      const cat = catalogOf(e);
+      for (const cur of cat.filter((c) => !c.deprecated)) {
+        // (deprecated and older entries fail anyway: skipped to keep this fast)
+        const passes = cat.filter((t) => t.name !== cur.name && !t.deprecated && compareKubeDBVersions(t.version, cur.version) >= 0 && resolveTarget(e, cur, t.name, cat).ok);
+        const r = resolveTarget(e, cur, 'no-such-version-1', cat);
+        expect(r.ok).toBe(false);
+        if (r.ok) continue;
+        if (passes.length > 0) {
+          checked++;
+          expect(r.hint, `${name} ${cur.name}: ${passes.map((t) => t.name).join(', ')} pass`).not.toMatch(/No version is allowed/);
+        } else {
+          expect(r.hint).toMatch(/No version is allowed/);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 
   it('ProxySQL: KubeDB reads 2.7.3-debian as a prerelease; the real constraint names prereleases, so it is allowed', () => {

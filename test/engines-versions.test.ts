@@ -331,8 +331,8 @@ describe('resolveTarget: Postgres', () => {
 
   it.each([
     ['16.1', '16.4-bookworm', 'base_os_change', '`16.4-bookworm` runs on bookworm, but `16.1` runs on alpine; KubeDB cannot change the base OS in an update.'],
-    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS Official/bookworm, but `16.1` runs on alpine; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).'],
-    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB/alpine, but `16.1` is Official/alpine; the bot never switches product (distribution) on a version ask.'],
+    ['16.1', '16.6', 'base_os_change', '`16.6` exists only for base OS bookworm, but `16.1` runs on alpine, and KubeDB cannot change the base OS of a Postgres in an update.'],
+    ['16.1', '16.2', 'distribution_change', '`16.2` exists only as TimescaleDB, but `16.1` is Official; the bot never switches product (distribution) on a version ask.'],
     ['16.1', 'timescaledb-2.14.2-pg16', 'distribution_change', '`timescaledb-2.14.2-pg16` is TimescaleDB, but `16.1` is Official; an update cannot switch product (distribution), only its version.'],
     ['14.10', '15', 'deprecated', 'Every PostgresVersion matching `15` is deprecated (`15.5`); KubeDB does not update to deprecated versions.'],
     ['16.4', '13', 'downgrade', '`13` (newest: `13.13`) is older than the current `16.4`; downgrades are not supported.'],

@@ -14,7 +14,7 @@ import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
 import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import type { SlackMessage } from '../sim/slack/server.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 
 const NS = 'faults';
 /** Extra databases seeded for this file: one per test, never reused. */
@@ -27,7 +27,7 @@ let nextDb = 0;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
-  seedCluster(w.cluster.store, { extraDatabases: DATABASES, extraNamespace: NS });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: DATABASES, extraNamespace: NS });
   await w.cluster.sim.settled();
 }, 30_000);
 

@@ -3,7 +3,7 @@
  * handles of `createMetrics()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHealthServer, type HealthServer } from '../src/health.js';
+import { startHealthServer, type HealthServer, type HealthServerOptions } from '../src/health.js';
 import { createMetrics } from '../src/metrics.js';
 
 let server: HealthServer | undefined;
@@ -12,7 +12,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(ready: () => Promise<boolean> | boolean, extra: { readyTimeoutMs?: number } = {}) {
+async function start(ready: HealthServerOptions['ready'], extra: { readyTimeoutMs?: number } = {}) {
   const metrics = createMetrics();
   server = await startHealthServer({ port: 0, host: '127.0.0.1', ready, registry: metrics.registry, ...extra });
   const base = `http://127.0.0.1:${server.port}`;
@@ -42,6 +42,21 @@ describe('health server', () => {
     const after = await fetch(`${base}/readyz?verbose`);
     expect(after.status).toBe(200);
     expect((await after.text()).trim()).toBe('ready');
+  });
+
+  it('GET /readyz with a report: names each dependency and why it is not ready', async () => {
+    let checks = [
+      { name: 'slack', ok: false, detail: 'the WebSocket to wss-primary.slack.com did not open (3 attempt(s), last: ECONNREFUSED)' },
+      { name: 'kubernetes', ok: true, detail: 'the API server of cluster prod answers' },
+    ];
+    const { base } = await start(() => ({ ready: checks.every((c) => c.ok), checks }));
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('not ready\n[-]slack: the WebSocket to wss-primary.slack.com did not open (3 attempt(s), last: ECONNREFUSED)\n[+]kubernetes: the API server of cluster prod answers\n');
+    checks = checks.map((c) => ({ ...c, ok: true, detail: c.name === 'slack' ? 'connected to wss-primary.slack.com' : c.detail }));
+    const ok = await fetch(`${base}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('ready\n[+]slack: connected to wss-primary.slack.com\n[+]kubernetes: the API server of cluster prod answers\n');
   });
 
   it('GET /readyz is 503 when ready() throws or hangs', async () => {
@@ -144,5 +159,19 @@ describe('createMetrics', () => {
     const m = createMetrics({ defaultLabels: { cluster: 'prod-eu' } });
     m.leader.set(1);
     expect(await m.registry.metrics()).toMatch(/^dbupdate_leader\{cluster="prod-eu"\} 1$/m);
+  });
+});
+
+describe('likely causes of a Socket Mode WebSocket that does not open', () => {
+  it('names the proxy, the firewall, DNS or the app token from the last cause and the environment', async () => {
+    const { likelyCause, parseTimeout } = await import('../src/startup/socket-watch.js');
+    const host = 'wss-primary.slack.com';
+    expect(likelyCause(host, 'HTTP 401', {})).toMatch(/^the app token: .*SLACK_APP_TOKEN/);
+    expect(likelyCause(host, 'ECONNREFUSED', { HTTPS_PROXY: 'http://proxy:3128' })).toMatch(/^a proxy: HTTPS_PROXY is set, .* connects to wss-primary\.slack\.com directly \(ECONNREFUSED\)/);
+    expect(likelyCause(host, 'HTTP 403', {})).toMatch(/^a proxy or firewall that refuses WebSocket upgrades to wss-primary\.slack\.com \(HTTP 403\)/);
+    expect(likelyCause(host, 'ETIMEDOUT', {})).toMatch(/^a firewall or network policy blocking egress to wss-primary\.slack\.com:443 \(ETIMEDOUT\)/);
+    expect(likelyCause(host, 'ENOTFOUND', {})).toMatch(/^DNS: /);
+    expect(likelyCause(host, undefined, {})).toMatch(/proxy or firewall .* or the app token/);
+    expect([parseTimeout('2m'), parseTimeout('90s'), parseTimeout('1500ms'), parseTimeout('500'), parseTimeout('soon'), parseTimeout(undefined)]).toEqual([120_000, 90_000, 1500, 500, undefined, undefined]);
   });
 });

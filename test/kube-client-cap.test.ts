@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
-import { Kube, MAX_IN_FLIGHT, isTimeout, maxInFlightFromEnv } from '../src/kube/client.js';
-import { isFenced } from '../src/kube/fence.js';
+import { Kube, MAX_IN_FLIGHT, maxInFlightFromEnv } from '../src/kube/client.js';
+import { isTimeout, isFenced } from '../src/kube/errors.js';
 import { pollUntil } from '../sim/script.js';
 
 const NS = 'cap';

@@ -9,7 +9,8 @@ import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { catalogGvr } from '../sim/kubedb/index.js';
 import { findEngine } from '../src/engines/table.js';
 import { getDatabase, listCatalog, servesOpsRequests } from '../src/kube/kubedb.js';
-import { Kube, isTimeout, statusMessage } from '../src/kube/client.js';
+import { Kube } from '../src/kube/client.js';
+import { isTimeout, statusMessage } from '../src/kube/errors.js';
 import { pollUntil } from '../sim/script.js';
 
 const mysql = findEngine('mysql')!;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { findEngine } from '../src/engines/table.js';
-import { statusCode } from '../src/kube/client.js';
+import { statusCode } from '../src/kube/errors.js';
 import {
   catalogVersions,
   databases,
@@ -22,7 +22,7 @@ import {
   type OpsRequestObject,
 } from '../src/kube/resources.js';
 import { buildOpsRequest } from '../src/kube/kubedb.js';
-import { RECORD_API_VERSION, RECORD_GROUP, RECORD_KIND, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import { RECORD_API_VERSION, RECORD_GROUP, RECORD_KIND, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 import { startInformer } from '../src/kube/informer.js';
 import { pollUntil } from '../sim/script.js';
@@ -56,14 +56,14 @@ describe('DatabaseUpdate records', () => {
     spec: structuredClone(VALID_RECORD_SPEC) as unknown as DatabaseUpdate['spec'],
   });
 
-  it('uses the coordinates of src/updates/types.ts', () => {
-    const r = databaseUpdates<DatabaseUpdate>(c.botKube);
+  it('uses the coordinates of src/api/v1alpha1/databaseupdate.ts', () => {
+    const r = databaseUpdates(c.botKube);
     expect(r.kind).toMatchObject({ group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL, kind: RECORD_KIND });
     expect(r.path('dbupdate')).toBe(`/apis/${RECORD_GROUP}/${RECORD_VERSION}/namespaces/dbupdate/${RECORD_PLURAL}`);
   });
 
   it('create, get, list by label, a status merge patch guarded by resourceVersion, delete with a precondition', async () => {
-    const r = databaseUpdates<DatabaseUpdate>(c.botKube);
+    const r = databaseUpdates(c.botKube);
     const made = await r.create(record('res-a', { 'test/kind': 'a' }));
     await r.create(record('res-b', { 'test/kind': 'b' }));
     expect(made.metadata.resourceVersion).toBeTruthy();
@@ -88,7 +88,7 @@ describe('DatabaseUpdate records', () => {
   });
 
   it('path() and listObject() feed an informer (list, then watch) with no cast', async () => {
-    const r = databaseUpdates<DatabaseUpdate>(c.botKube);
+    const r = databaseUpdates(c.botKube);
     const cache = startInformer<DatabaseUpdate>(c.botKube, r.path('dbupdate'), () => r.listObject('dbupdate'), () => undefined);
     try {
       await cache.synced;
@@ -102,7 +102,7 @@ describe('DatabaseUpdate records', () => {
   });
 
   it('a create with dryRun stores nothing; one without a namespace is refused before any request', async () => {
-    const r = databaseUpdates<DatabaseUpdate>(c.botKube);
+    const r = databaseUpdates(c.botKube);
     const answer = await r.create(record('res-dry'), { dryRun: true });
     expect(answer.metadata.name).toBe('res-dry');
     expect(await r.get('dbupdate', 'res-dry')).toBeUndefined();

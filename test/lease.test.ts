@@ -9,7 +9,7 @@ import pino from 'pino';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { LeaderElector, leaseTimings } from '../src/kube/lease.js';
 import { pollUntil } from '../sim/script.js';
-import { FencedError, isFenced } from '../src/kube/fence.js';
+import { FencedError, isFenced } from '../src/kube/errors.js';
 import { RecordStore } from '../src/updates/records.js';
 
 const NS = 'dbupdate';

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
 import { approve, pollUntil, request } from '../sim/script.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
-import { KeyedQueue } from '../src/kube/informer.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
+import { KeyedQueue } from '../src/kube/queue.js';
 
 const STEPS = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/];
 let w: World;
@@ -63,7 +63,7 @@ describe('no error escapes a queue worker', () => {
         () => {
           throw new TypeError('handler bug');
         },
-        5,
+        { baseDelayMs: 5 },
       );
       q.add('k');
     });

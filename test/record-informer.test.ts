@@ -9,7 +9,7 @@ import pino from 'pino';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { RecordInformer } from '../src/updates/record-informer.js';
 import { isCompact, LIST_PAGE_SIZE } from '../src/kube/informer.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };

@@ -5,7 +5,8 @@
  * a resume (`threadPosts`).
  */
 import { describe, expect, it } from 'vitest';
-import { removablePause, requestResume } from '../src/pipeline/resume.js';
+import { removablePause } from '../src/pipeline/resume-database.js';
+import { requestResume } from '../src/updates/resume.js';
 import { pauseCondition } from '../src/pipeline/direct-state.js';
 import { readRequestForm } from '../src/command/form.js';
 import { homeView, requestModal, HOME_MAX_REQUESTS } from '../src/slack/render-forms.js';
@@ -13,7 +14,7 @@ import { threadPosts } from '../src/slack/render.js';
 import { validateView } from '../sim/slack/blocks.js';
 import { RecordRefusal } from '../src/updates/records.js';
 import type { DatabaseObject, OpsRequestObject } from '../src/kube/kubedb.js';
-import type { DatabaseUpdate, RecordStatus } from '../src/updates/types.js';
+import type { DatabaseUpdate, RecordStatus } from '../src/api/v1alpha1/databaseupdate.js';
 
 function record(over: { backend?: 'direct' | 'ops-request'; status?: RecordStatus; name?: string } = {}): DatabaseUpdate {
   return {

@@ -1,39 +1,42 @@
 /**
  * Restart safety with a real process: the bot (`src/main.ts`) runs as a child process against the
- * emulators and is killed with SIGKILL mid-way; a new process finishes the job from the records.
+ * emulators and is killed with SIGKILL mid-way; a new process finishes the job from the records. Run on the
+ * emulator and on the real kube-apiserver (test/support/clusters.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { USERS, CHANNEL } from '../sim/world.js';
+import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from './support/clusters.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
 import { approve, settle, request } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 
-let cluster: EmbeddedCluster;
+describe.each(CLUSTER_KINDS)('on the %s', (kind) => {
+let c: ClusterUnderTest;
 let slack: SlackEmulator;
 let records: RecordStore;
 let files: ReturnType<typeof writeBotFiles>;
 const procs: BotProcess[] = [];
 
 beforeAll(async () => {
-  cluster = await startEmbeddedCluster({ podReadyDelayMs: 300, stepDelayMs: 300 });
+  c = await startCluster(kind, { podReadyDelayMs: 300, stepDelayMs: 300 });
   slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
-  files = writeBotFiles(cluster, worldConfig({ leaseDurationSeconds: 2 }));
-  records = new RecordStore(cluster.kube, 'dbupdate');
-});
+  files = writeBotFiles(c.cluster, c.config({ leaseDurationSeconds: 2 }));
+  records = new RecordStore(c.kube, c.recordsNamespace);
+}, 120_000);
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
   await slack?.stop();
-  await cluster?.stop();
+  await c?.stop();
 });
 
 /** Start a bot process and wait until it is connected to Slack and holds the Lease. */
 async function startProcess(identity: string): Promise<BotProcess> {
   const p = spawnBot({ files, slack, identity });
   procs.push(p);
-  await waitUntilLeading(cluster, slack, identity, p);
+  await waitUntilLeading(c.cluster, slack, identity, p);
   return p;
 }
 
@@ -90,9 +93,10 @@ describe('restart safety (SIGKILL of a real bot process)', () => {
     const took = Date.now() - t0;
     expect(exit.code).toBe(0);
     expect(took).toBeLessThan(10_000);
-    const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' });
+    const lease = await c.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: c.recordsNamespace });
     expect(lease.spec?.holderIdentity ?? '').toBe('');
     const next = await startProcess('bot-d');
     expect(next.child.exitCode).toBeNull();
   }, 60_000);
+});
 });

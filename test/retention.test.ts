@@ -14,7 +14,7 @@ import { getOpsRequest } from '../src/kube/kubedb.js';
 import { lockName } from '../src/kube/locks.js';
 import { isExpiredRecord, sweepRetention } from '../src/updates/retention.js';
 import { validateConfig } from '../src/policy/config.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 
 const DAY = 86_400_000;
 const log = pino({ level: 'silent' });

@@ -22,7 +22,7 @@ import { KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
 import { applyManifests } from '../sim/kube/apply.js';
-import { installKubeDBCrds } from '../sim/kubedb/crds.js';
+import { kubedbCrds } from '../sim/kubedb/crds.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const W = { group: 'test.dev', version: 'v1', plural: 'widgets' };
@@ -93,7 +93,7 @@ beforeAll(async () => {
   const store = new Store({ historySize: 30 });
   store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dbupdate' } });
   applyManifests(store, readFileSync(new URL('../deploy/rbac.yaml', import.meta.url), 'utf8'));
-  installKubeDBCrds(store);
+  for (const crd of kubedbCrds()) store.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' }, crd);
   server = await KubeApiServer.start({ store, users: { [SA_TOKEN]: serviceAccountUser('dbupdate', 'dbupdate') } });
   kc = new KubeConfig();
   kc.loadFromString(server.kubeconfigYaml());

@@ -16,7 +16,8 @@ import type { KubeObject } from '../sim/kube/api.js';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../sim/world.js';
 import { pollUntil } from '../sim/script.js';
 import { coordinatorCall, fenceOf, getRequest, readCredentials, setFailover, setRequest, type Credentials } from '../src/pipeline/coordinator.js';
-import { ALWAYS_HELD, isFenced } from '../src/kube/fence.js';
+import { ALWAYS_HELD } from '../src/kube/fence.js';
+import { isFenced } from '../src/kube/errors.js';
 
 const POD = { group: '', version: 'v1', plural: 'pods' };
 const ROLE = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles' };

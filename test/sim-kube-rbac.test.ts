@@ -20,7 +20,7 @@ import { KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
 import { requestAttributes, serviceAccountUser } from '../sim/kube/rbac.js';
 import { applyManifests } from '../sim/kube/apply.js';
-import { installKubeDBCrds } from '../sim/kubedb/crds.js';
+import { kubedbCrds } from '../sim/kubedb/crds.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -116,7 +116,7 @@ beforeAll(async () => {
   store = new Store();
   for (const name of ['demo', 'other', 'dbupdate']) store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   applyManifests(store, readFileSync(new URL('../deploy/crd-databaseupdate.yaml', import.meta.url), 'utf8'));
-  installKubeDBCrds(store);
+  for (const crd of kubedbCrds()) store.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' }, crd);
   applyManifests(store, RBAC);
   server = await KubeApiServer.start({
     store,

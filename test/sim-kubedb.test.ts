@@ -1,9 +1,15 @@
 /**
- * The simulated KubeDB controllers (provisioner, PetSet controller, Ops Manager) against the real
- * in-memory store of the Kubernetes API emulator.
+ * The simulated KubeDB controllers (provisioner, PetSet controller, kubelet, Ops Manager, ops webhook)
+ * talking to the Kubernetes API emulator over HTTP through client-node; the tests look at (and write)
+ * the emulator's store directly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
 import { Store } from '../sim/kube/store.js';
+import { KubeApiServer } from '../sim/kube/server.js';
+import { listenInPods } from '../sim/kube/portforward.js';
 import type { KubeObject } from '../sim/kube/api.js';
 import { findEngine } from '../src/engines/table.js';
 import { catalogEntryFromObject, resolveTarget } from '../src/engines/versions.js';
@@ -30,20 +36,25 @@ const postgres = findEngine('postgres')!;
 const pxc = findEngine('perconaxtradb')!;
 const proxysql = findEngine('proxysql')!;
 
-let sims: KubeDBSim[] = [];
-afterEach(() => {
-  for (const s of sims) s.stop();
-  sims = [];
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
 });
 
+/** An emulator serving HTTP, KubeDB's CRDs and the seed installed over HTTP, the simulation started on it and settled. */
 async function cluster(opts: KubeDBSimOptions = {}, opsManager = true) {
   const store = new Store();
-  installKubeDBCrds(store, { opsManager });
-  seedCluster(store);
-  const sim = startKubeDBSim(store, { podReadyDelayMs: 15, stepDelayMs: 10, ...opts });
-  sims.push(sim);
-  await sim.settled(10_000);
-  return { store, sim };
+  const server = await KubeApiServer.start({ store });
+  cleanups.push(() => server.stop());
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(server.kubeconfigYaml());
+  await installKubeDBCrds(kubeConfig, { opsManager });
+  await seedCluster(kubeConfig);
+  const sim: KubeDBSim = await startKubeDBSim(kubeConfig, { podReadyDelayMs: 15, stepDelayMs: 10, podNetwork: (l) => listenInPods(store, l), ...opts });
+  cleanups.push(() => sim.stop());
+  await sim.settled(20_000);
+  return { store, sim, server, kubeConfig };
 }
 
 async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
@@ -178,7 +189,7 @@ describe('PetSet controller', () => {
 
     await waitFor('web-2 and web-3 on nginx:2', () => ['web-2', 'web-3'].every((n) => {
       const p = store.tryGet(POD_GVR, 'demo', n);
-      return image(p, 'web') === 'nginx:2' && ready(p);
+      return p !== undefined && image(p, 'web') === 'nginx:2' && ready(p);
     }));
     await new Promise((r) => setTimeout(r, 80));
     stop();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FollowUpQueue } from '../src/slack/followup.js';
 import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
 import { pollUntil } from '../sim/script.js';
+import { answersOf } from './support/answers.js';
 
 describe('FollowUpQueue', () => {
   it('runs at most `concurrency` at once, starts them in arrival order, and finishes them all', async () => {
@@ -130,17 +131,17 @@ describe('a burst of commands', () => {
     const texts = [...Array.from({ length: 59 }, (_, i) => `mysql nosuch-${i} 8.4`), 'mysql orders 8.0.36'];
     const sent = await Promise.all(texts.map((text) => w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text })));
     expect(sent.every((s) => s.ackPayload !== undefined)).toBe(true);
-    await pollUntil(async () => sent.every((s) => s.responses().length >= 1) || undefined, 20_000, () => `answers (${sent.filter((s) => s.responses().length).length} of 60)`);
+    await pollUntil(async () => sent.every((s) => answersOf(s).length >= 1) || undefined, 20_000, () => `answers (${sent.filter((s) => answersOf(s).length).length} of 60)`);
     await new Promise((r) => setTimeout(r, 200)); // no second answer arrives late
     for (let i = 0; i < 59; i++) {
-      const answers = sent[i].responses() as Array<{ text: string }>;
+      const answers = answersOf(sent[i]);
       expect(answers).toHaveLength(1);
-      expect(answers[0].text).toContain(`demo/nosuch-${i}\``);
-      expect(answers[0].text).toContain('was not found');
+      expect(answers[0]).toContain(`demo/nosuch-${i}\``);
+      expect(answers[0]).toContain('was not found');
     }
-    const last = sent[59].responses() as Array<{ text: string }>;
+    const last = answersOf(sent[59]);
     expect(last).toHaveLength(1);
-    expect(last[0].text).toMatch(/Request `orders-[0-9a-f]{8}` recorded/);
+    expect(last[0]).toMatch(/Request `orders-[0-9a-f]{8}` recorded/);
     expect((await w.bot.records.list()).filter((r) => r.spec.database.name === 'orders')).toHaveLength(1);
   });
 });
@@ -150,10 +151,10 @@ describe('stopping with follow-ups in flight', () => {
     const w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
     try {
       const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql gone-${i} 8.4` })));
-      const answeredAtStop = sent.filter((s) => s.responses().length > 0).length;
+      const answeredAtStop = sent.filter((s) => answersOf(s).length > 0).length;
       await w.bot.stop();
       expect(answeredAtStop).toBeLessThan(30); // the stop came while follow-ups were queued
-      for (const s of sent) expect(s.responses()).toHaveLength(1);
+      for (const s of sent) expect(answersOf(s)).toHaveLength(1);
     } finally {
       await w.stop();
     }

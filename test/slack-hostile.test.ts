@@ -13,7 +13,7 @@ import { request, approve, buttonValue, pollUntil, rejectWithReason } from '../s
 import { createLogger } from '../src/log.js';
 import { ACTION_APPROVE, ACTION_REJECT, REJECT_REASON_ACTION, REJECT_REASON_BLOCK } from '../src/slack/render.js';
 import { blockActionsPayload, findElement, viewSubmissionPayload } from '../sim/slack/payloads.js';
-import type { DatabaseUpdate } from '../src/updates/types.js';
+import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import type { SlackMessage } from '../sim/slack/server.js';
 
 let w: World;

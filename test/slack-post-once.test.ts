@@ -19,7 +19,7 @@ let nextDb = 0;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 100, stepDelayMs: 100 } });
-  seedCluster(w.cluster.store, { extraDatabases: 3, extraNamespace: NS });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: 3, extraNamespace: NS });
   await w.cluster.sim.settled();
 }, 30_000);
 afterEach(() => w.slack.faults.clear());

@@ -5,100 +5,39 @@
  * resumed with SIGCONT: it must make no write at all (its Kubernetes and Slack Web API traffic goes
  * through counting proxies, so every request it sends after resuming is seen), the record stays
  * Succeeded, the database is not paused, each thread line appears once, and there is one OpsRequest.
+ * Run on the emulator and on the real kube-apiserver (test/support/clusters.ts).
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { USERS, CHANNEL } from '../sim/world.js';
+import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from './support/clusters.js';
 import { SlackEmulator } from '../sim/slack/server.js';
+import { CountingProxy } from '../sim/counting-proxy.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
 import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
 import { LEASE_NAME } from '../src/bot.js';
 import { getDatabase, listOpsRequests } from '../src/kube/kubedb.js';
 import { engineByKind } from '../src/engines/table.js';
-import { isPaused } from '../src/updates/preflight.js';
-
-/** One request a proxy forwarded: method, URL, the answer's status, and whether it came after SIGCONT. */
-interface Seen {
-  method: string;
-  url: string;
-  status?: number;
-  afterResume: boolean;
-}
-
-/**
- * A forwarding HTTP proxy that records each request and can hold back the answer to the next request
- * matching `holdNext` until `release()` (the process gets it while frozen).
- */
-class CountingProxy {
-  readonly seen: Seen[] = [];
-  resumed = false;
-  holdNext?: (method: string, url: string) => boolean;
-  private held: Array<() => void> = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(target: string): Promise<CountingProxy> {
-    let self: CountingProxy | undefined;
-    const server = createServer((req, res) => self!.forward(target, req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    self = new CountingProxy(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
-    return self;
-  }
-
-  private forward(target: string, req: IncomingMessage, res: ServerResponse): void {
-    const rec: Seen = { method: req.method ?? 'GET', url: req.url ?? '/', afterResume: this.resumed };
-    this.seen.push(rec);
-    const hold = this.holdNext?.(rec.method, rec.url) ?? false;
-    if (hold) this.holdNext = undefined;
-    const up = httpRequest(new URL(rec.url, target), { method: rec.method, headers: req.headers }, (answer) => {
-      rec.status = answer.statusCode;
-      const send = () => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      };
-      if (hold) this.held.push(send);
-      else send();
-    });
-    up.on('error', () => res.destroy());
-    res.on('close', () => up.destroy());
-    req.pipe(up);
-  }
-
-  heldCount(): number {
-    return this.held.length;
-  }
-
-  release(): void {
-    this.held.splice(0).forEach((f) => f());
-  }
-
-  async stop(): Promise<void> {
-    this.release();
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
+import { isPaused } from '../src/kube/kubedb.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STEPS = [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/];
-let cluster: EmbeddedCluster;
+describe.each(CLUSTER_KINDS)('split-brain on the %s', (kind) => {
+let c: ClusterUnderTest;
 let slack: SlackEmulator;
 let kubeProxy: CountingProxy;
 let slackProxy: CountingProxy;
 const procs: BotProcess[] = [];
 
 beforeAll(async () => {
-  cluster = await startEmbeddedCluster({ podReadyDelayMs: 300, stepDelayMs: 300 });
+  c = await startCluster(kind, { podReadyDelayMs: 300, stepDelayMs: 300 });
   // A longer ack deadline than Slack's 3 s: two bot processes start on a loaded test machine.
   slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }], ackTimeoutMs: 15_000 });
-  kubeProxy = await CountingProxy.start(cluster.server.url);
+  kubeProxy = await CountingProxy.start(c.serverUrl, { ca: c.ca });
   slackProxy = await CountingProxy.start(slack.apiUrl.replace(/\/api\/$/, ''));
-});
+}, 120_000);
 afterAll(async () => {
   for (const p of procs) {
     p.kill('SIGCONT');
@@ -108,26 +47,26 @@ afterAll(async () => {
   await kubeProxy?.stop();
   await slackProxy?.stop();
   await slack?.stop();
-  await cluster?.stop();
+  await c?.stop();
 });
 
 describe('split-brain: a leader frozen past its Lease makes no write when it wakes', () => {
   it('SIGSTOP mid-step, the other replica finishes, SIGCONT: no write from the old leader, every line once', async () => {
     // Lease 3 s: renew every 1 s, renew deadline 2 s.
-    const files = writeBotFiles(cluster, worldConfig({ leaseDurationSeconds: 3 }));
+    const files = writeBotFiles(c.cluster, c.config({ leaseDurationSeconds: 3 }));
     // Replica A talks to the cluster and to Slack's Web API through the counting proxies.
     const kubeconfigA = join(files.dir, 'kubeconfig-a');
-    writeFileSync(kubeconfigA, readFileSync(files.kubeconfig, 'utf8').split(cluster.server.url).join(kubeProxy.url));
+    writeFileSync(kubeconfigA, readFileSync(files.kubeconfig, 'utf8').split(c.serverUrl).join(kubeProxy.url));
     const a = spawnBot({ files: { ...files, kubeconfig: kubeconfigA }, slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: `${slackProxy.url}/api/` }, identity: 'bot-a', env: { PORT: '0' } });
     procs.push(a);
-    await waitUntilLeading(cluster, slack, 'bot-a', a);
+    await waitUntilLeading(c.cluster, slack, 'bot-a', a);
     const b = spawnBot({ files, slack, identity: 'bot-b', env: { PORT: '0' } });
     procs.push(b);
     await slack.waitFor(() => slack.socketConnections() >= 2 || undefined, { timeoutMs: 60_000, what: 'bot-b to connect' }).catch((err) => {
       throw new Error(`${err}\nA:\n${a.output()}\nB:\n${b.output()}`);
     });
 
-    const records = new RecordStore(cluster.kube, 'dbupdate');
+    const records = new RecordStore(c.kube, c.recordsNamespace);
     const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, 'mysql orders 8.0.36', 20_000);
     await approve(slack, CHANNEL, parent, USERS.approver).catch((err) => { throw new Error(`${err}\nA:\n${a.output()}\nB:\n${b.output()}`); });
     await slack.waitFor(() => slack.replies(CHANNEL, parent.ts).some((m) => /Paused/.test(m.text)) || undefined, { timeoutMs: 30_000, what: 'the Paused post' });
@@ -140,7 +79,7 @@ describe('split-brain: a leader frozen past its Lease makes no write when it wak
 
     // B takes over (the Lease expires on its clock) and finishes.
     await pollUntil(async () => {
-      const lease = await cluster.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: 'dbupdate' }).catch(() => undefined);
+      const lease = await c.kube.coordination.readNamespacedLease({ name: LEASE_NAME, namespace: c.recordsNamespace }).catch(() => undefined);
       return lease?.spec?.holderIdentity?.startsWith('bot-b') || undefined;
     }, 30_000, () => 'bot-b to take the Lease');
     const done = await settle(records, record.metadata.name, 60_000);
@@ -164,11 +103,12 @@ describe('split-brain: a leader frozen past its Lease makes no write when it wak
     const final = await records.get(record.metadata.name);
     expect(final?.status?.phase).toBe('Succeeded');
     const engine = engineByKind('MySQL')!;
-    const db = await getDatabase(cluster.kube, engine, record.spec.database.namespace, record.spec.database.name);
+    const db = await getDatabase(c.kube, engine, record.spec.database.namespace, record.spec.database.name);
     expect(db && isPaused(db), 'database paused').toBe(false);
     const lines = slack.replies(CHANNEL, parent.ts).map((m) => m.text);
     for (const re of STEPS) expect(lines.filter((l) => re.test(l)), `${re} once in:\n${lines.join('\n')}`).toHaveLength(1);
-    const ops = (await listOpsRequests(cluster.kube, engine, record.spec.database.namespace)).filter((o) => o.metadata.labels?.['dbupdate.dev/record'] === record.metadata.name);
+    const ops = (await listOpsRequests(c.kube, engine, record.spec.database.namespace)).filter((o) => o.metadata.labels?.['dbupdate.dev/record'] === record.metadata.name);
     expect(ops).toHaveLength(1);
   }, 240_000);
+});
 });

@@ -1,9 +1,13 @@
 /**
  * `npm start` (src/main.ts) as a real child process against the emulators: every start-up problem ends
- * in one line on stderr naming what to fix and exit code 1 (no stack trace) — a bad bot or app token
+ * in one line on stderr naming what to fix and exit code 1 (no stack trace), and several problems in one
+ * line each, all reported together (no network and a bad kubeconfig: both) — a bad bot or app token
  * (the Slack emulator answers `auth.test` / `apps.connections.open` with `invalid_auth`, as Slack does),
  * Slack unreachable, the API server unreachable, a token the API server refuses (401), the CRD missing,
- * the example's placeholder IDs; and `/readyz` follows the Slack connection.
+ * the example's placeholder IDs; a Socket Mode WebSocket the network refuses (the Slack emulator answering
+ * every upgrade 403 while its Web API works) is logged with its cause and host at growing intervals while
+ * `/healthz` answers and `/readyz` names it, then ends in one line naming the likely cause; and `/readyz`
+ * follows the Slack connection.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,6 +133,74 @@ describe('npm start: one-line start-up errors', { timeout: 120_000 }, () => {
     expectOneLine(r, /still holds the example's placeholder Slack IDs \(channelNamespaces\.C0123456789=C0123456789, approvers\.0=U0AAAAAAA, .*replace them with your workspace's/);
   });
 
+});
+
+describe('npm start: every start-up check runs, and all failures are reported together', { timeout: 120_000 }, () => {
+  it('no network to Slack and a kubeconfig that does not parse: both are reported, one line each', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/api/`;
+    const file = join(dir, 'kubeconfig-garbage');
+    writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [ {name: x, cluster: {server: 12} ]\n');
+    const r = await runMain({ ...good(), SLACK_API_URL: url, KUBECONFIG: file });
+    const lines = r.stderr.trim().split('\n');
+    expect(r.code).toBe(1);
+    expect(lines, r.stderr).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^dbupdate: /);
+    expect(r.stderr).toMatch(/cannot reach Slack at .*ECONNREFUSED/);
+    expect(lines.some((l) => !/Slack/.test(l)), r.stderr).toBe(true);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('Slack unreachable and the API server refusing the token: both, in the order of the checks', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/api/`;
+    const file = join(dir, 'kubeconfig-401-both');
+    cluster.server.writeKubeconfig(file, { token: 'expired-token' });
+    const r = await runMain({ ...good(), SLACK_API_URL: url, KUBECONFIG: file, SLACK_BOT_TOKEN: 'not-a-token' });
+    const lines = r.stderr.trim().split('\n');
+    expect(r.code).toBe(1);
+    // a malformed bot token (no Slack call then), and the cluster's 401
+    expect(lines[0]).toMatch(/^dbupdate: SLACK_BOT_TOKEN must be set/);
+    expect(lines[1]).toMatch(/refused the credentials \(401 Unauthorized\)/);
+    expect(lines).toHaveLength(2);
+  });
+});
+
+describe('npm start: a Socket Mode WebSocket the network refuses', { timeout: 120_000 }, () => {
+  it('logs each attempt with its cause and host at growing intervals, keeps /healthz up, names it in /readyz, then exits with the likely cause', async () => {
+    const own = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }], refuseWebSockets: 403 });
+    const port = await closedPort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...good(), SLACK_BOT_TOKEN: own.botToken, SLACK_APP_TOKEN: own.appToken, SLACK_API_URL: own.apiUrl, PORT: String(port), LOG_LEVEL: 'warn', SLACK_CONNECT_TIMEOUT: '9s', SLACK_SIGNING_SECRET: '', KUBE_CONTEXT: '', HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: '', http_proxy: '', ALL_PROXY: '', all_proxy: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // /healthz answers while the bot cannot connect; /readyz says why it is not ready
+      await expect.poll(() => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0), { timeout: 30_000, interval: 100 }).toBe(200);
+      await expect.poll(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text(), () => ''), { timeout: 30_000, interval: 200 }).toMatch(/\[-\]slack: the WebSocket to 127\.0\.0\.1:\d+ did not open \(\d attempt\(s\), last: HTTP 403\)/);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toMatch(/^not ready\n\[-\]startup: connecting to Slack\n/);
+      expect(await exited).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+      await own.stop();
+    }
+    // one line, naming the cause and what to do
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
+    expect(stderr).toMatch(/^dbupdate: Slack's Web API answers, but the Socket Mode WebSocket to 127\.0\.0\.1:\d+ did not open within 9 s \(\d attempt\(s\), last: HTTP 403\)\. Likely cause: a proxy or firewall that refuses WebSocket upgrades/);
+    // each attempt logged with cause and host, the waits growing
+    const attempts = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.attempt !== undefined);
+    expect(attempts.length, stdout).toBeGreaterThanOrEqual(2);
+    for (const a of attempts) {
+      expect(a.cause).toBe('HTTP 403');
+      expect(a.host).toMatch(/^127\.0\.0\.1:\d+$/);
+    }
+    expect(attempts[1].nextAttemptInMs).toBeGreaterThan(attempts[0].nextAttemptInMs);
+  });
 });
 
 describe('the placeholder list', () => {

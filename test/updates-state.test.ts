@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { approve, cancel, expire, reject } from '../src/updates/state.js';
 import { RecordRefusal } from '../src/updates/records.js';
-import type { DatabaseUpdate, RecordStatus } from '../src/updates/types.js';
+import type { DatabaseUpdate, RecordStatus } from '../src/api/v1alpha1/databaseupdate.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 

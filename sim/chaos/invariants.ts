@@ -4,7 +4,7 @@
  * `checkInvariants(snapshot)` lists the violations, each naming the invariant and what was seen.
  */
 import type { SlackMessage } from '../slack/server.js';
-import type { Backend, DatabaseUpdate } from '../../src/updates/types.js';
+import type { Backend, DatabaseUpdate } from '../../src/api/v1alpha1/databaseupdate.js';
 import type { UnexpectedExit } from './replicas.js';
 
 /** The invariants, by name (the `invariant` of a {@link Violation}). */

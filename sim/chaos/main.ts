@@ -18,7 +18,7 @@ import { runCli } from '../../src/startup/cli.js';
 import { runChaos, type ChaosResult } from './run.js';
 import { newSeed } from './rng.js';
 import { countsTable, violationsText } from './report.js';
-import type { Backend } from '../../src/updates/types.js';
+import type { Backend } from '../../src/api/v1alpha1/databaseupdate.js';
 
 const HELP = `Usage: npm run chaos -- [--seed N] [--backend ops-request|direct|both] [--kills N] [--rates 0.05,0.15] [--updates N] [--slack-loss 0.1]
   --seed N        base seed (default: random, printed)

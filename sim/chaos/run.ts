@@ -14,8 +14,8 @@ import { dbGvr, opsGvr, seedCluster } from '../kubedb/index.js';
 import { findEngine } from '../../src/engines/table.js';
 import type { KubeObject } from '../kube/api.js';
 import { renderHash, renderParent } from '../../src/slack/render.js';
-import type { Backend, DatabaseUpdate } from '../../src/updates/types.js';
-import { LABEL_RECORD, TERMINAL_PHASES } from '../../src/updates/types.js';
+import type { Backend, DatabaseUpdate } from '../../src/api/v1alpha1/databaseupdate.js';
+import { LABEL_RECORD, TERMINAL_PHASES } from '../../src/api/v1alpha1/databaseupdate.js';
 import { Random } from './rng.js';
 import { SlackLossProxy } from './slack-proxy.js';
 import { Replicas } from './replicas.js';
@@ -103,7 +103,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   const extra = plan.updates + (plan.splitBrain ? 1 : 0);
 
   const cluster = await startEmbeddedCluster({ podReadyDelayMs: 200, stepDelayMs: 200, opsManager: plan.backend === 'ops-request' });
-  seedCluster(cluster.store, { extraDatabases: extra, extraNamespace: NS });
+  await seedCluster(cluster.kubeConfig, { extraDatabases: extra, extraNamespace: NS });
   await cluster.sim.settled();
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   const proxy = await SlackLossProxy.start({ upstreamApiUrl: slack.apiUrl, rate: plan.slackLossRate, random: new Random(plan.seed, 2) });

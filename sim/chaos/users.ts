@@ -9,7 +9,7 @@ import type { SlackEmulator } from '../slack/server.js';
 import type { Store } from '../kube/store.js';
 import { buttonValue } from '../script.js';
 import { ACTION_APPROVE } from '../../src/slack/render.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../../src/updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate } from '../../src/api/v1alpha1/databaseupdate.js';
 
 /** GVR of the bot's records. */
 export const RECORD_GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };

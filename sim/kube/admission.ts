@@ -15,12 +15,27 @@
  *   webhook's `status.code` (raised to 400 when below 400; controller-runtime's `admission.Denied` sends
  *   403, a validator returning an `Invalid` API error sends 422), `reason`/`details` kept, and the message
  *   `admission webhook "<name>" denied the request: <message>` (or `… without explanation`).
- * Validators are registered per store (the emulator's controllers get the store, not the HTTP server) and
- * apply to requests served over HTTP; in-process controllers write the store directly, like the API
- * server's own loopback clients skipping nothing but the network.
+ * Two kinds of webhooks are honoured for requests served over HTTP:
+ * - in-process validators registered per store ({@link addValidatingAdmission}), for tests of the emulator;
+ * - `ValidatingWebhookConfiguration` objects (`admissionregistration.k8s.io/v1`) stored in the emulator,
+ *   called over HTTPS as the API server calls them ({@link runRegisteredWebhooks}): rules (`apiGroups`,
+ *   `apiVersions`, `operations`, `resources` incl. `*` and `<plural>/status`, `scope`), `namespaceSelector`
+ *   (on the namespace's labels; `kubernetes.io/metadata.name` is set on every namespace),
+ *   `objectSelector`, `sideEffects` on dry runs, `clientConfig.url` with `caBundle` (TLS verified against it),
+ *   `timeoutSeconds` (default 10, sent as `?timeout=10s`), `failurePolicy` (default `Fail`: a webhook that
+ *   cannot be called fails the request with 500 `Internal error occurred: failed calling webhook "<name>":
+ *   failed to call webhook: Post "<url>?timeout=10s": <error>`; `Ignore` skips it). The request is an
+ *   `admission.k8s.io/v1` AdmissionReview (`uid`, `kind`, `resource`, `subResource`, `requestKind`,
+ *   `requestResource`, `name`, `namespace`, `operation`, `userInfo`, `object`, `oldObject`, `dryRun`,
+ *   `options`; https://kubernetes.io/docs/reference/config-api/apiserver-admission.v1/); a response whose
+ *   `uid` is not the request's is an error, as in the API server. Webhooks are called one after another; the
+ *   first denial is answered.
  */
-import type { KubeObject } from './api.js';
+import { request as httpsRequest } from 'node:https';
+import { randomUUID } from 'node:crypto';
+import type { ClusterStore, GVR, KubeObject, ResourceType, WriteOptions } from './api.js';
 import { StatusError, statusObject } from './status.js';
+import { matchesLabels, type LabelRequirement } from './selectors.js';
 
 /** What a validator is asked (the `AdmissionRequest` fields it needs). */
 export interface AdmissionRequest {
@@ -90,5 +105,157 @@ export function runValidatingAdmission(store: object, group: string, resource: s
     }
     const v = h.validate(req);
     if (!v.allowed) throw denialError(h.name, v.status);
+  }
+}
+
+
+/** `admissionregistration.k8s.io/v1` ValidatingWebhookConfigurations. */
+export const VWC_GVR: GVR = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' };
+
+/** A `metav1.LabelSelector`. */
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+/** One webhook of a ValidatingWebhookConfiguration (the fields honoured). */
+interface RegisteredWebhook {
+  name: string;
+  clientConfig?: { url?: string; caBundle?: string; service?: unknown };
+  rules?: Array<{ apiGroups?: string[]; apiVersions?: string[]; operations?: string[]; resources?: string[]; scope?: string }>;
+  failurePolicy?: 'Fail' | 'Ignore';
+  sideEffects?: string;
+  timeoutSeconds?: number;
+  namespaceSelector?: LabelSelector;
+  objectSelector?: LabelSelector;
+}
+
+/** A LabelSelector as requirements (an empty or missing selector matches everything). */
+export function selectorRequirements(sel: LabelSelector | undefined): LabelRequirement[] {
+  const out: LabelRequirement[] = [];
+  for (const [key, v] of Object.entries(sel?.matchLabels ?? {})) out.push({ key, op: 'eq', values: [v] });
+  for (const x of sel?.matchExpressions ?? []) {
+    const op = x.operator === 'In' ? 'in' : x.operator === 'NotIn' ? 'notin' : x.operator === 'Exists' ? 'exists' : 'notexists';
+    out.push({ key: x.key, op, values: x.values ?? [] });
+  }
+  return out;
+}
+
+const any = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
+
+/** Whether a rule list matches a request on `type` (with `subResource`) for `operation`. */
+export function rulesMatch(rules: RegisteredWebhook['rules'], type: ResourceType, operation: AdmissionRequest['operation'], subResource?: string): boolean {
+  const resource = subResource ? `${type.plural}/${subResource}` : type.plural;
+  return (rules ?? []).some((r) => {
+    if (!any(r.apiGroups, type.group) || !any(r.apiVersions, type.version) || !any(r.operations, operation)) return false;
+    const resOk = (r.resources ?? []).some((x) => x === '*' || x === '*/*' || x === resource || (subResource && x === `*/${subResource}`) || (!subResource && x === `${type.plural}`));
+    if (!resOk) return false;
+    const scope = r.scope ?? '*';
+    return scope === '*' || (scope === 'Namespaced') === type.namespaced;
+  });
+}
+
+/** What {@link runRegisteredWebhooks} needs to know of one request. */
+export interface WebhookCall {
+  type: ResourceType;
+  operation: AdmissionRequest['operation'];
+  dryRun: boolean;
+  user: { username: string; uid?: string; groups?: string[] };
+  namespace?: string;
+  name: string;
+  subResource?: string;
+  /**
+   * Build the object the request would store without storing it (the store's write with `dryRun` and the
+   * given `admit`, which receives the object and the stored one); its errors are the request's errors.
+   */
+  build: (admit: NonNullable<WriteOptions['admit']>) => void;
+}
+
+/** POST an AdmissionReview to `url`, trusting `caPem`; resolves with the parsed answer. */
+function postReview(url: string, caPem: Buffer | undefined, review: unknown, timeoutMs: number): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const body = Buffer.from(JSON.stringify(review));
+    const req = httpsRequest(url, { method: 'POST', ca: caPem, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': body.length }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) > 299) return reject(new Error(`the server responded with the status code ${res.statusCode}: ${text.slice(0, 200)}`));
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new Error('the response is not an AdmissionReview'));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Call every registered `ValidatingWebhookConfiguration` webhook of `store` that matches `call` (see the
+ * module docs), after building the object with a dry run. @throws StatusError: the first denial, a failed
+ * call of a `Fail` webhook (500), a dry run meeting a webhook with side effects (400), or the build's error.
+ */
+export async function runRegisteredWebhooks(store: ClusterStore, call: WebhookCall): Promise<void> {
+  if (!store.resourceType(VWC_GVR)) return;
+  const configs = store.list(VWC_GVR, undefined).items;
+  const hooks = configs.flatMap((c) => ((c.webhooks as RegisteredWebhook[] | undefined) ?? [])).filter((h) => rulesMatch(h.rules, call.type, call.operation, call.subResource));
+  if (hooks.length === 0) return;
+  let object: KubeObject | undefined;
+  let oldObject: KubeObject | undefined;
+  call.build((o, old) => {
+    object = o;
+    oldObject = old;
+  });
+  const nsLabels = call.type.namespaced && call.namespace ? (store.tryGet({ group: '', version: 'v1', plural: 'namespaces' }, undefined, call.namespace)?.metadata.labels ?? {}) : undefined;
+  for (const h of hooks) {
+    if (nsLabels && !matchesLabels(nsLabels, selectorRequirements(h.namespaceSelector))) continue;
+    if (h.objectSelector) {
+      const reqs = selectorRequirements(h.objectSelector);
+      if (!matchesLabels(object?.metadata.labels, reqs) && !matchesLabels(oldObject?.metadata.labels, reqs)) continue;
+    }
+    if (call.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun') {
+      throw new StatusError(statusObject(400, 'BadRequest', `admission webhook "${h.name}" does not support dry run`));
+    }
+    const timeoutS = h.timeoutSeconds ?? 10;
+    const url = `${h.clientConfig?.url ?? ''}?timeout=${timeoutS}s`;
+    const uid = randomUUID();
+    const gvk = { group: call.type.group, version: call.type.version, kind: call.type.kind };
+    const gvr = { group: call.type.group, version: call.type.version, resource: call.type.plural };
+    const optionsKind = call.operation === 'CREATE' ? 'CreateOptions' : call.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid,
+        kind: gvk,
+        resource: gvr,
+        ...(call.subResource ? { subResource: call.subResource, requestSubResource: call.subResource } : {}),
+        requestKind: gvk,
+        requestResource: gvr,
+        name: object?.metadata.name ?? call.name,
+        ...(call.namespace ? { namespace: call.namespace } : {}),
+        operation: call.operation,
+        userInfo: { username: call.user.username, ...(call.user.uid ? { uid: call.user.uid } : {}), groups: call.user.groups ?? [] },
+        object: object ?? null,
+        oldObject: oldObject ?? null,
+        dryRun: call.dryRun,
+        options: { apiVersion: 'meta.k8s.io/v1', kind: optionsKind },
+      },
+    };
+    let answer: any;
+    try {
+      if (!h.clientConfig?.url) throw new Error('the emulator calls webhooks by clientConfig.url only (no Service)');
+      answer = await postReview(url, h.clientConfig.caBundle ? Buffer.from(h.clientConfig.caBundle, 'base64') : undefined, review, timeoutS * 1000);
+      if (answer?.response?.uid !== uid) throw new Error(`expected response.uid="${uid}", got "${answer?.response?.uid ?? ''}"`);
+    } catch (err) {
+      if (h.failurePolicy === 'Ignore') continue;
+      throw new StatusError(statusObject(500, 'InternalError', `Internal error occurred: failed calling webhook "${h.name}": failed to call webhook: Post "${url}": ${(err as Error).message}`));
+    }
+    if (answer.response.allowed !== true) throw denialError(h.name, answer.response.status ?? {});
   }
 }

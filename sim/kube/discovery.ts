@@ -33,6 +33,7 @@ function t(group: string, version: string, kind: string, plural: string, namespa
 export function builtinTypes(): ResourceType[] {
   return [
     t('', 'v1', 'Namespace', 'namespaces', false, true, ['ns']),
+    t('', 'v1', 'Node', 'nodes', false, true, ['no']),
     t('', 'v1', 'Pod', 'pods', true, true, ['po'], ['all']),
     t('', 'v1', 'Service', 'services', true, true, ['svc'], ['all']),
     t('', 'v1', 'Secret', 'secrets', true, false),
@@ -49,6 +50,8 @@ export function builtinTypes(): ResourceType[] {
     t('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, false),
     t('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, false),
     t('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, true, ['pdb']),
+    // Registered webhooks are called over HTTPS by the server (admission.ts).
+    t('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, false),
     // Served by access.ts (`kubectl auth can-i`), never stored.
     { ...t('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, false), verbs: ['create'] },
     { ...t('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, false), verbs: ['create'] },

@@ -38,7 +38,7 @@ import { writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { YAML_OPTIONS } from './yaml.js';
 import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
-import { addValidatingAdmission, matchingWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
+import { addValidatingAdmission, matchingWebhooks, runRegisteredWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseApiPath } from './paths.js';
@@ -662,7 +662,10 @@ export class KubeApiServer {
         const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, manager: managerOf(q.get('fieldManager'), req.headers['user-agent']), dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
+        const createBody = ns ? this.withNamespace(body, ns) : body;
+        const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
+        await this.webhooks(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '', undefined, (admit) => this.store.create(gvr, createBody, { ...wo, manager, warnings: [], dryRun: true, admit }));
+        const created = this.store.create(gvr, createBody, { ...wo, manager, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
         return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
@@ -673,7 +676,9 @@ export class KubeApiServer {
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
         const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
-        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager: managerOf(q.get('fieldManager'), req.headers['user-agent']), dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
+        const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
+        await this.webhooks(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource, (admit) => this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager, warnings: [], dryRun: true, admit }));
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
         return this.send(res, rec, existedBefore ? 200 : 201, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
@@ -684,12 +689,18 @@ export class KubeApiServer {
         const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
         const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         const wo = writeOptions(q, 'PatchOptions');
-        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, {
-          ...sub,
-          ...wo,
+        const managed = {
           fieldManager: q.get('fieldManager') ?? undefined,
           manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
           force: q.has('force') ? q.get('force') === 'true' : undefined,
+        };
+        await this.webhooks(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource, (admit) =>
+          this.store.patch(gvr, ns, parsed.name!, patch, ct, { ...sub, ...wo, ...managed, warnings: [], dryRun: true, admit }),
+        );
+        const out = this.store.patch(gvr, ns, parsed.name, patch, ct, {
+          ...sub,
+          ...wo,
+          ...managed,
           dryRun: dry,
           admit: this.admitter(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource),
         });
@@ -704,6 +715,7 @@ export class KubeApiServer {
         if (parsed.subresource) throw methodNotAllowed();
         const raw = await this.readBuffer(req);
         const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
+        await this.webhooks(type, 'DELETE', dry, user, ns, parsed.name, undefined, (admit) => this.store.delete(gvr, ns, parsed.name!, { ...dopts, dryRun: true, admit }));
         const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
         if (!dry && gone.metadata.deletionTimestamp && this.store.tryGet(gvr, ns, parsed.name)?.metadata.uid === gone.metadata.uid) return this.send(res, rec, 200, gone);
@@ -751,6 +763,11 @@ export class KubeApiServer {
       throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"` }]);
     }
     return true;
+  }
+
+  /** Call the registered ValidatingWebhookConfiguration webhooks matching a write, over HTTPS (admission.ts). */
+  private webhooks(type: ResourceType, operation: AdmissionRequest['operation'], dryRun: boolean, user: UserInfo, ns: string | undefined, name: string, subResource: string | undefined, build: (admit: NonNullable<WriteOptions['admit']>) => unknown): Promise<void> {
+    return runRegisteredWebhooks(this.store, { type, operation, dryRun, user: { username: user.user, groups: [...(user.groups ?? [])] }, namespace: ns, name, subResource, build: (admit) => void build(admit) });
   }
 
   /** The store's admission hook for one request (undefined when no webhook matches: nothing to run). */

@@ -8,7 +8,7 @@
  * `{groupReplication,standalone}` lists; Masterminds semver strings, `,` = AND, `||` = OR).
  * Nothing here is invented: the seeded databases (`seed.ts`) run versions these facts hold.
  */
-import type { KubeObject } from '../kube/api.js';
+import type { KubeObject } from './client.js';
 import { CATALOG_GROUP, CATALOG_VERSION } from '../../src/engines/table.js';
 import { CATALOG_FACTS, type CatalogFact } from './catalog-facts.js';
 
@@ -79,12 +79,26 @@ export function extraCatalog(n: number): KubeObject[] {
 }
 
 /**
+ * The catalog kinds whose entries carry `spec.podSecurityPolicies.databasePolicyName` (kubedb/installer
+ * 0c6e2459 `charts/kubedb-catalog/templates/<engine>/*.yaml`; the catalog CRDs of all but Kafka require it,
+ * `charts/kubedb-crds/crds/catalog.kubedb.com_<kind>versions.yaml`). The chart renders the name only where
+ * the cluster serves `policy/v1beta1/PodSecurityPolicy` (gone since Kubernetes 1.25), else `""`: so `""` here.
+ * PgBouncer, MSSQLServer and Singlestore entries have none.
+ */
+export const PSP_KINDS: ReadonlySet<string> = new Set([
+  'MySQLVersion', 'PostgresVersion', 'PerconaXtraDBVersion', 'ProxySQLVersion', 'MariaDBVersion', 'MongoDBVersion',
+  'RedisVersion', 'ElasticsearchVersion', 'MemcachedVersion', 'KafkaVersion',
+]);
+
+/**
  * A `<Kind>Version` object built from one fact of KubeDB's real catalog (`catalog-facts.ts`, kubedb/installer
  * commit 0c6e2459): `spec.version`, `deprecated`, `distribution`, `db.baseOS`, each role's `image`
- * (ProxySQL's `spec.proxysql`, PgBouncer's `spec.pgBouncer`), `updateConstraints` verbatim.
+ * (ProxySQL's `spec.proxysql`, PgBouncer's `spec.pgBouncer`), `updateConstraints` verbatim, and
+ * `podSecurityPolicies` for the kinds of {@link PSP_KINDS}.
  */
 export function objectFromFact(kind: string, f: CatalogFact): KubeObject {
   const spec: Record<string, unknown> = { version: f.version };
+  if (PSP_KINDS.has(kind)) spec.podSecurityPolicies = { databasePolicyName: '' };
   if (f.deprecated) spec.deprecated = true;
   if (f.distribution) spec.distribution = f.distribution;
   for (const [role, image] of Object.entries(f.images)) spec[role] = { image };

@@ -1,10 +1,9 @@
 /**
- * Shared helpers of the simulated KubeDB controllers: resource coordinates, labels, conditions, status
- * writes with optimistic concurrency, Events. Everything here works against the in-process
- * {@link ClusterStore}, the way a real controller works against the API server.
+ * Shared helpers of the simulated KubeDB controllers: resource coordinates, labels, conditions, Events.
+ * Everything here talks to the API server through {@link SimClient} (client.ts), as a real controller does.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ClusterStore, GVR, KubeObject } from '../kube/api.js';
+import type { GVR, KubeObject, SimClient } from './client.js';
 import {
   CATALOG_GROUP,
   CATALOG_VERSION,
@@ -22,6 +21,14 @@ export const CRD_GVR: GVR = { group: 'apiextensions.k8s.io', version: 'v1', plur
 export const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
 export const POD_GVR: GVR = { group: '', version: 'v1', plural: 'pods' };
 export const EVENT_GVR: GVR = { group: '', version: 'v1', plural: 'events' };
+export const SECRET_GVR: GVR = { group: '', version: 'v1', plural: 'secrets' };
+export const SERVICE_ACCOUNT_GVR: GVR = { group: '', version: 'v1', plural: 'serviceaccounts' };
+/** Core v1 nodes (cluster-scoped): the simulated kubelet's fake node. */
+export const NODE_GVR: GVR = { group: '', version: 'v1', plural: 'nodes' };
+/** `admissionregistration.k8s.io/v1` ValidatingWebhookConfigurations (cluster-scoped). */
+export const VWC_GVR: GVR = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' };
+/** The fake node every simulated pod is bound to (`spec.nodeName`), so pods look scheduled. */
+export const SIM_NODE = 'sim-node-0';
 /** `apps.k8s.appscode.com/v1` PetSets (the workload KubeDB's provisioner creates in current releases). */
 export const PETSET_GVR: GVR = { group: PETSET_GROUP, version: PETSET_VERSION, plural: PETSET_PLURAL };
 
@@ -93,42 +100,6 @@ export function isPaused(db: KubeObject): boolean {
   return conditionsOf(db).some((c) => c.type === 'Paused' && c.status === 'True');
 }
 
-/** Whether an error is the store's 409 Conflict. */
-export function isConflict(err: unknown): boolean {
-  return (err as { status?: { code?: number; reason?: string } })?.status?.reason === 'Conflict';
-}
-/** Whether an error is the store's 404 NotFound. */
-export function isNotFound(err: unknown): boolean {
-  return (err as { status?: { code?: number } })?.status?.code === 404;
-}
-
-/**
- * Read-modify-write with optimistic concurrency: reads the object, lets `fn` change a copy (return
- * `false` to skip the write) and writes it with the read `resourceVersion`, retrying on 409 Conflict
- * (up to 10 times). `subresource: 'status'` writes `.status` only.
- * @returns the written object, the unchanged one when `fn` returned false, or undefined when it does not exist.
- * @throws the store's error for anything but a conflict (or after 10 conflicts).
- */
-export function mutate(
-  store: ClusterStore,
-  gvr: GVR,
-  namespace: string | undefined,
-  name: string,
-  fn: (obj: KubeObject) => boolean | void,
-  subresource?: 'status',
-): KubeObject | undefined {
-  for (let attempt = 0; ; attempt++) {
-    const obj = store.tryGet(gvr, namespace, name);
-    if (!obj) return undefined;
-    if (fn(obj) === false) return obj;
-    try {
-      return store.update(gvr, obj, subresource ? { subresource } : {});
-    } catch (err) {
-      if (!isConflict(err) || attempt >= 9) throw err;
-    }
-  }
-}
-
 /** A short stable hash (10 hex chars) of a JSON value, like the controller-revision-hash suffix. */
 export function shortHash(v: unknown): string {
   return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 10);
@@ -145,11 +116,11 @@ export function imageId(image: string): string {
  * `involvedObject`, `reason`, `message`, `type` Normal|Warning, `source.component`, count 1).
  * Failures to write an Event are ignored, as a real recorder drops them.
  */
-export function recordEvent(store: ClusterStore, involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
+export async function recordEvent(client: SimClient, involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): Promise<void> {
   const ts = now();
   const ns = involved.metadata.namespace ?? 'default';
   try {
-    store.create(EVENT_GVR, {
+    await client.create(EVENT_GVR, {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${involved.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },

@@ -31,10 +31,20 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { ClusterStore, KubeObject, WatchEvent } from '../kube/api.js';
-import { listenInPods } from '../kube/portforward.js';
-import { POD_GVR, ROLE_LABEL, mutate } from './common.js';
+import type { Duplex } from 'node:stream';
+import type { KubeObject, SharedInformers, SimClient } from './client.js';
+import { isAlreadyExists } from './client.js';
+import { POD_GVR, ROLE_LABEL, SECRET_GVR } from './common.js';
 import { podReady } from './pods.js';
+
+/**
+ * How processes in pods are reached: given what listens (for a pod and a port, the handler of a new
+ * connection, or undefined when nothing listens), the host registers it with its pod network and returns
+ * an unregister function. The emulator's port-forward serves it (`listenInPods` of sim/kube/portforward.ts);
+ * against a real API server there is no kubelet to forward to, and the coordinators' HTTP API is not
+ * reachable (the failover and the auth Secrets still work).
+ */
+export type PodNetwork = (listener: (pod: KubeObject, port: number) => ((socket: Duplex) => void) | undefined) => () => void;
 
 /** Container name of the coordinator (`PostgresCoordinatorContainerName`). */
 export const PG_COORDINATOR_CONTAINER = 'pg-coordinator';
@@ -44,7 +54,6 @@ export const PG_COORDINATOR_CLIENT_PORT = 2379;
 export const COORDINATOR_STATUS_KEY = 'Coordinator/Status';
 
 const PG_NAME = 'postgreses.kubedb.com';
-const SECRET_GVR = { group: '', version: 'v1', plural: 'secrets' };
 const PG_GVR = { group: 'kubedb.com', version: 'v1', plural: 'postgreses' };
 
 /** One failover made by the simulated coordinator. */
@@ -96,8 +105,16 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Start the simulated coordinators of every Postgres in `store` (auth Secrets, HTTP API, failover). */
-export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
+/**
+ * Start the simulated coordinators of every Postgres the informers see (auth Secrets, HTTP API through
+ * `podNetwork` when given, failover on the primary pod's deletion).
+ * @param postgres whether the Postgres CRD is served (no auth Secrets otherwise).
+ */
+export function startPgCoordinators(client: SimClient, informers: SharedInformers, opts: { postgres: boolean; podNetwork?: PodNetwork }): PgCoordinatorSim {
+  const podInformer = informers.get(POD_GVR);
+  const pgInformer = opts.postgres ? informers.get(PG_GVR) : undefined;
+  /** The Secrets of the simulation's namespaces (a coordinator reads its Secret at container start). */
+  const secretInformer = informers.get(SECRET_GVR);
   const kvs = new Map<string, Map<string, string>>();
   const servers = new Map<string, Server>();
   const failovers: Failover[] = [];
@@ -110,24 +127,26 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
   };
 
   const secretName = (ns: string, db: string): string => {
-    const obj = store.tryGet(PG_GVR, ns, db);
+    const obj = pgInformer?.get(ns, db);
     return (obj?.spec as { authSecret?: { name?: string } } | undefined)?.authSecret?.name || `${db}-auth`;
   };
 
-  const ensureSecret = (db: KubeObject) => {
+  const ensureSecret = async (db: KubeObject): Promise<void> => {
     const ns = db.metadata.namespace!;
     const name = secretName(ns, db.metadata.name);
-    if (store.tryGet(SECRET_GVR, ns, name)) return;
+    await secretInformer.synced;
+    if (secretInformer.get(ns, name)) return;
     try {
-      store.create(SECRET_GVR, {
+      await client.create(SECRET_GVR, {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'kubernetes.io/basic-auth',
         metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/instance': db.metadata.name, 'app.kubernetes.io/managed-by': 'kubedb.com', 'app.kubernetes.io/name': PG_NAME } },
         data: { username: b64('postgres'), password: b64(randomBytes(12).toString('base64url')) },
       } as KubeObject);
-    } catch {
+    } catch (err) {
       // created meanwhile, or the namespace is going away
+      if (!isAlreadyExists(err)) return;
     }
   };
 
@@ -137,7 +156,7 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
    */
   const startCreds = new Map<string, { user: string; pass: string } | undefined>();
   const credsNow = (ns: string, db: string) => {
-    const secret = store.tryGet(SECRET_GVR, ns, secretName(ns, db));
+    const secret = secretInformer.get(ns, secretName(ns, db));
     if (!secret) return undefined;
     const data = (secret.data ?? {}) as Record<string, string>;
     return { user: Buffer.from(data.username ?? '', 'base64').toString('utf8'), pass: Buffer.from(data.password ?? '', 'base64').toString('utf8') };
@@ -219,32 +238,46 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
     return s;
   };
 
-  const unlisten = listenInPods(store, (pod, port) => {
-    const db = podDatabase(pod);
-    if (!db || port !== PG_COORDINATOR_CLIENT_PORT || !coordinatorRunning(pod)) return undefined;
-    const server = serverFor(pod, db);
-    return (socket) => server.emit('connection', socket);
-  });
+  const unlisten = opts.podNetwork
+    ? opts.podNetwork((pod, port) => {
+        const db = podDatabase(pod);
+        if (!db || port !== PG_COORDINATOR_CLIENT_PORT || !coordinatorRunning(pod)) return undefined;
+        const server = serverFor(pod, db);
+        return (socket) => server.emit('connection', socket);
+      })
+    : () => undefined;
 
-  const pods = (ns: string, db: string) => store.list(POD_GVR, ns, `app.kubernetes.io/instance=${db},app.kubernetes.io/name=${PG_NAME}`).items;
-  const setRole = (ns: string, name: string, role: string) =>
-    mutate(store, POD_GVR, ns, name, (p) => {
+  const pods = (ns: string, db: string) =>
+    podInformer.list(ns).filter((p) => p.metadata.labels?.['app.kubernetes.io/instance'] === db && p.metadata.labels?.['app.kubernetes.io/name'] === PG_NAME);
+  /** Set a pod's role label, then wait (≤ 2 s) until the pod cache shows it, so the next event reads it. */
+  const setRole = async (ns: string, name: string, role: string): Promise<void> => {
+    const written = await client.mutate(POD_GVR, ns, name, (p) => {
       if (p.metadata.labels?.[ROLE_LABEL] === role) return false;
       p.metadata.labels = { ...(p.metadata.labels ?? {}), [ROLE_LABEL]: role };
     });
+    for (let i = 0; written && i < 200; i++) {
+      const cached = podInformer.get(ns, name);
+      if (!cached || cached.metadata.uid !== written.metadata.uid || cached.metadata.labels?.[ROLE_LABEL] === role) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
   const ordinal = (name: string) => Number(/-(\d+)$/.exec(name)?.[1] ?? 1e9);
 
-  const onPod = (ev: WatchEvent) => {
-    const pod = ev.object;
+  /** Pod events, one at a time in arrival order (a failover reads the roles the previous one set). */
+  let chain: Promise<void> = Promise.resolve();
+  const onPod = (type: 'add' | 'update' | 'delete', pod: KubeObject) => {
+    chain = chain.then(() => handlePod(type, pod)).catch(() => undefined);
+  };
+  const handlePod = async (type: 'add' | 'update' | 'delete', pod: KubeObject): Promise<void> => {
     const db = podDatabase(pod);
     const ns = pod.metadata.namespace!;
     if (!db) return;
-    if (ev.type === 'DELETED') {
+    if (type === 'delete') {
       startCreds.delete(pod.metadata.uid ?? '');
       servers.get(pod.metadata.uid ?? '')?.close();
       servers.delete(pod.metadata.uid ?? '');
     } else noteStart(pod, db);
-    if (ev.type === 'DELETED' && pod.metadata.labels?.[ROLE_LABEL] === 'primary') {
+    if (type === 'delete' && pod.metadata.labels?.[ROLE_LABEL] === 'primary') {
       if (kvOf(ns, db).get(COORDINATOR_STATUS_KEY) === 'Pause') {
         heldByPause.push({ namespace: ns, database: db, pod: pod.metadata.name, at: new Date().toISOString() });
         return;
@@ -253,28 +286,27 @@ export function startPgCoordinators(store: ClusterStore): PgCoordinatorSim {
         .filter((p) => p.metadata.name !== pod.metadata.name && p.metadata.labels?.[ROLE_LABEL] !== 'primary' && podReady(p) && !p.metadata.deletionTimestamp)
         .sort((a, b) => ordinal(a.metadata.name) - ordinal(b.metadata.name))[0];
       if (!next) return;
-      setRole(ns, next.metadata.name, 'primary');
+      await setRole(ns, next.metadata.name, 'primary');
       failovers.push({ namespace: ns, database: db, from: pod.metadata.name, to: next.metadata.name, at: new Date().toISOString() });
       return;
     }
-    if (ev.type === 'ADDED') {
+    if (type === 'add') {
       const other = pods(ns, db).find((p) => p.metadata.name !== pod.metadata.name && p.metadata.labels?.[ROLE_LABEL] === 'primary');
       const role = pod.metadata.labels?.[ROLE_LABEL];
       // The old primary comes back while another pod was promoted: it rejoins as a standby.
-      if (role === 'primary' && other) setRole(ns, pod.metadata.name, 'standby');
+      if (role === 'primary' && other) await setRole(ns, pod.metadata.name, 'standby');
       // The primary held by the pause comes back: still the primary (no one took over).
       const held = heldByPause.filter((h) => h.namespace === ns && h.database === db).at(-1);
-      if (role !== 'primary' && !other && held?.pod === pod.metadata.name) setRole(ns, pod.metadata.name, 'primary');
+      if (role !== 'primary' && !other && held?.pod === pod.metadata.name) await setRole(ns, pod.metadata.name, 'primary');
     }
   };
-  const onDb = (ev: WatchEvent) => {
-    if (ev.type !== 'DELETED') ensureSecret(ev.object);
-  };
 
-  const stops: Array<() => void> = [unlisten, store.watch(POD_GVR, {}, onPod)];
-  if (store.resourceType(PG_GVR)) {
-    for (const db of store.list(PG_GVR, undefined).items) ensureSecret(db);
-    stops.push(store.watch(PG_GVR, { resourceVersion: store.currentResourceVersion() }, onDb));
+  const stops: Array<() => void> = [unlisten, podInformer.on(onPod)];
+  if (pgInformer) {
+    stops.push(pgInformer.on((type, db) => {
+      if (type !== 'delete') ensureSecret(db).catch(() => undefined);
+    }));
+    void pgInformer.synced.then(() => pgInformer.list().forEach((db) => ensureSecret(db).catch(() => undefined)));
   }
   return {
     failovers,

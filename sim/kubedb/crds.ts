@@ -1,38 +1,51 @@
 /**
  * The CustomResourceDefinitions (`apiextensions.k8s.io/v1`) KubeDB installs, for every engine of
- * `ENGINES`, plus the PetSet CRD.
+ * `ENGINES`, plus the PetSet CRD — accepted by a real kube-apiserver (structural schemas).
  *
- * Schemas: the emulator prunes, defaults and validates custom resources by their CRD's openAPIV3Schema
- * (sim/kube/schema.ts), so each CRD carries the part of the real schema that the bot and the
- * simulated KubeDB use, with the real types, enums, defaults and required fields, and
- * `x-kubernetes-preserve-unknown-fields` on the `spec` objects where the real schema is thousands of lines
- * (pod templates, storage, TLS…). `status` is closed as in the real CRDs. Source of every constraint:
- * kubedb/apimachinery `crds/kubedb.com_<db>.yaml` (metadata.name ≤ 63 and DNS label pattern;
- * spec.required [version]; replicas int32; deletionPolicy enum Halt/Delete/WipeOut/DoNotTerminate;
- * status {authSecret, conditions (required lastTransitionTime/status/type), observedGeneration, phase enum
- * Provisioning/DataRestoring/Ready/Critical/NotReady/Halted/Unknown}), `crds/ops.kubedb.com_<db>opsrequests.yaml`
- * (spec.required [databaseRef, type]; type enum; apply enum IfReady/Always with default IfReady; maxRetries default 1;
- * status phase enum Pending/Progressing/Successful/WaitingForApproval/Failed/Approved/Denied/Skipped),
- * `crds/catalog.kubedb.com_<db>versions.yaml` (only `version` is required here: the real list differs per
- * engine) and, for PetSet, `vendor/kubeops.dev/petset/crds/apps.k8s.appscode.com_petsets.yaml`
- * (spec.required [selector, serviceName, template]; its status fields).
- *
- * Names, scopes, categories and printer columns follow kubedb/apimachinery `crds/*.yaml` (e.g.
- * `crds/ops.kubedb.com_proxysqlopsrequests.yaml`: categories `datastore,kubedb,appscode`, printer columns
- * Type/Status/Age, status subresource). Short names: `my`, `pg`, `px`, `prx`, `md`, `mg`, `rd` for the
- * databases and `<db short>ops` / `<db short>version` for OpsRequests and catalogs — `proxyops` for
- * ProxySQL OpsRequests was seen in that file; the other short names are from memory of KubeDB's CRDs and
- * not verified one by one.
+ * Checked against kubedb/installer commit 0c6e2459 (`charts/kubedb-crds/crds/kubedb.com_<db>.yaml`,
+ * `ops.kubedb.com_<db>opsrequests.yaml`, `catalog.kubedb.com_<db>versions.yaml`,
+ * `vendor/kubeops.dev/petset/crds/apps.k8s.appscode.com_petsets.yaml`); read, not copied:
+ * - names: database short names `my pg px prx md mg rd rds es kf pb mc ms sdb`; OpsRequests `<short>ops`
+ *   except PerconaXtraDB `pxcops` and MariaDB `mariaops`; catalogs `<short>version` except Singlestore
+ *   `sdbv`. Categories: databases `datastore,kubedb,appscode,all`; OpsRequests `ops,kubedb,appscode`;
+ *   catalogs `catalog,kubedb,appscode`; PetSet none (and no short names, no printer columns; subresources
+ *   status and scale).
+ * - versions: databases serve `v1` (storage) and `v1alpha2` (served, not storage), MSSQLServer and
+ *   Singlestore `v1alpha2` only; no `spec.conversion` in the chart's CRDs, i.e. strategy `None` (objects
+ *   are served at either version with only `apiVersion` changed; KubeDB's operator wires a conversion
+ *   webhook at run time, which the simulation does not have). `v1alpha2` names the deletion field
+ *   `terminationPolicy` (v1: `deletionPolicy`), same enum.
+ * - schemas: the part the bot and the simulation use, with the real types, enums, defaults and required
+ *   fields, and `x-kubernetes-preserve-unknown-fields` on `spec` objects where the real schema is thousands
+ *   of lines (pod templates, storage, TLS…); `status` closed as in the real CRDs. Databases: metadata.name
+ *   ≤ 63 and DNS label pattern; spec.required [version]; replicas int32; deletionPolicy enum
+ *   Halt/Delete/WipeOut/DoNotTerminate; status {authSecret, conditions (required
+ *   lastTransitionTime/status/type), observedGeneration, phase enum
+ *   Provisioning/DataRestoring/Ready/Critical/NotReady/Halted/Unknown}. OpsRequests: spec.required
+ *   [databaseRef (ProxySQL: proxyRef), type]; type enum; apply enum IfReady/Always default IfReady;
+ *   maxRetries default 1; status phase enum Pending/Progressing/Successful/WaitingForApproval/Failed/
+ *   Approved/Denied/Skipped. Catalogs: `version` required, and `podSecurityPolicies` (with
+ *   `databasePolicyName`) where the real CRD requires it (every engine here but Kafka, MSSQLServer,
+ *   PgBouncer, Singlestore); the real CRDs also require each role's image, which the seeded entries carry.
+ *   PetSet: spec.required [selector, serviceName, template]; its status fields.
  */
-import type { ClusterStore, KubeObject, ResourceType } from '../kube/api.js';
-import { crdResourceTypes } from '../kube/crd.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CATALOG_GROUP, CATALOG_VERSION, ENGINES, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../../src/engines/table.js';
+import { SimClient, type GVR, type KubeObject } from './client.js';
 import { CRD_GVR } from './common.js';
 import { DB_IMAGE_ROLE } from './template.js';
 
 /** Short names of the database kinds, by KubeDB kind. */
-const SHORT: Record<string, string> = { MySQL: 'my', Postgres: 'pg', PerconaXtraDB: 'px', ProxySQL: 'prx', MariaDB: 'md', MongoDB: 'mg', Redis: 'rd' };
-const OPS_SHORT: Record<string, string> = { ProxySQL: 'proxyops' };
+const SHORT: Record<string, string> = {
+  MySQL: 'my', Postgres: 'pg', PerconaXtraDB: 'px', ProxySQL: 'prx', MariaDB: 'md', MongoDB: 'mg', Redis: 'rd', RedisSentinel: 'rds',
+  Elasticsearch: 'es', Kafka: 'kf', PgBouncer: 'pb', Memcached: 'mc', MSSQLServer: 'ms', Singlestore: 'sdb',
+};
+/** OpsRequest short names that are not `<db short>ops`. */
+const OPS_SHORT: Record<string, string> = { PerconaXtraDB: 'pxcops', MariaDB: 'mariaops' };
+/** Catalog short names that are not `<db short>version`. */
+const CATALOG_SHORT: Record<string, string> = { Singlestore: 'sdbv' };
+/** Catalog kinds whose real CRD requires `spec.podSecurityPolicies`. */
+const CATALOG_PSP_REQUIRED = new Set(['MySQLVersion', 'PostgresVersion', 'PerconaXtraDBVersion', 'ProxySQLVersion', 'MariaDBVersion', 'MongoDBVersion', 'RedisVersion', 'ElasticsearchVersion', 'MemcachedVersion']);
 
 interface Column {
   name: string;
@@ -74,7 +87,7 @@ function root(spec: Schema, status?: Schema, metadata: Schema = { type: 'object'
 }
 
 /** A database (`kubedb.com/v1`): the fields the bot and the sim read or write, the rest preserved. */
-function databaseSchema(): Schema {
+function databaseSchema(policyField: 'deletionPolicy' | 'terminationPolicy' = 'deletionPolicy'): Schema {
   return root(
     {
       type: 'object',
@@ -84,7 +97,7 @@ function databaseSchema(): Schema {
         version: STR,
         replicas: INT32,
         halted: BOOL,
-        deletionPolicy: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
+        [policyField]: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
         storageType: { type: 'string', enum: ['Durable', 'Ephemeral'] },
         topology: OPEN,
         podTemplate: OPEN,
@@ -138,10 +151,10 @@ function opsRequestSchema(kind: string): Schema {
 }
 
 /** A version catalog entry (`catalog.kubedb.com/v1alpha1`, no status). */
-function catalogSchema(): Schema {
+function catalogSchema(kind: string): Schema {
   return root({
     type: 'object',
-    required: ['version'],
+    required: CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version'],
     'x-kubernetes-preserve-unknown-fields': true,
     properties: {
       version: STR,
@@ -151,6 +164,7 @@ function catalogSchema(): Schema {
       db: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { image: STR } },
       // allowlist/denylist are lists for most engines, per-topology objects of lists for MySQL: kept as written.
       updateConstraints: OPEN,
+      podSecurityPolicies: { type: 'object', required: ['databasePolicyName'], properties: { databasePolicyName: STR } },
     },
   });
 }
@@ -189,18 +203,28 @@ function petSetSchema(): Schema {
   );
 }
 
+/** One version of a CRD: name, storage or only served, schema, status (and scale) subresources, columns. */
+interface VersionSpec {
+  name: string;
+  storage: boolean;
+  schema: Schema;
+  columns?: Column[];
+}
+
 function crd(opts: {
   group: string;
-  version: string;
   kind: string;
   plural: string;
   namespaced: boolean;
   status: boolean;
+  scale?: boolean;
   shortNames?: string[];
   categories?: string[];
-  columns: Column[];
-  schema: Schema;
+  versions: VersionSpec[];
 }): KubeObject {
+  const subresources = opts.status || opts.scale
+    ? { ...(opts.status ? { status: {} } : {}), ...(opts.scale ? { scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } } : {}) }
+    : undefined;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -216,55 +240,64 @@ function crd(opts: {
         ...(opts.categories ? { categories: opts.categories } : {}),
       },
       scope: opts.namespaced ? 'Namespaced' : 'Cluster',
-      versions: [
-        {
-          name: opts.version,
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: opts.schema },
-          ...(opts.status ? { subresources: { status: {} } } : {}),
-          additionalPrinterColumns: opts.columns,
-        },
-      ],
+      versions: opts.versions.map((v) => ({
+        name: v.name,
+        served: true,
+        storage: v.storage,
+        schema: { openAPIV3Schema: v.schema },
+        ...(subresources ? { subresources } : {}),
+        ...(v.columns?.length ? { additionalPrinterColumns: v.columns } : {}),
+      })),
     },
   };
 }
 
-/** The database CRD of an engine (`kubedb.com/v1`, namespaced, status subresource; columns Version/Status/Age). */
+/**
+ * The database CRD of an engine (namespaced, status subresource; columns Version/Status/Age): `kubedb.com/v1`
+ * stored and `v1alpha2` served beside it, or `v1alpha2` alone for the engines the table serves there.
+ */
 export function databaseCrd(e: Engine): KubeObject {
+  const columns = [{ name: 'Version', type: 'string', jsonPath: '.spec.version' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE];
+  const versions: VersionSpec[] = e.version === 'v1'
+    ? [{ name: 'v1', storage: true, schema: databaseSchema('deletionPolicy'), columns }, { name: 'v1alpha2', storage: false, schema: databaseSchema('terminationPolicy'), columns }]
+    : [{ name: e.version, storage: true, schema: databaseSchema('deletionPolicy'), columns }];
   return crd({
     group: e.group,
-    version: e.version,
     kind: e.kind,
     plural: e.plural,
     namespaced: true,
     status: true,
     shortNames: SHORT[e.kind] ? [SHORT[e.kind]] : undefined,
     categories: ['datastore', 'kubedb', 'appscode', 'all'],
-    columns: [{ name: 'Version', type: 'string', jsonPath: '.spec.version' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
-    schema: databaseSchema(),
+    versions,
   });
 }
 
 /** The version catalog CRD of an engine (`catalog.kubedb.com/v1alpha1`, cluster-scoped; columns Version/DB_IMAGE/Deprecated/Age). */
 export function catalogCrd(e: Engine): KubeObject {
   const imagePath = `.spec.${DB_IMAGE_ROLE[e.kind] ?? 'db'}.image`;
+  const short = CATALOG_SHORT[e.kind] ?? (SHORT[e.kind] ? `${SHORT[e.kind]}version` : undefined);
   return crd({
     group: CATALOG_GROUP,
-    version: CATALOG_VERSION,
     kind: e.catalogKind,
     plural: e.catalogPlural,
     namespaced: false,
     status: false,
-    shortNames: SHORT[e.kind] ? [`${SHORT[e.kind]}version`] : undefined,
+    shortNames: short ? [short] : undefined,
     categories: ['catalog', 'kubedb', 'appscode'],
-    columns: [
-      { name: 'Version', type: 'string', jsonPath: '.spec.version' },
-      { name: 'DB_IMAGE', type: 'string', jsonPath: imagePath },
-      { name: 'Deprecated', type: 'boolean', jsonPath: '.spec.deprecated' },
-      AGE,
+    versions: [
+      {
+        name: CATALOG_VERSION,
+        storage: true,
+        schema: catalogSchema(e.catalogKind),
+        columns: [
+          { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+          { name: 'DB_IMAGE', type: 'string', jsonPath: imagePath },
+          { name: 'Deprecated', type: 'boolean', jsonPath: '.spec.deprecated' },
+          AGE,
+        ],
+      },
     ],
-    schema: catalogSchema(),
   });
 }
 
@@ -273,34 +306,33 @@ export function opsRequestCrd(e: Engine): KubeObject {
   const short = OPS_SHORT[e.kind] ?? (SHORT[e.kind] ? `${SHORT[e.kind]}ops` : undefined);
   return crd({
     group: OPS_GROUP,
-    version: OPS_VERSION,
     kind: e.opsRequestKind,
     plural: e.opsRequestPlural,
     namespaced: true,
     status: true,
     shortNames: short ? [short] : undefined,
-    categories: ['datastore', 'kubedb', 'appscode'],
-    columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
-    schema: opsRequestSchema(e.kind),
+    categories: ['ops', 'kubedb', 'appscode'],
+    versions: [
+      {
+        name: OPS_VERSION,
+        storage: true,
+        schema: opsRequestSchema(e.kind),
+        columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
+      },
+    ],
   });
 }
 
-/** The PetSet CRD (`apps.k8s.appscode.com/v1`, namespaced, status subresource; columns Replicas/Ready/Age). */
+/** The PetSet CRD (`apps.k8s.appscode.com/v1`, namespaced, status and scale subresources; no short names, categories or columns, as the real one). */
 export function petSetCrd(): KubeObject {
   return crd({
     group: PETSET_GROUP,
-    version: PETSET_VERSION,
     kind: 'PetSet',
     plural: PETSET_PLURAL,
     namespaced: true,
     status: true,
-    categories: ['kubernetes', 'appscode', 'all'],
-    columns: [
-      { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
-      { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
-      AGE,
-    ],
-    schema: petSetSchema(),
+    scale: true,
+    versions: [{ name: PETSET_VERSION, storage: true, schema: petSetSchema() }],
   });
 }
 
@@ -331,22 +363,42 @@ export function kubedbCrds(opts: CrdOptions = {}): KubeObject[] {
   return out;
 }
 
+/** The resources a CRD serves (every served version). */
+function servedGvrs(c: KubeObject): GVR[] {
+  const spec = c.spec as { group: string; names: { plural: string }; versions: Array<{ name: string; served?: boolean }> };
+  return spec.versions.filter((v) => v.served !== false).map((v) => ({ group: spec.group, version: v.name, plural: spec.names.plural }));
+}
+
 /**
- * Create KubeDB's CRDs in the store (idempotent: an existing CRD is left as it is). The store serves a
- * CRD's resource types once it is created; should it not, the types are registered directly.
+ * Create KubeDB's CRDs over the API server (idempotent: an existing CRD — another world's on a shared
+ * control plane — is left as it is; AlreadyExists is fine), then wait until discovery serves every
+ * resource of them (a real server establishes a CRD a moment after creating it).
  * @returns the names of the CRDs created now.
- * @throws the store's error for anything but AlreadyExists.
+ * @throws the client's error for anything but AlreadyExists; Error when they are not served within `timeoutMs` (default 30 000).
  */
-export function installKubeDBCrds(store: ClusterStore, opts: CrdOptions = {}): string[] {
+export async function installKubeDBCrds(kubeConfig: KubeConfig, opts: CrdOptions & { timeoutMs?: number } = {}): Promise<string[]> {
+  const client = new SimClient(kubeConfig);
   const created: string[] = [];
-  for (const c of kubedbCrds(opts)) {
-    if (!store.tryGet(CRD_GVR, undefined, c.metadata.name)) {
-      store.create(CRD_GVR, c);
-      created.push(c.metadata.name);
-    }
-    for (const t of crdResourceTypes(c) as ResourceType[]) {
-      if (!store.resourceType(t)) store.register(t);
-    }
+  const crds = kubedbCrds(opts);
+  await Promise.all(
+    crds.map(async (c) => {
+      if (await client.createIfMissing(CRD_GVR, c)) created.push(c.metadata.name);
+    }),
+  );
+  const want = crds.flatMap(servedGvrs);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    const groups = [...new Set(want.map((g) => `${g.group}/${g.version}`))];
+    const served = new Set<string>();
+    await Promise.all(
+      groups.map(async (gv) => {
+        const [group, version] = gv.split('/');
+        for (const name of await client.servedResources(group, version)) served.add(`${gv}/${name}`);
+      }),
+    );
+    const missing = want.filter((g) => !served.has(`${g.group}/${g.version}/${g.plural}`));
+    if (missing.length === 0) return created;
+    if (Date.now() > deadline) throw new Error(`KubeDB CRDs not served after ${opts.timeoutMs ?? 30_000} ms: ${missing.map((g) => `${g.plural}.${g.group}/${g.version}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
-  return created;
 }

@@ -1,27 +1,33 @@
 /**
- * Simulated KubeDB for the embedded cluster: the provisioner (community operator), the PetSet workload
- * controller and, optionally, Ops Manager, all running in-process against a {@link ClusterStore}.
+ * Simulated KubeDB, an ordinary set of controllers and a webhook that talk to any Kubernetes API server
+ * through `@kubernetes/client-node` only (client.ts): the provisioner (community operator), the PetSet
+ * workload controller, the kubelet of a fake node, Ops Manager, pg-coordinator and KubeDB's validating
+ * webhook for OpsRequests (served over HTTPS, registered with a ValidatingWebhookConfiguration). The same
+ * simulation runs against the emulator (sim/kube/server.ts) and a real kube-apiserver.
  *
  * ```ts
- * const store = new Store();
- * installKubeDBCrds(store, { opsManager: true });
- * seedCluster(store);
- * const sim = startKubeDBSim(store, { podReadyDelayMs: 20, stepDelayMs: 20 });
+ * await installKubeDBCrds(kubeConfig, { opsManager: true });
+ * await seedCluster(kubeConfig, { namespacePrefix: 'w3-' });
+ * const sim = await startKubeDBSim(kubeConfig, { namespaces: ['w3-demo', 'w3-billing'], podReadyDelayMs: 20 });
  * await sim.settled();
  * ```
  */
-import type { ClusterStore, KubeObject } from '../kube/api.js';
-import { ENGINES } from '../../src/engines/table.js';
-import { POD_FAULT_ANNOTATION, POD_GVR, dbGvr, opsGvr } from './common.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ENGINES, OPS_GROUP, OPS_VERSION, type Engine } from '../../src/engines/table.js';
+import { SharedInformers, SimClient, statusCode, statusMessage, type KubeObject } from './client.js';
+import { NS_GVR, POD_FAULT_ANNOTATION, POD_GVR, dbGvr, opsGvr } from './common.js';
 import { startOpsManager, type OpsStep } from './opsmanager.js';
 import { startProvisioner } from './provisioner.js';
-import { PodFaults, startWorkloadController } from './workload.js';
+import { startWorkloadController } from './workload.js';
+import { PodFaults, ensureSimNode, startKubelet } from './kubelet.js';
 import type { PodFault } from './pods.js';
-import { startPgCoordinators, type PgCoordinatorSim } from './coordinator.js';
+import { startPgCoordinators, type PgCoordinatorSim, type PodNetwork } from './coordinator.js';
+import { startOpsWebhook, type OpsWebhook } from './webhook.js';
 
 export { installKubeDBCrds, kubedbCrds, type CrdOptions } from './crds.js';
 export {
   seedCluster,
+  seedNamespace,
   SEED_DATABASES,
   SEED_GATEWAY,
   SEED_INVENTORY,
@@ -39,12 +45,23 @@ export { seedCatalog } from './catalog.js';
 export { POD_FAULT_ANNOTATION, PETSET_GVR, POD_GVR, EVENT_GVR, catalogGvr, dbGvr, opsGvr } from './common.js';
 export type { OpsStep } from './opsmanager.js';
 export type { PodFault } from './pods.js';
-export type { PgCoordinatorSim, Failover } from './coordinator.js';
+export type { PgCoordinatorSim, Failover, PodNetwork } from './coordinator.js';
+export type { OpsWebhook } from './webhook.js';
+export { SimClient, type KubeObject, type GVR } from './client.js';
 
 /** Options of {@link startKubeDBSim}. Delays in ms. */
 export interface KubeDBSimOptions {
-  /** Run Ops Manager (default: true when the `ops.kubedb.com` CRDs are installed). */
+  /** Run Ops Manager (default: true when the `ops.kubedb.com` CRDs are served). */
   opsManager?: boolean;
+  /** Serve and register KubeDB's ops webhook (default: true when the `ops.kubedb.com` CRDs are served). */
+  webhook?: boolean;
+  /**
+   * The namespaces this simulation owns (its informers watch only them; its webhook judges only them), so
+   * several simulations can share one API server. Default: all namespaces.
+   */
+  namespaces?: string[];
+  /** How the pg-coordinators' HTTP API is reached through port-forward (the emulator's `listenInPods`); none on a real server. */
+  podNetwork?: PodNetwork;
   /** Time from a pod's start to Ready (default 50). Tests use ~15–50, the demo ~150–300. */
   podReadyDelayMs?: number;
   /** Ops Manager's delay before each step (default 50). */
@@ -83,48 +100,110 @@ export interface SimFaults {
 
 /** A running simulation. */
 export interface KubeDBSim {
-  /** Stop every controller (watches and timers); in-flight OpsRequests stay as they are. */
-  stop(): void;
+  /** Stop every controller (watches, queues, timers), close the webhook and delete its registration; in-flight OpsRequests stay as they are. */
+  stop(): Promise<void>;
   faults: SimFaults;
   /** Postgres' pg-coordinators: their raft key-value stores, the failovers made and held (coordinator.ts). */
   pgCoordinators: PgCoordinatorSim;
+  /** KubeDB's ops webhook, when served. */
+  webhook?: OpsWebhook;
+  /** The engines whose database CRDs the server serves (the ones simulated). */
+  engines: readonly Engine[];
   /**
-   * Resolves once every database object that does not carry the never-ready annotation
-   * (`sim.kubedb.dev/pod-fault`) is phase `Ready`. Rejects after `timeoutMs` (default 30 000) naming the
-   * databases that are not.
+   * Resolves once every database object (in the simulation's namespaces) that does not carry the
+   * never-ready annotation (`sim.kubedb.dev/pod-fault`) is phase `Ready`. Rejects after `timeoutMs`
+   * (default 30 000) naming the databases that are not.
    */
   settled(timeoutMs?: number): Promise<void>;
 }
 
-/** Start the provisioner, the workload controller and (unless disabled or not installed) Ops Manager. */
-export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {}): KubeDBSim {
+/** The engines of `ENGINES` whose resource in `group/version` the server serves. */
+async function servedEngines(client: SimClient, gvrOf: (e: Engine) => { group: string; version: string; plural: string }): Promise<Engine[]> {
+  const cache = new Map<string, Promise<Set<string>>>();
+  const out: Engine[] = [];
+  for (const e of ENGINES) {
+    const g = gvrOf(e);
+    const k = `${g.group}/${g.version}`;
+    if (!cache.has(k)) cache.set(k, client.servedResources(g.group, g.version));
+    if ((await cache.get(k)!).has(g.plural)) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Wait until the API server calls the webhook (a real server picks a new ValidatingWebhookConfiguration up
+ * a moment later): a dry-run OpsRequest naming a database that does not exist, in `namespace`, until the
+ * webhook denies it. Gives up silently after `timeoutMs` (the webhook then judges later requests anyway).
+ */
+async function waitWebhookEffective(client: SimClient, e: Engine, namespace: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const body: KubeObject = {
+    apiVersion: `${OPS_GROUP}/${OPS_VERSION}`,
+    kind: e.opsRequestKind,
+    metadata: { name: 'sim-webhook-probe', namespace },
+    spec: { type: 'UpdateVersion', [e.opsRequestRefField]: { name: 'sim-webhook-probe-no-such-database' }, updateVersion: { targetVersion: 'none' } },
+  };
+  while (Date.now() < deadline) {
+    try {
+      await client.create(opsGvr(e), body, { dryRun: true });
+    } catch (err) {
+      if (statusMessage(err).includes('admission webhook') || statusCode(err) === 404) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Start the simulation on the API server of `kubeConfig` (see the module docs and {@link KubeDBSimOptions}). */
+export async function startKubeDBSim(kubeConfig: KubeConfig, opts: KubeDBSimOptions = {}): Promise<KubeDBSim> {
+  const client = new SimClient(kubeConfig);
+  const namespaces = opts.namespaces?.length ? [...opts.namespaces] : undefined;
+  const informers = new SharedInformers(client, namespaces);
   const podReadyDelayMs = opts.podReadyDelayMs ?? 50;
   const podFaults = new PodFaults();
   for (const p of opts.faults?.pods ?? []) podFaults.set(p.namespace, p.name, p.reason);
   let failAt: OpsStep | undefined = opts.faults?.failOpsAt;
-
-  const workload = startWorkloadController(store, { podReadyDelayMs, faults: podFaults });
   let stalled = false;
-  const provisioner = startProvisioner(store, { stalled: () => stalled });
-  const opsInstalled = ENGINES.some((e) => store.resourceType(opsGvr(e)));
-  const ops = (opts.opsManager ?? true) && opsInstalled
-    ? startOpsManager(store, { stepDelayMs: opts.stepDelayMs ?? 50, opsTimeoutMs: opts.opsTimeoutMs ?? 30_000, failAt: () => failAt })
-    : undefined;
 
-  const pgCoordinators = startPgCoordinators(store);
-  const stops: Array<() => void> = [];
+  const engines = await servedEngines(client, dbGvr);
+  const opsEngines = (await servedEngines(client, opsGvr)).filter((e) => engines.includes(e));
+  await ensureSimNode(client);
+
+  const kubelet = startKubelet(client, informers, { podReadyDelayMs, faults: podFaults });
+  const workload = startWorkloadController(client, informers);
+  const provisioner = startProvisioner(client, informers, engines, { stalled: () => stalled });
+  const ops = (opts.opsManager ?? true) && opsEngines.length
+    ? startOpsManager(client, informers, opsEngines, { stepDelayMs: opts.stepDelayMs ?? 50, opsTimeoutMs: opts.opsTimeoutMs ?? 30_000, failAt: () => failAt })
+    : undefined;
+  const pgCoordinators = startPgCoordinators(client, informers, { postgres: engines.some((e) => e.kind === 'Postgres'), podNetwork: opts.podNetwork });
+  const controllers = [ops, pgCoordinators, provisioner, workload, kubelet];
+  let webhook: OpsWebhook | undefined;
+  try {
+    if ((opts.webhook ?? true) && opsEngines.length) {
+      webhook = await startOpsWebhook(client, informers, opsEngines, { namespaces });
+      const probeNs = namespaces?.[0] ?? 'default';
+      if (await client.get(NS_GVR, undefined, probeNs)) await waitWebhookEffective(client, opsEngines[0], probeNs);
+    }
+  } catch (err) {
+    for (const c of controllers) c?.stop();
+    informers.stop();
+    throw err;
+  }
+  const pods = informers.get(POD_GVR);
+  const settleWaiters = new Set<() => void>();
+
   /** Whether a database counts for `settled()` and is not Ready. */
   const pending = (db: KubeObject) =>
     !db.metadata.annotations?.[POD_FAULT_ANNOTATION] && (db.status as { phase?: string } | undefined)?.phase !== 'Ready';
   const describe = (db: KubeObject) => `${db.kind} ${db.metadata.namespace}/${db.metadata.name} (${(db.status as { phase?: string } | undefined)?.phase ?? 'no status'})`;
 
   return {
-    stop() {
-      ops?.stop();
-      pgCoordinators.stop();
-      provisioner.stop();
-      workload.stop();
-      for (const s of stops.splice(0)) s();
+    engines,
+    webhook,
+    async stop() {
+      for (const c of controllers) c?.stop();
+      for (const w of [...settleWaiters]) w();
+      informers.stop();
+      await webhook?.stop();
     },
     pgCoordinators,
     faults: {
@@ -132,7 +211,7 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
         failAt = step;
       },
       podNeverReady(namespace, podName, reason) {
-        const pod = store.tryGet(POD_GVR, namespace, podName);
+        const pod = pods.get(namespace, podName);
         const image = ((pod?.spec as { containers?: Array<{ image?: string }> } | undefined)?.containers ?? [])[0]?.image;
         podFaults.set(namespace, podName, reason, image);
       },
@@ -145,40 +224,34 @@ export function startKubeDBSim(store: ClusterStore, opts: KubeDBSimOptions = {})
         podFaults.clear();
       },
     },
-    settled(timeoutMs = 30_000) {
-      return new Promise<void>((resolve, reject) => {
-        // Informer-style: list once, then follow watch events from the list's resourceVersion.
-        const notReady = new Map<string, string>();
-        const unwatch: Array<() => void> = [];
-        let done = false;
-        const finish = (err?: Error) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          for (const u of unwatch) u();
-          if (err) reject(err);
-          else resolve();
-        };
-        const track = (db: KubeObject, deleted: boolean) => {
-          const k = `${db.kind}/${db.metadata.namespace}/${db.metadata.name}`;
-          if (!deleted && pending(db)) notReady.set(k, describe(db));
-          else notReady.delete(k);
-        };
-        const timer = setTimeout(() => finish(new Error(`KubeDB simulation not settled after ${timeoutMs} ms: ${[...notReady.values()].join(', ')}`)), timeoutMs);
-        for (const e of ENGINES) {
-          if (!store.resourceType(dbGvr(e))) continue;
-          const { items, resourceVersion } = store.list(dbGvr(e), undefined);
-          for (const db of items) track(db, false);
-          unwatch.push(
-            store.watch(dbGvr(e), { resourceVersion }, (ev) => {
-              track(ev.object, ev.type === 'DELETED');
-              if (notReady.size === 0) finish();
-            }),
-          );
+    async settled(timeoutMs = 30_000) {
+      const dbInformers = engines.map((e) => informers.get(dbGvr(e)));
+      const deadline = Date.now() + timeoutMs;
+      let stopped = false;
+      const onStop = () => {
+        stopped = true;
+      };
+      settleWaiters.add(onStop);
+      try {
+        await Promise.race([Promise.all(dbInformers.map((i) => i.synced)), new Promise((r) => setTimeout(r, timeoutMs))]);
+        for (;;) {
+          if (stopped) throw new Error('KubeDB simulation stopped');
+          const notReady = dbInformers.flatMap((i) => i.list()).filter(pending);
+          if (notReady.length === 0) return;
+          if (Date.now() > deadline) throw new Error(`KubeDB simulation not settled after ${timeoutMs} ms: ${notReady.map(describe).join(', ')}`);
+          await new Promise<void>((resolve) => {
+            const offs = dbInformers.map((i) => i.on(() => done()));
+            const t = setTimeout(() => done(), 100);
+            function done() {
+              clearTimeout(t);
+              for (const off of offs) off();
+              resolve();
+            }
+          });
         }
-        stops.push(() => finish(new Error('KubeDB simulation stopped')));
-        if (notReady.size === 0) finish();
-      });
+      } finally {
+        settleWaiters.delete(onStop);
+      }
     },
   };
 }

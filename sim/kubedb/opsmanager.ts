@@ -3,7 +3,7 @@
  * KubeDB's "update version overview" docs (kubedb.com/docs/…/guides/{mysql,postgres}/update-version/overview,
  * summarised in docs/kubedb-facts.md): pause the database, Postgres-major pre-update, update the
  * workload images, (PerconaXtraDB/ProxySQL: checks after each pod), set the database's `spec.version`,
- * resume. Every step is done for real against the store and recorded as an OpsRequest condition
+ * resume. Every step is done for real over the API server and recorded as an OpsRequest condition
  * (`{type,status,reason,message,lastTransitionTime,observedGeneration}`) and a core v1 Event on the
  * OpsRequest (reason = condition type, component `KubeDB Ops-manager Operator`).
  *
@@ -36,13 +36,12 @@
  * stalls at a pod that never becomes Ready); `spec.version` is unchanged unless the failure is at
  * `resume` (then it names the target). Nothing is rolled back.
  */
-import type { ClusterStore, GVR, KubeObject } from '../kube/api.js';
-import { ENGINES, type Engine } from '../../src/engines/table.js';
+import type { Engine } from '../../src/engines/table.js';
 import { updateType } from '../../src/engines/versions.js';
-import { PETSET_GVR, POD_GVR, Timers, catalogGvr, conditionsOf, dbGvr, isPaused, mutate, opsGvr, recordEvent, setCondition, type Condition } from './common.js';
+import type { KubeObject, SharedInformers, SimClient } from './client.js';
+import { PETSET_GVR, POD_GVR, Timers, catalogGvr, conditionsOf, dbGvr, isPaused, now, opsGvr, recordEvent, setCondition, type Condition } from './common.js';
 import { imagesFromCatalog, setTemplateImages } from './template.js';
 import { podProblem, podReady } from './pods.js';
-import { registerOpsWebhooks } from './opswebhook.js';
 
 /** A step at which a failure can be injected. */
 export type OpsStep = 'pause' | 'pre-update' | 'images' | 'checks' | 'resume';
@@ -79,14 +78,18 @@ class StepFailure extends Error {
 }
 class Aborted extends Error {}
 
-/** Start the Ops Manager on `store` (watches every installed `<Kind>OpsRequest`; registers KubeDB's ops webhook, opswebhook.ts). Returns `stop()`. */
-export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): { stop(): void } {
+/**
+ * Start the Ops Manager for `engines` (follows their `<Kind>OpsRequest`s through shared informers; every read
+ * that decides a step is a fresh GET, every write a read-modify-write through `/status`). KubeDB's ops
+ * webhook is served apart (webhook.ts). Returns `stop()`.
+ */
+export function startOpsManager(client: SimClient, informers: SharedInformers, engines: readonly Engine[], opts: OpsManagerOptions): { stop(): void } {
   const timers = new Timers();
   const seen = new Set<string>();
   const chains = new Map<string, Promise<void>>();
   const stops: Array<() => void> = [];
 
-  function onOps(e: Engine, ops: KubeObject): void {
+  async function onOps(e: Engine, ops: KubeObject): Promise<void> {
     const uid = ops.metadata.uid!;
     const phase = (ops.status as { phase?: string } | undefined)?.phase;
     if (seen.has(uid) || (phase && phase !== 'Pending')) return;
@@ -94,11 +97,12 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
     const ref = (ops.spec as Record<string, { name?: string } | undefined>)?.[e.opsRequestRefField]?.name ?? '';
     const key = `${e.kind}/${ops.metadata.namespace}/${ref}`;
     try {
-      writeOps(e, ops, (st) => {
+      await writeOps(e, ops, (st) => {
         if (!st.phase) st.phase = 'Pending';
       });
     } catch {
-      return; // deleted meanwhile
+      seen.delete(uid);
+      return; // deleted meanwhile (or the write failed: the next event retries)
     }
     const prev = chains.get(key) ?? Promise.resolve();
     const next = prev.then(() => run(e, ops.metadata.namespace!, ops.metadata.name, uid)).catch(() => undefined);
@@ -109,8 +113,8 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
   }
 
   /** Change the OpsRequest's status (retrying conflicts). @throws Aborted when it is gone or replaced. */
-  function writeOps(e: Engine, ops: { metadata: { namespace?: string; name: string; uid?: string } }, fn: (st: Record<string, any>, obj: KubeObject) => void): KubeObject {
-    const out = mutate(store, opsGvr(e), ops.metadata.namespace, ops.metadata.name, (o) => {
+  async function writeOps(e: Engine, ops: { metadata: { namespace?: string; name: string; uid?: string } }, fn: (st: Record<string, any>, obj: KubeObject) => void): Promise<KubeObject> {
+    const out = await client.mutate(opsGvr(e), ops.metadata.namespace, ops.metadata.name, (o) => {
       if (o.metadata.uid !== ops.metadata.uid) return false;
       const st = { ...((o.status as object) ?? {}) } as Record<string, any>;
       fn(st, o);
@@ -122,36 +126,37 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
   }
 
   async function run(e: Engine, ns: string, name: string, uid: string): Promise<void> {
-    const ops = store.tryGet(opsGvr(e), ns, name);
+    const ops = await client.get(opsGvr(e), ns, name);
     if (!ops || ops.metadata.uid !== uid) return;
     const ref = { metadata: { namespace: ns, name, uid } };
-    const cond = (c: Condition, phase?: string) => {
-      const written = writeOps(e, ref, (st, o) => {
+    const cond = async (c: Condition, phase?: string) => {
+      const written = await writeOps(e, ref, (st, o) => {
         st.conditions = setCondition(conditionsOf({ ...o, status: st } as KubeObject), { ...c, observedGeneration: o.metadata.generation });
         if (phase) st.phase = phase;
       });
-      recordEvent(store, written, c.status === 'False' || c.type === 'Failed' ? 'Warning' : 'Normal', c.type, c.message ?? '', COMPONENT);
+      await recordEvent(client, written, c.status === 'False' || c.type === 'Failed' ? 'Warning' : 'Normal', c.type, c.message ?? '', COMPONENT);
     };
     const step = async (s: OpsStep | 'validate') => {
       await timers.sleep(opts.stepDelayMs);
-      const cur = store.tryGet(opsGvr(e), ns, name);
+      if (timers.isStopped) throw new Aborted();
+      const cur = await client.get(opsGvr(e), ns, name);
       if (!cur || cur.metadata.uid !== uid) throw new Aborted();
       return s !== 'validate' && opts.failAt() === s;
     };
     try {
       await step('validate');
-      const v = validate(e, ops);
+      const v = await validate(e, ops);
       const { db, target, current } = v;
       const dbRef = `${e.kind} ${ns}/${db.metadata.name}`;
       const targetName = target.metadata.name;
-      cond({ type: 'Progressing', status: 'True', reason: 'OpsRequestProgressingStarted', message: `Controller has started to Progress the ${e.opsRequestKind}: ${ns}/${name}` }, 'Progressing');
+      await cond({ type: 'Progressing', status: 'True', reason: 'OpsRequestProgressingStarted', message: `Controller has started to Progress the ${e.opsRequestKind}: ${ns}/${name}` }, 'Progressing');
 
       if (await step('pause')) {
         throw new StepFailure({ type: 'DatabasePauseFailed', status: 'False', reason: 'DatabasePauseFailed', message: `Failed to pause ${dbRef}: injected failure (simulator)` }, 'DatabasePauseFailed', `Failed to pause ${dbRef}: injected failure (simulator)`);
       }
-      requestPause(e, ns, db.metadata.name, `${e.opsRequestKind} ${name} is in process`);
+      await requestPause(e, ns, db.metadata.name, `${e.opsRequestKind} ${name} is in process`);
       await waitForPauseApproval(e, ns, db.metadata.name, name, uid);
-      cond({ type: 'DatabasePauseSucceeded', status: 'True', reason: 'DatabasePauseSucceeded', message: `Successfully paused ${dbRef}` });
+      await cond({ type: 'DatabasePauseSucceeded', status: 'True', reason: 'DatabasePauseSucceeded', message: `Successfully paused ${dbRef}` });
 
       const fromV = String((current?.spec as { version?: string })?.version ?? (db.spec as { version?: string }).version);
       const toV = String((target.spec as { version?: string }).version);
@@ -161,7 +166,7 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
           const msg = `Failed to copy the old binaries of PostgreSQL ${fromV} for the major update to ${toV}: injected failure (simulator)`;
           throw new StepFailure({ type: 'CopiedOldBinaries', status: 'False', reason: 'CopyOldBinariesFailed', message: msg }, 'CopyOldBinariesFailed', msg);
         }
-        cond({ type: 'CopiedOldBinaries', status: 'True', reason: 'CopiedOldBinaries', message: `Copied the binaries and libraries of PostgreSQL ${fromV} to the data volume for pg_upgrade to ${toV}` });
+        await cond({ type: 'CopiedOldBinaries', status: 'True', reason: 'CopiedOldBinaries', message: `Copied the binaries and libraries of PostgreSQL ${fromV} to the data volume for pg_upgrade to ${toV}` });
       }
 
       if (await step('images')) {
@@ -171,46 +176,46 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
       const images = imagesFromCatalog(e, target);
       await rollImages(e, ns, db.metadata.name, images, ops, cond);
       const how = e.kind === 'MySQL' && kind === 'major' ? ` (major update ${fromV} → ${toV}: KubeDB creates a new PetSet; simulated in place)` : '';
-      cond({ type: 'UpdatePetSetsSucceeded', status: 'True', reason: 'UpdatePetSetsSucceeded', message: `Successfully updated the images of PetSet ${ns}/${db.metadata.name} to ${images[e.container]}${how}; all pods are Ready` });
+      await cond({ type: 'UpdatePetSetsSucceeded', status: 'True', reason: 'UpdatePetSetsSucceeded', message: `Successfully updated the images of PetSet ${ns}/${db.metadata.name} to ${images[e.container]}${how}; all pods are Ready` });
 
       if (await step('checks')) {
         const msg = `Failed to update the version of ${dbRef} to ${targetName}: injected failure (simulator)`;
         throw new StepFailure({ type: 'VersionUpdateFailed', status: 'False', reason: 'VersionUpdateFailed', message: msg }, 'VersionUpdateFailed', msg);
       }
-      mutate(store, dbGvr(e), ns, db.metadata.name, (o) => {
+      await client.mutate(dbGvr(e), ns, db.metadata.name, (o) => {
         (o.spec as Record<string, unknown>).version = targetName;
       });
-      cond({ type: 'VersionUpdateSucceeded', status: 'True', reason: 'VersionUpdateSucceeded', message: `Successfully updated the version of ${dbRef} to ${targetName}` });
+      await cond({ type: 'VersionUpdateSucceeded', status: 'True', reason: 'VersionUpdateSucceeded', message: `Successfully updated the version of ${dbRef} to ${targetName}` });
 
       if (await step('resume')) {
         const msg = `Failed to resume ${dbRef}: injected failure (simulator)`;
         throw new StepFailure({ type: 'DatabaseResumeFailed', status: 'False', reason: 'DatabaseResumeFailed', message: msg }, 'DatabaseResumeFailed', msg);
       }
-      resumeDatabase(e, ns, db.metadata.name);
-      cond({ type: 'DatabaseResumeSucceeded', status: 'True', reason: 'DatabaseResumeSucceeded', message: `Successfully resumed ${dbRef}` });
-      cond({ type: 'Successful', status: 'True', reason: 'OpsRequestSuccessful', message: `Controller has successfully updated the version of ${dbRef} to ${targetName}` }, 'Successful');
+      await resumeDatabase(e, ns, db.metadata.name);
+      await cond({ type: 'DatabaseResumeSucceeded', status: 'True', reason: 'DatabaseResumeSucceeded', message: `Successfully resumed ${dbRef}` });
+      await cond({ type: 'Successful', status: 'True', reason: 'OpsRequestSuccessful', message: `Controller has successfully updated the version of ${dbRef} to ${targetName}` }, 'Successful');
     } catch (err) {
       if (err instanceof Aborted) return;
       const f = err instanceof StepFailure ? err : new StepFailure(undefined, 'OpsRequestFailed', (err as Error)?.message ?? String(err));
       try {
-        if (f.condition) cond(f.condition);
-        cond({ type: 'Failed', status: 'True', reason: f.reason, message: f.message }, 'Failed');
+        if (f.condition) await cond(f.condition);
+        await cond({ type: 'Failed', status: 'True', reason: f.reason, message: f.message }, 'Failed');
       } catch {
         /* the OpsRequest is gone */
       }
     }
   }
 
-  function validate(e: Engine, ops: KubeObject): { db: KubeObject; target: KubeObject; current?: KubeObject } {
+  async function validate(e: Engine, ops: KubeObject): Promise<{ db: KubeObject; target: KubeObject; current?: KubeObject }> {
     const spec = (ops.spec ?? {}) as Record<string, any>;
     const fail = (reason: string, message: string) => new StepFailure(undefined, reason, message);
     if (spec.type !== 'UpdateVersion') throw fail('UnsupportedOpsRequestType', `spec.type ${JSON.stringify(spec.type)} is not handled by the simulated Ops Manager (UpdateVersion only)`);
     const refName = spec[e.opsRequestRefField]?.name;
     if (!refName) throw fail('InvalidDatabaseRef', `spec.${e.opsRequestRefField}.name is required`);
-    const db = store.tryGet(dbGvr(e), ops.metadata.namespace, refName);
+    const db = await client.get(dbGvr(e), ops.metadata.namespace, refName);
     if (!db) throw fail('DatabaseNotFound', `${e.kind} ${ops.metadata.namespace}/${refName} not found`);
     const targetName = spec.updateVersion?.targetVersion;
-    const target = typeof targetName === 'string' && targetName ? store.tryGet(catalogGvr(e), undefined, targetName) : undefined;
+    const target = typeof targetName === 'string' && targetName ? await client.get(catalogGvr(e), undefined, targetName) : undefined;
     if (!target) throw fail('VersionNotFound', `${e.catalogKind} ${JSON.stringify(targetName ?? '')} not found`);
     if ((e.kind === 'PerconaXtraDB' || e.kind === 'ProxySQL') && (target.spec as { deprecated?: boolean }).deprecated) {
       throw fail('DeprecatedVersion', `${e.catalogKind} ${targetName} is deprecated and cannot be a target of ${e.kind} ${ops.metadata.namespace}/${refName}`);
@@ -219,7 +224,8 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
     if ((spec.apply ?? 'IfReady') === 'IfReady' && phase !== 'Ready') {
       throw fail('DatabaseNotReady', `${e.kind} ${ops.metadata.namespace}/${refName} is ${phase ?? 'not provisioned'}, not Ready; apply: IfReady`);
     }
-    const current = store.tryGet(catalogGvr(e), undefined, String((db.spec as { version?: string }).version ?? ''));
+    const currentName = String((db.spec as { version?: string }).version ?? '');
+    const current = currentName ? await client.get(catalogGvr(e), undefined, currentName) : undefined;
     return { db, target, current };
   }
 
@@ -228,11 +234,11 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
    * "<Kind>OpsRequest <name> is in process" (KubeDB ops-manager, Hazelcast ops controller `pauseHazelcast`);
    * the provisioner approves it by setting `True`. A database that already has a `Paused` condition is left as it is.
    */
-  function requestPause(e: Engine, ns: string, name: string, message: string): void {
-    mutate(store, dbGvr(e), ns, name, (o) => {
+  async function requestPause(e: Engine, ns: string, name: string, message: string): Promise<void> {
+    await client.mutate(dbGvr(e), ns, name, (o) => {
       const list = conditionsOf(o);
       if (list.some((c) => c.type === 'Paused')) return false;
-      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const at = now();
       o.status = { ...((o.status as object) ?? {}), conditions: [...list, { type: 'Paused', status: 'Unknown', reason: 'Paused', message, observedGeneration: o.metadata.generation, lastTransitionTime: at }] };
     }, 'status');
   }
@@ -241,20 +247,20 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
   async function waitForPauseApproval(e: Engine, ns: string, name: string, opsName: string, uid: string): Promise<void> {
     const deadline = Date.now() + opts.opsTimeoutMs;
     for (;;) {
-      const db = store.tryGet(dbGvr(e), ns, name);
+      const db = await client.get(dbGvr(e), ns, name);
       if (db && isPaused(db)) return;
       if (Date.now() > deadline) {
         const msg = `${e.kind} ${ns}/${name}: the provisioner did not approve the pause request within ${Math.round(opts.opsTimeoutMs / 1000)}s`;
         throw new StepFailure({ type: 'DatabasePauseFailed', status: 'False', reason: 'DatabasePauseFailed', message: msg }, 'DatabasePauseFailed', msg);
       }
       await timers.sleep(Math.max(10, Math.min(opts.stepDelayMs, 200)));
-      if (timers.isStopped || store.tryGet(opsGvr(e), ns, opsName)?.metadata.uid !== uid) throw new Aborted();
+      if (timers.isStopped || (await client.get(opsGvr(e), ns, opsName))?.metadata.uid !== uid) throw new Aborted();
     }
   }
 
   /** Resume: remove the `Paused` condition (kubedb/apimachinery `pkg/webhooks/ops/v1alpha1/shared.go` `resumeDatabase`). */
-  function resumeDatabase(e: Engine, ns: string, name: string): void {
-    mutate(store, dbGvr(e), ns, name, (o) => {
+  async function resumeDatabase(e: Engine, ns: string, name: string): Promise<void> {
+    await client.mutate(dbGvr(e), ns, name, (o) => {
       const list = conditionsOf(o);
       if (!list.some((c) => c.type === 'Paused')) return false;
       o.status = { ...((o.status as object) ?? {}), conditions: list.filter((c) => c.type !== 'Paused') };
@@ -265,15 +271,15 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
    * Set the target images on the PetSet and wait until every pod runs them and is Ready, emitting
    * `CheckPodReady--<pod>` (and the PerconaXtraDB/ProxySQL check) per pod. @throws StepFailure on timeout.
    */
-  async function rollImages(e: Engine, ns: string, setName: string, images: Record<string, string>, ops: KubeObject, cond: (c: Condition) => void): Promise<void> {
+  async function rollImages(e: Engine, ns: string, setName: string, images: Record<string, string>, ops: KubeObject, cond: (c: Condition) => Promise<void>): Promise<void> {
     const stepwise = e.kind === 'PerconaXtraDB' || e.kind === 'ProxySQL';
-    const set = store.tryGet(PETSET_GVR, ns, setName);
+    const set = await client.get(PETSET_GVR, ns, setName);
     if (!set) {
       const msg = `PetSet ${ns}/${setName} not found`;
       throw new StepFailure({ type: 'UpdatePetSetsFailed', status: 'False', reason: 'UpdatePetSetsFailed', message: msg }, 'UpdatePetSetsFailed', msg);
     }
     const replicas = (set.spec as { replicas?: number }).replicas ?? 1;
-    mutate(store, PETSET_GVR, ns, setName, (s) => {
+    await client.mutate(PETSET_GVR, ns, setName, (s) => {
       const sp = s.spec as Record<string, any>;
       setTemplateImages(sp.template, images);
       sp.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: stepwise ? replicas - 1 : 0 } };
@@ -284,82 +290,113 @@ export function startOpsManager(store: ClusterStore, opts: OpsManagerOptions): {
     const done = new Set<number>();
     let failure: StepFailure | undefined;
 
-    const progress = (): boolean => {
+    const pods = informers.get(POD_GVR);
+    /** One pass: record every pod newly on the target images and Ready; true once all are (or a check failed). */
+    const progress = async (): Promise<boolean> => {
       if (failure) return true;
       for (let i = replicas - 1; i >= 0; i--) {
         if (done.has(i)) continue;
         const podName = `${setName}-${i}`;
-        const pod = store.tryGet(POD_GVR, ns, podName);
+        const pod = pods.get(ns, podName);
         const image = ((pod?.spec as { containers?: Array<{ name: string; image: string }> })?.containers ?? []).find((c) => c.name === e.container)?.image;
-        if (!pod || image !== want || !podReady(pod)) return false;
+        if (!pod || pod.metadata.deletionTimestamp || image !== want || !podReady(pod)) return false;
         done.add(i);
-        cond({ type: `CheckPodReady--${podName}`, status: 'True', reason: 'CheckPodReady', message: `Pod ${ns}/${podName} is Ready and runs ${want}` });
+        await cond({ type: `CheckPodReady--${podName}`, status: 'True', reason: 'CheckPodReady', message: `Pod ${ns}/${podName} is Ready and runs ${want}` });
         if (stepwise) {
           if (opts.failAt() === 'checks') {
             const msg = e.kind === 'PerconaXtraDB' ? `Replication of ${ns}/${podName} is not in sync after the image update: injected failure (simulator)` : `ProxySQL ${ns}/${podName} is not in sync with its backend after the image update: injected failure (simulator)`;
             failure = new StepFailure({ type: `${checkType}--${podName}`, status: 'False', reason: 'CheckFailed', message: msg }, 'VersionUpdateFailed', msg);
             return true;
           }
-          cond({
+          await cond({
             type: `${checkType}--${podName}`,
             status: 'True',
             reason: 'CheckSucceeded',
             message: e.kind === 'PerconaXtraDB' ? `Replication of ${ns}/${podName} is in sync (wsrep_local_state_comment: Synced); database size about the same as before the update` : `ProxySQL ${ns}/${podName} is online; users and backend servers in sync`,
           });
-          if (i > 0) mutate(store, PETSET_GVR, ns, setName, (s) => {
-            (s.spec as Record<string, any>).updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: i - 1 } };
-          });
+          if (i > 0) {
+            await client.mutate(PETSET_GVR, ns, setName, (s) => {
+              (s.spec as Record<string, any>).updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: i - 1 } };
+            });
+          }
         }
       }
       return true;
     };
 
-    const ok = await waitUntil([{ gvr: POD_GVR, ns, labelSelector: `app.kubernetes.io/instance=${setName}` }], progress, timeout);
+    const ok = await waitUntil(progress, timeout);
     if (failure) throw failure;
     if (!ok) {
       const stuck = [...Array(replicas).keys()].reverse().find((i) => !done.has(i)) ?? 0;
-      const pod = store.tryGet(POD_GVR, ns, `${setName}-${stuck}`);
+      const pod = pods.get(ns, `${setName}-${stuck}`);
       const msg = `Timeout after ${Math.round(timeout / 1000)}s waiting for pod ${ns}/${setName}-${stuck} to be Ready with image ${want}: ${podProblem(pod)}`;
       throw new StepFailure({ type: 'UpdatePetSetsFailed', status: 'False', reason: 'UpdatePetSetsFailed', message: msg }, 'UpdatePetSetsFailed', msg);
     }
   }
 
-  /** Resolve true once `pred()` holds (checked at once and on every watch event), false after `timeoutMs`. */
-  function waitUntil(watches: Array<{ gvr: GVR; ns: string; labelSelector?: string }>, pred: () => boolean, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
+  /**
+   * Resolve true once `pred()` holds (checked at once, on every change of a managed pod, and every 250 ms
+   * as a backstop), false after `timeoutMs` or on stop. Checks never overlap. @throws what `pred` throws
+   * (but {@link Aborted}, which ends the wait with true so the caller's next step sees it).
+   */
+  function waitUntil(pred: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+    const pods = informers.get(POD_GVR);
+    return new Promise((resolve, reject) => {
       let finished = false;
-      const unwatch: Array<() => void> = [];
+      let running = false;
+      let again = false;
       const abort = () => finish(false);
-      const finish = (v: boolean) => {
+      const finish = (v: boolean, err?: unknown) => {
         if (finished) return;
         finished = true;
-        for (const u of unwatch) u();
+        off();
+        clearInterval(poll);
+        clearTimeout(deadline);
         const i = stops.indexOf(abort);
         if (i >= 0) stops.splice(i, 1);
-        resolve(v);
+        if (err) reject(err);
+        else resolve(v);
       };
       const check = () => {
         if (finished) return;
-        try {
-          if (pred()) finish(true);
-        } catch (err) {
-          if (err instanceof Aborted) finish(true);
+        if (running) {
+          again = true;
+          return;
         }
+        running = true;
+        pred().then(
+          (ok) => {
+            running = false;
+            if (ok) finish(true);
+            else if (again) {
+              again = false;
+              check();
+            }
+          },
+          (err) => {
+            running = false;
+            if (err instanceof Aborted) finish(true);
+            else finish(false, err);
+          },
+        );
       };
-      for (const w of watches) unwatch.push(store.watch(w.gvr, { namespace: w.ns, labelSelector: w.labelSelector, resourceVersion: store.currentResourceVersion() }, check));
-      if (Number.isFinite(timeoutMs)) timers.after(timeoutMs, () => finish(false));
+      const off = pods.on(() => check());
+      const poll = setInterval(check, 250);
+      const deadline = Number.isFinite(timeoutMs) ? setTimeout(() => finish(false), timeoutMs) : undefined;
       stops.push(abort);
       check();
     });
   }
 
-  // KubeDB's ops webhook (opswebhook.ts): refuses invalid UpdateVersion OpsRequests at admission, dry runs included.
-  stops.push(registerOpsWebhooks(store));
-  for (const e of ENGINES) {
-    if (!store.resourceType(opsGvr(e))) continue;
-    stops.push(store.watch(opsGvr(e), {}, (ev) => {
-      if (ev.type !== 'DELETED') onOps(e, ev.object);
+  for (const e of engines) {
+    const inf = informers.get(opsGvr(e));
+    const handle = (o: KubeObject) => {
+      onOps(e, o).catch(() => undefined);
+    };
+    stops.push(inf.on((type, o) => {
+      if (type !== 'delete') handle(o);
     }));
+    void inf.synced.then(() => inf.list().forEach(handle));
   }
   return {
     stop() {

@@ -31,14 +31,33 @@
  * (k8s.io/apimachinery `util/mergepatch/errors.go` `NewErrPreconditionFailed`; controller-runtime's
  * `admission.Denied`: 403 Forbidden); then the same validation as CREATE on the new object. Not simulated:
  * the real hook also resumes the database when the update marks the OpsRequest completed (Ops Manager here
- * resumes it itself), and the simulation's own status writes go to the store, not through admission.
+ * resumes it itself). Served over HTTPS as an AdmissionReview v1 endpoint by webhook.ts.
  */
-import type { ClusterStore } from '../kube/api.js';
-import { addValidatingAdmission, type AdmissionRequest, type AdmissionVerdict } from '../kube/admission.js';
-import { ENGINES, OPS_GROUP, engineByKind, type Engine } from '../../src/engines/table.js';
+import { engineByKind, type Engine } from '../../src/engines/table.js';
 import { catalogEntryFromObject, type CatalogEntry } from '../../src/engines/versions.js';
 import { parseVersion, satisfiesConstraints } from '../../src/engines/constraints.js';
 import { catalogGvr, dbGvr } from './common.js';
+import type { GVR, KubeObject } from './client.js';
+
+/** What the webhook is asked (the `AdmissionRequest` fields it reads). */
+export interface AdmissionRequest {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  /** The object to be stored (CREATE/UPDATE). */
+  object?: KubeObject;
+  /** The stored object (UPDATE/DELETE). */
+  oldObject?: KubeObject;
+  namespace?: string;
+  name?: string;
+}
+
+/** The webhook's verdict (the `AdmissionResponse` fields that matter): allowed, or denied with a `Status`. */
+export type AdmissionVerdict = { allowed: true } | { allowed: false; status: { code?: number; reason?: string; message?: string; details?: Record<string, unknown> } };
+
+/** How the webhook reads the cluster (fresh reads through the API server, or caches). */
+export interface ClusterLookup {
+  get(gvr: GVR, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  list(gvr: GVR): Promise<KubeObject[]>;
+}
 
 const DEPRECATED_MESSAGE: Record<string, (ns: string, target: string) => string> = {
   PerconaXtraDB: (ns, t) => `percona-xtradbdb target version ${ns}/${t} is deprecated. Skipped processing`,
@@ -75,9 +94,9 @@ function forbidden(msg: string): AdmissionVerdict {
  * KubeDB's `IsUpgradable` over the store: the names of every catalog entry allowed from `current`, or the
  * error text the webhook would return (an entry whose `spec.version` Masterminds cannot parse fails it all).
  */
-function upgradable(store: ClusterStore, e: Engine, current: CatalogEntry): string[] | string {
+async function upgradable(lookup: ClusterLookup, e: Engine, current: CatalogEntry): Promise<string[] | string> {
   const names: string[] = [];
-  for (const obj of store.list(catalogGvr(e), undefined).items) {
+  for (const obj of await lookup.list(catalogGvr(e))) {
     const v = (obj.spec as { version?: unknown } | undefined)?.version;
     if (typeof v !== 'string') return 'failed to resolve version constraints, reason: .spec.field is missing';
     if (!parseVersion(v)) return 'invalid semantic version';
@@ -87,13 +106,13 @@ function upgradable(store: ClusterStore, e: Engine, current: CatalogEntry): stri
 }
 
 /** Validate one `<Kind>OpsRequest` admission request as KubeDB's webhook does (see module docs). */
-export function validateOpsRequest(store: ClusterStore, e: Engine, req: AdmissionRequest): AdmissionVerdict {
+export async function validateOpsRequest(lookup: ClusterLookup, e: Engine, req: AdmissionRequest): Promise<AdmissionVerdict> {
   const ops = req.object;
   if (!ops) return { allowed: true };
   const spec = (ops.spec ?? {}) as Record<string, any>;
   const ns = ops.metadata.namespace ?? req.namespace ?? 'default';
   const refName = spec[e.opsRequestRefField]?.name ?? '';
-  const db = refName ? store.tryGet(dbGvr(e), ns, refName) : undefined;
+  const db = refName ? await lookup.get(dbGvr(e), ns, refName) : undefined;
   if (!db) return forbidden(`spec.databaseRef ${ns}/${refName}, is invalid or not found`);
   if (spec.type !== 'UpdateVersion') return { allowed: true };
   const uv = spec.updateVersion as { targetVersion?: string } | undefined;
@@ -102,7 +121,7 @@ export function validateOpsRequest(store: ClusterStore, e: Engine, req: Admissio
   const curName = String(dbSpec.version ?? '');
   const target = String(uv.targetVersion ?? '');
   const notSupported = () => invalidUpdateVersion(e, ops.metadata.name, `upgrade from version ${curName} to ${target} is not supported`);
-  const curObj = store.tryGet(catalogGvr(e), undefined, curName);
+  const curObj = curName ? await lookup.get(catalogGvr(e), undefined, curName) : undefined;
   if (!curObj) return invalidUpdateVersion(e, ops.metadata.name, `${e.catalogPlural}.catalog.kubedb.com ${JSON.stringify(curName)} not found`);
   let current: CatalogEntry;
   try {
@@ -111,10 +130,11 @@ export function validateOpsRequest(store: ClusterStore, e: Engine, req: Admissio
     return invalidUpdateVersion(e, ops.metadata.name, (err as Error).message);
   }
   if (e.kind === 'MySQL' && dbSpec.topology && !['GroupReplication', 'InnoDBCluster'].includes(dbSpec.topology.mode)) return notSupported();
-  const list = upgradable(store, e, current);
+  const list = await upgradable(lookup, e, current);
   if (typeof list === 'string') return invalidUpdateVersion(e, ops.metadata.name, list);
   if (!list.includes(target)) return notSupported();
-  const targetObj = store.tryGet(catalogGvr(e), undefined, target)!;
+  const targetObj = await lookup.get(catalogGvr(e), undefined, target);
+  if (!targetObj) return notSupported();
   const tSpec = (targetObj.spec ?? {}) as Record<string, any>;
   const cSpec = (curObj.spec ?? {}) as Record<string, any>;
   if (tSpec.deprecated === true && DEPRECATED_MESSAGE[e.kind]) return invalidUpdateVersion(e, ops.metadata.name, DEPRECATED_MESSAGE[e.kind](ns, target));
@@ -131,7 +151,7 @@ export function validateOpsRequest(store: ClusterStore, e: Engine, req: Admissio
   if (e.kind === 'Redis' && dbSpec.mode === 'Sentinel') {
     const sentinelEngine = engineByKind('RedisSentinel');
     const ref = dbSpec.sentinelRef as { name?: string; namespace?: string } | undefined;
-    const sentinel = sentinelEngine && ref?.name ? store.tryGet(dbGvr(sentinelEngine), ref.namespace ?? ns, ref.name) : undefined;
+    const sentinel = sentinelEngine && ref?.name ? await lookup.get(dbGvr(sentinelEngine), ref.namespace ?? ns, ref.name) : undefined;
     if (!sentinel) return invalidUpdateVersion(e, ops.metadata.name, `redissentinels.kubedb.com ${JSON.stringify(ref?.name ?? '')} not found`);
     if ((sentinel.spec as { version?: string }).version !== tSpec.version) {
       return invalidUpdateVersion(e, ops.metadata.name, `RedisOpsRequest ${ns}/${ops.metadata.name}: can't upgrade to a different version of sentinel`);
@@ -203,25 +223,8 @@ export function validateOpsRequestUpdate(req: AdmissionRequest): AdmissionVerdic
   return forbidden(`precondition failed for: ${goFormat(patch)}.At least one of the following was changed:\n\t${guarded}`);
 }
 
-/**
- * Register the ops webhook of every engine whose OpsRequest CRD is installed in `store`: CREATE and UPDATE
- * (see module docs; the real one is also registered for DELETE, where `ValidateDelete` allows everything).
- * Returns a function that unregisters them.
- */
-export function registerOpsWebhooks(store: ClusterStore): () => void {
-  const offs: Array<() => void> = [];
-  for (const e of ENGINES) {
-    offs.push(
-      addValidatingAdmission(store, {
-        name: opsWebhookName(e),
-        group: OPS_GROUP,
-        resource: e.opsRequestPlural,
-        operations: ['CREATE', 'UPDATE'],
-        sideEffects: 'None',
-        validate: (req) => (req.operation === 'UPDATE' ? validateOpsRequestUpdate(req) : undefined) ?? validateOpsRequest(store, e, req),
-      }),
-    );
-  }
-  return () => offs.forEach((f) => f());
+/** The verdict on one `<Kind>OpsRequest` admission request: UPDATE's guard first, then the CREATE checks. */
+export async function reviewOpsRequest(lookup: ClusterLookup, e: Engine, req: AdmissionRequest): Promise<AdmissionVerdict> {
+  if (req.operation === 'DELETE' || req.operation === 'CONNECT') return { allowed: true };
+  return (req.operation === 'UPDATE' ? validateOpsRequestUpdate(req) : undefined) ?? validateOpsRequest(lookup, e, req);
 }
-

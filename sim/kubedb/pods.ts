@@ -7,7 +7,7 @@
  * `Running` and unready with `waiting` `CrashLoopBackOff` (`back-off <n>s restarting failed
  * container=<c> pod=<pod>_<ns>(<uid>)`), `lastState.terminated` and a growing `restartCount`.
  */
-import type { KubeObject } from '../kube/api.js';
+import type { KubeObject } from './client.js';
 import { imageId, now } from './common.js';
 
 /** A fault that keeps a pod from becoming Ready. */

@@ -18,13 +18,20 @@
  *   derived the way kubedb/apimachinery's phase helper does it (from memory, not re-verified): not
  *   Provisioned → `Provisioning`; not accepting connections → `NotReady`; replicas or readiness missing →
  *   `Critical`; else `Ready`. `Provisioned` is set once all replicas were Ready and stays set.
- * - deletes the PetSet when the database object is deleted (owner garbage collection).
+ * - deletes the PetSet when the database object is deleted (owner garbage collection; on a real server the
+ *   kube-controller-manager's garbage collector does it too);
+ * - creates the ServiceAccount `<db>` the pod template names (KubeDB's provisioner does, and a real API
+ *   server's ServiceAccount admission refuses pods naming a missing one).
+ * It reconciles by database key over the API server (client.ts): databases, PetSets and catalog entries
+ * come from shared informers, the database is read fresh before a decision, and every write goes through
+ * `/status` with the read resourceVersion where it is status.
  * A database whose `spec.version` names no catalog entry is left without PetSet, phase `Provisioning`,
  * condition `ProvisioningStarted`=`False` reason `VersionNotFound`.
  */
-import type { ClusterStore, KubeObject, WatchEvent } from '../kube/api.js';
 import { ENGINES, type Engine } from '../../src/engines/table.js';
-import { PETSET_GVR, Timers, catalogGvr, conditionsOf, dbGvr, dbLabels, isPaused, mutate, setCondition, type Condition } from './common.js';
+import type { KubeObject, SharedInformers, SimClient } from './client.js';
+import { WorkQueue, isAlreadyExists } from './client.js';
+import { PETSET_GVR, SERVICE_ACCOUNT_GVR, catalogGvr, conditionsOf, dbGvr, dbLabels, isPaused, now, setCondition, type Condition } from './common.js';
 import { containerImage, imagesFromCatalog, podTemplate, setTemplateImages } from './template.js';
 
 interface PetSetStatus {
@@ -34,90 +41,80 @@ interface PetSetStatus {
 }
 
 /**
- * Start the provisioner on `store`. Returns `stop()`, which ends its watches.
+ * Start the provisioner for the `engines` whose CRDs are served. Returns `stop()`, which ends its queue.
  * @param opts.stalled while it returns true the provisioner does nothing (a fault: down, or too old to approve pauses).
  */
-export function startProvisioner(store: ClusterStore, opts: { stalled?: () => boolean } = {}): { stop(): void } {
-  const timers = new Timers();
-  const dirty = new Map<string, Engine>();
-  let scheduled = false;
+export function startProvisioner(client: SimClient, informers: SharedInformers, engines: readonly Engine[], opts: { stalled?: () => boolean } = {}): { stop(): void } {
+  const byKind = new Map(engines.map((e) => [e.kind, e]));
+  const queue = new WorkQueue((key) => {
+    const [kind, ns, name] = key.split('/');
+    return reconcile(byKind.get(kind)!, ns, name);
+  });
+  const enqueue = (e: Engine, ns: string, name: string) => queue.add(`${e.kind}/${ns}/${name}`);
+  const sets = informers.get(PETSET_GVR);
 
-  const enqueue = (e: Engine, ns: string, name: string) => {
-    dirty.set(`${e.kind}/${ns}/${name}`, e);
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      const items = [...dirty];
-      dirty.clear();
-      for (const [k, eng] of items) {
-        if (timers.isStopped) return;
-        const [, ns2, n2] = k.split('/');
-        try {
-          reconcile(eng, ns2, n2);
-        } catch {
-          timers.after(50, () => enqueue(eng, ns2, n2));
-        }
-      }
-    });
-  };
-
-  function reconcile(e: Engine, ns: string, name: string): void {
+  async function reconcile(e: Engine, ns: string, name: string): Promise<void> {
     if (opts.stalled?.()) {
-      timers.after(100, () => enqueue(e, ns, name));
+      queue.addAfter(`${e.kind}/${ns}/${name}`, 100);
       return;
     }
-    const db = store.tryGet(dbGvr(e), ns, name);
-    const set = store.tryGet(PETSET_GVR, ns, name);
+    await Promise.all([sets.synced, informers.get(catalogGvr(e), { clusterScoped: true }).synced]);
+    const db = await client.get(dbGvr(e), ns, name);
+    const set = sets.get(ns, name);
     if (!db) {
-      if (set && set.metadata.ownerReferences?.some((o) => o.kind === e.kind && o.name === name)) store.delete(PETSET_GVR, ns, name);
+      if (set && set.metadata.ownerReferences?.some((o) => o.kind === e.kind && o.name === name)) await client.delete(PETSET_GVR, ns, name);
       return;
     }
     if (conditionsOf(db).some((c) => c.type === 'Paused' && c.status === 'Unknown')) {
-      approvePause(e, db);
+      await approvePause(e, db);
       return;
     }
     if (isPaused(db)) return;
     const spec = (db.spec ?? {}) as { version?: string; replicas?: number };
     const replicas = spec.replicas ?? 1;
-    const catalog = spec.version ? store.tryGet(catalogGvr(e), undefined, spec.version) : undefined;
+    const catalog = spec.version ? informers.get(catalogGvr(e), { clusterScoped: true }).get(undefined, spec.version) : undefined;
     if (!catalog) {
-      writeStatus(e, db, [{ type: 'ProvisioningStarted', status: 'False', reason: 'VersionNotFound', message: `${e.catalogKind} ${spec.version ?? '(none)'} does not exist` }], 'Provisioning');
+      await writeStatus(e, db, [{ type: 'ProvisioningStarted', status: 'False', reason: 'VersionNotFound', message: `${e.catalogKind} ${spec.version ?? '(none)'} does not exist` }], 'Provisioning');
       return;
     }
     if (!set) {
-      store.create(PETSET_GVR, {
-        apiVersion: `${PETSET_GVR.group}/${PETSET_GVR.version}`,
-        kind: 'PetSet',
-        metadata: {
-          name,
-          namespace: ns,
-          labels: dbLabels(e, name),
-          ownerReferences: [{ apiVersion: db.apiVersion, kind: e.kind, name, uid: db.metadata.uid!, controller: true, blockOwnerDeletion: true } as never],
-        },
-        spec: {
-          replicas,
-          serviceName: `${name}-pods`,
-          selector: { matchLabels: dbLabels(e, name) },
-          podManagementPolicy: 'Parallel',
-          updateStrategy: { type: 'RollingUpdate' },
-          template: podTemplate(e, db, catalog),
-        },
-      });
+      await client.createIfMissing(SERVICE_ACCOUNT_GVR, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, labels: dbLabels(e, name) } });
+      try {
+        await client.create(PETSET_GVR, {
+          apiVersion: `${PETSET_GVR.group}/${PETSET_GVR.version}`,
+          kind: 'PetSet',
+          metadata: {
+            name,
+            namespace: ns,
+            labels: dbLabels(e, name),
+            ownerReferences: [{ apiVersion: db.apiVersion, kind: e.kind, name, uid: db.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+          },
+          spec: {
+            replicas,
+            serviceName: `${name}-pods`,
+            selector: { matchLabels: dbLabels(e, name) },
+            podManagementPolicy: 'Parallel',
+            updateStrategy: { type: 'RollingUpdate' },
+            template: podTemplate(e, db, catalog),
+          },
+        });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err; // the cache has not seen it yet
+      }
     } else {
       const images = imagesFromCatalog(e, catalog);
       const template = (set.spec as { template?: { spec?: unknown } }).template;
       const stale = containerImage(template, e.container) !== images[e.container];
       const setReplicas = (set.spec as { replicas?: number }).replicas;
       if (stale || setReplicas !== replicas) {
-        mutate(store, PETSET_GVR, ns, name, (s) => {
+        await client.mutate(PETSET_GVR, ns, name, (s) => {
           const sp = s.spec as Record<string, any>;
           sp.replicas = replicas;
           setTemplateImages(sp.template, images);
         });
       }
     }
-    const st = (store.tryGet(PETSET_GVR, ns, name)?.status ?? {}) as PetSetStatus;
+    const st = (sets.get(ns, name)?.status ?? {}) as PetSetStatus;
     const ready = st.readyReplicas ?? 0;
     const allReady = ready >= replicas && (st.updatedReplicas ?? 0) >= replicas;
     const label = `${e.kind}: ${ns}/${name}`;
@@ -136,13 +133,12 @@ export function startProvisioner(store: ClusterStore, opts: { stalled?: () => bo
     ];
     if (provisioned) conds.push({ type: 'Provisioned', status: 'True', reason: 'DatabaseSuccessfullyProvisioned', message: `The ${label} is successfully provisioned.` });
     const phase = !provisioned ? 'Provisioning' : ready === 0 ? 'NotReady' : allReady ? 'Ready' : 'Critical';
-    writeStatus(e, db, conds, phase);
+    await writeStatus(e, db, conds, phase);
   }
 
   /** Turn a `Paused`=`Unknown` request into `True` (reason and message kept), through the status subresource. */
-  function approvePause(e: Engine, db: KubeObject): void {
-    mutate(
-      store,
+  async function approvePause(e: Engine, db: KubeObject): Promise<void> {
+    await client.mutate(
       dbGvr(e),
       db.metadata.namespace,
       db.metadata.name,
@@ -150,50 +146,58 @@ export function startProvisioner(store: ClusterStore, opts: { stalled?: () => bo
         const list = conditionsOf(o);
         const req = list.find((c) => c.type === 'Paused' && c.status === 'Unknown');
         if (!req) return false;
-        const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        o.status = { ...((o.status as object) ?? {}), conditions: list.map((c) => (c === req ? { ...c, status: 'True', lastTransitionTime: at } : c)) };
+        o.status = { ...((o.status as object) ?? {}), conditions: list.map((c) => (c === req ? { ...c, status: 'True', lastTransitionTime: now() } : c)) };
         return true;
       },
       'status',
     );
   }
 
-  function writeStatus(e: Engine, db: KubeObject, conds: Condition[], phase: string): void {
-    mutate(
-      store,
+  /** The status `conds`/`phase` would give `o`, or undefined when it is paused or would not change. */
+  function nextStatus(o: KubeObject, conds: Condition[], phase: string): Record<string, unknown> | undefined {
+    if (isPaused(o)) return undefined;
+    const before = JSON.stringify(o.status ?? {});
+    let list = conditionsOf(o);
+    for (const c of conds) list = setCondition(list, { ...c, observedGeneration: o.metadata.generation });
+    const status = { ...((o.status as object) ?? {}), phase, observedGeneration: o.metadata.generation, conditions: list };
+    return JSON.stringify(status) !== before ? status : undefined;
+  }
+
+  async function writeStatus(e: Engine, db: KubeObject, conds: Condition[], phase: string): Promise<void> {
+    if (!nextStatus(db, conds, phase)) return; // nothing to write (the fresh read says so)
+    await client.mutate(
       dbGvr(e),
       db.metadata.namespace,
       db.metadata.name,
       (o) => {
-        if (isPaused(o)) return false;
-        const before = JSON.stringify(o.status ?? {});
-        let list = conditionsOf(o);
-        for (const c of conds) list = setCondition(list, { ...c, observedGeneration: o.metadata.generation });
-        o.status = { ...((o.status as object) ?? {}), phase, observedGeneration: o.metadata.generation, conditions: list };
-        return JSON.stringify(o.status) !== before;
+        const status = nextStatus(o, conds, phase);
+        if (!status) return false;
+        o.status = status;
       },
       'status',
     );
   }
 
-  const stops: Array<() => void> = [];
-  for (const e of ENGINES) {
-    if (!store.resourceType(dbGvr(e))) continue;
-    stops.push(store.watch(dbGvr(e), {}, (ev: WatchEvent) => enqueue(e, ev.object.metadata.namespace!, ev.object.metadata.name)));
+  const offs: Array<() => void> = [];
+  for (const e of engines) {
+    const inf = informers.get(dbGvr(e));
+    offs.push(inf.on((_t, o) => enqueue(e, o.metadata.namespace!, o.metadata.name)));
+    void inf.synced.then(() => {
+      for (const o of inf.list()) enqueue(e, o.metadata.namespace!, o.metadata.name);
+    });
+    informers.get(catalogGvr(e), { clusterScoped: true });
   }
-  if (store.resourceType(PETSET_GVR)) {
-    stops.push(
-      store.watch(PETSET_GVR, { labelSelector: 'app.kubernetes.io/managed-by=kubedb.com' }, (ev) => {
-        const owner = ev.object.metadata.ownerReferences?.find((o) => o.controller);
-        const e = owner && ENGINES.find((x) => x.kind === owner.kind);
-        if (e) enqueue(e, ev.object.metadata.namespace!, owner!.name);
-      }),
-    );
-  }
+  offs.push(
+    sets.on((_t, set) => {
+      const owner = set.metadata.ownerReferences?.find((o) => o.controller);
+      const e = owner && byKind.get(owner.kind);
+      if (e) enqueue(e, set.metadata.namespace!, owner!.name);
+    }),
+  );
   return {
     stop() {
-      timers.stop();
-      for (const s of stops) s();
+      for (const off of offs) off();
+      queue.stop();
     },
   };
 }

@@ -9,8 +9,10 @@
  * ProxySQL `spec.backend: {name}` (the MySQL it fronts) and `syncUsers`; PgBouncer `spec.database`
  * (no storage); Memcached no storage; Elasticsearch `enableSSL`.
  */
-import type { ClusterStore, KubeObject } from '../kube/api.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
 import { findEngine, type Engine } from '../../src/engines/table.js';
+import { SimClient, type KubeObject } from './client.js';
 import { POD_FAULT_ANNOTATION, NS_GVR, catalogGvr, dbGvr } from './common.js';
 import { extraCatalog, seedCatalog } from './catalog.js';
 
@@ -78,6 +80,24 @@ export interface SeedOptions {
   extraReplicas?: number;
   /** Extra MySQL catalog entries (see `extraCatalog`). Default 0. */
   extraVersions?: number;
+  /**
+   * Where the seed's namespaces go, so several worlds can share one API server: a prefix (`w3-` seeds
+   * `demo` as `w3-demo`, `billing` as `w3-billing`, the extras' namespace too) or an explicit mapping (wins
+   * over the prefix). Default: the names as they are.
+   */
+  namespacePrefix?: string;
+  namespaces?: Record<string, string>;
+  /**
+   * Create the catalog (default true). False when the host has loaded `seedCatalog()` some other way (the
+   * embedded cluster puts it in the emulator's store before it serves, as an installer would have: 606
+   * creates over HTTP take seconds).
+   */
+  catalog?: boolean;
+}
+
+/** The namespace a seed namespace goes to under `opts` (see {@link SeedOptions.namespacePrefix}). */
+export function seedNamespace(ns: string, opts: Pick<SeedOptions, 'namespacePrefix' | 'namespaces'> = {}): string {
+  return opts.namespaces?.[ns] ?? `${opts.namespacePrefix ?? ''}${ns}`;
 }
 
 function engine(name: string): Engine {
@@ -89,7 +109,7 @@ function engine(name: string): Engine {
 const STORAGE = { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
 
 /** The database object for a seed entry (extra spec fields per engine). */
-export function databaseObject(s: SeedDatabase, annotations?: Record<string, string>): KubeObject {
+export function databaseObject(s: SeedDatabase, annotations?: Record<string, string>, mapNs: (ns: string) => string = (n) => n): KubeObject {
   const e = engine(s.engine);
   const spec: Record<string, unknown> = { version: s.version, replicas: s.replicas, deletionPolicy: 'WipeOut' };
   if (e.kind === 'ProxySQL') {
@@ -98,7 +118,7 @@ export function databaseObject(s: SeedDatabase, annotations?: Record<string, str
   } else if (e.kind === 'PgBouncer') {
     // PgBouncer has no storage; `spec.database` names the Postgres it pools (kubedb/apimachinery
     // apis/kubedb/v1/pgbouncer_types.go `Database{SyncUsers, DatabaseRef, DatabaseName}`).
-    spec.database = { syncUsers: true, databaseName: 'postgres', databaseRef: { name: SEED_LEDGER.name, namespace: SEED_LEDGER.namespace } };
+    spec.database = { syncUsers: true, databaseName: 'postgres', databaseRef: { name: SEED_LEDGER.name, namespace: mapNs(SEED_LEDGER.namespace) } };
   } else if (e.kind === 'Memcached') {
     // Memcached keeps no data on disk: no `storage` in apis/kubedb/v1/memcached_types.go.
   } else {
@@ -124,43 +144,51 @@ export function databaseObject(s: SeedDatabase, annotations?: Record<string, str
   };
 }
 
-function ensureNamespace(store: ClusterStore, name: string): void {
-  if (!store.tryGet(NS_GVR, undefined, name)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-}
-
-function createIfMissing(store: ClusterStore, e: Engine, obj: KubeObject, catalog: boolean): void {
-  const gvr = catalog ? catalogGvr(e) : dbGvr(e);
-  if (!store.tryGet(gvr, obj.metadata.namespace, obj.metadata.name)) store.create(gvr, obj);
-}
-
 /**
- * Seed the store: namespaces `demo` and `billing`, the catalogs of `seedCatalog()`, the databases of
- * {@link SEED_DATABASES} (without status: the simulated provisioner provisions them) and the optional
- * extras. Idempotent (existing objects are kept). Needs KubeDB's CRDs installed first
- * (`installKubeDBCrds`). `legacy` carries the simulator annotation {@link POD_FAULT_ANNOTATION}
- * `CrashLoopBackOff`, so its pod never becomes Ready.
- * @throws the store's 404 when the CRDs are not installed.
+ * Seed a cluster over the API server: namespaces `demo` and `billing` (mapped by `opts.namespacePrefix` /
+ * `opts.namespaces`), the catalogs of `seedCatalog()` (cluster-scoped: created when missing, so worlds
+ * sharing an API server share them), the databases of {@link SEED_DATABASES} (without status: the simulated
+ * provisioner provisions them) and the optional extras. Idempotent (existing objects are kept:
+ * AlreadyExists is fine). Needs KubeDB's CRDs installed first (`installKubeDBCrds`). `legacy` carries the
+ * simulator annotation {@link POD_FAULT_ANNOTATION} `CrashLoopBackOff`, so its pod never becomes Ready.
+ * @returns the seeded databases, with their namespaces as created.
+ * @throws the client's error (e.g. 404 when the CRDs are not installed).
  */
-export function seedCluster(store: ClusterStore, opts: SeedOptions = {}): { databases: SeedDatabase[] } {
-  for (const ns of SEED_NAMESPACES) ensureNamespace(store, ns);
-  const catalog = [...seedCatalog(), ...extraCatalog(opts.extraVersions ?? 0)];
-  for (const c of catalog) {
-    const e = engine(c.kind.replace(/Version$/, ''));
-    createIfMissing(store, e, c, true);
-  }
-  const databases: SeedDatabase[] = [...SEED_DATABASES];
-  for (const s of SEED_DATABASES) {
-    createIfMissing(store, engine(s.engine), databaseObject(s, s.becomesReady ? undefined : { [POD_FAULT_ANNOTATION]: 'CrashLoopBackOff' }), false);
-  }
+export async function seedCluster(kubeConfig: KubeConfig, opts: SeedOptions = {}): Promise<{ databases: SeedDatabase[] }> {
+  const client = new SimClient(kubeConfig);
+  const mapNs = (ns: string) => seedNamespace(ns, opts);
+  const limit = pLimit(8);
+  const namespaces = new Set<string>(SEED_NAMESPACES.map(mapNs));
   const extra = opts.extraDatabases ?? 0;
-  if (extra > 0) {
-    const ns = opts.extraNamespace ?? 'bench';
-    ensureNamespace(store, ns);
-    for (let i = 0; i < extra; i++) {
-      const s: SeedDatabase = { engine: 'mysql', namespace: ns, name: `bench-${i}`, version: SEED_ORDERS.version, replicas: opts.extraReplicas ?? 3, becomesReady: true };
-      createIfMissing(store, engine('mysql'), databaseObject(s), false);
-      databases.push(s);
-    }
+  const extraNs = mapNs(opts.extraNamespace ?? 'bench');
+  if (extra > 0) namespaces.add(extraNs);
+  await Promise.all([...namespaces].map((name) => client.createIfMissing(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+
+  const catalog = [...(opts.catalog ?? true ? seedCatalog() : []), ...extraCatalog(opts.extraVersions ?? 0)];
+  const kinds = [...new Set(catalog.map((c) => c.kind))];
+  const existing = new Set<string>();
+  await Promise.all(
+    kinds.map((k) =>
+      limit(async () => {
+        const e = engine(k.replace(/Version$/, ''));
+        for (const o of (await client.list(catalogGvr(e))).items) existing.add(`${k}/${o.metadata.name}`);
+      }),
+    ),
+  );
+  await Promise.all(
+    catalog
+      .filter((c) => !existing.has(`${c.kind}/${c.metadata.name}`))
+      .map((c) => limit(() => client.createIfMissing(catalogGvr(engine(c.kind.replace(/Version$/, ''))), c))),
+  );
+
+  const databases: SeedDatabase[] = SEED_DATABASES.map((s) => ({ ...s, namespace: mapNs(s.namespace) }));
+  for (let i = 0; i < extra; i++) {
+    databases.push({ engine: 'mysql', namespace: extraNs, name: `bench-${i}`, version: SEED_ORDERS.version, replicas: opts.extraReplicas ?? 3, becomesReady: true });
   }
-  return { databases };
+  await Promise.all(
+    databases.map((s) =>
+      limit(() => client.createIfMissing(dbGvr(engine(s.engine)), databaseObject(s, s.becomesReady ? undefined : { [POD_FAULT_ANNOTATION]: 'CrashLoopBackOff' }, mapNs))),
+    ),
+  );
+  return { databases: extra > 0 ? databases : databases.slice(0, SEED_DATABASES.length) };
 }

@@ -12,7 +12,7 @@
  * Simplified: every role the catalog entry names is present whatever the topology (the real provisioner
  * adds a coordinator only to clustered topologies); no exporter (monitoring off), no MySQL router.
  */
-import type { KubeObject } from '../kube/api.js';
+import type { KubeObject } from './client.js';
 import type { Engine } from '../../src/engines/table.js';
 import { POD_FAULT_ANNOTATION, dbLabels } from './common.js';
 import { imagesByContainer, isInitContainer } from '../../src/pipeline/direct-images.js';

@@ -131,7 +131,10 @@ export const METHODS: Record<string, MethodDef> = {
   'chat.postMessage': {
     token: 'bot',
     handle(args, env) {
-      const channel = channelOf(args, env);
+      // A user id as `channel` posts in the app's DM with that user (the App Home Messages tab):
+      // https://api.slack.com/methods/chat.postMessage#app_home
+      const asUser = str(args.channel);
+      const channel = asUser && !env.ws.channel(asUser) && env.ws.users.has(asUser) ? env.ws.imWith(asUser).id : channelOf(args, env);
       const c = content(args);
       let threadTs = str(args.thread_ts);
       if (threadTs) {

@@ -74,6 +74,8 @@ export interface SlackEmulatorOptions {
   ackTimeoutMs?: number;
   /** Interval of server pings on Socket Mode connections, ms (default 10000). */
   pingIntervalMs?: number;
+  /** Answer every Socket Mode WebSocket upgrade with this HTTP status (e.g. 403) while the Web API works (see {@link SlackEmulator.refuseWebSockets}). */
+  refuseWebSockets?: number;
 }
 
 interface ResponseUrl {
@@ -135,6 +137,7 @@ export class SlackEmulator {
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 3000;
     this.ws = new Workspace(opts.users ?? DEFAULT_USERS, opts.channels ?? []);
     this.hub = new SocketHub(`ws://127.0.0.1:${port}/`, this.ackTimeoutMs, APP.id, () => this.notify(), opts.pingIntervalMs);
+    this.hub.refuseUpgrades = opts.refuseWebSockets;
     const list = this.faultList;
     this.faults = {
       add: (f) => {
@@ -204,6 +207,14 @@ export class SlackEmulator {
   /** Every envelope delivery over Socket Mode with its ack outcome (`timedOut`, `ackPayload`). */
   envelopes(): EnvelopeRecord[] {
     return [...this.hub.deliveries];
+  }
+
+  /**
+   * Refuse (with `status`, e.g. 403 as a proxy does) or, with `undefined`, accept Socket Mode WebSocket
+   * upgrades from now on; the Web API (`apps.connections.open` included) keeps answering either way.
+   */
+  refuseWebSockets(status: number | undefined): void {
+    this.hub.refuseUpgrades = status;
   }
 
   /** Number of open Socket Mode connections. */

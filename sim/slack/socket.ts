@@ -104,8 +104,18 @@ export class SocketHub {
     return `${this.baseWsUrl}link/?ticket=${ticket}&app_id=${this.appId}`;
   }
 
+  /**
+   * When set, every WebSocket upgrade is answered with this HTTP status instead of `101` (a proxy or firewall
+   * that lets Slack's Web API through but not its WebSockets); the Web API keeps answering.
+   */
+  refuseUpgrades: number | undefined;
+
   /** Handle an HTTP upgrade request: accepted only on `/link/` with an unused ticket, else 401/404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.refuseUpgrades !== undefined) {
+      socket.end(`HTTP/1.1 ${this.refuseUpgrades} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const ticket = url.searchParams.get('ticket') ?? '';
     const until = this.tickets.get(ticket);

@@ -122,6 +122,14 @@ export class Workspace {
     return [...this.channels.values()].find((c) => c.name === name);
   }
 
+  /** The app's DM with `user` (`D_<user id without U_>`, as the Home tab's `app_home_opened` names it), created on first use. */
+  imWith(user: string): SlackChannel {
+    const id = `D_${user.replace(/^U_?/, '')}`;
+    const im = this.channels.get(id) ?? { id, name: id };
+    this.channels.set(id, im);
+    return im;
+  }
+
   /** All messages of a channel (top-level, replies and ephemerals) in ts order; empty if none. */
   messages(channel: string): SlackMessage[] {
     return [...(this.byChannel.get(channel) ?? [])];

@@ -13,6 +13,7 @@ export const USAGE = {
   cancel: '`/dbupdate cancel <id>`',
   resume: '`/dbupdate resume <id>`',
   retry: '`/dbupdate retry <id>`',
+  drift: '`/dbupdate drift [<engine>] [-n|--namespace NS] [-c|--cluster NAME]`',
   help: '`/dbupdate help`',
 } as const;
 
@@ -24,28 +25,27 @@ export function allUsage(): string {
   return Object.values(USAGE).join('\n');
 }
 
-/** Supported engines with their aliases, e.g. "`mysql` (my), `postgres` (postgresql, pg, pgsql)". */
+/** Supported engines with their aliases, e.g. "mysql (my), postgres (postgresql, pg, pgsql)" (plain text). */
 export function engineList(): string {
   return ENGINES.map((e) => (e.aliases.length ? `\`${e.name}\` (${e.aliases.join(', ')})` : `\`${e.name}\``)).join(', ');
 }
 
 /**
- * The complete help text in Slack mrkdwn: every command with an example, the forms of `<database>` and
- * `<version>`, and the supported engines with their aliases (from `ENGINES`).
+ * The help text in Slack mrkdwn, written to be read: one line per task with an example command (the only
+ * code spans), options and the forms of `<database>` and `<version>` in words, the engines (from `ENGINES`)
+ * as plain text, and the full syntax of each command last.
  */
 export function helpText(): string {
+  const engines = ENGINES.map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name)).join(', ');
   return [
-    '*`/dbupdate`: update the version of a KubeDB database, with approval*',
-    `${USAGE.update}\n    request an update, e.g. \`/dbupdate mysql orders 8.4\` or \`/dbupdate postgres billing/ledger 16 --reason "CVE-2026-1234" --at "sat 02:00"\``,
-    `${USAGE.versions}\n    what the database may be updated to, e.g. \`/dbupdate versions mysql orders\``,
-    `${USAGE.status}\n    the current version and any update in progress`,
-    `${USAGE.list}\n    open update requests (\`--all\`: finished ones too)`,
-    `${USAGE.cancel}\n    cancel a request that has not started`,
-    `${USAGE.resume}\n    resume the database a failed request left paused (requester or approver)`,
-    `${USAGE.retry}\n    ask again for what a failed request asked: checked and approved afresh`,
-    '*<database>* is `name` or `namespace/name` (lower-case letters, digits and `-`).',
-    '*<version>* is a prefix (`8.4` → the newest allowed `8.4.x`) or a catalog name (`8.0.31-innodb`, `16.13-bookworm`).',
-    '`--dry-run` checks and shows the plan without asking for approval.',
-    `*Engines:* ${engineList()}`,
+    '*dbupdate* updates the version of a KubeDB database once the approvers agree.',
+    '• *Ask for an update:* `/dbupdate mysql orders 8.4` — options: --reason "why", --at "sat 02:00" (start no earlier), --dry-run (check only, ask nobody), -n namespace, -c cluster.',
+    '• *See what a database may move to:* `/dbupdate versions mysql orders`',
+    '• *Follow requests:* `/dbupdate status orders` for one database, `/dbupdate list` for the open requests (--all: finished ones too).',
+    '• *Stop or recover:* `/dbupdate cancel <id>` before it starts; after a failure `/dbupdate resume <id>` resumes a database left paused, and `/dbupdate retry <id>` asks again (checked and approved afresh). The id is in the request message.',
+    '• *Version drift:* `/dbupdate drift [engine] [-n namespace]` lists the databases on a deprecated version or behind the newest allowed patch, minor or major, by engine and namespace.',
+    'A database is its name or namespace/name; a version is a prefix (8.4: the newest allowed 8.4.x) or a catalog name (8.0.31-innodb, 16.13-bookworm).',
+    `*Engines:* ${engines}.`,
+    `*Syntax:*\n\`\`\`${Object.values(USAGE).map((u) => u.replace(/^`|`$/g, '')).join('\n')}\`\`\``,
   ].join('\n');
 }

@@ -8,6 +8,7 @@
  * /dbupdate cancel <id>
  * /dbupdate resume <id>     (resume a database a failed request left paused)
  * /dbupdate retry <id>      (ask again for a failed request: preflight and approvals afresh)
+ * /dbupdate drift [<engine>] [-n NS] [-c NAME]   (databases behind the newest allowed version)
  * /dbupdate help            (also: empty text, `--help`, `-h`)
  * ```
  * Text is normalised (Slack HTML entities, smart quotes, autocorrected dashes) and tokenised with
@@ -45,6 +46,8 @@ export type Command =
   | { kind: 'resume'; id: string }
   /** Request again what a Failed request asked for: a new record, preflight and approvals afresh. */
   | { kind: 'retry'; id: string }
+  /** Version drift: databases on a deprecated entry or behind the newest allowed patch/minor/major (`src/drift/`). */
+  | { kind: 'drift'; engine?: Engine; namespace?: string; cluster?: string }
   | { kind: 'help' };
 
 /** Outcome of {@link parseCommand}: a command, or an error saying what is wrong and how to fix it plus the relevant usage line(s). */
@@ -211,6 +214,8 @@ function parseUnsafe(raw: string): ParseResult {
     case 'resume':
     case 'retry':
       return parseIdCommand(head, rest);
+    case 'drift':
+      return parseDrift(rest);
     case 'status': {
       const r = readFlags(rest, [F_NS, F_CLUSTER], '/dbupdate status');
       if (!r.ok) return fail(r.error, 'status');
@@ -254,7 +259,7 @@ function parseUnsafe(raw: string): ParseResult {
 }
 
 function unknownEngine(word: string): string {
-  return `${code(word)} is not a supported engine or command. Engines: ${engineList()}. Commands: \`versions\`, \`status\`, \`list\`, \`cancel\`, \`resume\`, \`retry\`, \`help\`.`;
+  return `${code(word)} is not a supported engine or command. Engines: ${engineList()}. Commands: \`versions\`, \`status\`, \`list\`, \`drift\`, \`cancel\`, \`resume\`, \`retry\`, \`help\`.`;
 }
 
 /** What each id command does, for "Say which request to …". */
@@ -267,8 +272,29 @@ function parseIdCommand(kind: 'cancel' | 'resume' | 'retry', rest: string[]): Pa
   if (r.positionals.length === 0) return fail(`Say which request to ${ID_VERB[kind]}: \`/dbupdate ${kind} <id>\` (the id is shown in the request message and in \`/dbupdate list\`).`, kind);
   if (r.positionals.length > 1) return fail(`\`/dbupdate ${kind}\` takes one id (got also ${code(r.positionals[1])}).`, kind);
   const id = r.positionals[0].replace(/^#/, '');
-  if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`upd-7f3k2\`.`, kind);
+  if (!isDns1123Label(id)) return fail(`${code(r.positionals[0])} is not a request id: copy the id from the request message or \`/dbupdate list\`, e.g. \`orders-3f9a1c2e\` (the database name and 8 hex digits).`, kind);
   return { ok: true, command: { kind, id } };
+}
+
+/** `drift [<engine>] [-n NS] [-c NAME]`: everything by default; an engine and a namespace narrow it. */
+function parseDrift(rest: string[]): ParseResult {
+  const r = readFlags(rest, [F_NS, F_CLUSTER], '/dbupdate drift');
+  if (!r.ok) return fail(r.error, 'drift');
+  if (r.positionals.length > 1) return fail(`\`/dbupdate drift\` takes at most an engine (got also ${code(r.positionals[1])}); narrow by namespace with \`-n\`.`, 'drift');
+  let engine: Engine | undefined;
+  if (r.positionals.length === 1) {
+    engine = findEngine(r.positionals[0]);
+    if (!engine) return fail(`${code(r.positionals[0])} is not a supported engine. Engines: ${engineList()}.`, 'drift');
+  }
+  const nsFlag = str(r.flags.namespace);
+  if (nsFlag !== undefined) {
+    const ne = labelError(nsFlag, 'namespace');
+    if (ne) return fail(ne, 'drift');
+  }
+  const cluster = str(r.flags.cluster);
+  const ce = checkCluster(cluster);
+  if (ce) return fail(ce, 'drift');
+  return { ok: true, command: { kind: 'drift', ...opt('engine', engine), ...opt('namespace', nsFlag), ...opt('cluster', cluster) } };
 }
 
 function opt<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {

@@ -18,6 +18,7 @@
  *   `upgradeConstraints` with the same shape (kubedb/installer `catalog/raw/mysql/mysql-8.0.17-official.yaml`
  *   era); it is read as a fallback.
  */
+import type { UpdateType } from '../api/v1alpha1/databaseupdate.js';
 import semver from 'semver';
 import type { Engine } from './table.js';
 import { compareKubeDBVersions, numericVersion, satisfiesConstraints } from './constraints.js';
@@ -128,7 +129,8 @@ export function catalogEntryFromObject(engine: Engine, obj: any, topology?: 'sta
 }
 
 /** Kind of an update, by the engine's numbering (see {@link updateType}). */
-export type UpdateType = 'patch' | 'minor' | 'major';
+/** How far an update moves a database (defined with the record, `src/api/v1alpha1/databaseupdate.ts`). */
+export type { UpdateType };
 
 function parts(v: string): [number, number, number] {
   const s = numericVersion(v);
@@ -166,12 +168,25 @@ export function updateType(engine: Engine, from: string, to: string): UpdateType
 
 /** Outcome of {@link resolveTarget}. `candidates`: every allowed entry matching the request, newest first. */
 export type Resolution =
-  | { ok: true; target: CatalogEntry; updateType: UpdateType; candidates: CatalogEntry[] }
+  | {
+      ok: true;
+      target: CatalogEntry;
+      updateType: UpdateType;
+      candidates: CatalogEntry[];
+      /** Set when the target runs on another base OS than the current entry (allowed by KubeDB's webhook): one sentence for the requester and approvers. */
+      warning?: string;
+    }
   | {
       ok: false;
-      code: 'unknown_version' | 'deprecated' | 'not_allowed' | 'downgrade' | 'same_version' | 'distribution_change' | 'base_os_change';
+      /**
+       * `confirm_base_os_change` is an offer, not a refusal: the only newer allowed targets of a version ask
+       * run on another base OS, which KubeDB's webhook allows for this engine; `offer` is the one the bot
+       * would pick, and asking for it by its exact name confirms (the answer is then ok, with a `warning`).
+       */
+      code: 'unknown_version' | 'deprecated' | 'not_allowed' | 'downgrade' | 'same_version' | 'distribution_change' | 'base_os_change' | 'confirm_base_os_change';
       message: string;
       hint?: string;
+      offer?: CatalogEntry;
     };
 
 type Failure = Extract<Resolution, { ok: false }>;
@@ -234,15 +249,67 @@ export function productOf(e: CatalogEntry): string {
   return e.distribution ?? '';
 }
 
-const OS_WORDS = /(?:^|[-_.])(alpine|bookworm|bullseye|buster|debian|centos|ubuntu|jammy|noble|ubi\d*)(?=$|[-_.])/i;
+/**
+ * Base-OS words of image tags in KubeDB's catalog (kubedb/installer 0c6e2459): Docker's official images tag
+ * their variants `-debian`, `-oracle` (Oracle Linux), `-alpine`, `-bookworm`, `-bullseye`
+ * (https://hub.docker.com/_/mysql, https://hub.docker.com/_/postgres); KubeDB's ProxySQL images
+ * `-centos`/`-debian`; SingleStore's `alma-…` (AlmaLinux).
+ */
+const OS_WORDS = /(?:^|[-_.])(alpine|bookworm|bullseye|buster|stretch|debian|centos|ubuntu|jammy|focal|noble|oracle|ubi\d*|alma|rocky)(?=$|[-_.])/i;
+
+/** The tag of an image reference (`ghcr.io/appscode-images/mysql:5.7.44-oracle` → `5.7.44-oracle`), '' without one. */
+function imageTag(image: string): string {
+  const noDigest = image.split('@')[0];
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(colon + 1) : '';
+}
 
 /**
- * The base OS of an entry: `spec.db.baseOS` (Postgres) or an OS word in its name (`2.4.4-centos`,
- * `2.7.3-debian`: ProxySQL has no baseOS field); '' when neither says.
+ * The base OS of an entry, from the catalog's facts: `spec.db.baseOS` (Postgres), else the OS word of its
+ * database image's tag (`mysql:5.7.44-oracle` → `oracle`, `proxysql:2.4.4-centos` → `centos`); '' when
+ * neither says (an unknown base OS); an image's release code name counts as its distribution (`jammy`,
+ * `noble` → `ubuntu`; `ubi9` → `ubi`). Never from the catalog *name*: `5.7.44` runs Oracle Linux although its
+ * name has no suffix, `5.7.42-debian` runs Debian, and `8.0.36` Debian again (`mysql:8.0.36-debian`).
  */
 export function osOf(e: CatalogEntry): string {
   if (e.baseOS) return e.baseOS.toLowerCase();
-  return OS_WORDS.exec(e.name)?.[1].toLowerCase() ?? '';
+  const word = OS_WORDS.exec(imageTag(e.dbImage))?.[1].toLowerCase() ?? '';
+  return OS_FAMILY[word] ?? word.replace(/\d+$/, '');
+}
+
+/**
+ * Release code names of an image tag by distribution: a MariaDB image moving from `-jammy` to `-noble`
+ * stays on Ubuntu, which no webhook minds. (Postgres' `spec.db.baseOS` is compared as written, as KubeDB's
+ * Postgres webhook does: `bullseye` → `bookworm` is a change there.)
+ */
+const OS_FAMILY: Record<string, string> = { jammy: 'ubuntu', focal: 'ubuntu', noble: 'ubuntu', bookworm: 'debian', bullseye: 'debian', buster: 'debian', stretch: 'debian' };
+
+/** Whether two base OSes may be the same: equal, or either unknown (''). */
+function sameOS(a: string, b: string): boolean {
+  return !a || !b || a === b;
+}
+
+/**
+ * Whether KubeDB's ops webhook lets an UpdateVersion OpsRequest change the base OS: only Postgres compares
+ * `spec.db.baseOS` of the current and target versions and refuses a difference (kubedb/apimachinery
+ * `pkg/webhooks/ops/v1alpha1/postgres.go`); the MySQL, ProxySQL and other webhooks check update constraints
+ * and deprecation but not the base OS (`mysql.go`, `proxysql.go`).
+ */
+export function allowsBaseOsChange(engine: Engine): boolean {
+  return engine.kind !== 'Postgres';
+}
+
+/** "runs on Debian (image `…`)" for messages. */
+function osWords(e: CatalogEntry): string {
+  const os = osOf(e);
+  const name = os === 'oracle' ? 'Oracle Linux' : os ? os.charAt(0).toUpperCase() + os.slice(1) : 'an unknown base OS';
+  return `${name} (image \`${e.dbImage}\`)`;
+}
+
+/** The warning of an update that changes the base OS (for the requester and the approvers). */
+export function baseOsWarning(current: CatalogEntry, target: CatalogEntry): string {
+  return `\`${target.name}\` runs on ${osWords(target)}, \`${current.name}\` on ${osWords(current)}: the update changes the base OS of the database's image (KubeDB allows it). Check that nothing depends on the old OS (extensions, locale, collation).`;
 }
 
 /**
@@ -260,10 +327,10 @@ export function osOf(e: CatalogEntry): string {
 function sameFlavour(current: CatalogEntry, e: CatalogEntry, engine?: Engine, strict = true): 'ok' | 'distribution' | 'baseOS' {
   if (strict) {
     if (productOf(current) !== productOf(e)) return 'distribution';
-    if (osOf(current) !== osOf(e)) return 'baseOS';
+    if (!sameOS(osOf(current), osOf(e))) return 'baseOS';
     return 'ok';
   }
-  if (current.baseOS && e.baseOS && current.baseOS !== e.baseOS) return 'baseOS';
+  if (!sameOS(osOf(current), osOf(e)) && (!engine || !allowsBaseOsChange(engine))) return 'baseOS';
   const dc = current.distribution ?? '';
   const de = e.distribution ?? '';
   const kind = engine?.kind ?? '';
@@ -282,31 +349,38 @@ function usable(entries: CatalogEntry[]): CatalogEntry[] {
 
 /**
  * The entries `current` may be updated to, newest first, each with its update type (for
- * `/dbupdate versions`): not deprecated, same distribution (and, when the current one has a `baseOS`, the
- * same baseOS — KubeDB refuses to change either for Postgres), a higher version than the current one, and
- * allowed by the current entry's update constraints.
+ * `/dbupdate versions` and the hints): not deprecated, the same product ({@link productOf}), a higher
+ * version than the current one, allowed by the current entry's update constraints, and on the same base OS
+ * ({@link osOf}) — or on another one where KubeDB's webhook allows the change ({@link allowsBaseOsChange}),
+ * then marked `baseOsChange`.
  */
-export function allowedTargets(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[]): Array<{ entry: CatalogEntry; updateType: UpdateType }> {
+export function allowedTargets(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[]): Array<{ entry: CatalogEntry; updateType: UpdateType; baseOsChange?: true }> {
   if (!numericVersion(current.version)) return [];
   return newestFirst(
     usable(catalog).filter(
       (e) =>
         e.name !== current.name &&
         !e.deprecated &&
-        sameFlavour(current, e, engine) === 'ok' &&
+        productOf(current) === productOf(e) &&
+        sameFlavour(current, e, engine, false) === 'ok' &&
         cmpVersion(e.version, current.version) > 0 &&
         satisfiesConstraints(e.version, current.allowlist, current.denylist).ok,
     ),
-  ).map((entry) => ({ entry, updateType: updateType(engine, current.version, entry.version) }));
+  ).map((entry) => ({ entry, updateType: updateType(engine, current.version, entry.version), ...(sameOS(osOf(current), osOf(entry)) ? {} : { baseOsChange: true as const }) }));
 }
 
-/** "`8.4.3`, `8.0.36`" — up to `n` allowed targets, those sharing the requested major first. */
+/** "`8.4.3`", "`5.7.44` (base OS oracle)" — up to `n` allowed targets, those sharing the requested major first, same base OS before another. */
 function nearest(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[], requested: string, n = 5): string[] {
-  const all = allowedTargets(engine, current, catalog).map((t) => t.entry);
+  const all = allowedTargets(engine, current, catalog);
   const major = numericVersion(requested)?.major;
-  const first = all.filter((e) => numericVersion(e.version)?.major === major);
-  const rest = all.filter((e) => numericVersion(e.version)?.major !== major);
-  return [...first, ...rest].slice(0, n).map((e) => e.name);
+  const rank = (t: (typeof all)[number]) => (numericVersion(t.entry.version)?.major === major ? 0 : 2) + (t.baseOsChange ? 1 : 0);
+  const ordered = all.map((t, i) => ({ t, i })).sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i);
+  let names = ordered.slice(0, n).map(({ t }) => `\`${t.entry.name}\`${t.baseOsChange ? ` (base OS ${osOf(t.entry) || 'unknown'})` : ''}`);
+  if (names.length === 0) {
+    // Nothing of the same product: still name what an exact ask would pass (e.g. Redis → Valkey), never "nothing".
+    names = newestFirst(usable(catalog).filter((e) => e.name !== current.name && checkExact(engine, current, e, () => '').ok)).slice(0, n).map((e) => `\`${e.name}\``);
+  }
+  return names;
 }
 
 function hintFor(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[], requested: string): string {
@@ -314,7 +388,7 @@ function hintFor(engine: Engine, current: CatalogEntry, catalog: CatalogEntry[],
   if (near.length === 0) {
     return `No version is allowed as a target from \`${current.name}\` in this cluster's ${engine.catalogKind} catalog.`;
   }
-  return `Allowed from \`${current.name}\`: ${near.map((x) => `\`${x}\``).join(', ')}. See all with \`/dbupdate versions ${engine.name} <database>\`.`;
+  return `Allowed from \`${current.name}\`: ${near.join(', ')}. See all with \`/dbupdate versions ${engine.name} <database>\`.`;
 }
 
 function failure(code: Failure['code'], message: string, hint: string): Failure {
@@ -338,7 +412,7 @@ function nameSuffix(e: CatalogEntry): string {
 }
 
 function flavour(e: CatalogEntry): string {
-  return [productOf(e), osOf(e)].filter(Boolean).join('/') || 'unspecified';
+  return productOf(e) || 'unspecified';
 }
 
 /**
@@ -347,6 +421,9 @@ function flavour(e: CatalogEntry): string {
  * 2. Otherwise a numeric prefix (`8`, `8.4`, `8.4.3`) → the newest entry (by numeric version) whose version
  *    starts with the prefix, is not deprecated, has the current entry's distribution (and baseOS when the
  *    current one has one), is newer than the current version and is allowed by its update constraints.
+ *    The base OS comes from the catalog's facts ({@link osOf}: `spec.db.baseOS` or the image tag). When every
+ *    newer allowed match runs on another base OS and the engine's webhook allows that ({@link allowsBaseOsChange}),
+ *    the answer is `confirm_base_os_change` with the `offer` and a warning; its exact name then passes, with `warning`.
  * Failures (each with a message saying what is wrong and a hint listing the nearest allowed targets):
  * `unknown_version` (no entry by that name or prefix), `deprecated` (only deprecated entries match),
  * `not_allowed` (the current entry's constraints refuse it), `downgrade`, `same_version` (already there),
@@ -361,7 +438,7 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
   }
   const exact = catalog.find((e) => e.name === req);
   if (exact) {
-    const checked = checkExact(engine, current, exact, catalog, hint);
+    const checked = checkExact(engine, current, exact, hint);
     // A series ask: the real catalog has deprecated entries named `8.0`, `8`, `5.7`, `5.0` (kubedb/installer
     // `charts/kubedb-catalog/templates/mysql/deprecated-mysql-8.0-official.yaml`), and `16.1` exists for
     // several base OSes; a numeric name that is deprecated or of another flavour is read as a prefix ask.
@@ -378,47 +455,76 @@ export function resolveTarget(engine: Engine, current: CatalogEntry, requested: 
 }
 
 function resolvePrefix(engine: Engine, current: CatalogEntry, req: string, catalog: CatalogEntry[], hint: () => string): Resolution {
-
   const matches = usable(catalog).filter((e) => matchesPrefix(e, req));
   if (matches.length === 0) {
     return failure('unknown_version', `No ${engine.catalogKind} in this cluster's catalog matches \`${req}\`.`, hint());
   }
-  const sameFl = matches.filter((e) => sameFlavour(current, e) === 'ok');
-  if (sameFl.length === 0) {
-    const baseOsOnly = matches.every((e) => sameFlavour(current, e) === 'baseOS');
+  // The bot never switches product on a version ask.
+  const sameProduct = matches.filter((e) => productOf(e) === productOf(current));
+  if (sameProduct.length === 0) {
     const found = [...new Set(matches.map(flavour))].join(', ');
-    return baseOsOnly
-      ? failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${osOf(current) || 'an unspecified base OS'}; the bot does not change the base OS of a database (name the entry exactly if KubeDB allows it).`, hint())
-      : failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; the bot never switches product (distribution) on a version ask.`, hint());
+    return failure('distribution_change', `\`${req}\` exists only as ${found}, but \`${current.name}\` is ${flavour(current)}; the bot never switches product (distribution) on a version ask.`, hint());
   }
-  const live = sameFl.filter((e) => !e.deprecated);
+  const os = osOf(current);
+  const onSameOS = (e: CatalogEntry) => sameOS(os, osOf(e));
+  let pool = sameProduct;
+  if (!allowsBaseOsChange(engine)) {
+    // Postgres: another base OS is never a candidate (KubeDB's webhook refuses it).
+    pool = sameProduct.filter(onSameOS);
+    if (pool.length === 0) {
+      const found = [...new Set(sameProduct.map((e) => osOf(e) || 'unspecified'))].join(', ');
+      return failure('base_os_change', `\`${req}\` exists only for base OS ${found}, but \`${current.name}\` runs on ${os || 'an unspecified base OS'}, and KubeDB cannot change the base OS of a ${engine.kind} in an update.`, hint());
+    }
+  }
+  const live = pool.filter((e) => !e.deprecated);
   if (live.length === 0) {
-    return failure('deprecated', `Every ${engine.catalogKind} matching \`${req}\` is deprecated (${newestFirst(sameFl).map((e) => `\`${e.name}\``).join(', ')}); KubeDB does not update to deprecated versions.`, hint());
+    return failure('deprecated', `Every ${engine.catalogKind} matching \`${req}\` is deprecated (${newestFirst(pool).map((e) => `\`${e.name}\``).join(', ')}); KubeDB does not update to deprecated versions.`, hint());
   }
   const newer = live.filter((e) => cmpVersion(e.version, current.version) > 0);
-  if (newer.length === 0) {
-    if (live.some((e) => cmpVersion(e.version, current.version) === 0)) {
-      return failure('same_version', `\`${current.name}\` is already the newest \`${req}\` version: nothing to do.`, hint());
-    }
-    const top = newestFirst(live)[0];
-    return failure('downgrade', `\`${req}\` (newest: \`${top.name}\`) is older than the current \`${current.name}\`; downgrades are not supported.`, hint());
+  const byConstraints = newer.filter((e) => satisfiesConstraints(e.version, current.allowlist, current.denylist).ok);
+  // What KubeDB's webhook would refuse for the exact name (e.g. Postgres: a different `spec.distribution`
+  // label, as TimescaleDB pg14 → pg15 labelled Official) is never picked.
+  const allowed = byConstraints.filter((e) => sameFlavour(current, e, engine, false) === 'ok');
+  if (byConstraints.length > 0 && allowed.length === 0) {
+    const top = newestFirst(byConstraints)[0];
+    return failure('distribution_change', `\`${req}\` (newest: \`${top.name}\`) is labelled distribution ${top.distribution ?? 'unset'} in the catalog, \`${current.name}\` ${current.distribution ?? 'unset'}: KubeDB's ${engine.kind} webhook refuses to change the distribution in an update.`, hint());
   }
-  const allowed = newer.filter((e) => satisfiesConstraints(e.version, current.allowlist, current.denylist).ok);
-  if (allowed.length === 0) {
+  const allowedSameOS = allowed.filter(onSameOS);
+  if (allowedSameOS.length > 0) {
+    const candidates = newestFirst(allowedSameOS);
+    // Among entries of the same version, prefer the one named like the current one (`-debian` stays `-debian`).
+    const suffix = nameSuffix(current);
+    const top = candidates.filter((e) => cmpVersion(e.version, candidates[0].version) === 0);
+    const preferred = top.find((e) => nameSuffix(e) === suffix);
+    if (preferred && preferred !== candidates[0]) {
+      candidates.splice(candidates.indexOf(preferred), 1);
+      candidates.unshift(preferred);
+    }
+    const target = candidates[0];
+    return { ok: true, target, updateType: updateType(engine, current.version, target.version), candidates };
+  }
+  if (allowed.length > 0) {
+    // Newer allowed targets exist, all on another base OS.
+    // (Only where the webhook allows it: for Postgres the pool holds the same base OS alone.)
+    const offer = newestFirst(allowed)[0];
+    return {
+      ok: false,
+      code: 'confirm_base_os_change',
+      offer,
+      message: `:warning: No \`${req}\` newer than \`${current.name}\` runs on ${os || 'its base OS'}; the newest allowed is \`${offer.name}\` (${updateType(engine, current.version, offer.version)} update). ${baseOsWarning(current, offer)} To go ahead, ask for it by its exact name: \`/dbupdate ${engine.name} <database> ${offer.name}\`.`,
+      hint: '',
+    };
+  }
+  if (newer.length > 0) {
     const why = satisfiesConstraints(newestFirst(newer)[0].version, current.allowlist, current.denylist).reason;
     return failure('not_allowed', `\`${current.name}\`'s update constraints do not allow \`${req}\`: ${why}.`, hint());
   }
-  const candidates = newestFirst(allowed);
-  // Among entries of the same version, prefer the one named like the current one (`-debian` stays `-debian`).
-  const suffix = nameSuffix(current);
-  const top = candidates.filter((e) => cmpVersion(e.version, candidates[0].version) === 0);
-  const preferred = top.find((e) => nameSuffix(e) === suffix);
-  if (preferred && preferred !== candidates[0]) {
-    candidates.splice(candidates.indexOf(preferred), 1);
-    candidates.unshift(preferred);
+  const liveSameOS = live.filter(onSameOS);
+  if (liveSameOS.some((e) => cmpVersion(e.version, current.version) === 0)) {
+    return failure('same_version', `\`${current.name}\` is already the newest \`${req}\` version: nothing to do.`, hint());
   }
-  const target = candidates[0];
-  return { ok: true, target, updateType: updateType(engine, current.version, target.version), candidates };
+  const top = newestFirst(liveSameOS.length ? liveSameOS : live)[0];
+  return failure('downgrade', `\`${req}\` (newest: \`${top.name}\`) is older than the current \`${current.name}\`; downgrades are not supported.`, hint());
 }
 
 /**
@@ -428,7 +534,7 @@ function resolvePrefix(engine: Engine, current: CatalogEntry, req: string, catal
  */
 const REFUSES_DEPRECATED = new Set(['PerconaXtraDB', 'ProxySQL', 'PgBouncer', 'RabbitMQ', 'Singlestore']);
 
-function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, catalog: CatalogEntry[], hint: () => string): Resolution {
+function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, hint: () => string): Resolution {
   if (e.name === current.name) return failure('same_version', `\`${current.name}\` is already the current version: nothing to do.`, hint());
   if (!numericVersion(e.version)) return failure('unknown_version', `\`${e.name}\` has no numeric version (\`${e.version}\`) and cannot be used.`, hint());
   const fl = sameFlavour(current, e, engine, false);
@@ -439,13 +545,13 @@ function checkExact(engine: Engine, current: CatalogEntry, e: CatalogEntry, cata
     return failure('distribution_change', `\`${e.name}\` is ${productOf(e) || 'an unlabelled distribution'}, but \`${current.name}\` is ${productOf(current) || 'unlabelled'}; an update cannot switch product (distribution), only its version.`, hint());
   }
   if (fl === 'baseOS') {
-    return failure('base_os_change', `\`${e.name}\` runs on ${e.baseOS ?? 'an unspecified base OS'}, but \`${current.name}\` runs on ${current.baseOS}; KubeDB cannot change the base OS in an update.`, hint());
+    return failure('base_os_change', `\`${e.name}\` runs on ${osOf(e) || 'an unspecified base OS'}, but \`${current.name}\` runs on ${osOf(current) || 'an unspecified base OS'}; KubeDB cannot change the base OS in an update.`, hint());
   }
   if (e.deprecated) return failure('deprecated', `\`${e.name}\` is deprecated in the ${engine.catalogKind} catalog; ${REFUSES_DEPRECATED.has(engine.kind) ? "KubeDB's webhook refuses deprecated targets" : 'the bot does not update to deprecated versions'}.`, hint());
   const c = cmpVersion(e.version, current.version);
   if (c < 0) return failure('downgrade', `\`${e.name}\` (${e.version}) is older than the current \`${current.name}\` (${current.version}); downgrades are not supported.`, hint());
   const check = satisfiesConstraints(e.version, current.allowlist, current.denylist);
   if (!check.ok) return failure('not_allowed', `\`${current.name}\`'s update constraints do not allow \`${e.name}\`: ${check.reason}.`, hint());
-  void catalog;
-  return { ok: true, target: e, updateType: updateType(engine, current.version, e.version), candidates: [e] };
+  const warning = sameOS(osOf(current), osOf(e)) ? undefined : baseOsWarning(current, e);
+  return { ok: true, target: e, updateType: updateType(engine, current.version, e.version), candidates: [e], ...(warning ? { warning } : {}) };
 }

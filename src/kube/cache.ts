@@ -12,15 +12,14 @@
  * path is read live only. After {@link ClusterCache.stop} every read is live.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import type { Kube } from './client.js';
-import { startInformer, type Cache } from './informer.js';
+import { startInformer, type Cache, type WatchSource } from './informer.js';
 
 /** How long (ms) a discovery answer is reused. */
 export const DISCOVERY_TTL_MS = 30_000;
 /** How long (ms) after an informer's failed first attempt its path is read live only. */
 export const RETRY_INFORMER_MS = 60_000;
 
-/** The read caches of one cluster (one per {@link Kube}). */
+/** The read caches of one cluster (one per `Kube` of `./client.ts`, which owns it with the API clients). */
 export class ClusterCache {
   private readonly informers = new Map<string, Cache<KubernetesObject>>();
   /** When (ms since epoch) each path's informer last failed its first attempt. */
@@ -28,7 +27,8 @@ export class ClusterCache {
   private readonly discovery = new Map<string, { at: number; resources: Promise<string[]> }>();
   private stopped = false;
 
-  constructor(private readonly kube: Kube) {}
+  /** @param kube where the informers watch (the owning `Kube`). */
+  constructor(private readonly kube: WatchSource) {}
 
   /**
    * The objects at a cluster-scoped list `path`, from an informer once it has listed, else from `list()`

@@ -3,8 +3,8 @@
  * see docs/stack-notes.md). Everything the bot does in a cluster goes through a {@link Kube}.
  */
 import {
-  ApiException,
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -24,7 +24,8 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ClusterCache } from './cache.js';
-import { FencedError, type Fence } from './fence.js';
+import { FencedError } from './errors.js';
+import type { Fence } from './fence.js';
 
 /** HTTP methods that change something on the API server (fenced on a leader's clients). */
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -209,6 +210,8 @@ export class Kube {
   readonly apps: AppsV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  /** SelfSubjectAccessReviews: what this client's user may do (`src/kube/access.ts`). */
+  readonly authorization: AuthorizationV1Api;
   /** Shared reads that change rarely (version catalogs, API discovery); see `src/kube/cache.ts`. */
   readonly cache: ClusterCache;
   /** The cap on requests in flight and the socket pool of this cluster (shared with {@link fenced} views). */
@@ -252,6 +255,7 @@ export class Kube {
     this.apps = new AppsV1Api(configuration);
     this.custom = new CustomObjectsApi(configuration);
     this.coordination = new CoordinationV1Api(configuration);
+    this.authorization = new AuthorizationV1Api(configuration);
     this.cache = opts.cache ?? new ClusterCache(this);
   }
 
@@ -300,54 +304,3 @@ export function loadKubeConfig(context?: string): KubeConfig {
   }
   return kc;
 }
-
-/** The HTTP status code of an error from client-node (`ApiException.code`), or undefined. */
-export function statusCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
-}
-
-/**
- * The Kubernetes `Status` message of an error (the body of an `ApiException` is a JSON string, per
- * docs/stack-notes.md), or the error's own message.
- */
-export function statusMessage(err: unknown): string {
-  if (isTimeout(err)) return 'the API server did not answer in time (request timeout)';
-  if (err instanceof ApiException) {
-    try {
-      const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
-      if (body?.message) return String(body.message);
-    } catch {
-      /* body was not JSON: fall through */
-    }
-    return `HTTP ${err.code}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Whether `err` is a request that ran out of time ({@link REQUEST_TIMEOUT_MS}): node-fetch rejects an
- * aborted request with an error named `AbortError`; a `TimeoutError` is the abort signal's own reason.
- */
-export function isTimeout(err: unknown): boolean {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  return name === 'AbortError' || name === 'TimeoutError';
-}
-
-/** Await a read; a 404 NotFound becomes undefined, any other error is thrown. */
-export async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (err) {
-    if (statusCode(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-/** Whether the error is a 404 NotFound. */
-export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
-/** Whether the error is a 409 (Conflict on a stale resourceVersion, or AlreadyExists). */
-export const isConflict = (err: unknown): boolean => statusCode(err) === 409;

@@ -11,6 +11,8 @@
  * leaderelection makes the same argument for `RenewDeadline < LeaseDuration`).
  */
 
+import { FencedError } from './errors.js';
+
 /** Whether this replica may make the leader's side effects now. */
 export interface Fence {
   /** True only while this replica holds the Lease and its last successful renewal is recent enough. */
@@ -19,27 +21,6 @@ export interface Fence {
 
 /** A fence that is always held (single-replica tools, tests of other parts). */
 export const ALWAYS_HELD: Fence = { held: () => true };
-
-/**
- * Thrown instead of a side effect when the fence is not held. Not a failure of the update: the new
- * leader carries it on from the record. `code` is the string `'FENCED'`.
- */
-export class FencedError extends Error {
-  readonly code = 'FENCED';
-  constructor(what: string) {
-    super(`not the leader (Lease not held or not renewed within the renew deadline): ${what} not made`);
-    this.name = 'FencedError';
-  }
-}
-
-/** Whether an error is (or wraps, as client-node's middleware and p-retry do) a {@link FencedError}. */
-export function isFenced(err: unknown): boolean {
-  for (let e = err as { name?: unknown; cause?: unknown; originalError?: unknown } | undefined, i = 0; e && i < 5; i++) {
-    if (e instanceof FencedError || e.name === 'FencedError') return true;
-    e = (e.cause ?? e.originalError) as typeof e;
-  }
-  return false;
-}
 
 /**
  * Throw a {@link FencedError} unless the fence is held (call right before a side effect).

@@ -4,8 +4,17 @@
  * (docs/stack-notes.md), so this wrapper restarts it after a back-off until stopped: the restart watches again
  * from the last resourceVersion (or lists, when the list was what failed).
  */
-import { ListWatch, Watch, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
-import type { Kube } from './client.js';
+import { guarded } from './guard.js';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+
+/**
+ * What an informer watches through: the cluster's KubeConfig (a `Kube` of `./client.ts` is one). Watches
+ * open their own connections (client-node's `Watch`), so an informer needs no API client, and the read
+ * cache that `Kube` owns (`./cache.ts`) can build informers without importing the clients.
+ */
+export interface WatchSource {
+  readonly kc: KubeConfig;
+}
 
 /** A running informer: local reads of the cache, and stop. */
 export interface Cache<T extends KubernetesObject> {
@@ -35,7 +44,7 @@ export interface Cache<T extends KubernetesObject> {
  *   `namespace` and `resourceVersion` (the informer resumes its watch from the last resourceVersion).
  */
 export function startInformer<T extends KubernetesObject>(
-  kube: Kube,
+  kube: WatchSource,
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   onChange: (obj: T, type: 'add' | 'update' | 'delete') => void,
@@ -155,7 +164,7 @@ export function isCompact(obj: object | undefined): boolean {
  * caches them. Only public API: the `Watch` handed to the ListWatch is wrapped.
  */
 function listWatch<T extends KubernetesObject>(
-  kube: Kube,
+  kube: WatchSource,
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   labelSelector: string | undefined,
@@ -172,142 +181,4 @@ function listWatch<T extends KubernetesObject>(
     return { ...l, items: l.items.map(transform) };
   };
   return new ListWatch<T>(path, transforming, transformedList, false, labelSelector);
-}
-
-/**
- * Last-resort report of an error raised by an error handler (which has no logger of its own to trust):
- * one JSON line on stderr, pino's shape, so it is seen and the process goes on.
- */
-function logFallback(msg: string, key: string, err: unknown, handlerErr: unknown): void {
-  const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
-  try {
-    process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg, key, err: text(err), handlerErr: text(handlerErr) })}\n`);
-  } catch {
-    /* nothing left to report to */
-  }
-}
-
-/** Call `f`, reporting instead of throwing anything it throws (event handlers, timers). */
-export function guarded<A extends unknown[]>(what: string, f: (...a: A) => void): (...a: A) => void {
-  return (...a: A) => {
-    try {
-      f(...a);
-    } catch (err) {
-      logFallback(`${what} threw; ignored`, '', err, undefined);
-    }
-  };
-}
-
-/** What one reconcile asks of its queue (controller-runtime's `reconcile.Result`). */
-export interface ReconcileResult {
-  /** Run the key again after this many ms, even without an event (capped at 1 h: the next pass asks again). */
-  requeueAfterMs?: number;
-}
-
-/** Longest requeue-after (ms): a longer wait is cut to this, and the pass then asks for the rest. */
-export const MAX_REQUEUE_MS = 3_600_000;
-
-/**
- * Run work per key, one at a time per key, coalescing: a key enqueued while its work runs runs once
- * more afterwards (with fresh state), however many times it was enqueued (the workqueue of
- * Kubernetes controllers). Errors are passed to `onError` and the key is retried after `retryMs` (or the
- * delay `onError` returns); while it backs off, new events for it wait for that retry. Nothing escapes a
- * worker: an error of the work goes to `onError`, and an `onError` that throws is reported on stderr and
- * the key is retried after `retryMs` all the same (issue #11: one unhandled rejection exits the process).
- */
-export class KeyedQueue {
-  private readonly running = new Set<string>();
-  /** Requeue-after timers, at most one per key (the earliest asked for). */
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
-  private readonly again = new Set<string>();
-  private readonly backingOff = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private idleWaiters: Array<() => void> = [];
-  private closed = false;
-
-  constructor(
-    /**
-     * One reconcile of `key`. It may return `{ requeueAfterMs }` to be run again after that many ms even
-     * without an event (controller-runtime's `Result{RequeueAfter}`): timeouts, schedules, settle periods.
-     */
-    private readonly work: (key: string) => Promise<void | ReconcileResult>,
-    /** Called for a failed run; may return the delay (ms) before the retry, instead of `retryMs`. */
-    private readonly onError: (key: string, err: unknown) => number | void,
-    private readonly retryMs = 500,
-  ) {}
-
-  /** Schedule `key`. A key backing off after an error waits for its retry (which reads fresh state). */
-  add(key: string): void {
-    if (this.closed || this.backingOff.has(key)) return;
-    if (this.running.has(key)) {
-      this.again.add(key);
-      return;
-    }
-    this.running.add(key);
-    void this.run(key);
-  }
-
-  /** Run `key` again after `ms` (capped at 1 h); an earlier pending requeue of the key wins. */
-  addAfter(key: string, ms: number): void {
-    if (this.closed) return;
-    const delay = Math.min(Math.max(Number.isFinite(ms) ? ms : 0, 0), MAX_REQUEUE_MS);
-    const at = Date.now() + delay;
-    const known = this.delayed.get(key);
-    if (known && known.at <= at) return;
-    if (known) clearTimeout(known.timer);
-    const timer = setTimeout(() => {
-      this.delayed.delete(key);
-      this.add(key);
-    }, delay);
-    timer.unref?.();
-    this.delayed.set(key, { at, timer });
-  }
-
-  private async run(key: string): Promise<void> {
-    try {
-      const res = await this.work(key);
-      if (res && typeof res.requeueAfterMs === 'number') this.addAfter(key, res.requeueAfterMs);
-    } catch (err) {
-      let delay: number | void = undefined;
-      try {
-        delay = this.onError(key, err);
-      } catch (handlerErr) {
-        // An error handler that throws must not take the process down (issue #11): log both, retry anyway.
-        logFallback('queue error handler threw; retrying the key anyway', key, err, handlerErr);
-      }
-      if (!this.closed) {
-        // Back off: changes seen meanwhile do not cut the delay short (the retry reads fresh state).
-        this.backingOff.add(key);
-        this.again.delete(key);
-        const ms = typeof delay === 'number' && Number.isFinite(delay) && delay >= 0 ? delay : this.retryMs;
-        const t = setTimeout(() => {
-          this.timers.delete(t);
-          this.backingOff.delete(key);
-          this.add(key);
-        }, ms);
-        this.timers.add(t);
-      }
-    }
-    if (this.again.delete(key) && !this.closed) {
-      void this.run(key);
-      return;
-    }
-    this.running.delete(key);
-    if (this.running.size === 0) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      w.forEach((f) => f());
-    }
-  }
-
-  /** Stop taking work; resolves when running work has finished. */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.timers.forEach(clearTimeout);
-    this.delayed.forEach((d) => clearTimeout(d.timer));
-    this.delayed.clear();
-    this.again.clear();
-    if (this.running.size === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
 }

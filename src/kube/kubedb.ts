@@ -6,13 +6,21 @@
 import { compacted, isCompact } from './informer.js';
 import type { Kube } from './client.js';
 import { OPS_GROUP, OPS_VERSION, type Engine } from '../engines/table.js';
-import { isNotFound } from './client.js';
+import { isNotFound } from './errors.js';
 import { catalogVersions, databases, opsRequests, servedResources, type CatalogObject, type DatabaseObject, type OpsRequestObject } from './resources.js';
 
 export type { DatabaseObject, KubeCondition, OpsRequestObject } from './resources.js';
 
 /** OpsRequest phases after which it changes no more (KubeDB: Successful, Failed, Skipped, Denied). */
 export const OPS_TERMINAL_PHASES = ['Successful', 'Failed', 'Skipped', 'Denied'];
+
+/**
+ * Whether the database carries KubeDB's `Paused` status condition with status `True` (set by
+ * `kubectl dba pause` and approved for Ops Manager by the provisioner; docs/kubedb-facts.md).
+ */
+export function isPaused(db: DatabaseObject): boolean {
+  return (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
+}
 
 /** Read a database object; undefined when it does not exist (404). @throws ApiException (403, 429/5xx…). */
 export async function getDatabase(kube: Kube, engine: Engine, namespace: string, name: string): Promise<DatabaseObject | undefined> {

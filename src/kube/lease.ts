@@ -25,7 +25,8 @@
 import { performance } from 'node:perf_hooks';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Kube, isConflict, isNotFound, statusMessage } from './client.js';
+import { Kube } from './client.js';
+import { isConflict, isNotFound, statusMessage } from './errors.js';
 import type { Fence } from './fence.js';
 
 /** Format a Date as a Kubernetes MicroTime string. */

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kube } from './client.js';
-import { isConflict } from './client.js';
+import { isConflict } from './errors.js';
 import { microTime } from './lease.js';
 import { leases } from './resources.js';
 

@@ -19,7 +19,7 @@
  * - Events (core/v1): {@link events}; API discovery: {@link servedResources}.
  *
  * Errors: every method rejects with client-node's `ApiException` (`.code` = HTTP status, `.body` = the
- * Kubernetes `Status` as JSON; read them with `statusCode`/`statusMessage` of `./client.ts`). The codes
+ * Kubernetes `Status` as JSON; read them with `statusCode`/`statusMessage` of `./errors.ts`). The codes
  * the API server answers (https://kubernetes.io/docs/reference/using-api/api-concepts/): 404 NotFound
  * (turned into `undefined` by `get`, into `false` by `delete`), 409 Conflict (a stale
  * `metadata.resourceVersion` on a patch (or a Lease replace), a failed delete precondition) or AlreadyExists (create),
@@ -31,8 +31,10 @@
  * Writes never retry: the caller decides (records: `src/updates/records.ts`).
  */
 import type { CoreV1Event, V1Lease, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { DATABASE_UPDATE, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import type { Kube } from './client.js';
-import { MERGE_PATCH, orUndefined, statusCode } from './client.js';
+import { MERGE_PATCH } from './client.js';
+import { isNotFound, orUndefined } from './errors.js';
 import { CATALOG_GROUP, CATALOG_VERSION, OPS_GROUP, OPS_VERSION, PETSET_GROUP, PETSET_PLURAL, PETSET_VERSION, type Engine } from '../engines/table.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -180,8 +182,6 @@ export interface CustomKind {
   kind: string;
 }
 
-/** `DatabaseUpdate` (`dbupdate.dev/v1alpha1`, plural `databaseupdates`; `deploy/crd-databaseupdate.yaml`). */
-export const DATABASE_UPDATE: CustomKind = { group: 'dbupdate.dev', version: 'v1alpha1', plural: 'databaseupdates', kind: 'DatabaseUpdate' };
 
 /** `?dryRun=All` when asked for. */
 const dry = (o?: WriteOptions) => (o?.dryRun ? { dryRun: 'All' } : {});
@@ -195,7 +195,7 @@ async function deleted(request: Promise<unknown>): Promise<boolean> {
     await request;
     return true;
   } catch (err) {
-    if (statusCode(err) === 404) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }
@@ -334,11 +334,11 @@ export class ClusterResource<T extends KubeObject> {
 }
 
 /**
- * `DatabaseUpdate` records. `T` is the record type (`DatabaseUpdate` of `src/updates/types.ts`, which
- * `kube/` may not import: docs/architecture.md layering). Status: subresource (`mergePatchStatus`; RBAC grants `patch` on `databaseupdates/status`).
+ * `DatabaseUpdate` records (`src/api/v1alpha1/databaseupdate.ts`). Status: subresource
+ * (`mergePatchStatus`; RBAC grants `patch` on `databaseupdates/status`).
  */
-export function databaseUpdates<T extends KubeObject>(kube: Kube): NamespacedResource<T> {
-  return new NamespacedResource<T>(kube, DATABASE_UPDATE);
+export function databaseUpdates(kube: Kube): NamespacedResource<DatabaseUpdate> {
+  return new NamespacedResource<DatabaseUpdate>(kube, DATABASE_UPDATE);
 }
 
 /** The KubeDB database objects of `engine` (e.g. `mysqls.kubedb.com/v1`). Status: subresource. */

@@ -37,8 +37,8 @@ import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handle
 import WebSocket from 'ws';
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
-import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
+import { statusMessage, isFenced } from '../kube/errors.js';
+import { ALWAYS_HELD, assertHeld, type Fence } from '../kube/fence.js';
 import type { Engine } from '../engines/table.js';
 
 /** Container name of Postgres' coordinator. */
@@ -118,9 +118,12 @@ export function requestHeaders(req: CoordinatorRequest, creds: Pick<Credentials,
   };
 }
 
-/** The value of a `/get` answer: a string, or undefined for 404 `key not found`. @throws CoordinatorError for other answers. */
+/** pg-coordinator's whole body of a 404 `/get` answer for a key that is not set (a protocol token, not an error text). */
+export const KEY_NOT_FOUND = 'key not found';
+
+/** The value of a `/get` answer: a string, or undefined for 404 {@link KEY_NOT_FOUND}. @throws CoordinatorError for other answers. */
 export function parseGetAnswer(status: number, body: string): string | undefined {
-  if (status === 404 && body.includes('key not found')) return undefined;
+  if (status === 404 && body.trim() === KEY_NOT_FOUND) return undefined;
   if (status !== 200) throw answerError(status, body, false);
   let v: unknown;
   try {

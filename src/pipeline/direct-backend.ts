@@ -3,43 +3,52 @@
  * watches on the PetSets and pods KubeDB manages (label `app.kubernetes.io/managed-by=kubedb.com`,
  * `app.kubernetes.io/instance=<database>`) and by its own requeue-after timers.
  *
- * A pass that throws an API error it cannot decide on is counted in `status.direct.errors`; after
- * {@link MAX_DIRECT_ERRORS} in a row the update fails with a loud message saying whether the database is
- * still paused and how to resume it: it is never left paused silently.
+ * A pass that throws an API error it cannot decide on is rethrown: the work queue retries the record with
+ * its per-key back-off (`src/kube/queue.ts`) and counts the failures in a row (`PassInput.failures`). The
+ * {@link MAX_DIRECT_ERRORS}-th failure in a row fails the update with a loud message saying whether the
+ * database is still paused and how to resume it: it is never left paused silently.
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
-import { isFenced } from '../kube/fence.js';
+import { statusMessage, isFenced } from '../kube/errors.js';
 import { startInformer } from '../kube/informer.js';
-import { getDatabase } from '../kube/kubedb.js';
+import { getDatabase, isPaused } from '../kube/kubedb.js';
 import { petSets, pods } from '../kube/resources.js';
-import { isPaused } from '../updates/preflight.js';
-import { directPass } from './direct.js';
+import { DIRECT_STEPS, directPass } from './direct.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectSettings } from './direct-types.js';
-import type { DatabaseKey, PassInput, PassResult, PipelineBackend } from './backend.js';
+import type { PassInput, PassResult, PipelineBackend, RunPlan, Waker } from './backend.js';
 
-/** Consecutive failed passes of the direct pipeline after which the update is failed loudly. */
-export const MAX_DIRECT_ERRORS = 10;
-
-/** Delay (ms) before a pass that threw is tried again. */
-const ERROR_RETRY_MS = 500;
+/**
+ * Failed passes in a row after which the update is failed loudly. With the queue's back-off (5 ms doubling)
+ * the 13th failure comes about 20 s (5 ms · (2^12 − 1)) after the first, as patient as the flat
+ * 500 ms · n retries of earlier versions were after their 10th.
+ */
+export const MAX_DIRECT_ERRORS = 13;
 
 /** Options of the {@link DirectBackend}. */
 export interface DirectBackendOptions {
   log: Logger;
   /** Timing of the pipeline (default {@link DEFAULT_DIRECT_SETTINGS}). */
   settings?: DirectSettings;
-  /** Wake the Running direct records of a database (a watch event on its PetSet or pods). */
-  wake: (db: DatabaseKey) => void;
 }
 
 /** See the module docs. */
 export class DirectBackend implements PipelineBackend {
   readonly name = 'direct' as const;
   private readonly watches = new Map<string, Array<{ stop(): Promise<void> }>>();
+  /** Wakes the Running direct records of a database (set by the controller). */
+  private wake: Waker = { record: () => undefined, database: () => undefined };
 
   constructor(private readonly o: DirectBackendOptions) {}
+
+  onWake(wake: Waker): void {
+    this.wake = wake;
+  }
+
+  /** The direct pipeline's steps; its state starts in the first pass. */
+  startRun(): RunPlan {
+    return { steps: [...DIRECT_STEPS] };
+  }
 
   async stop(): Promise<void> {
     const all = [...this.watches.values()].flat();
@@ -54,7 +63,7 @@ export class DirectBackend implements PipelineBackend {
     const wake = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
       const name = obj.metadata?.labels?.['app.kubernetes.io/instance'];
       const namespace = obj.metadata?.namespace;
-      if (name && namespace) this.o.wake({ cluster: kube.name, namespace, name });
+      if (name && namespace) this.wake.database({ cluster: kube.name, namespace, name });
     };
     const onError = (err: unknown) => this.o.log.warn({ err: statusMessage(err) }, 'workload watch failed; restarting');
     this.watches.set(kube.name, [
@@ -68,14 +77,13 @@ export class DirectBackend implements PipelineBackend {
     const { record } = input;
     try {
       const res = await directPass({ ...input, log: input.log.child({ record: record.metadata.name }), settings: this.o.settings ?? DEFAULT_DIRECT_SETTINGS });
-      const { errors: _e, lastError: _l, ...direct } = res.direct as { errors?: number; lastError?: string };
       return {
         steps: res.steps,
-        fields: { direct },
+        fields: { direct: res.direct },
         progress: res.progress,
         outcome: res.outcome,
         message: res.outcome ? (res.message ?? (res.outcome === 'Succeeded' ? `${record.spec.database.name} runs ${record.spec.targetVersion}` : 'the direct pipeline failed')) : undefined,
-        requeueAfterMs: res.outcome ? undefined : res.wakeInMs,
+        requeueAfterMs: res.outcome ? undefined : res.requeueAfterMs,
       };
     } catch (err) {
       // A fenced write is not the pipeline's failure: this replica lost the Lease; the leader goes on.
@@ -84,15 +92,16 @@ export class DirectBackend implements PipelineBackend {
     }
   }
 
-  /** A pass that threw: count it, and fail the update loudly once {@link MAX_DIRECT_ERRORS} are reached. */
-  private async failedPass({ kube, engine, record }: PassInput, err: unknown): Promise<PassResult> {
-    const saved = (record.status?.direct ?? {}) as Record<string, unknown>;
-    const count = Number(saved.errors ?? 0) + 1;
+  /**
+   * A pass that threw: rethrown for the queue to retry with back-off, until it is the
+   * {@link MAX_DIRECT_ERRORS}-th failure in a row: then the update fails loudly.
+   * @throws the pass's error while the update is not given up.
+   */
+  private async failedPass({ kube, engine, record, failures }: PassInput, err: unknown): Promise<PassResult> {
+    const count = failures + 1;
     const steps = record.status?.steps ?? [];
-    this.o.log.warn({ record: record.metadata.name, err: statusMessage(err), errors: count }, 'direct pass failed; will retry');
-    if (count < MAX_DIRECT_ERRORS) {
-      return { steps, fields: { direct: { ...saved, errors: count, lastError: statusMessage(err) } }, requeueAfterMs: ERROR_RETRY_MS * count };
-    }
+    if (count < MAX_DIRECT_ERRORS) throw err;
+    this.o.log.warn({ record: record.metadata.name, err: statusMessage(err), errors: count }, 'direct pass failed too often; failing the update');
     const d = record.spec.database;
     const db = await getDatabase(kube, engine, d.namespace, d.name).catch(() => undefined);
     const paused = db ? isPaused(db) : true;

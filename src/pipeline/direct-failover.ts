@@ -13,8 +13,8 @@
  */
 import type { Kube } from '../kube/client.js';
 import { getDatabase } from '../kube/kubedb.js';
-import { isFenced } from '../kube/fence.js';
-import type { DirectInput } from './direct-types.js';
+import { isFenced } from '../kube/errors.js';
+import type { DirectInput, FailoverState } from './direct-types.js';
 import { listPods } from './direct-kube.js';
 import {
   COORDINATOR_PAUSE,
@@ -33,30 +33,6 @@ import {
 /** Passes that may fail with a retryable error before the pause (or resume) of the failover gives up. */
 export const FAILOVER_ATTEMPTS = 5;
 
-/**
- * The saved state of the failover pause. `pausing` (intent saved, before the first pod) → `paused` →
- * `resumed`; `notPaused` when pausing failed before the coordinator could have applied it; `resuming`
- * when it failed after it may have (so it is resumed like a pause); `stuck` when resuming gave up.
- */
-export interface FailoverState {
-  state: 'pausing' | 'paused' | 'notPaused' | 'resuming' | 'resumed' | 'stuck';
-  /** The coordinator's HTTP port (from the template, default 2379). */
-  port: number;
-  /** The pod whose coordinator was asked (the primary). */
-  pod?: string;
-  /** Failed passes of the current action, and the last error. */
-  attempts?: number;
-  lastError?: string;
-  /** The reason of the last error (`CoordinatorUnauthorized`, `PortForwardForbidden`…). */
-  reason?: string;
-  /** A failed pause request may have reached the coordinator (so it is resumed even if pausing fails). */
-  sent?: boolean;
-  /** The auth Secret's name (for the manual command of a message). */
-  secret?: string;
-  /** The pause was applied and read back. */
-  confirmed?: boolean;
-}
-
 /** The failover state to save in `prepare`, or undefined when the database needs none (not Postgres, one replica, no coordinator). */
 export function failoverIntent(input: DirectInput, containers: Array<{ name: string; ports?: Array<{ name?: string; containerPort?: number }> }> | undefined, replicas: number): FailoverState | undefined {
   return needsFailoverPause(input.engine, containers, replicas) ? { state: 'pausing', port: coordinatorPort(containers) } : undefined;
@@ -65,7 +41,7 @@ export function failoverIntent(input: DirectInput, containers: Array<{ name: str
 /** Outcome of one pass of pausing or resuming. */
 export type FailoverStep =
   | { done: true; state: FailoverState }
-  | { done: false; state: FailoverState; wakeInMs: number }
+  | { done: false; state: FailoverState; requeueAfterMs: number }
   | { done: false; state: FailoverState; failed: { reason: string; message: string } };
 
 /** The primary pod now (`kubedb.com/role=primary`), else `fallback`. */
@@ -110,7 +86,7 @@ export async function pauseFailover(input: DirectInput, f: FailoverState): Promi
     const sent = e.sent || f.sent === true;
     const next: FailoverState = { ...f, attempts, lastError: e.message, reason: e.reason, ...(sent ? { sent } : {}) };
     input.log.warn({ attempts, reason: e.reason, err: e.message }, 'direct: pausing pg-coordinator failover failed');
-    if (e.retryable && attempts < FAILOVER_ATTEMPTS) return { done: false, state: next, wakeInMs: backoff(input.settings.settleMs, attempts) };
+    if (e.retryable && attempts < FAILOVER_ATTEMPTS) return { done: false, state: next, requeueAfterMs: backoff(input.settings.settleMs, attempts) };
     return {
       done: false,
       state: { ...next, state: sent ? 'resuming' : 'notPaused', attempts: 0 },
@@ -135,7 +111,7 @@ export async function resumeFailover(input: DirectInput, f: FailoverState): Prom
     const attempts = (f.attempts ?? 0) + 1;
     input.log.warn({ attempts, reason: e.reason, err: e.message }, 'direct: resuming pg-coordinator failover failed');
     const next: FailoverState = { ...f, attempts, lastError: e.message, reason: e.reason };
-    if (e.retryable && attempts < FAILOVER_ATTEMPTS) return { done: false, state: next, wakeInMs: backoff(input.settings.settleMs, attempts) };
+    if (e.retryable && attempts < FAILOVER_ATTEMPTS) return { done: false, state: next, requeueAfterMs: backoff(input.settings.settleMs, attempts) };
     return { done: true, state: { ...next, state: 'stuck' } };
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { isConflict } from '../kube/client.js';
+import { NotFoundError, isConflict } from '../kube/errors.js';
 import { listCatalog } from '../kube/kubedb.js';
 import { databases, petSets, pods, statefulSets, type DatabaseObject, type KubeCondition, type WorkloadObject } from '../kube/resources.js';
 import type { Engine } from '../engines/table.js';
@@ -107,7 +107,7 @@ export async function getCatalogEntry(kube: Kube, engine: Engine, name: string, 
  * Read-modify-write of the database's `status.conditions` through the status subresource (merge patch
  * with the read resourceVersion; retried on 409 up to 5 times). `fn` returns the new list, or undefined
  * to write nothing. Returns the database read back after the write (or as read when nothing was written).
- * @throws ApiException on other errors; Error when the database does not exist.
+ * @throws ApiException on other errors; NotFoundError when the database does not exist.
  */
 export async function updateConditions(
   kube: Kube,
@@ -118,7 +118,7 @@ export async function updateConditions(
 ): Promise<DatabaseObject> {
   for (let attempt = 0; ; attempt++) {
     const db = await databases(kube, engine).get(namespace, name);
-    if (!db) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
+    if (!db) throw new NotFoundError(engine.kind, namespace, name);
     const next = fn(db);
     if (!next) return db;
     try {
@@ -128,7 +128,7 @@ export async function updateConditions(
       throw err;
     }
     const back = await databases(kube, engine).get(namespace, name);
-    if (!back) throw new Error(`${engine.kind} ${namespace}/${name} not found`);
+    if (!back) throw new NotFoundError(engine.kind, namespace, name);
     return back;
   }
 }

@@ -17,8 +17,8 @@
  */
 import type { Engine } from '../engines/table.js';
 import type { KubeCondition } from '../kube/kubedb.js';
-import type { StepName } from '../updates/types.js';
-import type { FailoverState } from './direct-failover.js';
+import type { StepName } from '../api/v1alpha1/databaseupdate.js';
+import type { FailoverState } from './direct-types.js';
 
 /** Reason of the `Paused` condition the bot writes; only a condition with this reason is ever removed by the bot. */
 export const PAUSE_REASON = 'PausedByDBUpdate';
@@ -283,6 +283,7 @@ export function seconds(ms: number): string {
 
 /** The words of the failure message's parts. */
 export const STEP_WORDS: Record<StepName, string> = {
+  backup: 'Backing up',
   paused: 'Pausing',
   'pre-update': 'Pre-update',
   images: 'Updating images',

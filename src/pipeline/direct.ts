@@ -43,9 +43,9 @@
  * `podTimeoutMs` per pod to bring back; `spec.version` is never changed; then `resume`, then `Failed` with
  * a message naming the step, the pod's reason, the pods rolled back, the database's state and what to do.
  */
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { getDatabase, type DatabaseObject } from '../kube/kubedb.js';
-import type { Step, StepName } from '../updates/types.js';
+import type { Step, StepName } from '../api/v1alpha1/databaseupdate.js';
 import { DEFAULT_DIRECT_SETTINGS, type DirectInput, type DirectResult } from './direct-types.js';
 import { imagesByContainer, imagesForTemplate, templateHasImages, templateImages, withImages } from './direct-images.js';
 import { deletePod, getCatalogEntry, getWorkload, listPods, patchWorkload, setDatabaseVersion, updateConditions, type WorkloadObject } from './direct-kube.js';
@@ -78,7 +78,8 @@ export { type DirectState } from './direct-state.js';
 /** How many times a failing resume is tried before the update fails with the database still paused. */
 export const RESUME_ATTEMPTS = 5;
 
-const PLANNED: StepName[] = ['paused', 'images', 'checks', 'resumed'];
+/** The direct pipeline's steps, in order (no pre-update: the direct backend does patch and minor updates only). */
+export const DIRECT_STEPS: readonly StepName[] = ['paused', 'images', 'checks', 'resumed'];
 
 /** Pass context shared by the stage functions. */
 interface Ctx {
@@ -100,7 +101,7 @@ export async function directPass(input: DirectInput): Promise<DirectResult> {
   const saved = (record.status?.direct ?? {}) as Partial<DirectState>;
   const s: DirectState = { ...(JSON.parse(JSON.stringify(saved)) as DirectState), stage: saved.stage ?? 'pause' };
   const prev = new Map((record.status?.steps ?? []).map((x) => [x.name, x]));
-  const steps: Step[] = PLANNED.map((name) => ({ ...(prev.get(name) ?? { name, state: 'Pending' as const }) }));
+  const steps: Step[] = DIRECT_STEPS.map((name) => ({ ...(prev.get(name) ?? { name, state: 'Pending' as const }) }));
   const c: Ctx = {
     input,
     s,
@@ -184,7 +185,7 @@ function fail(c: Ctx, stepName: StepName, reason: string, message: string, pod?:
   finish(c, stepName, 'Failed', { reason, message });
   c.s.stage = rollbackNeeded ? 'rollback' : 'resume';
   if (!rollbackNeeded) begin(c, 'resumed');
-  return result(c, { wakeInMs: 0 });
+  return result(c, { requeueAfterMs: 0 });
 }
 
 // ── 1. pause ────────────────────────────────────────────────────────────────────────────────────────
@@ -229,7 +230,7 @@ async function pause(c: Ctx): Promise<DirectResult> {
     if (waited < limit) {
       c.progress.paused = `Waiting for KubeDB's provisioner to approve the pause (Paused=${ours.status})`;
       // The database object is not watched: look again soon.
-      return result(c, { wakeInMs: Math.min(limit - waited, 1000) });
+      return result(c, { requeueAfterMs: Math.min(limit - waited, 1000) });
     }
     // Withdraw the request: nothing else was changed.
     const back = await updateConditions(kube, engine, c.ns, c.db, (d) => (ourPause(d.status?.conditions, c.rec) ? withoutOurPause(d.status?.conditions, c.rec) : undefined));
@@ -245,7 +246,7 @@ async function pause(c: Ctx): Promise<DirectResult> {
   finish(c, 'paused', 'Succeeded', { message: 'status condition `Paused` requested and approved by KubeDB\u2019s provisioner (read back); it leaves the database alone' });
   c.s.stage = 'prepare';
   begin(c, 'images');
-  return result(c, { wakeInMs: 0 });
+  return result(c, { requeueAfterMs: 0 });
 }
 
 // ── 2. prepare (saves intent; no write) ──────────────────────────────────────────────────────────────
@@ -283,7 +284,7 @@ async function prepare(c: Ctx): Promise<DirectResult> {
   const failover = failoverIntent(c.input, w.spec.template?.spec?.containers as Parameters<typeof failoverIntent>[1], order.order.length);
   if (failover) c.s.failover = failover;
   c.progress.images = imagesProgress(c.target, order.order.length, []);
-  return result(c, { wakeInMs: 0 });
+  return result(c, { requeueAfterMs: 0 });
 }
 
 // ── 3. roll ─────────────────────────────────────────────────────────────────────────────────────────
@@ -304,7 +305,7 @@ async function roll(c: Ctx): Promise<DirectResult> {
       s.stage = 'checks';
       s.checks = { since: c.nowIso };
       begin(c, 'checks');
-      return result(c, { wakeInMs: 0 });
+      return result(c, { requeueAfterMs: 0 });
     }
     s.current = { pod: next, since: c.nowIso };
   }
@@ -321,7 +322,7 @@ async function roll(c: Ctx): Promise<DirectResult> {
       partition: want,
     });
     c.input.log.info({ pod: cur.pod, partition: want }, 'direct: workload partition lowered');
-    return result(c, { wakeInMs: Math.max(0, settings.podTimeoutMs - elapsed(c, cur.since)) });
+    return result(c, { requeueAfterMs: Math.max(0, settings.podTimeoutMs - elapsed(c, cur.since)) });
   }
   const pods = await listPods(kube, c.ns, c.db, s.workload!.name);
   const pod = pods.find((p) => p.name === cur.pod);
@@ -331,14 +332,14 @@ async function roll(c: Ctx): Promise<DirectResult> {
     if (cur.readyAt === undefined || cur.restarts !== r) {
       cur.readyAt = c.nowIso;
       cur.restarts = r;
-      return result(c, { wakeInMs: stable });
+      return result(c, { requeueAfterMs: stable });
     }
     const held = elapsed(c, cur.readyAt);
-    if (held < stable) return result(c, { wakeInMs: stable - held });
+    if (held < stable) return result(c, { requeueAfterMs: stable - held });
     moved.push(cur.pod);
     s.current = undefined;
     c.progress.images = imagesProgress(c.target, order.length, moved);
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   if (cur.readyAt !== undefined) {
     cur.readyAt = undefined;
@@ -349,7 +350,7 @@ async function roll(c: Ctx): Promise<DirectResult> {
     const p = podProblem(pod);
     return fail(c, 'images', p.reason, `pod \`${cur.pod}\` was not Ready on ${c.target} within ${seconds(settings.podTimeoutMs)}: ${p.message}`, cur.pod);
   }
-  return result(c, { wakeInMs: settings.podTimeoutMs - waited });
+  return result(c, { requeueAfterMs: settings.podTimeoutMs - waited });
 }
 
 /** Pause pg-coordinator's failover before the first pod restarts (one pass; direct-failover.ts). */
@@ -358,11 +359,11 @@ async function pauseFailoverPass(c: Ctx): Promise<DirectResult> {
   c.s.failover = r.state;
   if (r.done) {
     c.progress.images = `pg-coordinator's failover paused (\`Coordinator/Status\`=\`Pause\` on ${r.state.pod}); ${imagesProgress(c.target, (c.s.order ?? []).length, c.s.moved ?? [])}`;
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
-  if ('wakeInMs' in r) {
+  if ('requeueAfterMs' in r) {
     c.progress.images = `Pausing pg-coordinator's failover: attempt ${r.state.attempts} failed (${r.state.lastError}); trying again`;
-    return result(c, { wakeInMs: r.wakeInMs });
+    return result(c, { requeueAfterMs: r.requeueAfterMs });
   }
   return fail(c, 'images', r.failed.reason, r.failed.message, undefined, false);
 }
@@ -387,12 +388,12 @@ async function checks(c: Ctx): Promise<DirectResult> {
     if (!ck.stableSince || !sameRestarts(ck.restarts, h.restarts)) {
       ck.stableSince = c.nowIso;
       ck.restarts = h.restarts;
-      return result(c, { wakeInMs: settings.settleMs });
+      return result(c, { requeueAfterMs: settings.settleMs });
     }
     const held = elapsed(c, ck.stableSince);
-    if (held < settings.settleMs) return result(c, { wakeInMs: settings.settleMs - held });
+    if (held < settings.settleMs) return result(c, { requeueAfterMs: settings.settleMs - held });
     s.stage = 'version';
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   delete ck.stableSince;
   delete ck.restarts;
@@ -402,7 +403,7 @@ async function checks(c: Ctx): Promise<DirectResult> {
     return fail(c, 'checks', h.reason, `not healthy within ${seconds(settings.readyTimeoutMs)} after the images were updated: ${h.message}`, h.pod);
   }
   // The database's phase is not watched: poll it.
-  return result(c, { wakeInMs: Math.min(settings.readyTimeoutMs - waited, Math.max(50, Math.min(1000, settings.settleMs))) });
+  return result(c, { requeueAfterMs: Math.min(settings.readyTimeoutMs - waited, Math.max(50, Math.min(1000, settings.settleMs))) });
 }
 
 // ── 5. spec.version (end of the checks step) ────────────────────────────────────────────────────────
@@ -417,7 +418,7 @@ async function version(c: Ctx): Promise<DirectResult> {
   });
   c.s.stage = 'resume';
   begin(c, 'resumed');
-  return result(c, { wakeInMs: 0 });
+  return result(c, { requeueAfterMs: 0 });
 }
 
 // ── rollback ────────────────────────────────────────────────────────────────────────────────────────
@@ -435,7 +436,7 @@ async function rollback(c: Ctx): Promise<DirectResult> {
     rb.result = 'done';
     s.stage = 'resume';
     begin(c, 'resumed');
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   const kind = s.workload.kind;
   const w = await getWorkload(kube, kind, c.ns, s.workload.name);
@@ -444,7 +445,7 @@ async function rollback(c: Ctx): Promise<DirectResult> {
     rb.problem = `${kind} ${c.ns}/${s.workload.name} does not exist`;
     s.stage = 'resume';
     begin(c, 'resumed');
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   if (!rb.restored) {
     if (!workloadAt(w, original, 0)) {
@@ -457,7 +458,7 @@ async function rollback(c: Ctx): Promise<DirectResult> {
     }
     rb.restored = true;
     c.progress[failedStep] = `Rolling back to ${from}: ${rb.pods.join(', ')}`;
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   const pods = await listPods(kube, c.ns, c.db, s.workload.name);
   // Forced rollback: a pod that never became Ready on the target revision is not replaced by the
@@ -466,7 +467,7 @@ async function rollback(c: Ctx): Promise<DirectResult> {
   if (stuck.length) {
     for (const p of stuck) await deletePod(kube, c.ns, p.name, p.uid);
     c.input.log.warn({ pods: stuck.map((p) => p.name) }, 'direct: deleted pods stuck on the target revision');
-    return result(c, { wakeInMs: Math.max(0, rollbackBudget(settings.podTimeoutMs, rb.pods.length) - elapsed(c, rb.since)) });
+    return result(c, { requeueAfterMs: Math.max(0, rollbackBudget(settings.podTimeoutMs, rb.pods.length) - elapsed(c, rb.since)) });
   }
   const back = pods.filter((p) => podReadyOn(p, original));
   if (pods.length >= total && back.length === pods.length) {
@@ -474,7 +475,7 @@ async function rollback(c: Ctx): Promise<DirectResult> {
     c.progress[failedStep] = `Rolled back to ${from}: ${rb.pods.join(', ')} — all ${total} pods Ready on ${from}`;
     s.stage = 'resume';
     begin(c, 'resumed');
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   const budget = rollbackBudget(settings.podTimeoutMs, rb.pods.length);
   const waited = elapsed(c, rb.since);
@@ -486,10 +487,10 @@ async function rollback(c: Ctx): Promise<DirectResult> {
     c.progress[failedStep] = `Rollback to ${from} incomplete: ${back.length} of ${total} pods Ready on ${from}`;
     s.stage = 'resume';
     begin(c, 'resumed');
-    return result(c, { wakeInMs: 0 });
+    return result(c, { requeueAfterMs: 0 });
   }
   c.progress[failedStep] = `Rolling back to ${from}: ${back.length} of ${total} pods Ready on ${from}`;
-  return result(c, { wakeInMs: budget - waited });
+  return result(c, { requeueAfterMs: budget - waited });
 }
 
 function rollbackBudget(podTimeoutMs: number, pods: number): number {
@@ -513,9 +514,9 @@ async function resume(c: Ctx): Promise<DirectResult> {
     s.failover = r.state;
     if (!r.done) {
       c.progress.resumed = `Resuming pg-coordinator's failover: attempt ${r.state.attempts} failed (${r.state.lastError}); trying again`;
-      return result(c, { wakeInMs: 'wakeInMs' in r ? r.wakeInMs : 0 });
+      return result(c, { requeueAfterMs: 'requeueAfterMs' in r ? r.requeueAfterMs : 0 });
     }
-    if (r.state.state === 'resumed') return result(c, { wakeInMs: 0 });
+    if (r.state.state === 'resumed') return result(c, { requeueAfterMs: 0 });
   }
   let back: DatabaseObject | undefined;
   let error: string | undefined;
@@ -531,7 +532,7 @@ async function resume(c: Ctx): Promise<DirectResult> {
     const attempts = (s.resume?.attempts ?? 0) + 1;
     s.resume = { attempts, lastError: error };
     c.input.log.warn({ attempts, err: error }, 'direct: resume failed');
-    if (attempts < RESUME_ATTEMPTS) return result(c, { wakeInMs: Math.min(Math.max(c.input.settings.settleMs, 50) * attempts, 10_000) });
+    if (attempts < RESUME_ATTEMPTS) return result(c, { requeueAfterMs: Math.min(Math.max(c.input.settings.settleMs, 50) * attempts, 10_000) });
     finish(c, 'resumed', 'Failed', { reason: 'ResumeFailed', message: `${error} — the database is STILL PAUSED` });
     const loud =
       `:rotating_light: *${ref(c)} is STILL PAUSED*: resuming failed ${attempts} times (${error}). KubeDB's provisioner ignores a paused database until it is resumed. ` +

@@ -7,16 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { isConflict, statusCode, statusMessage } from '../kube/client.js';
+import { isConflict, statusCode, statusMessage } from '../kube/errors.js';
 import { isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
-import { buildOpsRequest, compactOpsRequest, createOpsRequest, getDatabase, getOpsRequest, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
+import { buildOpsRequest, compactOpsRequest, createOpsRequest, getDatabase, getOpsRequest, isPaused, opsRequestName, type OpsRequestObject } from '../kube/kubedb.js';
 import type { Engine } from '../engines/table.js';
 import { opsRequests } from '../kube/resources.js';
-import { isPaused } from '../updates/preflight.js';
-import { LABEL_RECORD, type DatabaseUpdate } from '../updates/types.js';
+import { LABEL_RECORD, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { plannedSteps, progressFromOpsRequest } from './ops-steps.js';
-import type { PassInput, PassResult, PipelineBackend } from './backend.js';
+import type { PassInput, PassResult, PipelineBackend, RunPlan, Waker } from './backend.js';
 
 /** Whether an update of this engine and type has KubeDB's pre-update step (Postgres major: copy old binaries). */
 export function needsPreUpdate(engine: Engine, updateType: string): boolean {
@@ -42,16 +41,25 @@ export interface OpsBackendOptions {
   log: Logger;
   /** `spec.timeout` of created OpsRequests (Go duration, e.g. `30m`). */
   opsRequestTimeout: string;
-  /** Wake the record named by an OpsRequest's `dbupdate.dev/record` label (a watch event). */
-  wake: (record: string) => void;
 }
 
 /** See the module docs. */
 export class OpsRequestBackend implements PipelineBackend {
   readonly name = 'ops-request' as const;
   private readonly caches = new Map<string, { informer: Cache<OpsRequestObject>; view: MutationCache<OpsRequestObject> }>();
+  /** Wakes the record named by an OpsRequest's `dbupdate.dev/record` label (set by the controller). */
+  private wake: Waker = { record: () => undefined, database: () => undefined };
 
   constructor(private readonly o: OpsBackendOptions) {}
+
+  onWake(wake: Waker): void {
+    this.wake = wake;
+  }
+
+  /** The OpsRequest steps (with KubeDB's pre-update for a Postgres major update) and the OpsRequest's deterministic name. */
+  startRun({ engine, record }: PassInput): RunPlan {
+    return { steps: plannedSteps(needsPreUpdate(engine, record.spec.updateType)), fields: { opsRequest: opsRequestRef(record, engine) } };
+  }
 
   async stop(): Promise<void> {
     const all = [...this.caches.values()];
@@ -72,7 +80,7 @@ export class OpsRequestBackend implements PipelineBackend {
       (ops, type) => {
         entry.view.observed(ops, type);
         const rec = ops.metadata.labels?.[LABEL_RECORD];
-        if (rec) this.o.wake(rec);
+        if (rec) this.wake.record(rec);
       },
       // Finished OpsRequests are kept cut down (a pass that meets one GETs it whole, once): with thousands
       // of past updates their conditions would be most of the bot's memory.

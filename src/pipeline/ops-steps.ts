@@ -6,7 +6,7 @@
  * (`lastClusterCondition`) rather than dropped.
  */
 import type { OpsRequestObject, KubeCondition } from '../kube/kubedb.js';
-import type { Step, StepName } from '../updates/types.js';
+import type { Step, StepName } from '../api/v1alpha1/databaseupdate.js';
 
 /**
  * Condition types (from kubedb/apimachinery `apis/ops/v1alpha1/constant.go`, via docs/kubedb-facts.md)

@@ -10,6 +10,7 @@ import parseDurationLib from 'parse-duration';
 import cron from 'node-cron';
 import { ENGINES, findEngine } from '../engines/table.js';
 import { cronProblem, isTimeZone, nextOpening } from './windows.js';
+import { BackupSchema, ReportSchema } from './reports.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9_]+$/;
@@ -191,7 +192,10 @@ export const ConfigSchema = z
     allowSelfApproval: z.boolean().default(false),
     /** How long a request waits for approval before it expires. */
     requestTtl: duration.default('24h'),
-    /** `node-cron` schedule of the expiry check of pending requests (5 or 6 fields; default every minute). */
+    /**
+     * `node-cron` schedule of the leader's resync of waiting records (5 or 6 fields; default every minute).
+     * Pending records expire by a requeue at their `expiresAt`; the resync only catches a wall clock that jumped.
+     */
     expiryCheck: z
       .string()
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "* * * * *"' })
@@ -222,6 +226,10 @@ export const ConfigSchema = z
       .string()
       .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "17 3 * * *"' })
       .default('17 3 * * *'),
+    /** Scheduled version-drift reports (`src/policy/reports.ts`; default none). */
+    reports: z.array(ReportSchema).default([]),
+    /** A KubeStash backup before a major update (`src/policy/reports.ts`; default `beforeMajor: ifConfigured`). */
+    backup: BackupSchema.default({ beforeMajor: 'ifConfigured', timeout: '30m' }),
   })
   .strict()
   .superRefine((c, ctx) => {

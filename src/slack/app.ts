@@ -2,7 +2,8 @@
  * Builds the Bolt app: Socket Mode (default) with an app-level token, pointed at a Slack API base URL
  * (real Slack, or the embedded emulator). Bolt's own logs go through pino.
  */
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
+import type { Dispatcher } from 'undici';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 
@@ -19,6 +20,8 @@ export interface SlackSettings {
   apiUrl?: string;
   /** WebClient retries (default: the SDK's; tests pass 0 or 1). */
   retries?: number;
+  /** Socket Mode only: the undici Dispatcher for the WebSocket connections (src/startup/socket-watch.ts). */
+  socketDispatcher?: Dispatcher;
 }
 
 /** Adapt a pino logger to Bolt's `Logger` interface. */
@@ -56,13 +59,19 @@ export function slackClientOptions(s: { apiUrl?: string; retries?: number }) {
  */
 export function createSlackApp(s: SlackSettings, log: Logger): App {
   const clientOptions = slackClientOptions(s);
+  const logger = boltLogger(log);
+  if (s.socketDispatcher) {
+    // Bolt's App does not pass a dispatcher on to the receiver it builds, so the receiver is built here.
+    const receiver = new SocketModeReceiver({ appToken: s.appToken ?? '', dispatcher: s.socketDispatcher, logger, logLevel: LogLevel.WARN, installerOptions: { clientOptions } });
+    return new App({ token: s.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
+  }
   return new App({
     token: s.botToken,
     appToken: s.appToken,
     socketMode: true,
     clientOptions,
     installerOptions: { clientOptions },
-    logger: boltLogger(log),
+    logger,
     logLevel: LogLevel.WARN,
   });
 }

@@ -7,7 +7,7 @@
  *   burst of commands from sending hundreds of simultaneous requests to the API server (client-go's
  *   default client-side limit is 5 QPS, burst 10), while a slow one does not hold up the others;
  * - a follow-up starts once no envelope has arrived for `quietMs` (each Bolt listener of
- *   `registerHandlers` calls `arrived()` first), so envelopes still coming in are acked
+ *   `registerListeners` (`./listeners/`) calls `arrived()` first), so envelopes still coming in are acked
  *   before follow-up work competes with them, but never later than `maxDelayMs` after it was queued, so a
  *   steady stream of commands cannot starve follow-ups;
  * - a follow-up holds its slot for at most `slotTimeoutMs`: one that takes longer (an API server that
@@ -49,6 +49,7 @@ export class FollowUpQueue {
   private readonly slotTimeoutMs: number;
   private readonly onDetachedError: (err: unknown) => void;
   private lastArrival = -Infinity;
+  private previousArrival = -Infinity;
   /** Every follow-up not yet settled, queued, running or detached. */
   private readonly unsettled = new Set<Promise<void>>();
 
@@ -63,7 +64,17 @@ export class FollowUpQueue {
 
   /** Note that an envelope (command, action, view submission) has arrived. */
   arrived(): void {
+    this.previousArrival = this.lastArrival;
     this.lastArrival = performance.now();
+  }
+
+  /**
+   * Whether the envelope noted last by {@link arrived} came after `quietMs` without arrivals: not the 2nd
+   * or later envelope of a burst. The ack of a write waits for the write only then (`./ack.ts`): within a
+   * burst the follow-ups wait for the burst to pass, and an ack held for them would be among the slowest.
+   */
+  cameAfterQuiet(): boolean {
+    return !(this.lastArrival - this.previousArrival < this.quietMs); // (true before any arrival)
   }
 
   /**

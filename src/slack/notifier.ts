@@ -23,14 +23,16 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type ChatPostMessageArguments, type ChatPostMessageResponse, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import pRetry from 'p-retry';
-import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
-import { ALWAYS_HELD, assertHeld, isFenced, type Fence } from '../kube/fence.js';
-import { statusMessage } from '../kube/client.js';
+import { isCompact } from '../kube/informer.js';
+import { KeyedQueue, type ReconcileResult } from '../kube/queue.js';
+import { ALWAYS_HELD, assertHeld, type Fence } from '../kube/fence.js';
+import { isFenced, statusMessage } from '../kube/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../updates/records.js';
 import type { RecordInformer } from '../updates/record-informer.js';
-import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../updates/types.js';
-import { renderHash, renderParent, threadPosts } from './render.js';
+import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../api/v1alpha1/databaseupdate.js';
+import { contentKey, renderHash, renderParent, threadPosts } from './render.js';
+import { slackErrorCode } from './errors.js';
 
 /** `event_type` of the metadata on every message the bot posts for a record. */
 export const METADATA_EVENT = 'dbupdate_post';
@@ -46,16 +48,7 @@ const NEEDS_A_PERSON = new Map([
 /** Retry delay (ms) after an error a person must fix. */
 const SLOW_RETRY_MS = 30_000;
 
-/**
- * The Slack error code of a failed call, or undefined when the error did not come from Slack's Web API
- * (e.g. a Kubernetes `ApiException`, whose `code` is the HTTP status as a number). `@slack/web-api`
- * errors carry a string `code` starting with `slack_` and, for `{ok:false}` answers, `data.error`.
- */
-export function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; data?: { error?: unknown } } | undefined;
-  if (typeof e?.code !== 'string' || !e.code.startsWith('slack_')) return undefined;
-  return typeof e.data?.error === 'string' ? e.data.error : e.code;
-}
+export { slackErrorCode } from './errors.js';
 
 /** Key of the parent message in metadata and in `pending`. */
 const PARENT_KEY = 'parent';
@@ -87,7 +80,18 @@ export interface NotifierOptions {
   slowRetryMs?: number;
   /** The leader's fence, checked right before every Slack write (default: always held). */
   fence?: Fence;
+  /**
+   * How long (ms) a replica that lost the Lease may still write to Slack: the renew deadline (its fence
+   * holds that long after its last renewal; `src/kube/lease.ts`). After taking the Lease, and again this
+   * long after, the notifier re-reads from Slack what it shows of every record it follows and re-renders
+   * what differs (see {@link Notifier.takeover}); a record this leader finishes is re-read once more this
+   * long after its final rendering. Default 10 s (the renew deadline of a 15 s Lease).
+   */
+  staleWindowMs?: number;
 }
+
+/** How many times one record's rendering is re-read because this leader just finished it. */
+const MAX_REVERIFY = 2;
 
 /** How many times a post answered 429 is tried again (after each `Retry-After`). */
 const RATE_LIMIT_RETRIES = 5;
@@ -146,6 +150,13 @@ export class Notifier {
   private readonly memory = new Map<string, Memory>();
   /** When this leadership began (ms): records created before it may have posts a previous leader made. */
   private readonly since = Date.now();
+  private readonly staleWindowMs: number;
+  /** Records whose messages are to be read back from Slack at their next pass (see {@link takeover}). */
+  private readonly verifying = new Set<string>();
+  /** How many re-reads after a final rendering each record had during this leadership. */
+  private readonly reverified = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(o: NotifierOptions) {
     const { log, metrics } = o;
@@ -156,6 +167,7 @@ export class Notifier {
     this.informer = o.informer;
     this.log = log;
     this.fence = o.fence ?? ALWAYS_HELD;
+    this.staleWindowMs = o.staleWindowMs ?? 10_000;
     this.queue = new KeyedQueue(
       (name) => this.reconcile(name),
       (name, err) => {
@@ -175,14 +187,84 @@ export class Notifier {
         log.warn({ record: name, err: statusMessage(err) }, 'Slack notification failed; will retry');
         return undefined;
       },
-      1000,
+      { baseDelayMs: 1000 },
     );
     o.informer.subscribe(notifierInterest, (name) => this.queue.add(name));
   }
 
   /** Stop; waits for a running pass. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     await this.queue.close();
+  }
+
+  /**
+   * The last word in Slack is this leader's. Slack cannot check a fencing token: a replica frozen after
+   * its fence check and before its `chat.update` reached Slack (a SIGSTOP, a GC pause) sends it when it
+   * wakes, over what this leader rendered. So, right after taking the Lease (call once the informer has
+   * synced) and again `staleWindowMs` later, every record followed in full (active, or finished with a
+   * thread not yet complete) that has a parent message is read back from Slack (`conversations.replies`)
+   * at its next pass, and its parent and editable replies are rendered again where Slack shows something
+   * else. @returns how many records were queued now.
+   */
+  takeover(): number {
+    this.later(() => this.verifyAll(), this.staleWindowMs);
+    return this.verifyAll();
+  }
+
+  /** Queue a read-back of every record followed in full that has a parent message. @returns how many. */
+  verifyAll(): number {
+    let n = 0;
+    for (const r of this.informer.list()) {
+      if (isCompact(r) || !r.status?.slack?.ts) continue;
+      this.verify(r.metadata.name);
+      n++;
+    }
+    return n;
+  }
+
+  /** Queue a read-back of one record's messages from Slack (see {@link takeover}). */
+  verify(name: string): void {
+    if (this.stopped) return;
+    this.verifying.add(name);
+    this.queue.add(name);
+  }
+
+  private later(f: () => void, ms: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) f();
+    }, ms);
+    t.unref?.();
+    this.timers.add(t);
+  }
+
+  /**
+   * Read the record's parent message and thread back from Slack and forget the rendering hashes of what
+   * differs from the current rendering, so this pass renders it again. @throws Slack API errors.
+   */
+  private async readBack(record: DatabaseUpdate, m: Memory, channel: string): Promise<void> {
+    if (!m.ts) return;
+    const res = await this.client.conversations.replies({ channel, ts: m.ts, include_all_metadata: true, limit: 200 });
+    const byTs = new Map(((res.messages ?? []) as Array<{ ts?: string; text?: string; blocks?: unknown[] }>).map((x) => [x.ts, x]));
+    const stale: string[] = [];
+    const parent = byTs.get(m.ts);
+    if (parent && contentKey(parent) !== contentKey(renderParent(record))) {
+      m.parentHash = '';
+      stale.push(PARENT_KEY);
+    }
+    for (const p of threadPosts(record)) {
+      const known = p.editable ? m.edits[p.key] : undefined;
+      const msg = known ? byTs.get(known.ts) : undefined;
+      if (known && msg && (msg.text ?? '') !== p.text) {
+        m.edits[p.key] = { ts: known.ts, hash: '' };
+        stale.push(p.key);
+      }
+    }
+    if (stale.length > 0) this.log.warn({ record: record.metadata.name, stale }, 'Slack showed another rendering than this leader\'s (a write of a former leader?): rendering again');
   }
 
   /**
@@ -211,10 +293,31 @@ export class Notifier {
     );
   }
 
-  /** Edit a message (idempotent: the WebClient's own retries are safe), fenced. */
+  /**
+   * Edit a message, fenced at every try: through the client that never retries by itself (`postClient`),
+   * tried again here after a 429's `Retry-After` or another failure (an edit is idempotent), each try only
+   * while the fence holds — the SDK's own retries would send an edit after the fence lapsed.
+   */
   private async update(args: ChatUpdateArguments): Promise<void> {
-    assertHeld(this.fence, 'chat.update');
-    await this.client.chat.update(args);
+    await pRetry(
+      async () => {
+        assertHeld(this.fence, 'chat.update');
+        const client = this.postClient; // (named `client`: test/manifest.test.ts finds Web API calls as `client.<method>(`)
+        await client.chat.update(args);
+      },
+      {
+        retries: RATE_LIMIT_RETRIES,
+        minTimeout: 200,
+        maxTimeout: 2000,
+        shouldRetry: async ({ error }) => {
+          if (isFenced(error) || NEEDS_A_PERSON.has(slackErrorCode(error) ?? '')) return false;
+          const e = error as { code?: unknown; retryAfter?: unknown };
+          if (e.code === ErrorCode.RateLimitedError) await new Promise((r) => setTimeout(r, Math.max(1, Number(e.retryAfter) || 1) * 1000));
+          // A Slack refusal ({ok:false}: message_not_found, cant_update_message, …) will not change by trying again.
+          return e.code !== ErrorCode.PlatformError;
+        },
+      },
+    );
   }
 
   private metadata(name: string, key: string) {
@@ -296,14 +399,19 @@ export class Notifier {
    * error is written all the same, then the error goes to the queue (retry with back-off).
    */
   async reconcile(name: string): Promise<ReconcileResult | void> {
+    const readBack = this.verifying.delete(name);
     let record = this.informer.get(name);
+    // A finished record is kept cut down by the informer: a read-back needs it whole.
+    if (record && readBack && isCompact(record)) record = await this.records.get(name);
     if (!record) return;
     const m = this.remember(record);
     const channel = m.channel ?? record.spec.channel;
+    if (readBack) await this.readBack(record, m, m.channel ?? channel);
     const posts = threadPosts(record);
     const todo = !m.ts || posts.some((p) => (p.editable ? !m.edits[p.key] : !m.posted.has(p.key)));
     if (this.needsLookup(record, m, todo)) await this.lookup(name, channel, m);
     let newParent = false;
+    let parentEdited = false;
     let failure: unknown;
     try {
       if (!m.ts) {
@@ -338,6 +446,7 @@ export class Notifier {
       if (hash !== m.parentHash) {
         await this.update({ channel: m.channel ?? channel, ts: threadTs, text: parent.text, blocks: parent.blocks as never });
         m.parentHash = hash;
+        parentEdited = true;
       }
     } catch (err) {
       failure = err;
@@ -366,6 +475,15 @@ export class Notifier {
       }
     }
     if (finished && !failure && threadComplete(record)) this.memory.delete(name);
+    // A final rendering made by this leader is read back once more when a former leader's write that
+    // passed its fence before a freeze could have landed over it (see takeover).
+    if (finished && !failure && parentEdited) {
+      const n = this.reverified.get(name) ?? 0;
+      if (n < MAX_REVERIFY) {
+        this.reverified.set(name, n + 1);
+        this.later(() => this.verify(name), this.staleWindowMs);
+      }
+    }
     if (failure) throw failure;
   }
 

@@ -2,7 +2,7 @@
  * Answers to `/dbupdate status <database>` and `/dbupdate list [--all]`, rendered from the records
  * (pure). Ephemeral: only the asker sees them.
  */
-import { isActive, type DatabaseUpdate } from '../updates/types.js';
+import { isActive, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { progressLine } from './render.js';
 
 function created(r: DatabaseUpdate): number {
@@ -27,7 +27,8 @@ export function renderStatus(database: string, namespace: string | undefined, re
   if (mine.length === 0) return `No update requests for \`${namespace ? `${namespace}/` : ''}${database}\`.`;
   const [latest, ...older] = mine;
   const lines = [
-    `*${recordLine(latest).slice(2)}*`,
+    // Not wrapped in *…*: the line holds its own bold phase, and Slack's mrkdwn does not nest bold.
+    `Latest: ${recordLine(latest).slice(2)}`,
     progressLine(latest),
     ...(latest.status?.message ? [latest.status.message] : []),
   ];

@@ -7,7 +7,7 @@
 import { ENGINES } from '../engines/table.js';
 import { FORM } from '../command/form.js';
 import { MAX_AT, MAX_REASON } from '../command/parse.js';
-import type { DatabaseUpdate } from '../updates/types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { newestFirst, recordLine } from './queries.js';
 import { progressLine } from './render.js';
 
@@ -19,14 +19,21 @@ export const VIEW_REQUEST = 'dbupdate_request_form';
 export const HOME_MAX_REQUESTS = 40;
 
 const pt = (text: string) => ({ type: 'plain_text' as const, text });
+/** Longest database text of the form when a drift report prefills a fleet's comma-separated names (plain_text_input allows 3,000; otherwise 127: one `namespace/name`). */
+const DATABASE_MAX = 3000;
 
 /**
  * The request modal: engine (static_select of the engine table), database, version, channel to post the
  * request in (channels_select), optional reason and "when" (`--at`). Each input's block_id equals its
  * action_id (`FORM` in `src/command/form.ts`), so field errors name the block.
  * @param opts.channel initial channel of the channel select (e.g. the approvals channel), if any.
+ * @param opts.initial values the form opens with (a drift report's *Request update* button): engine name,
+ *   database text (`ns/a,ns/b`), version, reason.
  */
-export function requestModal(opts: { channel?: string } = {}): Record<string, unknown> {
+export function requestModal(opts: { channel?: string; initial?: { engine?: string; database?: string; version?: string; reason?: string } } = {}): Record<string, unknown> {
+  const init = opts.initial ?? {};
+  const engine = ENGINES.find((e) => e.name === init.engine);
+  const value = (v: string | undefined, max: number) => (v ? { initial_value: v.slice(0, max) } : {});
   return {
     type: 'modal',
     callback_id: VIEW_REQUEST,
@@ -47,6 +54,7 @@ export function requestModal(opts: { channel?: string } = {}): Record<string, un
           action_id: FORM.engine,
           placeholder: pt('Choose an engine'),
           options: ENGINES.map((e) => ({ text: pt(e.kind), value: e.name })),
+          ...(engine ? { initial_option: { text: pt(engine.kind), value: engine.name } } : {}),
         },
       },
       {
@@ -54,14 +62,14 @@ export function requestModal(opts: { channel?: string } = {}): Record<string, un
         block_id: FORM.database,
         label: pt('Database'),
         hint: pt('name, or namespace/name (lower-case letters, digits and -)'),
-        element: { type: 'plain_text_input', action_id: FORM.database, placeholder: pt('orders or billing/ledger'), max_length: 127 },
+        element: { type: 'plain_text_input', action_id: FORM.database, placeholder: pt('orders or billing/ledger'), max_length: (init.database?.length ?? 0) > 127 ? DATABASE_MAX : 127, ...value(init.database, DATABASE_MAX) },
       },
       {
         type: 'input',
         block_id: FORM.version,
         label: pt('Version'),
         hint: pt('a prefix (8.4 → newest allowed 8.4.x) or a catalog name'),
-        element: { type: 'plain_text_input', action_id: FORM.version, placeholder: pt('8.4 or 8.0.31-innodb'), max_length: 64 },
+        element: { type: 'plain_text_input', action_id: FORM.version, placeholder: pt('8.4 or 8.0.31-innodb'), max_length: 64, ...value(init.version, 64) },
       },
       {
         type: 'input',
@@ -74,7 +82,7 @@ export function requestModal(opts: { channel?: string } = {}): Record<string, un
         block_id: FORM.reason,
         optional: true,
         label: pt('Reason'),
-        element: { type: 'plain_text_input', action_id: FORM.reason, multiline: true, max_length: MAX_REASON, placeholder: pt('CVE-2026-1234') },
+        element: { type: 'plain_text_input', action_id: FORM.reason, multiline: true, max_length: MAX_REASON, placeholder: pt('CVE-2026-1234'), ...value(init.reason, MAX_REASON) },
       },
       {
         type: 'input',
@@ -107,4 +115,38 @@ export function homeView(inFlight: DatabaseUpdate[], now: Date): Record<string, 
   }
   if (inFlight.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${inFlight.length - shown.length} more: \`/dbupdate list\`.` }] });
   return { type: 'home', callback_id: 'dbupdate_home', blocks };
+}
+
+/** callback_id of the modal a request form is replaced with once it is submitted (its answer). */
+export const VIEW_REQUEST_ANSWER = 'dbupdate_request_answer';
+
+/**
+ * The view a submitted request form is replaced with (`response_action: "update"`): the answer itself
+ * (recorded, refused) when it was known within the ack budget, else that it is coming in `channel`.
+ * @param text Slack mrkdwn, cut to a section's 3,000 characters.
+ */
+export function formAnswerModal(text: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: VIEW_REQUEST_ANSWER,
+    title: pt('Database update'),
+    close: pt('Close'),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }],
+  };
+}
+
+/**
+ * The App Home tab when the requests could not be read: what failed, and the reference of the logged
+ * error (`userText` of `./errors.ts`), so a stale or empty tab is never taken for "nothing in flight".
+ */
+export function homeErrorView(text: string, now: Date): Record<string, unknown> {
+  return {
+    type: 'home',
+    callback_id: 'dbupdate_home',
+    blocks: [
+      { type: 'header', text: pt('Database updates in flight') },
+      { type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}`.slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `At ${now.toISOString().replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}. Open the tab again to retry, or use \`/dbupdate list\`.` }] },
+    ],
+  };
 }

@@ -4,7 +4,7 @@
  * characters, button `value` ≤ 2,000, `action_id` ≤ 255.
  */
 import { createHash } from 'node:crypto';
-import type { DatabaseUpdate, Step, StepName } from '../updates/types.js';
+import type { DatabaseUpdate, Step, StepName } from '../api/v1alpha1/databaseupdate.js';
 import { approvalProgress } from '../policy/rules.js';
 
 /** action_id of the Approve button; its `value` is the record name. */
@@ -33,11 +33,12 @@ export interface ThreadPost {
   editable?: boolean;
 }
 
-export { STEP_LABEL } from '../updates/types.js';
-import { STEP_LABEL } from '../updates/types.js';
+export { STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
+import { STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
 
 /** Words for a step that failed. */
 export const STEP_FAILED_LABEL: Record<StepName, string> = {
+  backup: 'Backup failed',
   paused: 'Pausing failed',
   'pre-update': 'Pre-update failed',
   images: 'Updating images failed',
@@ -46,6 +47,7 @@ export const STEP_FAILED_LABEL: Record<StepName, string> = {
 };
 
 const STEP_EMOJI: Record<StepName, string> = {
+  backup: ':floppy_disk:',
   paused: ':double_vertical_bar:',
   'pre-update': ':toolbox:',
   images: ':frame_with_picture:',
@@ -79,12 +81,30 @@ export function title(r: DatabaseUpdate): string {
   return `${r.spec.engine} \`${r.spec.database.namespace}/${r.spec.database.name}\` ${r.spec.fromVersion} → ${r.spec.targetVersion}`;
 }
 
-/** The one-line progress: `preflight ✓ → paused ✓ → images updated … → checks passed → resumed`. */
+/** Words for a step not done yet (pending or running): `updating images`, `resuming`. */
+export const STEP_TODO_LABEL: Record<StepName, string> = {
+  backup: 'backing up',
+  paused: 'pausing',
+  'pre-update': 'preparing the update',
+  images: 'updating images',
+  checks: 'checking',
+  resumed: 'resuming',
+};
+
+/**
+ * The one-line progress, each step in the words of its state:
+ * `preflight ✓ → paused ✓ → updating images … → checking → resuming`, and on a failure
+ * `… → paused ✓ → updating images failed ✗` (the steps after a failed one are not listed: they will not run).
+ */
 export function progressLine(r: DatabaseUpdate): string {
   const parts = ['preflight ✓'];
   for (const s of r.status?.steps ?? []) {
-    const mark = s.state === 'Succeeded' ? ' ✓' : s.state === 'Running' ? ' …' : s.state === 'Failed' ? ' ✗' : '';
-    parts.push(`${STEP_LABEL[s.name]}${mark}`);
+    if (s.state === 'Succeeded') parts.push(`${STEP_LABEL[s.name]} ✓`);
+    else if (s.state === 'Running') parts.push(`${STEP_TODO_LABEL[s.name]} …`);
+    else if (s.state === 'Failed') {
+      parts.push(`${STEP_FAILED_LABEL[s.name].toLowerCase()} ✗`);
+      break;
+    } else parts.push(STEP_TODO_LABEL[s.name]);
   }
   return parts.join(' → ');
 }
@@ -107,8 +127,10 @@ export function statusLine(r: DatabaseUpdate): string {
     case 'Succeeded':
       return `:tada: *Succeeded* — \`${r.spec.database.name}\` runs ${r.spec.targetVersion}${totalTime(r)}.`;
     case 'Failed': {
+      // The account and what to do are in the thread's last post, said once there (not repeated here).
       const failed = (st.steps ?? []).find((s) => s.state === 'Failed');
-      return `:x: *Failed*${failed ? ` — ${STEP_FAILED_LABEL[failed.name].toLowerCase()}` : ''}. ${escapeMrkdwn(st.message ?? 'See the thread.')}`;
+      const paused = /still paused/i.test(st.message ?? '') ? ' :rotating_light: The database is still paused.' : '';
+      return `:x: *Failed*${failed ? ` while ${STEP_TODO_LABEL[failed.name]}` : ''}.${paused} What happened and what to do next: see the thread.`;
     }
     case 'Rejected':
       return `:no_entry_sign: *Rejected* by ${mention(st.rejection?.user ?? '?')}: ${escapeMrkdwn(st.rejection?.reason ?? '')}`;
@@ -218,7 +240,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     } else if (s.state === 'Failed') {
       posts.push({
         key: `step:${s.name}:failed`,
-        text: `:x: *${STEP_FAILED_LABEL[s.name]}* — \`${escapeMrkdwn(s.reason ?? 'Failed')}\`: ${escapeMrkdwn(s.message ?? '')}`,
+        text: `:x: *${STEP_FAILED_LABEL[s.name]}*${s.reason ? ` (\`${escapeMrkdwn(s.reason)}\`)` : ''}${s.message ? `: ${escapeMrkdwn(s.message)}` : '.'}`,
       });
       break;
     } else break;
@@ -230,12 +252,14 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
     });
   }
   if (st.phase === 'Failed') {
-    // The chat recovery commands (src/slack/recovery.ts), for the requester or an approver.
+    // The chat recovery commands (src/slack/listeners/commands/recovery.ts), for the requester or an approver.
     const paused = /still paused/i.test(st.message ?? '');
     const next = `${paused ? `Resume it from here: \`/dbupdate resume ${r.metadata.name}\`. ` : ''}Once the cause is fixed, \`/dbupdate retry ${r.metadata.name}\` asks again.`;
-    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(st.message ?? 'see above')}\n${next}` });
+    // The record's message once, here (the parent only points at it); the step is named by the post above.
+    const failedStep = (st.steps ?? []).find((s) => s.state === 'Failed');
+    posts.push({ key: 'failed', text: `:rotating_light: *Update failed*: ${escapeMrkdwn(withoutStepAccount(st.message ?? 'see above.', failedStep))}\n${next}` });
   }
-  // `/dbupdate resume <id>` (src/pipeline/resume.ts): one line per resume asked, once the leader has acted.
+  // `/dbupdate resume <id>` (src/updates/resume.ts): one line per resume asked, once the leader has acted.
   if (st.resume && st.resume.state !== 'Requested') {
     const how = { Succeeded: ':arrow_forward: *Resumed*', Refused: ':warning: *Resume not done*', Failed: ':rotating_light: *Resume failed*' }[st.resume.state];
     posts.push({ key: `resume:${st.resume.at}`, text: `${how} (asked by ${mention(st.resume.requestedBy)}): ${escapeMrkdwn(st.resume.message ?? '')}` });
@@ -243,6 +267,36 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
   return posts;
 }
 
+/**
+ * The record's failure message without its leading account of the failed step when the step's own post
+ * already says it (the ops-request backend writes `KubeDB says \`<reason>\`: <message>. <database state> Next: …`,
+ * src/pipeline/ops-backend.ts): the thread then says the step's cause once, and the last post the database's
+ * state and what to do. A message of another shape is kept whole.
+ */
+export function withoutStepAccount(message: string, step: Step | undefined): string {
+  if (!step?.reason) return message;
+  const lead = `KubeDB says \`${step.reason}\`: ${step.message ?? ''}. `;
+  return message.startsWith(lead) && message.length > lead.length ? message.slice(lead.length) : message;
+}
+
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * What a message shows, as a string to compare a message read back from Slack with a rendering: its
+ * `text` and every string under `text`, `value` and `action_id` in its blocks, in order. Slack adds
+ * attributes of its own to stored blocks (`block_id`, `emoji`, `verbatim`: https://api.slack.com/reference/block-kit/blocks),
+ * so whole blocks cannot be compared. Pure.
+ */
+export function contentKey(m: { text?: unknown; blocks?: unknown }): string {
+  const out: string[] = [typeof m.text === 'string' ? m.text : ''];
+  const walk = (v: unknown, key?: string): void => {
+    if (typeof v === 'string') {
+      if (key === 'text' || key === 'value' || key === 'action_id') out.push(v);
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(m.blocks ?? []);
+  return out.join('\u0000');
 }

@@ -1,21 +1,23 @@
 /**
  * `/dbupdate versions <engine> [database]`: what a database may move to — allowed by the current catalog
- * entry's `updateConstraints`, not deprecated, same distribution — grouped by patch/minor/major; without a
+ * entry's `updateConstraints`, not deprecated, same distribution, another base OS marked where KubeDB allows it — grouped by patch/minor/major; without a
  * database, the engine's catalog (deprecated entries marked). Pure rendering plus one read of the cluster.
  */
 import type { Kube } from '../kube/client.js';
 import { getDatabase, listCatalog } from '../kube/kubedb.js';
 import type { Engine } from '../engines/table.js';
-import { allowedTargets, catalogEntryFromObject, type CatalogEntry, type UpdateType } from '../engines/versions.js';
+import { databases } from '../kube/resources.js';
+import { closestNames, didYouMean } from '../command/suggest.js';
+import { allowedTargets, catalogEntryFromObject, osOf, type CatalogEntry, type UpdateType } from '../engines/versions.js';
 
 /** Render the allowed targets of a database, grouped by update type (pure). */
-export function renderTargets(engine: Engine, ref: string, current: CatalogEntry, targets: Array<{ entry: CatalogEntry; updateType: UpdateType }>): string {
+export function renderTargets(engine: Engine, ref: string, current: CatalogEntry, targets: Array<{ entry: CatalogEntry; updateType: UpdateType; baseOsChange?: true }>): string {
   if (targets.length === 0) {
     return `${engine.kind} \`${ref}\` runs *${current.name}*; its catalog entry allows no newer non-deprecated version.`;
   }
   const lines = [`${engine.kind} \`${ref}\` runs *${current.name}* and may be updated to:`];
   for (const type of ['patch', 'minor', 'major'] as const) {
-    const names = targets.filter((t) => t.updateType === type).map((t) => `\`${t.entry.name}\``);
+    const names = targets.filter((t) => t.updateType === type).map((t) => `\`${t.entry.name}\`${t.baseOsChange ? ` (:warning: base OS ${osOf(t.entry) || 'unknown'})` : ''}`);
     if (names.length) lines.push(`• *${type}*: ${names.join(', ')}`);
   }
   lines.push(`Request one with \`/dbupdate ${engine.name} ${ref} <version>\`.`);
@@ -33,7 +35,12 @@ export function renderCatalog(engine: Engine, entries: CatalogEntry[]): string {
 export async function answerVersions(kube: Kube, engine: Engine, namespace: string, name?: string): Promise<string> {
   const catalog: CatalogEntry[] = [];
   const db = name ? await getDatabase(kube, engine, namespace, name) : undefined;
-  if (name && !db) return `:warning: ${engine.kind} \`${namespace}/${name}\` was not found in cluster \`${kube.name}\`.`;
+  if (name && !db) {
+    const near = await databases(kube, engine)
+      .list(namespace)
+      .then((all) => closestNames(name, all.map((d) => d.metadata.name)), () => []);
+    return `:warning: ${engine.kind} \`${namespace}/${name}\` was not found in cluster \`${kube.name}\`.${didYouMean(near)}`;
+  }
   for (const obj of await listCatalog(kube, engine)) {
     try {
       catalog.push(catalogEntryFromObject(engine, obj, db?.spec.topology?.mode));

@@ -7,10 +7,9 @@
 import { WebClient, ErrorCode, LogLevel, type WebAPIPlatformError, type WebAPIRequestError } from '@slack/web-api';
 import type { Kube } from '../kube/client.js';
 import pRetry from 'p-retry';
-import { isTimeout, statusCode, statusMessage } from '../kube/client.js';
+import { isTimeout, isTransient, statusCode, statusMessage } from '../kube/errors.js';
 import { servedResources } from '../kube/resources.js';
-import { isTransient } from '../updates/records.js';
-import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../updates/types.js';
+import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../api/v1alpha1/databaseupdate.js';
 
 /** A start-up problem a person must fix; `message` is one line (no stack trace is shown). */
 export class StartupError extends Error {

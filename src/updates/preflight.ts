@@ -10,15 +10,18 @@
  */
 import pRetry from 'p-retry';
 import type { Kube } from '../kube/client.js';
-import { statusCode, statusMessage } from '../kube/client.js';
-import { isTransient } from './records.js';
+import { retryTransient, statusCode, statusMessage } from '../kube/errors.js';
+import { mayI } from '../kube/access.js';
+import { authSecretName } from '../pipeline/coordinator.js';
 import { engineByKind } from '../engines/table.js';
-import { opsRequests } from '../kube/resources.js';
+import { databases, opsRequests } from '../kube/resources.js';
+import { closestNames, didYouMean } from '../command/suggest.js';
 import { listInPages } from '../kube/informer.js';
 import {
   buildOpsRequest,
   compactOpsRequest,
   getDatabase,
+  isPaused,
   listCatalog,
   type OpsRequestObject,
   opsRequestTarget,
@@ -29,7 +32,8 @@ import {
 import type { RecordStore } from './records.js';
 import type { Engine } from '../engines/table.js';
 import { allowedTargets, catalogEntryFromObject, resolveTarget, type CatalogEntry, type UpdateType } from '../engines/versions.js';
-import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from './types.js';
+import { backupConfigurationsFor, servesKubeStash } from '../kube/kubestash.js';
+import { isActive, LABEL_DATABASE, LABEL_DB_NAMESPACE, type Backend } from '../api/v1alpha1/databaseupdate.js';
 
 /** What preflight found for a request that may go ahead. */
 export interface PreflightOk {
@@ -39,6 +43,8 @@ export interface PreflightOk {
   target: CatalogEntry;
   updateType: UpdateType;
   backend: Backend;
+  /** The target changes the base OS (allowed by KubeDB's webhook): one sentence to show the requester (`Resolution.warning`). */
+  warning?: string;
 }
 
 /** Why a request may not go ahead: `message` is for the requester (Slack mrkdwn), says what is wrong and what to do. */
@@ -48,15 +54,8 @@ export interface PreflightRefusal {
   message: string;
 }
 
-/** Whether the database carries KubeDB's `Paused` status condition (set by `kubectl dba pause` and Ops Manager). */
-export function isPaused(db: DatabaseObject): boolean {
-  return (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
-}
-
 /** Retries of a transient API error in preflight (each read is idempotent, the dry run persists nothing). */
 const RETRIES = 3;
-/** Longest `Retry-After` honoured, ms (a longer one is capped). */
-const MAX_RETRY_AFTER_MS = 2000;
 
 /**
  * Run an API call, retrying transient errors ({@link isTransient}: 429, 500/502/503/504, timeouts) up to
@@ -69,13 +68,7 @@ export function withRetries<T>(call: () => Promise<T>): Promise<T> {
     minTimeout: 50,
     maxTimeout: 500,
     randomize: true,
-    shouldRetry: async ({ error }) => {
-      if (!isTransient(error)) return false;
-      const headers = (error as { headers?: Record<string, string> }).headers ?? {};
-      const after = Number(headers['retry-after'] ?? headers['Retry-After']);
-      if (Number.isFinite(after) && after > 0) await new Promise((r) => setTimeout(r, Math.min(after * 1000, MAX_RETRY_AFTER_MS)));
-      return true;
-    },
+    shouldRetry: ({ error }) => retryTransient(error),
   });
 }
 
@@ -129,6 +122,33 @@ async function topologyRefusal(kube: Kube, engine: Engine, db: DatabaseObject, t
 }
 
 /**
+ * A Postgres database with standbys on the direct backend needs pg-coordinator's failover paused while its
+ * pods restart (`src/pipeline/direct-failover.ts`), which reads the database's auth Secret. That grant
+ * (`secrets` get) is opt-in (deploy/components/read-secrets, Helm `rbac.readSecrets`; docs/secrets.md).
+ * Whether the bot has it is asked of the API server with a SelfSubjectAccessReview (`src/kube/access.ts`)
+ * rather than read from a configuration flag: the authorizer's answer holds however the grant was made
+ * (kustomize component, Helm value, a Role written by hand, one namespace only) and cannot disagree with
+ * what the pipeline will meet. A review that fails (5xx) refuses nothing: the pipeline then fails before
+ * any pod moves, with the reason.
+ * @returns the refusal, or undefined when the grant is there or not needed.
+ */
+async function secretsRefusal(kube: Kube, engine: Engine, db: DatabaseObject, ref: string): Promise<PreflightRefusal | undefined> {
+  if (engine.kind !== 'Postgres' || (db.spec.replicas ?? 1) <= 1) return undefined;
+  const namespace = db.metadata.namespace ?? '';
+  const secret = authSecretName(db);
+  const allowed = await withRetries(() => mayI(kube, { verb: 'get', group: '', resource: 'secrets', namespace, name: secret })).catch(() => true);
+  if (allowed) return undefined;
+  return {
+    ok: false,
+    code: 'secrets_not_granted',
+    message:
+      `${ref} has standbys, and on the *direct* backend the bot pauses pg-coordinator's failover while the pods restart, with the credentials of the auth Secret \`${namespace}/${secret}\`. ` +
+      `The bot may not read Secrets in \`${namespace}\` (that grant is opt-in), so nothing was changed. ` +
+      'Ask a cluster admin to enable it (kustomize component `deploy/components/read-secrets`, or Helm `rbac.readSecrets=true`; see docs/secrets.md), or install KubeDB Ops Manager and use the *ops-request* backend, which needs no Secret.',
+  };
+}
+
+/**
  * Every OpsRequest of an engine in the cluster, from the cluster's read cache (`src/kube/cache.ts`: one
  * list and a watch per kind, shared by all preflights) instead of a list per request: with thousands of
  * finished OpsRequests a live list per preflight moved megabytes. Until the watch has listed (first use, or
@@ -168,6 +188,25 @@ async function kubedbVerdict(kube: Kube, engine: Engine, namespace: string, name
 }
 
 /**
+ * With `backup.beforeMajor: required`, a major update needs a KubeStash backup first
+ * (`src/pipeline/backup.ts`): a refusal saying what to set up when KubeStash is not installed or no
+ * BackupConfiguration (with a session) targets the database (`src/kube/kubestash.ts`, read from the cache).
+ */
+async function backupRefusal(kube: Kube, engine: Engine, namespace: string, name: string, ref: string): Promise<PreflightRefusal | undefined> {
+  const installed = await withRetries(() => servesKubeStash(kube));
+  const configs = installed ? await withRetries(() => backupConfigurationsFor(kube, engine, namespace, name)) : [];
+  if (configs.some((c) => (c.spec.sessions ?? []).some((s) => s.name))) return undefined;
+  const what = installed
+    ? `no KubeStash \`BackupConfiguration\` in \`${namespace}\` targets it (\`spec.target\`: apiGroup \`kubedb.com\`, kind \`${engine.kind}\`, name \`${name}\`, with at least one session)`
+    : `KubeStash is not installed in cluster \`${kube.name}\` (\`core.kubestash.com\` is not served)`;
+  return {
+    ok: false,
+    code: 'backup_required',
+    message: `This is a *major* update, and the policy requires a backup first (\`backup.beforeMajor: required\`), but ${what}. Set up a BackupConfiguration for ${ref} (KubeStash's guide: https://kubestash.com/docs/latest/guides/kubedb/), or ask an admin to change \`backup.beforeMajor\`; then ask again.`,
+  };
+}
+
+/**
  * Check a request. Throws only on API failures other than 404 (the caller reports them as such).
  * @param opts.backend configured backend; `auto` picks `ops-request` where the engine's OpsRequest kind is served.
  */
@@ -179,15 +218,20 @@ export async function preflight(opts: {
   name: string;
   version: string;
   backend: 'auto' | Backend;
+  /** Policy `backup.beforeMajor`: `required` refuses a major update of a database no KubeStash BackupConfiguration targets. */
+  backup?: 'required' | 'ifConfigured' | 'off';
 }): Promise<PreflightOk | PreflightRefusal> {
   const { kube, engine, namespace, name } = opts;
   const ref = `${engine.kind} \`${namespace}/${name}\``;
   const db = await withRetries(() => getDatabase(kube, engine, namespace, name));
   if (!db) {
+    const near = await databases(kube, engine)
+      .list(namespace)
+      .then((all) => closestNames(name, all.map((d) => d.metadata.name)), () => []);
     return {
       ok: false,
       code: 'not_found',
-      message: `${ref} was not found in cluster \`${kube.name}\`. Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
+      message: `${ref} was not found in cluster \`${kube.name}\`.${didYouMean(near)} Check the name and namespace (\`kubectl get ${engine.plural}.${engine.group} -n ${namespace}\`), or name the namespace: \`${engine.name} <namespace>/${name} ${opts.version}\`.`,
     };
   }
   const phase = db.status?.phase ?? 'Unknown';
@@ -285,11 +329,19 @@ export async function preflight(opts: {
         (minor.length ? `, or ask for a patch/minor version: ${minor.map((t) => `\`${t.entry.name}\` (${t.updateType})`).join(', ')}.` : '.'),
     };
   }
+  if (res.updateType === 'major' && opts.backup === 'required') {
+    const refusal = await backupRefusal(kube, engine, namespace, name, ref);
+    if (refusal) return refusal;
+  }
   const topo = await topologyRefusal(kube, engine, db, res.target, backend, ref);
   if (topo) return topo;
+  if (backend === 'direct') {
+    const secrets = await secretsRefusal(kube, engine, db, ref);
+    if (secrets) return secrets;
+  }
   if (backend === 'ops-request') {
     const verdict = await kubedbVerdict(kube, engine, namespace, name, res.target, ref);
     if (verdict) return verdict;
   }
-  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend };
+  return { ok: true, db, current, target: res.target, updateType: res.updateType, backend, ...(res.warning ? { warning: res.warning } : {}) };
 }

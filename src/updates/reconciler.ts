@@ -7,31 +7,28 @@
  * It writes only the status fields it owns (phase, steps, progress, the backend's state): a merge patch
  * guarded by resourceVersion where a handler may race it (leaving Pending/Approved/Scheduled), unguarded
  * while Running, when the fenced leader is the only writer of those fields. The pipeline itself is behind
- * {@link PipelineBackend} (`src/pipeline/backend.ts`).
+ * {@link PipelineBackend} (`src/pipeline/backend.ts`): the backends are passed in, and the reconciler picks
+ * one by `spec.backend` and knows nothing else of it. A Pending record is requeued at its `spec.expiresAt`
+ * and expired then; a Scheduled one at its start time.
  */
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import { statusMessage, statusCode } from '../kube/client.js';
+import { statusMessage, statusCode, isFenced } from '../kube/errors.js';
 import type { RecordStore } from './records.js';
-import { isCompact, KeyedQueue, type ReconcileResult } from '../kube/informer.js';
-import { isFenced } from '../kube/fence.js';
+import { isCompact } from '../kube/informer.js';
+import { KeyedQueue, type ReconcileContext, type ReconcileResult } from '../kube/queue.js';
 import { getDatabase } from '../kube/kubedb.js';
 import { recordEvent } from '../kube/events.js';
 import { engineByKind, type Engine } from '../engines/table.js';
-import { performResume } from '../pipeline/resume.js';
-import type { DirectSettings } from '../pipeline/direct-types.js';
-import { plannedSteps } from '../pipeline/ops-steps.js';
-import type { DatabaseKey, PassResult, PipelineBackend } from '../pipeline/backend.js';
-import { OpsRequestBackend, needsPreUpdate, opsRequestRef } from '../pipeline/ops-backend.js';
-import { DirectBackend } from '../pipeline/direct-backend.js';
+import { performResume } from './resume.js';
+import type { DatabaseKey, PassInput, PassResult, PipelineBackend } from '../pipeline/backend.js';
 import type { Metrics } from '../metrics.js';
 import type { Config } from '../policy/config.js';
 import { resolvePolicy } from '../policy/rules.js';
 import { windowState } from '../policy/windows.js';
 import type { RecordInformer } from './record-informer.js';
 import * as state from './state.js';
-import { isActive, type DatabaseUpdate, type RecordStatus, type Step, TERMINAL_PHASES, STEP_LABEL } from './types.js';
-
+import { isActive, type Backend, type DatabaseUpdate, type RecordStatus, type Step, TERMINAL_PHASES, STEP_LABEL } from '../api/v1alpha1/databaseupdate.js';
 
 /** Options of the reconciler. */
 export interface ReconcilerOptions {
@@ -42,12 +39,15 @@ export interface ReconcilerOptions {
   /** The leader's record cache, shared with the notifier. */
   informer: RecordInformer;
   log: Logger;
-  /** `spec.timeout` for created OpsRequests (Go duration, e.g. `30m`). */
-  opsRequestTimeout: string;
+  /**
+   * The pipeline backends, one per `spec.backend` value (`src/pipeline/ops-backend.ts`,
+   * `src/pipeline/direct-backend.ts`); the reconciler stops them when it stops.
+   */
+  backends: PipelineBackend[];
+  /** Records reconciled at once (default `DEFAULT_MAX_CONCURRENT_RECONCILES` of `src/kube/queue.ts`). */
+  maxConcurrentReconciles?: number;
   /** Clock (tests may pass their own). */
   now?: () => Date;
-  /** Timing of the direct pipeline (default: production values). */
-  direct?: DirectSettings;
   /** The configuration: maintenance windows of the policy decide when an approved update starts. */
   config?: Config;
   /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
@@ -67,54 +67,58 @@ export function reconcilerInterest(r: DatabaseUpdate): string | undefined {
   return JSON.stringify([phase, r.status?.scheduledFor, resume, r.spec.notBefore]);
 }
 
-/** Drives records; start with {@link Reconciler.start}, stop with {@link Reconciler.stop}. */
+/** Drives records from the moment it is built (it subscribes to the record informer); stop with {@link Reconciler.stop}. */
 export class Reconciler {
   private readonly queue: KeyedQueue;
   private readonly now: () => Date;
-  private readonly backends: Record<'ops-request' | 'direct', PipelineBackend>;
+  private readonly backends = new Map<Backend, PipelineBackend>();
 
+  /** @throws Error when two backends serve the same `spec.backend`, or `maxConcurrentReconciles` is not a whole number ≥ 1. */
   constructor(private readonly o: ReconcilerOptions) {
     this.now = o.now ?? (() => new Date());
     this.queue = new KeyedQueue(
-      (name) => this.reconcile(name),
+      (name, ctx) => this.reconcile(name, ctx),
       (name, err) => {
         if (isFenced(err)) {
           o.log.info({ record: name }, 'not the leader any more: record left to the leader');
           return;
         }
         o.metrics?.kubeApiErrors.inc({ code: String(statusCode(err) ?? 0) });
-        o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry');
+        o.log.warn({ record: name, err: statusMessage(err) }, 'reconcile failed; will retry with back-off');
       },
+      { maxConcurrentReconciles: o.maxConcurrentReconciles },
     );
-    this.backends = {
-      'ops-request': new OpsRequestBackend({ log: o.log, opsRequestTimeout: o.opsRequestTimeout, wake: (name) => this.queue.add(name) }),
-      direct: new DirectBackend({ log: o.log, settings: o.direct, wake: (db) => this.wakeDatabase(db) }),
-    };
+    for (const b of o.backends) {
+      if (this.backends.has(b.name)) throw new Error(`two pipeline backends serve spec.backend "${b.name}"`);
+      this.backends.set(b.name, b);
+      b.onWake({ record: (name) => this.queue.add(name), database: (db) => this.wakeDatabase(db, b.name) });
+    }
     o.informer.subscribe(reconcilerInterest, (name) => this.queue.add(name));
   }
 
   /** Stop taking work, wait for running work, stop the backends' watches. */
   async stop(): Promise<void> {
     await this.queue.close();
-    await Promise.all(Object.values(this.backends).map((b) => b.stop()));
+    await Promise.all([...this.backends.values()].map((b) => b.stop()));
   }
 
   /**
-   * Re-examine every cached record that waits on time (Pending: expiry). Called by the `node-cron`
-   * expiry task; the reconcile itself decides.
+   * Periodic resync (controller-runtime's `SyncPeriod`): reconcile every cached record that waits on time
+   * (Pending: expiry; Scheduled: its start). Each already has a requeue at its due time; this catches a
+   * wall clock that jumped (timers run on the monotonic clock, `expiresAt` is wall-clock time).
    */
-  sweep(): void {
+  resync(): void {
     for (const r of this.o.informer.list()) {
       const phase = r.status?.phase ?? 'Pending';
       if (phase === 'Pending' || phase === 'Scheduled') this.queue.add(r.metadata.name);
     }
   }
 
-  /** Wake the Running direct records of a database. */
-  private wakeDatabase(db: DatabaseKey): void {
+  /** Wake the Running records of a database that `backend` drives. */
+  private wakeDatabase(db: DatabaseKey, backend: Backend): void {
     for (const r of this.o.informer.list()) {
       const d = r.spec.database;
-      if (r.spec.backend === 'direct' && r.status?.phase === 'Running' && d.cluster === db.cluster && d.name === db.name && d.namespace === db.namespace) {
+      if (r.spec.backend === backend && r.status?.phase === 'Running' && d.cluster === db.cluster && d.name === db.name && d.namespace === db.namespace) {
         this.queue.add(r.metadata.name);
       }
     }
@@ -122,29 +126,43 @@ export class Reconciler {
 
   /**
    * One reconcile of a record, from the cache: act on its phase; the result says when to look again.
+   * @param ctx the work queue's count of this record's failed reconciles in a row (for backends that give up).
    * @throws API errors (the queue retries with back-off), `FencedError` when the Lease is lost.
    */
-  async reconcile(name: string): Promise<ReconcileResult | void> {
+  async reconcile(name: string, ctx: ReconcileContext = { failures: 0 }): Promise<ReconcileResult | void> {
     const record = this.o.informer.get(name);
     if (!record) return;
     const phase = record.status?.phase ?? 'Pending';
     const engine = engineByKind(record.spec.engine);
     if (!engine) return;
-    // `/dbupdate resume <id>` on a finished record (src/pipeline/resume.ts): the leader removes the pause.
+    // `/dbupdate resume <id>` on a finished record (src/updates/resume.ts): the leader removes the pause.
     if (record.status?.resume?.state === 'Requested' && !isActive(phase)) {
       await performResume({ kube: this.o.clusters.require(record.spec.database.cluster), engine, records: this.o.records, log: this.o.log, now: this.now }, record);
       return;
     }
     if (phase === 'Pending') {
-      await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, this.now()), { from: record });
-      return;
+      const now = this.now();
+      const res = await this.o.records.mutateStatus(name, (st, r) => state.expire(st, r, now), { from: record });
+      if (res.changed) return;
+      // Not due yet: look again when it is (a vote meanwhile wakes it by watch anyway).
+      return { requeueAfterMs: Math.max(0, Date.parse(record.spec.expiresAt) - now.getTime()) };
     }
-    if (phase === 'Approved' || phase === 'Scheduled') return this.begin(record, engine);
-    if (phase === 'Running') return this.run(record, engine);
+    if (phase === 'Approved' || phase === 'Scheduled') return this.begin(record, engine, ctx);
+    if (phase === 'Running') return this.run(record, engine, ctx);
+  }
+
+  /** The backend a record names, or undefined when none of the bot's serves it. */
+  private backendOf(record: DatabaseUpdate): PipelineBackend | undefined {
+    return this.backends.get(record.spec.backend);
+  }
+
+  /** The input of a backend call for `record`. */
+  private input(record: DatabaseUpdate, engine: Engine, ctx: ReconcileContext): PassInput {
+    return { kube: this.o.clusters.require(record.spec.database.cluster), engine, record, now: this.now(), log: this.o.log, failures: ctx.failures };
   }
 
   /** An approved record: schedule it, refuse to start it, or start it (phase Running, then its first pass). */
-  private async begin(record: DatabaseUpdate, engine: Engine): Promise<ReconcileResult | void> {
+  private async begin(record: DatabaseUpdate, engine: Engine, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const name = record.metadata.name;
     const now = this.now();
     const start = this.startTime(record, now);
@@ -160,31 +178,36 @@ export class Reconciler {
       if (res.changed) this.o.log.info({ audit: 'schedule', record: name, startAt: at }, 'update scheduled');
       return { requeueAfterMs: start - now.getTime() };
     }
-    const blocked = await this.startBlocker(record, engine);
-    if (blocked) {
-      await this.fail(record, engine, blocked);
+    const backend = this.backendOf(record);
+    const blocked = backend ? await this.startBlocker(record, engine) : `This bot has no \`${record.spec.backend}\` pipeline backend; nothing was changed.`;
+    if (blocked || !backend) {
+      await this.fail(record, engine, blocked ?? '');
       return;
     }
     const nowIso = now.toISOString();
-    const planned = plannedSteps(record.spec.backend === 'ops-request' && needsPreUpdate(engine, record.spec.updateType));
-    // Guarded: a cancel may race the start. The OpsRequest's (deterministic) name is recorded with it.
+    const plan = backend.startRun(this.input(record, engine, ctx));
+    // Guarded: a cancel may race the start. The plan's fields (the OpsRequest's deterministic name) are recorded with it.
     const res = await this.o.records.mutateStatus(name, (st) => {
       if (st.phase !== 'Approved' && st.phase !== 'Scheduled') return false;
       st.phase = 'Running';
       st.startedAt = nowIso;
-      st.steps = planned.map((n) => ({ name: n, state: 'Pending' }));
-      if (record.spec.backend === 'ops-request') st.opsRequest = opsRequestRef(record, engine);
+      st.steps = plan.steps.map((n) => ({ name: n, state: 'Pending' }));
+      Object.assign(st, plan.fields ?? {});
       return true;
     }, { from: record });
     if (!res.changed) return;
     this.o.log.info({ audit: 'start', record: name, database: record.spec.database, target: record.spec.targetVersion }, 'update started');
-    if (res.record.status?.phase === 'Running') return this.run(res.record, engine);
+    if (res.record.status?.phase === 'Running') return this.run(res.record, engine, ctx);
   }
 
   /** One pass of the record's backend; its result is written in one merge patch when it changed anything. */
-  private async run(record: DatabaseUpdate, engine: Engine): Promise<ReconcileResult | void> {
-    const backend = this.backends[record.spec.backend === 'ops-request' ? 'ops-request' : 'direct'];
-    const res = await backend.pass({ kube: this.o.clusters.require(record.spec.database.cluster), engine, record, now: this.now(), log: this.o.log });
+  private async run(record: DatabaseUpdate, engine: Engine, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const backend = this.backendOf(record);
+    if (!backend) {
+      await this.fail(record, engine, `This bot has no \`${record.spec.backend}\` pipeline backend any more; nothing more was changed. Check the database and request the update again.`);
+      return;
+    }
+    const res = await backend.pass(this.input(record, engine, ctx));
     const nowIso = this.now().toISOString();
     const changedSteps = diffSteps(record.status?.steps ?? [], res.steps);
     const out = await this.o.records.mutateStatus(record.metadata.name, (st) => applyPass(st, res, nowIso), {

@@ -11,11 +11,11 @@
  */
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
-import { statusMessage } from '../kube/client.js';
+import { statusMessage } from '../kube/errors.js';
 import { compacted, isCompact, listInPages, startInformer, type Cache } from '../kube/informer.js';
 import { MutationCache } from '../kube/mutation-cache.js';
 import { databaseUpdates } from '../kube/resources.js';
-import type { DatabaseUpdate } from './types.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 
 /**
  * What a controller acts on in a record, as a string compared between events; `undefined` means "nothing
@@ -56,11 +56,16 @@ export class RecordInformer {
     this.subscribers.push({ interest, wake, seen: new Map() });
   }
 
+  /** Whether the records are listed and watched (false before the first list succeeded and while the watch restarts). */
+  synced(): boolean {
+    return this.informer?.healthy() ?? false;
+  }
+
   /** Start the list and watch; resolves after the first attempt (listed, or failed and retrying). */
   async start(): Promise<void> {
     const ns = this.namespace;
     const kube = this.kube;
-    const records = databaseUpdates<DatabaseUpdate>(kube);
+    const records = databaseUpdates(kube);
     const informer = startInformer<DatabaseUpdate>(
       kube,
       records.path(ns),

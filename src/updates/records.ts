@@ -1,5 +1,5 @@
 /**
- * Reads and writes `DatabaseUpdate` records (see `src/updates/types.ts`). A status write is a JSON merge
+ * Reads and writes `DatabaseUpdate` records (see `src/api/v1alpha1/databaseupdate.ts`). A status write is a JSON merge
  * patch (RFC 7386) of only the fields the writer changed, so writers of different fields (the handlers'
  * votes, the reconciler's phase and steps, the notifier's `status.slack`) never overwrite each other.
  * Where two writers may race for the same field (a click and the expiry, two approvers) the patch carries
@@ -10,9 +10,9 @@
 import pRetry, { AbortError } from 'p-retry';
 import mergePatch from 'json-merge-patch';
 import type { Kube } from '../kube/client.js';
-import { isConflict, isTimeout, statusCode } from '../kube/client.js';
+import { NotFoundError, isConflict, retryTransient } from '../kube/errors.js';
 import { databaseUpdates, type MergePatch, type NamespacedResource } from '../kube/resources.js';
-import type { DatabaseUpdate, RecordStatus } from './types.js';
+import { RECORD_KIND, type DatabaseUpdate, type RecordStatus } from '../api/v1alpha1/databaseupdate.js';
 
 /** Result of a guarded status mutation: the object after the write, or `changed: false` when the mutator declined. */
 export interface MutateResult {
@@ -20,36 +20,16 @@ export interface MutateResult {
   changed: boolean;
 }
 
-/** Thrown by a mutator to refuse a change with a message meant for the user (e.g. "already approved"). */
-export class RecordRefusal extends Error {}
-
-/** Longest `Retry-After` honoured before retrying a write (a longer one is capped, not ignored). */
-const MAX_RETRY_AFTER_MS = 2000;
-
 /**
- * Whether an API error is worth retrying as is: 429 TooManyRequests and the 5xx of an overloaded or
- * restarting API server (500, 502, 503, 504). client-go's rest client retries the same set, honouring
- * `Retry-After` (k8s.io/client-go/rest `checkWait`/`IsRetryableError`); and a request that ran out of time.
+ * Thrown by a mutator (or a request or recovery step) to refuse a change with a message meant for the user
+ * (Slack mrkdwn, e.g. "already approved"): the one kind of error whose text a user may see as is. Every
+ * other error reaches the user as a generic answer with a log reference.
  */
-export function isTransient(err: unknown): boolean {
-  if (isTimeout(err)) return true; // writes retried after a timeout are safe: resourceVersion / 409 AlreadyExists
-  const code = statusCode(err);
-  return code === 429 || code === 500 || code === 502 || code === 503 || code === 504;
-}
-
-/** The `Retry-After` of an `ApiException` in ms (capped at {@link MAX_RETRY_AFTER_MS}), or 0. */
-function retryAfterMs(err: unknown): number {
-  const headers = (err as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-  const v = Number(headers['retry-after'] ?? headers['Retry-After']);
-  return Number.isFinite(v) && v > 0 ? Math.min(v * 1000, MAX_RETRY_AFTER_MS) : 0;
-}
-
-/** p-retry `shouldRetry` for transient errors: waits out a `Retry-After` first (p-retry awaits it). */
-async function retryTransient(error: unknown): Promise<boolean> {
-  if (!isTransient(error)) return false;
-  const ms = retryAfterMs(error);
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-  return true;
+export class RecordRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordRefusal';
+  }
 }
 
 /** Typed access to `databaseupdates.dbupdate.dev` in one namespace of one cluster. */
@@ -66,7 +46,7 @@ export class RecordStore {
     readonly kube: Kube,
     readonly namespace: string,
   ) {
-    this.resource = databaseUpdates<DatabaseUpdate>(kube);
+    this.resource = databaseUpdates(kube);
   }
 
   private written(record: DatabaseUpdate): DatabaseUpdate {
@@ -79,7 +59,7 @@ export class RecordStore {
   }
 
   /**
-   * Create a record, retrying transient API errors ({@link isTransient}: 429 after its `Retry-After`,
+   * Create a record, retrying transient API errors (`isTransient` of `src/kube/errors.ts`: 429 after its `Retry-After`,
    * 5xx) a few times. Retrying a create is safe because record names are deterministic: if an attempt
    * that answered 5xx did persist, the retry answers 409, which callers already treat as "recorded".
    * @throws ApiException 409 when a record with the same name exists; the API error after retries.
@@ -108,7 +88,7 @@ export class RecordStore {
    * Change a record's status: apply `mutate` to a copy of the status, then send the difference as a JSON
    * merge patch of `/status` (only the fields `mutate` changed; `null` removes a key, a list is replaced
    * whole). Guarded (the default), the patch carries the resourceVersion it was computed from: on 409
-   * Conflict, or a transient error ({@link isTransient}; a 429's `Retry-After` is waited out), the record
+   * Conflict, or a transient error (`isTransient`; a 429's `Retry-After` is waited out), the record
    * is read afresh and `mutate` runs again (up to 8 times). `opts.guard: false` sends no precondition: for
    * fields only the caller writes (the fenced leader's own progress fields, `status.slack`), where a
    * concurrent write of another field must not cost a conflict.
@@ -116,7 +96,8 @@ export class RecordStore {
    * `opts.from`: the object to compute the first attempt from (the leader's cache, or an object just
    * read or written) instead of a GET; only a verdict of `false` is taken from it unchecked, so pass one
    * only where that is safe (a stale guarded write meets a 409 and is computed again from a fresh read).
-   * @throws RecordRefusal from the mutator; Error when the record does not exist; the API error after retries.
+   * @throws RecordRefusal (or whatever else) the mutator throws; {@link NotFoundError} (kind `DatabaseUpdate`)
+   *   when the record does not exist; the API error after retries.
    */
   async mutateStatus(
     name: string,
@@ -129,15 +110,14 @@ export class RecordStore {
       async () => {
         const record = from ?? (await this.get(name));
         from = undefined;
-        if (!record) throw new AbortError(`DatabaseUpdate ${this.namespace}/${name} not found`);
+        if (!record) throw new AbortError(new NotFoundError(RECORD_KIND, this.namespace, name));
         const before = record.status ?? {};
         const status: RecordStatus = structuredClone(before);
         let verdict: boolean | void;
         try {
           verdict = mutate(status, record);
         } catch (err) {
-          if (err instanceof RecordRefusal) throw new AbortError(err);
-          throw new AbortError(err as Error);
+          throw new AbortError(err instanceof Error ? err : new Error(String(err)));
         }
         if (verdict === false) return { record, changed: false };
         // As JSON: a key set to undefined is a key removed (null in the patch), not one left out.

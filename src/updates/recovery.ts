@@ -4,7 +4,7 @@
  * - resume: the requester or an approver of the request asks to resume the database a finished request
  *   left paused. Checked here (record finished, database paused by this request, user allowed), then only
  *   the intent is written on the record (`status.resume`); the leader performs it
- *   (`src/pipeline/resume.ts`) and the notifier posts the outcome in the request's thread.
+ *   (`src/updates/resume.ts`) and the notifier posts the outcome in the request's thread.
  * - retry: the requester or an approver asks again for what a Failed request asked (same database and
  *   target catalog version): a new record through the very same request step as the slash command
  *   ({@link requestUpdate}: policy, preflight, approvers, lock), linked to the old one by `spec.retryOf` and
@@ -15,9 +15,10 @@
  */
 import { engineByKind } from '../engines/table.js';
 import { approversFor, resolvePolicy } from '../policy/rules.js';
-import { inspectPause, requestResume } from '../pipeline/resume.js';
+import { inspectPause } from '../pipeline/resume-database.js';
+import { requestResume } from './resume.js';
 import { requestUpdate, type RequestDeps, type RequestOutcome } from './request.js';
-import { TERMINAL_PHASES, type DatabaseUpdate } from './types.js';
+import { TERMINAL_PHASES, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 
 /** A recovery command, as parsed, with who typed it where. */
 export interface RecoveryRequest {
@@ -62,8 +63,9 @@ async function recoveryRefusal(deps: Pick<RequestDeps, 'config' | 'groups'>, rec
 /**
  * Check a resume or retry and act on it (see the module comment).
  * @param now the time of the command (the resume intent's `at`, the retry's expiry and `--at`).
- * @throws API errors (the caller answers with them); `RecordRefusal` when the record changed meanwhile so
- *   that a resume no longer applies; an Error ending in "not found" when the record was deleted meanwhile.
+ * @throws API errors (the caller answers generically); `RecordRefusal` when the record changed meanwhile so
+ *   that a resume no longer applies; `NotFoundError` (kind `DatabaseUpdate`, see `src/kube/errors.ts`) when
+ *   the record was deleted meanwhile.
  */
 export async function recover(deps: RequestDeps, now: () => Date, cmd: RecoveryRequest): Promise<RecoveryOutcome> {
   const { log } = deps;

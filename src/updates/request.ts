@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Kube } from '../kube/client.js';
 import type { ClusterSet } from '../kube/clusters.js';
-import { isConflict } from '../kube/client.js';
+import { isConflict } from '../kube/errors.js';
 import { acquireDatabaseLock, lockName, releaseDatabaseLock } from '../kube/locks.js';
 import type { Engine } from '../engines/table.js';
 import type { UpdateType } from '../engines/versions.js';
@@ -34,7 +34,7 @@ import {
   isActive,
   type Backend,
   type DatabaseUpdate,
-} from './types.js';
+} from '../api/v1alpha1/databaseupdate.js';
 
 /** What the request step needs (a subset of the Slack handlers' dependencies). */
 export interface RequestDeps {
@@ -82,8 +82,8 @@ export type RequestRefusalCode = 'not_allowed' | 'update_type' | 'no_approvers' 
  * - `refused`: `message` (Slack mrkdwn, as preflight's) says what is wrong and what to do; nothing was written.
  */
 export type RequestOutcome =
-  | { outcome: 'recorded'; record: DatabaseUpdate; duplicate: boolean }
-  | { outcome: 'dry_run'; engine: Engine; namespace: string; name: string; from: string; to: string; updateType: UpdateType; backend: Backend }
+  | { outcome: 'recorded'; record: DatabaseUpdate; duplicate: boolean; warning?: string }
+  | { outcome: 'dry_run'; engine: Engine; namespace: string; name: string; from: string; to: string; updateType: UpdateType; backend: Backend; warning?: string }
   | { outcome: 'refused'; code: RequestRefusalCode; message: string };
 
 /**
@@ -134,6 +134,7 @@ export async function requestUpdate(deps: RequestDeps, kube: Kube, now: Date, re
     name: req.name,
     version: req.version,
     backend: config.backend,
+    backup: config.backup?.beforeMajor,
   });
   if (!pf.ok) {
     // A concurrent retry of this very command may have recorded it meanwhile (preflight then sees it in flight).
@@ -153,7 +154,7 @@ export async function requestUpdate(deps: RequestDeps, kube: Kube, now: Date, re
   }
   if (req.dryRun) {
     deps.metrics?.requests.inc({ outcome: 'dry_run' });
-    return { outcome: 'dry_run', engine: req.engine, namespace: req.namespace, name: req.name, from: pf.current.name, to: pf.target.name, updateType: pf.updateType, backend: pf.backend };
+    return { outcome: 'dry_run', engine: req.engine, namespace: req.namespace, name: req.name, from: pf.current.name, to: pf.target.name, updateType: pf.updateType, backend: pf.backend, ...(pf.warning ? { warning: pf.warning } : {}) };
   }
   // The atomic half of "no other update of this database is in flight" (preflight's check is a read).
   const lockKey = lockName(kube.name, req.namespace, req.engine.kind, req.name);
@@ -216,5 +217,5 @@ export async function requestUpdate(deps: RequestDeps, kube: Kube, now: Date, re
   }
   deps.metrics?.requests.inc({ outcome: 'requested' });
   log.info({ audit: 'request', user: req.user, record: name, database: record.spec.database, from: pf.current.name, to: pf.target.name, rules: policy.matched }, 'update requested');
-  return { outcome: 'recorded', record: created, duplicate: false };
+  return { outcome: 'recorded', record: created, duplicate: false, ...(pf.warning ? { warning: pf.warning } : {}) };
 }

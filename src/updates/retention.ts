@@ -12,13 +12,13 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterSet } from '../kube/clusters.js';
-import { isConflict, statusMessage } from '../kube/client.js';
+import { isConflict, statusMessage } from '../kube/errors.js';
 import type { RecordStore } from './records.js';
 import { OPS_TERMINAL_PHASES } from '../kube/kubedb.js';
 import { lockName } from '../kube/locks.js';
 import { databaseUpdates, leases, opsRequests } from '../kube/resources.js';
 import { engineByKind } from '../engines/table.js';
-import { LABEL_RECORD, TERMINAL_PHASES, type DatabaseUpdate } from './types.js';
+import { LABEL_RECORD, TERMINAL_PHASES, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 
 /** What one sweep did: records, OpsRequests and locks deleted; objects left alone because of an error (logged). */
 export interface RetentionResult {
@@ -72,7 +72,7 @@ export async function sweepRetention(o: RetentionOptions): Promise<RetentionResu
       out.opsRequests += await deleteOpsRequest(o, r);
       out.locks += await deleteLock(o, r);
       // false: already gone (another sweep, or someone with kubectl); not counted.
-      if (!(await databaseUpdates<DatabaseUpdate>(o.records.kube).delete(o.records.namespace, r.metadata.name, { preconditions: { resourceVersion: r.metadata.resourceVersion } }))) continue;
+      if (!(await databaseUpdates(o.records.kube).delete(o.records.namespace, r.metadata.name, { preconditions: { resourceVersion: r.metadata.resourceVersion } }))) continue;
       out.records++;
       o.log.info({ audit: 'retention-delete', record: r.metadata.name, phase: r.status?.phase, finishedAt: r.status?.finishedAt }, 'finished record deleted after its retention');
     } catch (err) {

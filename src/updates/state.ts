@@ -6,7 +6,7 @@
  * `RecordStore.mutateStatus`, so they see the freshest object and their write is resourceVersion-guarded.
  */
 import { RecordRefusal } from './records.js';
-import type { DatabaseUpdate, RecordStatus } from './types.js';
+import type { DatabaseUpdate, RecordStatus } from '../api/v1alpha1/databaseupdate.js';
 
 const mention = (u: string) => `<@${u}>`;
 

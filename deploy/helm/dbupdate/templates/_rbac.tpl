@@ -20,10 +20,18 @@ src/kube/*.ts, src/updates/*.ts, src/pipeline/direct-kube.ts and src/pipeline/co
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "update", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  resourceNames: ["dbupdate-drift-reports"]
+  verbs: ["get", "patch"]
 {{- end -}}
 
 {{/* Per database namespace: read/patch the database, pause/resume, PetSets, OpsRequests, Events, pods, and
-Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipeline/coordinator.ts). */}}
+Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipeline/coordinator.ts;
+reading that Secret only with rbac.readSecrets). */}}
 {{- define "dbupdate.rules.databases" -}}
 {{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
 - apiGroups: ["kubedb.com"]
@@ -47,13 +55,30 @@ Postgres' pg-coordinator (port-forward with the database's auth Secret, src/pipe
 - apiGroups: [""]
   resources: ["pods/portforward"]
   verbs: ["get", "create"]
+{{- if .Values.rbac.readSecrets }}
+{{- /* Opt-in (docs/secrets.md): the direct backend reads a Postgres database's auth Secret to pause
+pg-coordinator's failover; without it such updates are refused before any pod moves. */}}
 - apiGroups: [""]
   resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
+- apiGroups: ["core.kubestash.com"]
+  resources: ["backupsessions"]
+  verbs: ["get", "create"]
+- apiGroups: ["storage.kubestash.com"]
+  resources: ["snapshots"]
   verbs: ["get"]
 {{- end -}}
 
 {{/* Cluster-wide: the version catalogs (cluster-scoped) and the reconciler's informers (all namespaces). */}}
 {{- define "dbupdate.rules.clusterwide" -}}
+{{- $engines := include "dbupdate.engines" . | fromJsonArray -}}
+- apiGroups: ["kubedb.com"]
+  resources: {{ toJson $engines }}
+  verbs: ["list", "watch"]
+- apiGroups: ["core.kubestash.com"]
+  resources: ["backupconfigurations"]
+  verbs: ["list", "watch"]
 - apiGroups: ["catalog.kubedb.com"]
   resources: ["mysqlversions", "postgresversions", "perconaxtradbversions", "proxysqlversions", "mariadbversions", "mongodbversions", "redisversions", "elasticsearchversions", "kafkaversions", "pgbouncerversions", "memcachedversions", "mssqlserverversions", "singlestoreversions"]
   verbs: ["list", "watch"]

@@ -1,18 +1,28 @@
 /**
- * The `DatabaseUpdate` custom resource: the record of one update request, from the moment it passes
- * preflight. Its CRD is `deploy/crd-databaseupdate.yaml`. Slack handlers write records, the reconciler
- * drives the pipeline from them and the notifier renders them into Slack (docs/architecture.md, "State").
+ * API `dbupdate.dev/v1alpha1`: the `DatabaseUpdate` custom resource, the record of one update request from
+ * the moment it passes preflight (kubebuilder's `api/v1alpha1` is the model: `groupversion_info.go` and
+ * `<kind>_types.go` in one module here). Its CRD is `deploy/crd-databaseupdate.yaml`. Slack handlers write
+ * records, the update controller drives the pipeline from them and the notifier renders them into Slack
+ * (docs/architecture.md, "State").
+ *
+ * This module is the bottom of the import graph: it imports nothing of the bot, and every part may import it.
  */
 
-import type { UpdateType } from '../engines/versions.js';
-import { DATABASE_UPDATE } from '../kube/resources.js';
-
-/** API group, version, plural and kind of the record (defined once, in `src/kube/resources.ts`). */
-export const RECORD_GROUP = DATABASE_UPDATE.group;
-export const RECORD_VERSION = DATABASE_UPDATE.version;
-export const RECORD_PLURAL = DATABASE_UPDATE.plural;
-export const RECORD_KIND = DATABASE_UPDATE.kind;
+/** API group of the record. */
+export const RECORD_GROUP = 'dbupdate.dev';
+/** API version of the record. */
+export const RECORD_VERSION = 'v1alpha1';
+/** Resource (plural) name of the record, as in `kubectl get databaseupdates`. */
+export const RECORD_PLURAL = 'databaseupdates';
+/** Kind of the record. */
+export const RECORD_KIND = 'DatabaseUpdate';
+/** `apiVersion` of a record object: `dbupdate.dev/v1alpha1`. */
 export const RECORD_API_VERSION = `${RECORD_GROUP}/${RECORD_VERSION}`;
+/** The record's API coordinates in one object (the shape `src/kube/resources.ts` takes as `CustomKind`). */
+export const DATABASE_UPDATE = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL, kind: RECORD_KIND } as const;
+
+/** How far an update moves a database: the part of the version that changes (see `src/engines/versions.ts`). */
+export type UpdateType = 'patch' | 'minor' | 'major';
 
 /** Labels set on every record (and on the OpsRequest it creates), for `kubectl get -l` and look-ups. */
 export const LABEL_ENGINE = 'dbupdate.dev/engine';
@@ -48,17 +58,20 @@ export function isActive(phase: Phase | undefined): boolean {
 /** Which pipeline runs the update: KubeDB's OpsRequest (Ops Manager) or the bot's own steps. */
 export type Backend = 'ops-request' | 'direct';
 
-/** The bot's pipeline steps, in the order they happen. `pre-update` only for updates that need it (Postgres major). */
-export type StepName = 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
+/**
+ * The bot's pipeline steps, in the order they happen. `backup` only before a major update where KubeStash
+ * backs the database up (`src/pipeline/backup.ts`); `pre-update` only for updates that need it (Postgres major).
+ */
+export type StepName = 'backup' | 'paused' | 'pre-update' | 'images' | 'checks' | 'resumed';
 /** Words for each step as the thread and the parent show them. */
 export const STEP_LABEL: Record<StepName, string> = {
+  backup: 'backed up',
   paused: 'paused',
   'pre-update': 'pre-update done',
   images: 'images updated',
   checks: 'checks passed',
   resumed: 'resumed',
 };
-
 
 /** State of one step. */
 export type StepState = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -118,7 +131,7 @@ export interface RecordSpec {
 
 /**
  * `/dbupdate resume <id>` on a finished record: the intent written by the Slack handler (`requestedBy`,
- * `at`, `state: Requested`), then the leader's outcome (`src/pipeline/resume.ts`). Times are RFC 3339.
+ * `at`, `state: Requested`), then the leader's outcome (`src/updates/resume.ts`). Times are RFC 3339.
  */
 export interface ResumeIntent {
   /** Slack user id of who asked. */
@@ -157,6 +170,21 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
+/**
+ * The KubeStash backup taken before a major update: the BackupConfiguration used, the BackupSessions the
+ * bot created (one per session of it), the Snapshots they reported, and the outcome. Times RFC 3339.
+ */
+export interface BackupStatus {
+  state: 'Running' | 'Succeeded' | 'Failed';
+  /** `namespace/name` of the BackupConfiguration. */
+  configuration: string;
+  sessions: string[];
+  snapshots?: string[];
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
 /** `status` of a DatabaseUpdate. */
 export interface RecordStatus {
   phase?: Phase;
@@ -173,6 +201,8 @@ export interface RecordStatus {
   progress?: Partial<Record<StepName, string>>;
   /** State of the direct pipeline (see `src/pipeline/direct.ts`); absent on the ops-request backend. */
   direct?: Record<string, unknown>;
+  /** The backup before a major update (`src/pipeline/backup.ts`); absent when none was taken. */
+  backup?: BackupStatus;
   /** RFC 3339 time a Scheduled update starts (the maintenance window's opening or `--at`). */
   scheduledFor?: string;
   startedAt?: string;

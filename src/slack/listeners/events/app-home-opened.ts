@@ -1,0 +1,35 @@
+/**
+ * The App Home tab (issue #14): when a user opens the app's Home tab (`app_home_opened`,
+ * https://api.slack.com/events/app_home_opened, `tab: "home"`), publish (`views.publish`,
+ * https://api.slack.com/methods/views.publish) the requests in flight that user may see — the same rule
+ * as `/dbupdate list` (`../../visibility.ts`). When the requests cannot be read, the tab says so with the
+ * log reference of the error (`homeErrorView`) instead of showing nothing or an empty list.
+ */
+import type { App } from '@slack/bolt';
+import { statusMessage } from '../../../kube/errors.js';
+import { isActive } from '../../../api/v1alpha1/databaseupdate.js';
+import { userText } from '../../errors.js';
+import { homeErrorView, homeView } from '../../render-forms.js';
+import { visibleTo } from '../../visibility.js';
+import type { ListenerContext } from '../context.js';
+
+/** Register the `app_home_opened` listener. */
+export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
+  const { deps, now } = ctx;
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab !== 'home') return;
+    let view: Record<string, unknown>;
+    try {
+      const inFlight = visibleTo(await deps.records.list(), deps.config, event.user).filter((r) => isActive(r.status?.phase));
+      view = homeView(inFlight, now());
+    } catch (err) {
+      view = homeErrorView(userText(err, { log: deps.log, what: 'read the requests', ctx: { user: event.user, surface: 'home' }, nothing: 'Nothing is shown until they can be read.' }), now());
+    }
+    try {
+      await client.views.publish({ user_id: event.user, view: view as never });
+      deps.log.debug({ user: event.user }, 'home tab published');
+    } catch (err) {
+      deps.log.warn({ err: statusMessage(err), user: event.user }, 'could not publish the home tab');
+    }
+  });
+}

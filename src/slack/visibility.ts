@@ -1,0 +1,24 @@
+/**
+ * Which requests a user may see: one rule for `/dbupdate list`, `status`, the Home tab, `resume` and
+ * `retry` (a request the user may not see is answered as one that does not exist). Pure.
+ */
+import { mayRequest, resolvePolicy } from '../policy/rules.js';
+import type { Config } from '../policy/config.js';
+import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
+
+/**
+ * Whether `user` may see `r`: they requested it or may approve it, or they could have requested it under
+ * the policy (in `channel`; the Home tab has no channel, so a policy that allows requests only in some
+ * channels shows its requests there only to those who have a part in them).
+ */
+export function maySee(r: DatabaseUpdate, config: Config, user: string, channel = ''): boolean {
+  if (r.spec.requester === user || r.spec.approvers.includes(user)) return true;
+  const d = r.spec.database;
+  const policy = resolvePolicy(config, { cluster: d.cluster, namespace: d.namespace, engine: r.spec.engine.toLowerCase() });
+  return mayRequest(policy, { user, userGroups: [], channel }).ok;
+}
+
+/** The records `user` may see ({@link maySee}), in their order. */
+export function visibleTo(records: DatabaseUpdate[], config: Config, user: string, channel = ''): DatabaseUpdate[] {
+  return records.filter((r) => maySee(r, config, user, channel));
+}

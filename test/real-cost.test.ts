@@ -1,0 +1,69 @@
+/**
+ * The request cost of one update on the REAL kube-apiserver (issue #18 item 5, the #13 target): one
+ * 3-replica MySQL update through the real bot costs at most 30 Kubernetes requests, counted by the real
+ * server's own audit log (envtest writes one at level Metadata) for the bot's service account — the
+ * leader-election Lease apart (per replica and per 10 s, not per update). The emulator's count of the same
+ * update is test/controller-cost.test.ts; `npm run bench` prints both side by side.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditRequests } from '../envtest/shared.js';
+import { startRealWorld, type RealWorld } from '../sim/world-real.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
+import { answersOf } from './support/answers.js';
+import { USERS, CHANNEL } from '../sim/world.js';
+import { LEASE_NAME } from '../src/bot.js';
+import { RecordStore } from '../src/updates/records.js';
+
+let w: RealWorld;
+
+beforeAll(async () => {
+  w = await startRealWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15 } });
+}, 120_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+/** Request, approve and settle one update, watching the records as the admin (not the bot's identity, whose requests are counted). */
+async function update(text: string) {
+  const records = new RecordStore(w.cluster.kube, w.cluster.recordsNamespace);
+  const { record, parent } = await request(w.slack, records, USERS.requester, CHANNEL, text, 30_000);
+  await approve(w.slack, CHANNEL, parent, USERS.approver);
+  const done = await settle(records, record.metadata.name, 60_000);
+  return { done, parent };
+}
+
+/** The audit log's line count once the bot has made no request for 1.5 s. */
+async function quietLines(): Promise<number> {
+  let last = -1;
+  for (;;) {
+    const a = auditRequests(w.cluster.plane, w.cluster.botUser);
+    if (a.count === last) return a.lines;
+    last = a.count;
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+}
+
+describe('cost of one update on the real API server (3 replicas, ops-request backend)', () => {
+  it('≤ 30 Kubernetes requests by the bot, by the audit log; each thread line once', async () => {
+    // Warm-up: the informers' first list and watch are not an update's cost (as the emulator's cost test
+    // warms up with an update of the same engine): a dry run of the same request starts MySQL's catalog
+    // and OpsRequest informers, and an update of another engine the record informer and the notifier.
+    const warm = await update('mariadb catalogdb 10.11');
+    expect(warm.done.status?.phase).toBe('Succeeded');
+    const dry = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: 'mysql orders 8.4 --dry-run' });
+    await pollUntil(async () => answersOf(dry).some((t) => /8\.4\.8/.test(t)) || undefined, 30_000, () => `the dry run's answer (${JSON.stringify(answersOf(dry))})`);
+    const from = await quietLines();
+    const { done, parent } = await update('mysql orders 8.4');
+    expect(done.status?.phase, done.status?.message).toBe('Succeeded');
+    for (const re of [/Paused/, /Images updated/, /Checks passed/, /Resumed/, /Done/]) {
+      expect(w.slack.replies(CHANNEL, parent.ts).filter((m) => re.test(m.text)), `${re} once`).toHaveLength(1);
+    }
+    await quietLines();
+    const all = auditRequests(w.cluster.plane, w.cluster.botUser, from, (ev) => !(ev.objectRef?.resource === 'leases' && ev.objectRef?.name === LEASE_NAME));
+    const summary = Object.entries(all.verbs).map(([k, n]) => `${n} × ${k}`).join('\n');
+    expect(all.count, summary).toBeGreaterThan(5);
+    expect(all.count, summary).toBeLessThanOrEqual(30);
+    expect(all.verbs['create mysqlopsrequests'] ?? 0, summary).toBe(2); // the dry run at preflight, then the real one
+    expect(all.codes['409'] ?? 0, summary).toBe(0);
+  }, 150_000);
+});
