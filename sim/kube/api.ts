@@ -84,7 +84,8 @@ export interface GVR {
 
 /** A watch event, as on the wire (`{"type":"ADDED","object":{…}}`). */
 export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** `BOOKMARK`: only a resourceVersion (and annotations) in `object.metadata`, sent when the watch asked for bookmarks. */
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
   object: KubeObject;
 }
 

@@ -48,6 +48,7 @@ import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENT
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
+import { validateListOptions } from './listoptions.js';
 import { managerOf } from './managedfields.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
@@ -632,8 +633,10 @@ export class KubeApiServer {
     const accept = req.headers.accept;
     if (!acceptsJson(accept)) throw notAcceptable();
 
-    if (method === 'GET' && isWatch) {
+    // `?watch=1` on a named object is served as a plain GET (the real item handler ignores it); `/watch/…/name` is not served.
+    if (method === 'GET' && isWatch && (parsed.name === undefined || parsed.legacyWatch)) {
       if (parsed.name !== undefined) throw methodNotAllowed();
+      validateListOptions(q, true);
       return this.serveWatch(req, res, rec, type, ns, q);
     }
     switch (method) {
@@ -645,6 +648,7 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
+        validateListOptions(q, false);
         await this.waitForResourceVersion(q);
         const chunk = listChunk(this.store, type, ns, q);
         const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
@@ -835,9 +839,11 @@ export class KubeApiServer {
           namespace: ns,
           labelSelector: q.get('labelSelector') ?? undefined,
           fieldSelector: q.get('fieldSelector') ?? undefined,
-          resourceVersion: q.get('resourceVersion') ?? undefined,
+          // sendInitialEvents: the current state first, whatever resourceVersion (NotOlderThan) says.
+          resourceVersion: q.get('sendInitialEvents') === 'true' ? undefined : (q.get('resourceVersion') ?? undefined),
+          initialEventsEnd: q.get('allowWatchBookmarks') === 'true' && (q.get('sendInitialEvents') === 'true' || !q.get('resourceVersion') || q.get('resourceVersion') === '0'),
         },
-        (ev) => write(encode(ev)),
+        (ev) => write(ev.type === 'BOOKMARK' ? ev : encode(ev as { type: string; object: KubeObject })),
       );
     } catch (err) {
       if (!(err instanceof StatusError) || err.code !== 410) throw err;

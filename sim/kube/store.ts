@@ -121,6 +121,10 @@ export class Store implements ClusterStore {
   private readonly history = new Map<string, HistoryEntry[]>();
   /** Per resource: the newest resourceVersion dropped from history (0: none dropped). */
   private readonly dropped = new Map<string, number>();
+  /** Per resource: the resourceVersion its watch cache started at (custom resources: when the CRD was served; built-ins: 0). */
+  private readonly cacheStart = new Map<string, number>();
+  /** The resourceVersion of the last {@link compact} (0: never). */
+  private compactedUpTo = 0;
   private readonly watchers = new Set<Watcher>();
   private rv = 0;
   private readonly historySize: number;
@@ -223,7 +227,7 @@ export class Store implements ClusterStore {
   listAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined {
     const t = this.typeOf(gvr);
     const resource = `${t.group}/${t.plural}`;
-    if (rv < (this.dropped.get(resource) ?? 0) || rv > this.rv) return undefined;
+    if (rv < this.droppedUpTo(resource) || rv > this.rv) return undefined;
     const state = new Map(this.bucket(t));
     const h = this.history.get(resource) ?? [];
     for (let i = h.length - 1; i >= 0 && h[i].rv > rv; i--) {
@@ -243,6 +247,20 @@ export class Store implements ClusterStore {
 
   currentResourceVersion(): string {
     return String(this.rv);
+  }
+
+  /**
+   * Compact up to now, as etcd compaction does (kube-apiserver compacts every 5 min): a list at an older
+   * resourceVersion (`Exact`, a continue token) then answers 410 Expired; watches are served from the
+   * kept history as the real watch cache serves them.
+   */
+  compact(): void {
+    this.compactedUpTo = this.rv;
+  }
+
+  /** The newest resourceVersion a list at an older resourceVersion cannot be rebuilt from (history dropped or compacted). */
+  private droppedUpTo(resource: string): number {
+    return Math.max(this.dropped.get(resource) ?? 0, this.compactedUpTo);
   }
 
   // ---- writes ----
@@ -711,7 +729,11 @@ export class Store implements ClusterStore {
 
   private syncCrd(crd: KubeObject, previous: KubeObject | undefined): void {
     if (previous) for (const old of crdResourceTypes(previous)) this.unregister(old);
-    for (const t of crdResourceTypes(crd)) this.register(t);
+    for (const t of crdResourceTypes(crd)) {
+      this.register(t);
+      // The real watch cache of a new resource starts with a list at the current revision.
+      if (!this.cacheStart.has(`${t.group}/${t.plural}`)) this.cacheStart.set(`${t.group}/${t.plural}`, this.rv);
+    }
   }
 
   private dropCrd(crd: KubeObject): void {
@@ -721,6 +743,7 @@ export class Store implements ClusterStore {
       for (const [k, o] of [...this.bucket(t).entries()]) this.remove(t, k, o);
     }
     for (const t of types) this.unregister(t);
+    if (types[0]) this.cacheStart.delete(`${types[0].group}/${types[0].plural}`);
   }
 
   // ---- watch ----
@@ -758,7 +781,14 @@ export class Store implements ClusterStore {
    */
   watch(
     gvr: GVR,
-    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string },
+    opts: {
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      resourceVersion?: string;
+      /** After the initial ADDED events, a BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the real watch cache sends it when bookmarks are allowed). */
+      initialEventsEnd?: boolean;
+    },
     onEvent: (ev: WatchEvent) => void,
   ): () => void {
     const t = this.typeOf(gvr);
@@ -789,13 +819,23 @@ export class Store implements ClusterStore {
     const w: Watcher = { resource, version: t.version, filter, deliver };
     const rvParam = opts.resourceVersion;
     if (rvParam === undefined || rvParam === '' || rvParam === '0') {
-      for (const o of this.list(gvr, opts.namespace).items) if (filter(o)) deliver({ type: 'ADDED', object: o });
+      const current = this.list(gvr, opts.namespace);
+      for (const o of current.items) if (filter(o)) deliver({ type: 'ADDED', object: o });
+      if (opts.initialEventsEnd) {
+        const gv = t.group ? `${t.group}/${t.version}` : t.version;
+        const metadata = { resourceVersion: current.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } as unknown as KubeObject['metadata'];
+        deliver({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: gv, metadata } });
+      }
     } else {
       if (!/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
       const from = Number(rvParam);
       const droppedUpTo = this.dropped.get(resource) ?? 0;
       const h = this.history.get(resource) ?? [];
       if (from < droppedUpTo) throw expired(rvParam, String(h[0]?.rv ?? droppedUpTo + 1));
+      // Like the real watch cache, which serves watches whatever etcd compacted: a resourceVersion before the
+      // list it started from (a custom resource's: when its CRD was served) is too old.
+      const start = this.cacheStart.get(resource) ?? 0;
+      if (from < start) throw expired(rvParam, String(start));
       for (const e of h) if (e.rv > from) this.dispatch(w, e);
     }
     this.watchers.add(w);

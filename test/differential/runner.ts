@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiServer } from '../../sim/kube/server.js';
 import { agree, answerOf, perform, writeVerdicts, type Backend, type Masks, type Op, type Verdict } from './harness.js';
 import { KNOWN } from './known.js';
-import { realControlPlane } from './real.js';
+import { compactRealEtcd, realControlPlane } from './real.js';
 
 /** Describe and run a group of operations against both backends. */
 export function defineGroup(group: string, ops: Op[]): void {
@@ -29,8 +29,8 @@ export function defineGroup(group: string, ops: Op[]): void {
       emulator = await KubeApiServer.start({ rbac: true });
       const ekc = new KubeConfig();
       ekc.loadFromString(emulator.kubeconfigYaml());
-      emu = { name: 'emulator', kubeConfig: ekc, saved: {} };
-      real = { name: 'real', kubeConfig: await realControlPlane(), saved: {} };
+      emu = { name: 'emulator', kubeConfig: ekc, saved: {}, compact: async () => emulator.store.compact() };
+      real = { name: 'real', kubeConfig: await realControlPlane(), saved: {}, compact: compactRealEtcd };
       for (const b of [real, emu]) {
         for (const op of setup) {
           const r = await perform(b, op, masks);
