@@ -10,6 +10,7 @@
  * Version order: Kubernetes version priority (GA > beta > alpha, then by number; CRD docs,
  * "Version priority").
  */
+import { createHash } from 'node:crypto';
 import type { ResourceType } from './api.js';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -32,7 +33,7 @@ function t(group: string, version: string, kind: string, plural: string, namespa
 /** The built-in resource types the store registers at construction (short names and categories as in Kubernetes 1.32). */
 export function builtinTypes(): ResourceType[] {
   return [
-    t('', 'v1', 'Namespace', 'namespaces', false, true, ['ns']),
+    { ...t('', 'v1', 'Namespace', 'namespaces', false, true, ['ns']), verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
     t('', 'v1', 'Node', 'nodes', false, true, ['no']),
     t('', 'v1', 'Pod', 'pods', true, true, ['po'], ['all']),
     t('', 'v1', 'Service', 'services', true, true, ['svc'], ['all']),
@@ -40,8 +41,8 @@ export function builtinTypes(): ResourceType[] {
     t('', 'v1', 'ConfigMap', 'configmaps', true, false, ['cm']),
     t('', 'v1', 'Event', 'events', true, false, ['ev']),
     t('', 'v1', 'ServiceAccount', 'serviceaccounts', true, false, ['sa']),
-    t('apps', 'v1', 'StatefulSet', 'statefulsets', true, true, ['sts'], ['all']),
-    t('apps', 'v1', 'Deployment', 'deployments', true, true, ['deploy'], ['all']),
+    { ...t('apps', 'v1', 'StatefulSet', 'statefulsets', true, true, ['sts'], ['all']), scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+    { ...t('apps', 'v1', 'Deployment', 'deployments', true, true, ['deploy'], ['all']), scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
     t('events.k8s.io', 'v1', 'Event', 'events', true, false, ['ev']),
     t('coordination.k8s.io', 'v1', 'Lease', 'leases', true, false),
     t('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, true, ['crd', 'crds'], ['api-extensions']),
@@ -72,6 +73,26 @@ export function versionPriority(a: string, b: string): number {
   if (!pa && pb) return 1;
   if (!pa || !pb) return a.localeCompare(b);
   return pb[0] - pa[0] || pb[1] - pa[1] || pb[2] - pa[2];
+}
+
+/**
+ * Subresources of built-in kinds the discovery document lists besides `status` and `scale` (kube-apiserver
+ * 1.36 `/api/v1`); the emulator serves `portforward` only (portforward.ts), the others answer 404.
+ */
+const EXTRA_SUBRESOURCES: Record<string, Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }>> = {
+  '/pods': [
+    { name: 'log', kind: 'Pod', verbs: ['get'] },
+    { name: 'eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
+  ],
+  '/serviceaccounts': [{ name: 'token', kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' }],
+};
+
+/**
+ * A resource's `storageVersionHash` as kube-apiserver computes it (k8s.io/apiserver
+ * `discovery.StorageVersionHash`): base64 of the first 8 bytes of sha256(`<group>/<version>/<kind>`).
+ */
+export function storageVersionHash(group: string, version: string, kind: string): string {
+  return createHash('sha256').update(`${group}/${version}/${kind}`).digest().subarray(0, 8).toString('base64');
 }
 
 /** `GET /api`: the core group's versions. */
@@ -113,6 +134,7 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
     resources.push({
       name: r.plural,
       singularName: r.singular,
+      ...(r.verbs ? {} : { storageVersionHash: storageVersionHash(group, version, r.kind) }),
       namespaced: r.namespaced,
       kind: r.kind,
       verbs: r.verbs ?? ALL_VERBS,
@@ -122,6 +144,10 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
     if (r.hasStatus) {
       resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
     }
+    if (r.scale) {
+      resources.push({ name: `${r.plural}/scale`, group: 'autoscaling', version: 'v1', singularName: '', namespaced: r.namespaced, kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    }
+    for (const sub of EXTRA_SUBRESOURCES[`${group}/${r.plural}`] ?? []) resources.push({ singularName: '', namespaced: r.namespaced, ...sub, name: `${r.plural}/${sub.name}` });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }

@@ -14,8 +14,8 @@
  * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
  *   (protobuf.ts), CBOR is refused with 415; an `Accept` naming no JSON-compatible type answers 406.
  * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
- *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
- *   field validation to the server; `/openapi/v2` answers 404.
+ *   clients fall back. `/openapi/v3` (per group/version, with component schemas) and `/openapi/v2`
+ *   are served from the kinds' schemas (openapi.ts), so `kubectl explain` works;
  * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
  *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
@@ -42,13 +42,15 @@ import { addValidatingAdmission, matchingWebhooks, runRegisteredWebhooks, runVal
 import { Store } from './store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseApiPath } from './paths.js';
-import { openApiV3Doc, openApiV3Root } from './openapi.js';
+import { openApiV2, openApiV3Doc, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
 import { validateListOptions } from './listoptions.js';
+import { scaleOf, scalePatch } from './scale.js';
+import { applyJsonPatch, applyMergePatch } from './patch.js';
 import { managerOf } from './managedfields.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
@@ -584,6 +586,10 @@ export class KubeApiServer {
         return this.send(res, rec, 200, {
           major: '1',
           minor: '32',
+          emulationMajor: '1',
+          emulationMinor: '32',
+          minCompatibilityMajor: '1',
+          minCompatibilityMinor: '31',
           gitVersion: 'v1.32.0+sim',
           gitCommit: '0000000000000000000000000000000000000000',
           gitTreeState: 'clean',
@@ -598,13 +604,18 @@ export class KubeApiServer {
       if (oa) {
         const spec = openApiV3Doc(types, oa[2] ?? '', oa[1] ?? oa[3]);
         if (spec) return this.send(res, rec, 200, spec);
+        // The real OpenAPI v3 handler answers an unknown group/version with an empty 404.
+        return this.send(res, rec, 404, '');
       }
+      if (p === '/openapi/v2') return this.send(res, rec, 200, openApiV2(types));
       let doc: Record<string, unknown> | undefined;
       if (parsed.kind === 'root') doc = parsed.which === 'api' ? apiVersions(new URL(this.url).host) : apiGroupList(types);
       else if (parsed.kind === 'group') doc = apiGroup(types, parsed.group);
       else if (parsed.kind === 'groupVersion') doc = apiResourceList(types, parsed.group, parsed.version);
       if (doc) return this.send(res, rec, 200, doc);
       if (parsed.kind === 'other' && !p.startsWith('/openapi')) return this.send(res, rec, 404, '404 page not found\n');
+      // A group (or group/version) that is not served is the mux's plain 404.
+      if (parsed.kind === 'group' || (parsed.kind === 'groupVersion' && !types.some((t) => t.group === parsed.group))) return this.send(res, rec, 404, '404 page not found\n');
       throw pathNotFound();
     }
 
@@ -616,12 +627,15 @@ export class KubeApiServer {
     }
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource === 'portforward' && type.group === '' && type.plural === 'pods' && parsed.name !== undefined) throw upgradeNotServed();
-    if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
-    const dry = this.dryRunOf(url.searchParams, method);
+    if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus) && !(parsed.subresource === 'scale' && type.scale)) throw pathNotFound();
+    let dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
     if (isSelfSubjectAccessReview(type) || isSelfSubjectRulesReview(type) || isSelfSubjectReview(type)) {
       const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+      if (review && typeof review === 'object' && review.kind && review.kind !== type.kind) {
+        throw badRequest(`${String(review.kind)} in version "${type.version}" cannot be handled as a ${type.kind}: the kind of the body does not match the resource`);
+      }
       const who = this.userOf.get(req) ?? ADMIN_USER;
       if (isSelfSubjectRulesReview(type)) return this.send(res, rec, 201, selfSubjectRulesReview(review, who, this.reviewer));
       if (isSelfSubjectReview(type)) return this.send(res, rec, 201, selfSubjectReview(who, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')));
@@ -633,6 +647,7 @@ export class KubeApiServer {
     const accept = req.headers.accept;
     if (!acceptsJson(accept)) throw notAcceptable();
 
+    if (parsed.subresource === 'scale' && parsed.name !== undefined) return this.serveScale(req, res, rec, type, ns, parsed.name, method, dry, user);
     // `?watch=1` on a named object is served as a plain GET (the real item handler ignores it); `/watch/…/name` is not served.
     if (method === 'GET' && isWatch && (parsed.name === undefined || parsed.legacyWatch)) {
       if (parsed.name !== undefined) throw methodNotAllowed();
@@ -718,7 +733,11 @@ export class KubeApiServer {
         }
         if (parsed.subresource) throw methodNotAllowed();
         const raw = await this.readBuffer(req);
-        const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
+        const dbody = raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined;
+        const dopts = deleteOptionsOf(q, dbody);
+        // DeleteOptions.dryRun in the body counts as the query parameter does.
+        const bodyDry = (dbody as { dryRun?: unknown } | undefined)?.dryRun;
+        if (Array.isArray(bodyDry) && bodyDry.length > 0) dry = this.dryRunOf(new URLSearchParams(bodyDry.map((v): [string, string] => ['dryRun', String(v)])), 'DELETE') || dry;
         await this.webhooks(type, 'DELETE', dry, user, ns, parsed.name, undefined, (admit) => this.store.delete(gvr, ns, parsed.name!, { ...dopts, dryRun: true, admit }));
         const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
@@ -761,12 +780,28 @@ export class KubeApiServer {
   private dryRunOf(q: URLSearchParams, method: string): boolean {
     const values = q.getAll('dryRun');
     if (values.length === 0 || method === 'GET') return false;
-    const bad = values.find((v) => v !== 'All');
-    if (bad !== undefined) {
+    if (values.some((v) => v !== 'All')) {
       const kind = method === 'POST' ? 'CreateOptions' : method === 'DELETE' ? 'DeleteOptions' : method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions';
-      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"` }]);
+      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(values)}: supported values: "All"` }]);
     }
     return true;
+  }
+
+  /** GET, PUT or PATCH a `/scale` subresource (scale.ts): the object's replicas seen and written as an autoscaling/v1 Scale. */
+  private async serveScale(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, type: ResourceType, ns: string | undefined, name: string, method: string, dry: boolean, user: UserInfo): Promise<void> {
+    const gvr: GVR = { group: type.group, version: type.version, plural: type.plural };
+    const current = scaleOf(type, this.store.get(gvr, ns, name));
+    if (method === 'GET') return this.send(res, rec, 200, current);
+    let next: KubeObject;
+    if (method === 'PUT') next = JSON.parse(await this.readBody(req)) as KubeObject;
+    else if (method === 'PATCH') {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
+      const body = this.decode(await this.readBody(req), 'application/json');
+      next = ct === 'application/json-patch+json' ? applyJsonPatch(current, body) : applyMergePatch(current, body);
+    } else throw methodNotAllowed();
+    const patch = scalePatch(type, next, name);
+    const out = this.store.patch(gvr, ns, name, patch, 'application/merge-patch+json', { dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, name, 'scale') });
+    return this.send(res, rec, 200, scaleOf(type, out));
   }
 
   /** Call the registered ValidatingWebhookConfiguration webhooks matching a write, over HTTPS (admission.ts). */

@@ -123,8 +123,6 @@ export class Store implements ClusterStore {
   private readonly dropped = new Map<string, number>();
   /** Per resource: the resourceVersion its watch cache started at (custom resources: when the CRD was served; built-ins: 0). */
   private readonly cacheStart = new Map<string, number>();
-  /** The resourceVersion of the last {@link compact} (0: never). */
-  private compactedUpTo = 0;
   private readonly watchers = new Set<Watcher>();
   private rv = 0;
   private readonly historySize: number;
@@ -249,18 +247,9 @@ export class Store implements ClusterStore {
     return String(this.rv);
   }
 
-  /**
-   * Compact up to now, as etcd compaction does (kube-apiserver compacts every 5 min): a list at an older
-   * resourceVersion (`Exact`, a continue token) then answers 410 Expired; watches are served from the
-   * kept history as the real watch cache serves them.
-   */
-  compact(): void {
-    this.compactedUpTo = this.rv;
-  }
-
-  /** The newest resourceVersion a list at an older resourceVersion cannot be rebuilt from (history dropped or compacted). */
+  /** The newest resourceVersion a list at an older resourceVersion cannot be rebuilt from (history dropped). */
   private droppedUpTo(resource: string): number {
-    return Math.max(this.dropped.get(resource) ?? 0, this.compactedUpTo);
+    return this.dropped.get(resource) ?? 0;
   }
 
   // ---- writes ----
@@ -340,6 +329,8 @@ export class Store implements ClusterStore {
     if (!body.metadata.resourceVersion && requiresResourceVersionOnUpdate(t) && !opts.subresource) {
       throw invalid(t.plural, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
     }
+    // A uid in the body is a precondition of the update (rest.Update's objInfo preconditions): 409 with the storage error.
+    if (body.metadata.uid) checkPreconditions({ uid: String(body.metadata.uid) }, existing, { group: t.group, plural: t.plural, custom: t.custom === true });
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, body.metadata.name);
     }
@@ -420,6 +411,11 @@ export class Store implements ClusterStore {
     patched.metadata = (patched.metadata ?? {}) as KubeObject['metadata'];
     const rv = patched.metadata.resourceVersion;
     if (rv !== undefined && rv !== null && rv !== existing.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
+    if (patched.metadata.uid && patched.metadata.uid !== existing.metadata.uid) {
+      // A patch changing the uid fails update validation (immutable); built-in kinds validate object metadata twice.
+      const cause = { field: 'metadata.uid', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(patched.metadata.uid)}: field is immutable` };
+      throw invalid(t.kind, t.custom ? t.group : '', name, t.custom ? [cause] : [cause, cause]);
+    }
     patched.metadata.name = existing.metadata.name;
     if (t.namespaced) patched.metadata.namespace = existing.metadata.namespace;
     return this.write(t, existing, this.prepareBody(t, patched), opts, true);

@@ -26,7 +26,7 @@ export interface Backend {
   kubeConfig: KubeConfig;
   /** Values saved by operations ({@link Op.save}), read by later operations' functions. */
   saved: Record<string, unknown>;
-  /** Compact the backend's history up to now (etcd compaction; the emulator's {@link Store.compact}). */
+  /** Compact the backend's storage up to now (the real server: etcd compaction; the emulator has no storage below its history). */
   compact?: () => Promise<void>;
 }
 
