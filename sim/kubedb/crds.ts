@@ -34,6 +34,7 @@ import { CATALOG_GROUP, CATALOG_VERSION, ENGINES, OPS_GROUP, OPS_VERSION, PETSET
 import { SimClient, type GVR, type KubeObject } from './client.js';
 import { CRD_GVR } from './common.js';
 import { DB_IMAGE_ROLE } from './template.js';
+import { CATALOG_FACTS } from './catalog-facts.js';
 
 /** Short names of the database kinds, by KubeDB kind. */
 const SHORT: Record<string, string> = {
@@ -152,16 +153,19 @@ function opsRequestSchema(kind: string): Schema {
 
 /** A version catalog entry (`catalog.kubedb.com/v1alpha1`, no status). */
 function catalogSchema(kind: string): Schema {
+  // Every image role the installer's entries of this kind carry (`coordinator`, `exporter`, `initContainer`,
+  // ProxySQL's `proxysql`…), each `{image}` as in the real CRD; `spec` is closed (no preserved unknown
+  // fields), so a server-side apply of an entry with an undeclared field fails on a real server.
+  const roles = new Set(['db', ...(CATALOG_FACTS[kind] ?? []).flatMap((f) => Object.keys(f.images))]);
+  const roleSchemas = Object.fromEntries([...roles].map((r) => [r, { type: 'object', properties: r === 'db' ? { image: STR, baseOS: STR } : { image: STR } }]));
   return root({
     type: 'object',
     required: CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version'],
-    'x-kubernetes-preserve-unknown-fields': true,
     properties: {
       version: STR,
       deprecated: BOOL,
       distribution: STR,
-      // db.image for every engine; other keys (Postgres' db.baseOS…) differ per engine and are kept.
-      db: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { image: STR } },
+      ...roleSchemas,
       // allowlist/denylist are lists for most engines, per-topology objects of lists for MySQL: kept as written.
       updateConstraints: OPEN,
       podSecurityPolicies: { type: 'object', required: ['databasePolicyName'], properties: { databasePolicyName: STR } },
