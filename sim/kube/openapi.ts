@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ResourceType } from './api.js';
-import { builtinSchema } from './builtin-schema.js';
+import { builtinDefinitions, builtinSchema } from './builtin-schema.js';
 import type { JSONSchemaProps } from './schema.js';
 
 function gvPath(group: string, version: string): string {
@@ -56,10 +56,8 @@ export function openApiV3Doc(types: ResourceType[], group: string, version: stri
       },
     };
   }
-  const schemas = Object.fromEntries(served.filter((t) => !t.verbs).flatMap((t) => {
-    const sc = kindSchema(t);
-    return sc ? [[definitionName(t), sc]] : [];
-  }));
+  const schemas: Record<string, unknown> = {};
+  for (const t of served) if (!t.verbs) Object.assign(schemas, kindDefinitions(t, '#/components/schemas/'));
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas } };
 }
 
@@ -111,14 +109,30 @@ export function kindSchema(t: ResourceType): JSONSchemaProps | undefined {
   return s;
 }
 
-/** `GET /openapi/v2`: a Swagger 2.0 document with a definition per served kind (no paths: clients here read definitions). */
+/**
+ * The definitions a kind brings to an OpenAPI document: a built-in kind's definition and those of its
+ * nested types by `$ref` (builtin-schema.ts `builtinDefinitions`), or a custom resource's {@link kindSchema};
+ * the kind's own definition carries `x-kubernetes-group-version-kind`.
+ */
+export function kindDefinitions(t: ResourceType, refPrefix: string): Record<string, JSONSchemaProps> {
+  if (t.custom) {
+    const sc = kindSchema(t);
+    return sc ? { [definitionName(t)]: sc } : {};
+  }
+  const pkg = t.group === 'apiextensions.k8s.io' ? '' : t.group ? t.group.split('.')[0] : 'core';
+  const defs = pkg ? builtinDefinitions(t.version, t.kind, pkg, refPrefix) : undefined;
+  if (!defs) {
+    const sc = kindSchema(t);
+    return sc ? { [definitionName(t)]: sc } : {};
+  }
+  const root = { ...defs.definitions[defs.root], 'x-kubernetes-group-version-kind': [{ group: t.group, kind: t.kind, version: t.version }] };
+  return { ...defs.definitions, [defs.root]: root };
+}
+
+/** `GET /openapi/v2`: a Swagger 2.0 document with the definitions of every served kind (no paths: clients here read definitions). */
 export function openApiV2(types: ResourceType[]): Record<string, unknown> {
   const definitions: Record<string, unknown> = {};
-  for (const t of types) {
-    if (t.verbs) continue;
-    const sc = kindSchema(t);
-    if (sc) definitions[definitionName(t)] = sc;
-  }
+  for (const t of types) if (!t.verbs) Object.assign(definitions, kindDefinitions(t, '#/definitions/'));
   return { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions };
 }
 

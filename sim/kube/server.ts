@@ -43,6 +43,7 @@ import { Store } from './store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseApiPath } from './paths.js';
 import { openApiV2, openApiV3Doc, openApiV3Root } from './openapi.js';
+import { encodeOpenApiV2, OPENAPI_V2_PROTO } from './openapi-proto.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
@@ -607,7 +608,14 @@ export class KubeApiServer {
         // The real OpenAPI v3 handler answers an unknown group/version with an empty 404.
         return this.send(res, rec, 404, '');
       }
-      if (p === '/openapi/v2') return this.send(res, rec, 200, openApiV2(types));
+      if (p === '/openapi/v2') {
+        if ((req.headers.accept ?? '').includes('protobuf')) {
+          rec.status = 200;
+          res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTO, 'Cache-Control': 'no-cache, private' });
+          return void res.end(encodeOpenApiV2(openApiV2(types) as Parameters<typeof encodeOpenApiV2>[0]));
+        }
+        return this.send(res, rec, 200, openApiV2(types));
+      }
       let doc: Record<string, unknown> | undefined;
       if (parsed.kind === 'root') doc = parsed.which === 'api' ? apiVersions(new URL(this.url).host) : apiGroupList(types);
       else if (parsed.kind === 'group') doc = apiGroup(types, parsed.group);
