@@ -13,8 +13,8 @@
  * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
  * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
  *   (protobuf.ts), CBOR is refused with 415; an `Accept` naming no JSON-compatible type answers 406.
- * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
- *   clients fall back. `/openapi/v3` (per group/version, with component schemas) and `/openapi/v2`
+ * - aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis` when asked, else the plain
+ *   documents (discovery.ts). `/openapi/v3` (per group/version, with component schemas) and `/openapi/v2`
  *   are served from the kinds' schemas (openapi.ts), so `kubectl explain` works;
  * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
  *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
@@ -40,7 +40,7 @@ import { YAML_OPTIONS } from './yaml.js';
 import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
 import { addValidatingAdmission, matchingWebhooks, runRegisteredWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { parseApiPath } from './paths.js';
 import { openApiV2, openApiV3Doc, openApiV3Root } from './openapi.js';
 import { encodeOpenApiV2, OPENAPI_V2_PROTO } from './openapi-proto.js';
@@ -617,6 +617,7 @@ export class KubeApiServer {
         return this.send(res, rec, 200, openApiV2(types));
       }
       let doc: Record<string, unknown> | undefined;
+      if (parsed.kind === 'root' && wantsAggregated(req.headers.accept)) return this.send(res, rec, 200, aggregatedDiscovery(types, parsed.which === 'api'), { 'Content-Type': AGGREGATED_DISCOVERY });
       if (parsed.kind === 'root') doc = parsed.which === 'api' ? apiVersions(new URL(this.url).host) : apiGroupList(types);
       else if (parsed.kind === 'group') doc = apiGroup(types, parsed.group);
       else if (parsed.kind === 'groupVersion') doc = apiResourceList(types, parsed.group, parsed.version);

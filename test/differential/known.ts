@@ -9,6 +9,4 @@ export const KNOWN: Record<string, string> = {
     'Same code and reason (400 BadRequest "error decoding YAML: …"); the parser\'s own text differs: the emulator parses YAML with eemeli/yaml, the real server with go-yaml (`yaml: line 2: did not find expected node content`). Reproducing go-yaml\'s messages would need its parser.',
   'subresources/widget/status-invalid':
     'Same 422 Invalid with the schema\'s cause `status.replicas` (FieldValueTypeInvalid); on an update the real server adds a second cause `.status.replicas` (FieldValueInvalid), from structured-merge-diff converting the patched object to its typed form for managedFields. The emulator\'s managedFields walk does not type-check values.',
-  'discovery/aggregated':
-    'Aggregated discovery (`Accept: …;as=APIGroupDiscoveryList`, apidiscovery.k8s.io/v2) is not served: the emulator answers the plain APIGroupList, as a server before 1.26 does; kubectl and client-go fall back to it (documented in sim/kube/discovery.ts).',
 };
