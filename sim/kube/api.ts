@@ -53,6 +53,8 @@ export interface ResourceType {
   hasStatus: boolean;
   /** True for types served from a `CustomResourceDefinition` (strategic merge then answers 415). */
   custom?: boolean;
+  /** A custom resource's storage version (the CRD version marked `storage`): discovery's storageVersionHash names it. */
+  storageVersion?: string;
   /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
   printerColumns?: PrinterColumn[];
   /** Verbs served (discovery's `verbs`); default: all of create, delete, deletecollection, get, list, patch, update, watch. */

@@ -137,7 +137,7 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
     resources.push({
       name: r.plural,
       singularName: r.singular,
-      ...(r.verbs ? {} : { storageVersionHash: storageVersionHash(group, version, r.kind) }),
+      ...(r.verbs ? {} : { storageVersionHash: storageVersionHash(group, r.storageVersion ?? version, r.kind) }),
       namespaced: r.namespaced,
       kind: r.kind,
       verbs: r.verbs ?? ALL_VERBS,

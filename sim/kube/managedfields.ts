@@ -97,8 +97,12 @@ function itemKey(item: Record<string, Json>, keys: string[]): string {
   return `k:${JSON.stringify(k)}`;
 }
 
-/** A field set: path (segments joined by \u0000) → whether the node is a leaf, and its value. */
-type Paths = Map<string, { leaf: boolean; dotted: boolean; value: Json }>;
+/**
+ * A field set: path (segments joined by \u0000) → whether the node is a leaf, whether a write adding it
+ * owns it (`dotted`), whether it is a map whose type was deduced (an object below
+ * `x-kubernetes-preserve-unknown-fields`, which an apply owns itself: `.`), and its value.
+ */
+type Paths = Map<string, { leaf: boolean; dotted: boolean; deduced?: boolean; value: Json }>;
 
 function walk(x: Json, ctx: Ctx, prefix: string[], out: Paths): void {
   if (isObj(x)) {
@@ -113,9 +117,9 @@ function walk(x: Json, ctx: Ctx, prefix: string[], out: Paths): void {
 
 function node(v: Json, ctx: Ctx, p: string[], out: Paths, inMap: boolean): void {
   const key = p.join('\u0000');
-  if (isObj(v) && Object.keys(v).length > 0 && !(ctx.schema?.['x-kubernetes-preserve-unknown-fields'] && !ctx.schema.properties)) {
+  if (isObj(v) && Object.keys(v).length > 0) {
     const isMap = ctx.schema !== undefined && isObj(ctx.schema.additionalProperties);
-    out.set(key, { leaf: false, dotted: ctx.custom || isMap || inMap, value: v });
+    out.set(key, { leaf: false, dotted: ctx.custom || isMap || inMap, deduced: ctx.custom && ctx.schema === undefined && p[0] !== 'f:metadata', value: v });
     walk(v, ctx, p, out);
     return;
   }
@@ -380,7 +384,7 @@ export function managedAfterApply(t: ResourceType, before: KubeObject | undefine
   // An apply that changes nothing but ownership leaves the time as it was (none for a new manager).
   const when = objectChanged(before, after) ? time : undefined;
   const mine = entryFor(list, { manager, operation: 'Apply', apiVersion, time: when, fieldsType: 'FieldsV1', ...(subresource ? { subresource } : {}) });
-  mine.set = new Set([...cfgPaths.keys()].filter((p) => cfgPaths.get(p)!.leaf || /\u0000[kv]:[^\u0000]*$/.test(p)));
+  mine.set = new Set([...cfgPaths.keys()].filter((p) => cfgPaths.get(p)!.leaf || cfgPaths.get(p)!.deduced || /\u0000[kv]:[^\u0000]*$/.test(p)));
   return finish(list);
 }
 
