@@ -43,7 +43,7 @@ import {
   unsupportedMediaType,
 } from './status.js';
 import { validateBuiltin, validateMeta } from './validate.js';
-import { pruneAndDefault, validateCustomResource } from './schema.js';
+import { prune, pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
 import { createsOnUpdate, requiresResourceVersionOnUpdate, tracksGeneration } from './strategy.js';
@@ -264,6 +264,7 @@ export class Store implements ClusterStore {
     if (opts.subresource) throw pathNotFound();
     const o = this.prepareBody(t, obj);
     pruneAndDefault(t, o, opts);
+    this.pruneAtStorageVersion(t, o);
     if (isSecret(t)) normalizeSecret(o);
     if (o.metadata.resourceVersion) throw serverError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
@@ -628,9 +629,21 @@ export class Store implements ClusterStore {
     return o;
   }
 
+  /**
+   * A custom resource written at a version that is not its CRD's storage version is stored at the storage
+   * version (conversion `None`: only `apiVersion` changes) and pruned by that version's schema too, as the
+   * real server does: a `v1alpha2` MySQL's `terminationPolicy` does not survive in `v1` storage.
+   */
+  private pruneAtStorageVersion(t: ResourceType, o: KubeObject): void {
+    if (!t.custom || !t.storageVersion || t.storageVersion === t.version) return;
+    const storage = this.types.get(`${t.group}/${t.storageVersion}/${t.plural}`);
+    if (storage?.schema) prune(o, storage.schema as Parameters<typeof prune>[1]);
+  }
+
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
   private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions, fromPatch = false): KubeObject {
     pruneAndDefault(t, body, opts, !fromPatch);
+    this.pruneAtStorageVersion(t, body);
     if (isSecret(t) && !opts.subresource) normalizeSecret(body);
     let next: KubeObject;
     if (opts.subresource === 'status') {
