@@ -108,7 +108,7 @@ describe('parseCommand: bad input', () => {
     ],
     [
       'oracle orders 19',
-      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd), `elasticsearch` (es, opensearch), `kafka`, `pgbouncer` (pgb), `redissentinel` (sentinel), `memcached` (mc), `mssqlserver` (mssql, sqlserver), `singlestore` (memsql, s2). Commands: `versions`, `status`, `list`, `cancel`, `resume`, `retry`, `help`.',
+      '`oracle` is not a supported engine or command. Engines: `mysql` (my), `postgres` (postgresql, pg, pgsql), `perconaxtradb` (pxc, percona, xtradb), `proxysql` (proxy), `mariadb` (maria), `mongodb` (mongo), `redis` (rd), `elasticsearch` (es, opensearch), `kafka`, `pgbouncer` (pgb), `redissentinel` (sentinel), `memcached` (mc), `mssqlserver` (mssql, sqlserver), `singlestore` (memsql, s2). Commands: `versions`, `status`, `list`, `drift`, `cancel`, `resume`, `retry`, `help`.',
       Object.values(USAGE).join('\n'),
     ],
     ['mysql', 'Say which mysql database and version, e.g. `/dbupdate mysql orders 8.4`.', USAGE.update],

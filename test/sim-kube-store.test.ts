@@ -2,7 +2,7 @@
  * The in-process store of the Kubernetes API emulator: metadata, resourceVersion/generation, conflicts,
  * status subresource, CRD registration, selectors, patch formats, watch history and 410.
  */
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Store } from '../sim/kube/store.js';
@@ -136,15 +136,20 @@ describe('Store: objects and metadata', () => {
     expect(noStatusType.code).toBe(404);
   });
 
-  it('deleting a namespace makes it Terminating; the namespace controller then deletes its objects and the namespace', async () => {
+  it('deleting a namespace: Terminating at once, new content refused, then the namespace controller empties and removes it', async () => {
     const s = new Store();
     s.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tmp' } });
     s.create(CM, cm('a', {}, undefined, 'tmp'));
     s.create(CM, cm('keep'));
-    const terminating = s.delete(NS, undefined, 'tmp');
-    expect(terminating.status).toEqual({ phase: 'Terminating' });
-    await vi.waitFor(() => expect(s.list(CM, undefined).items.map((o) => o.metadata.name)).toEqual(['keep']), { timeout: 5000 });
-    await vi.waitFor(() => expect(statusOf(() => s.get(NS, undefined, 'tmp')).message).toBe('namespaces "tmp" not found'), { timeout: 5000 });
+    s.delete(NS, undefined, 'tmp');
+    // As the real server: the namespace goes Terminating (deletionTimestamp, phase) and refuses new content (403).
+    const terminating = s.get(NS, undefined, 'tmp');
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    expect((terminating.status as { phase?: string }).phase).toBe('Terminating');
+    expect(statusOf(() => s.create(CM, cm('b', {}, undefined, 'tmp'))).code).toBe(403);
+    for (let i = 0; i < 100 && s.tryGet(NS, undefined, 'tmp'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(s.list(CM, undefined).items.map((o) => o.metadata.name)).toEqual(['keep']);
+    expect(statusOf(() => s.get(NS, undefined, 'tmp')).message).toBe('namespaces "tmp" not found');
   });
 });
 
