@@ -111,6 +111,9 @@ const DB_SPEC_FIELDS: Record<string, Record<string, string>> = {
   Singlestore: { v1alpha2: 'authSecret autoOps configuration deletionPolicy halted healthChecker init licenseSecret monitor podTemplate serviceTemplates storage storageType tls topology version' },
 };
 
+/** `spec.required` of the database CRDs that require more (or other) than `version` (same commit). */
+const DB_REQUIRED: Record<string, string[]> = { 'PgBouncer/v1': ['database', 'version'], 'MSSQLServer/v1alpha2': ['tls', 'version'], 'Singlestore/v1alpha2': ['licenseSecret'] };
+
 /** The top-level `spec` fields of each OpsRequest CRD (same commit, `ops.kubedb.com_<plural>.yaml`). */
 const OPS_SPEC_FIELDS: Record<string, string> = {
   MySQL: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration replicationModeTransformation restart timeout tls type updateVersion verticalScaling volumeExpansion',
@@ -134,8 +137,8 @@ const OPS_SPEC_FIELDS: Record<string, string> = {
  * the ones the bot and the sim read or write typed (version, replicas, halted, the deletion policy enum —
  * `deletionPolicy` or, in most `v1alpha2` versions, `terminationPolicy` —, storageType), the others
  * objects kept as written (`x-kubernetes-preserve-unknown-fields` below them: pod templates, storage, TLS…).
- * `required` is `[version]` for every engine (the real PgBouncer v1 also requires `database`, MSSQLServer
- * `tls`, Singlestore `licenseSecret` instead of `version`).
+ * `required` as the real CRDs: `[version]`, PgBouncer v1 `[database, version]`, MSSQLServer `[tls, version]`,
+ * Singlestore `[licenseSecret]` ({@link DB_REQUIRED}).
  */
 function databaseSchema(kind: string, version: string): Schema {
   const fields = (DB_SPEC_FIELDS[kind]?.[version] ?? DB_SPEC_FIELDS[kind]?.v1 ?? 'version').split(' ');
@@ -154,11 +157,19 @@ function databaseSchema(kind: string, version: string): Schema {
     mode: STR,
     standbyMode: STR,
     streamingMode: STR,
+    // PgBouncer v1 (`database` required) and Singlestore (`licenseSecret` required, kind defaulted): as the real CRDs.
+    database: { type: 'object', required: ['databaseName', 'databaseRef'], properties: { databaseName: STR, databaseRef: OPEN, syncUsers: BOOL } },
+    licenseSecret: {
+      type: 'object',
+      required: ['kind', 'name'],
+      'x-kubernetes-map-type': 'atomic',
+      properties: { apiGroup: { type: 'string', default: '' }, kind: { type: 'string', default: 'Secret' }, name: STR, activeFrom: { type: 'string', format: 'date-time' }, externallyManaged: BOOL, rotateAfter: STR, secretStoreName: STR },
+    },
   };
   return root(
     {
       type: 'object',
-      required: ['version'],
+      required: DB_REQUIRED[`${kind}/${version}`] ?? ['version'],
       properties: Object.fromEntries(fields.map((f) => [f, typed[f] ?? OPEN])),
     },
     {
