@@ -219,6 +219,28 @@ function opsRequestSchema(kind: string): Schema {
   );
 }
 
+/**
+ * `spec.required` of the catalog CRDs (kubedb/installer 0c6e2459d `catalog.kubedb.com_<kind>versions.yaml`):
+ * the role objects whose `image` is required too. Left out because the seeded facts (catalog-facts.ts)
+ * lack them: Elasticsearch `authPlugin` (all 153 entries), Kafka `connectCluster` and `cruiseControl` (13
+ * entries); with them, the real CRDs would refuse those seeded entries.
+ */
+const CATALOG_REQUIRED: Record<string, string[]> = {
+  MySQLVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  PostgresVersion: ['coordinator', 'db', 'exporter', 'podSecurityPolicies', 'version'],
+  PerconaXtraDBVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  ProxySQLVersion: ['podSecurityPolicies', 'proxysql', 'version'],
+  MariaDBVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  MongoDBVersion: ['db', 'exporter', 'initContainer', 'podSecurityPolicies', 'replicationModeDetector', 'version'],
+  RedisVersion: ['coordinator', 'db', 'exporter', 'podSecurityPolicies', 'version'],
+  ElasticsearchVersion: ['db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  KafkaVersion: ['db', 'version'],
+  PgBouncerVersion: ['exporter', 'pgBouncer', 'version'],
+  MemcachedVersion: ['db', 'exporter', 'podSecurityPolicies', 'version'],
+  MSSQLServerVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'version'],
+  SinglestoreVersion: ['coordinator', 'db', 'version'],
+};
+
 /** A version catalog entry (`catalog.kubedb.com/v1alpha1`, no status). */
 function catalogSchema(kind: string): Schema {
   // Every image role the installer's entries of this kind carry (`coordinator`, `exporter`, `initContainer`,
@@ -228,12 +250,12 @@ function catalogSchema(kind: string): Schema {
   const roleSchemas = Object.fromEntries([...roles].map((r) => [r, { type: 'object', properties: r === 'db' ? { image: STR, baseOS: STR } : { image: STR } }]));
   return root({
     type: 'object',
-    required: CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version'],
+    required: CATALOG_REQUIRED[kind] ?? (CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version']),
     properties: {
       version: STR,
       deprecated: BOOL,
       distribution: STR,
-      ...roleSchemas,
+      ...Object.fromEntries([...roles].map((r) => [r, { ...roleSchemas[r], required: ['image'] }])),
       // allowlist/denylist are lists for most engines, per-topology objects of lists for MySQL: kept as written.
       updateConstraints: OPEN,
       podSecurityPolicies: { type: 'object', required: ['databasePolicyName'], properties: { databasePolicyName: STR } },
