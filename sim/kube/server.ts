@@ -51,6 +51,7 @@ import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectR
 import { listChunk } from './pagination.js';
 import { validateListOptions } from './listoptions.js';
 import { scaleOf, scalePatch } from './scale.js';
+import { duplicateFields } from './duplicates.js';
 import { applyJsonPatch, applyMergePatch } from './patch.js';
 import { managerOf } from './managedfields.js';
 import { deleteOptionsOf } from './deletion.js';
@@ -689,9 +690,11 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+        const raw = await this.readBuffer(req);
+        const body = this.decode(raw, req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
+        this.checkDuplicates(raw, req.headers['content-type'] ?? '', type, wo);
         const createBody = ns ? this.withNamespace(body, ns) : body;
         const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
         await this.webhooks(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '', undefined, (admit) => this.store.create(gvr, createBody, { ...wo, manager, warnings: [], dryRun: true, admit }));
@@ -700,11 +703,13 @@ export class KubeApiServer {
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+        const raw = await this.readBuffer(req);
+        const body = this.decode(raw, req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
+        this.checkDuplicates(raw, req.headers['content-type'] ?? '', type, wo);
         const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
         await this.webhooks(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource, (admit) => this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager, warnings: [], dryRun: true, admit }));
@@ -796,6 +801,20 @@ export class KubeApiServer {
       throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(values)}: supported values: "All"` }]);
     }
     return true;
+  }
+
+  /**
+   * Duplicate keys of a JSON body (duplicates.ts): `fieldValidation=Strict` answers 400 `<Kind> in version
+   * "<v>" cannot be handled as a <Kind>: strict decoding error: duplicate field "spec.size"`, `Warn` (the
+   * default) adds a warning per duplicate, `Ignore` nothing; the last value is kept, as the decoder keeps it.
+   */
+  private checkDuplicates(raw: Buffer, contentType: string, type: ResourceType, wo: { fieldValidation: string; warnings: string[] }): void {
+    const ct = contentType.split(';')[0].trim();
+    if ((ct && ct !== 'application/json') || wo.fieldValidation === 'Ignore') return;
+    const dups = duplicateFields(raw.toString('utf8')).map((d) => `duplicate field ${JSON.stringify(d)}`);
+    if (dups.length === 0) return;
+    if (wo.fieldValidation === 'Strict') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${dups.join(', ')}`);
+    wo.warnings.push(...dups);
   }
 
   /** GET, PUT or PATCH a `/scale` subresource (scale.ts): the object's replicas seen and written as an autoscaling/v1 Scale. */
