@@ -681,7 +681,7 @@ export class Store implements ClusterStore {
       if (!tracksGeneration(t)) delete m.generation;
       else if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
-    validateCustomResource(t, next);
+    validateCustomResource(t, next, opts.subresource);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
     if (existing.metadata.managedFields) next.metadata.managedFields = existing.metadata.managedFields;

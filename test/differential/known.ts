@@ -5,6 +5,4 @@
 export const KNOWN: Record<string, string> = {
   'ssa/cm/bad-yaml':
     'Same code and reason (400 BadRequest "error decoding YAML: …"); the parser\'s own text differs: the emulator parses YAML with eemeli/yaml, the real server with go-yaml (`yaml: line 2: did not find expected node content`). Reproducing go-yaml\'s messages would need its parser.',
-  'subresources/widget/status-invalid':
-    'Same 422 Invalid with the schema\'s cause `status.replicas` (FieldValueTypeInvalid); on an update the real server adds a second cause `.status.replicas` (FieldValueInvalid; the dotted path is structured-merge-diff\'s notation, so probably from converting the object to its typed form; not traced further). The emulator reports the schema\'s cause only.',
 };
