@@ -85,6 +85,8 @@ function discovery(): Op[] {
       id: 'discovery/openapi-v3-cr',
       method: 'GET',
       path: `/openapi/v3${W_GV}`,
+      // The real server publishes a new CRD's OpenAPI a moment after it is served.
+      until: { code: 200, ms: 20_000 },
       probe: {
         widget: v3schema((k) => k.endsWith('.v1.Widget')),
         spec: (b) => {
