@@ -77,7 +77,7 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
       return;
     }
     const namespace = req.namespace ?? config.channelNamespaces[req.channel] ?? config.defaultNamespace;
-    const w = writeBeforeAck(ctx.queue, ctx.timing(arrivedAt), () =>
+    const w = writeBeforeAck(ctx.queue, { ...ctx.timing(arrivedAt), answerOnlyInAck: true }, () =>
       requestUpdate(deps, kube, now(), {
         engine: req.engine,
         namespace,
