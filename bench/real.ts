@@ -76,10 +76,13 @@ async function quietCount(proxy: CountingProxy, from: number, quietMs = 1000): P
 
 /** Measure one cluster kind. */
 async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
+  const say = (what: string) => process.stderr.write(`bench real [${kind}]: ${what}\n`);
   const c: ClusterUnderTest = await startCluster(kind, { podReadyDelayMs: 40, stepDelayMs: 40 });
+  say('cluster started');
   const prefix = kind === 'real' ? `w${(c.cluster as { id: string }).id}-` : '';
   await seedCluster(c.kube.kc, { namespacePrefix: prefix, extraDatabases: updates + 1, extraNamespace: 'demo', extraReplicas: 3 });
   await c.cluster.sim.settled(120_000);
+  say(`${updates + 1} more databases seeded`);
   const proxy = await CountingProxy.start(c.serverUrl, { ca: c.ca });
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
   const kc = new KubeConfig();
@@ -109,6 +112,7 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
   try {
     await until(async () => bot.isLeader() && (await bot.readiness()).some((r) => r.name === 'records' && r.ok), 60_000, 'the bot to lead with its records synced');
     const startupMs = nsToMs(nowNs() - t0);
+    say(`leading after ${startupMs.toFixed(0)} ms`);
     const startupRequests = await quietCount(proxy, 0);
     const records = new RecordStore(c.kube, c.recordsNamespace);
     const one = async (db: string) => {
@@ -119,6 +123,7 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
       return { record: record.metadata.name, ts: parent.ts };
     };
     await one('bench-0');
+    say('warm-up update done');
     const perUpdate: number[] = [];
     const stepMs: number[] = [];
     let missingSteps = 0;
