@@ -60,6 +60,7 @@ function installShared(kc: KubeConfig): Promise<void> {
   shared ??= (async () => {
     await installKubeDBCrds(kc, { opsManager: true });
     await applyAll(kc, DEPLOY('crd-databaseupdate.yaml'));
+    await applyAll(kc, DEPLOY('crd-databaseupdatebatch.yaml'));
   })();
   return shared;
 }

@@ -45,6 +45,12 @@ export function loadRecordCrd(): KubeObject {
   return parseYaml(readFileSync(path, 'utf8')) as KubeObject;
 }
 
+/** Load the fleet request's CRD (`deploy/crd-databaseupdatebatch.yaml`). */
+export function loadBatchCrd(): KubeObject {
+  const path = fileURLToPath(new URL('../deploy/crd-databaseupdatebatch.yaml', import.meta.url));
+  return parseYaml(readFileSync(path, 'utf8')) as KubeObject;
+}
+
 /** A cluster emulator with KubeDB simulated and seeded, serving HTTP on 127.0.0.1. */
 export interface EmbeddedCluster {
   store: Store;
@@ -85,6 +91,7 @@ export type EmbeddedClusterOptions = KubeDBSimOptions & { recordsNamespace?: str
 export async function startEmbeddedCluster(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
   const store = new Store();
   store.create(CRD_GVR, loadRecordCrd());
+  store.create(CRD_GVR, loadBatchCrd());
   // What KubeDB's installer puts in a cluster (its CRDs and catalog) is there before the emulator serves, as
   // in an etcd restored from a snapshot; everything the simulation does after goes over HTTP.
   for (const crd of kubedbCrds({ opsManager: opts.opsManager ?? true })) store.create(CRD_GVR, crd);
