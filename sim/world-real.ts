@@ -142,7 +142,7 @@ export interface RealWorld {
  * with this world's namespaces (records in `<id>-dbupdate`, default namespace `<id>-demo`).
  */
 export async function startRealWorld(
-  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
 ): Promise<RealWorld> {
   const cluster = await startRealCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
@@ -156,6 +156,7 @@ export async function startRealWorld(
       log,
       direct: opts.direct,
       slowRetryMs: opts.slowRetryMs,
+      batchEditMs: opts.batchEditMs,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);

@@ -176,7 +176,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 
 /** Start the whole embedded world. */
 export async function startWorld(
-  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
 ): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
@@ -190,6 +190,7 @@ export async function startWorld(
       log,
       direct: opts.direct,
       slowRetryMs: opts.slowRetryMs,
+      batchEditMs: opts.batchEditMs,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);
