@@ -67,6 +67,8 @@ const CALLS: Call[] = [
   ...['create', 'get', 'list'].map((verb) => ({ group: RECORD_GROUP, resource: RECORD_PLURAL, verb, namespaced: true, where: 'updates/records.ts' })),
   { group: RECORD_GROUP, resource: RECORD_PLURAL, verb: 'watch', namespaced: true, where: 'updates/reconciler.ts informer' },
   { group: RECORD_GROUP, resource: `${RECORD_PLURAL}/status`, verb: 'patch', namespaced: true, where: 'updates/records.ts mutateStatus (patch…Status, merge patch)' },
+  ...['create', 'get', 'list', 'watch'].map((verb) => ({ group: RECORD_GROUP, resource: 'databaseupdatebatches', verb, namespaced: true, where: 'updates/batch-records.ts, updates/batch-informer.ts (fleet requests)' })),
+  { group: RECORD_GROUP, resource: 'databaseupdatebatches/status', verb: 'patch', namespaced: true, where: 'updates/batch-records.ts mutateStatus (merge patch)' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespaced: true, where: 'kube/lease.ts' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts readNamespacedLease' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts replaceNamespacedLease' },
@@ -133,6 +135,7 @@ describe('kubectl kustomize deploy/', () => {
         'ClusterRoleBinding',
         'ConfigMap',
         'CustomResourceDefinition',
+        'CustomResourceDefinition',
         'Deployment',
         'Namespace',
         'PodDisruptionBudget',
@@ -148,7 +151,7 @@ describe('kubectl kustomize deploy/', () => {
       else expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(NAMESPACE);
     }
     expect(one('Namespace').metadata.name).toBe(NAMESPACE);
-    expect(one('CustomResourceDefinition').metadata.name).toBe(`${RECORD_PLURAL}.${RECORD_GROUP}`);
+    expect(find('CustomResourceDefinition').map((o) => o.metadata.name).sort()).toEqual([`${RECORD_PLURAL}.${RECORD_GROUP}`, `databaseupdatebatches.${RECORD_GROUP}`].sort());
   });
 
   describe('Deployment', () => {

@@ -59,11 +59,6 @@ export class BatchStore {
     return this.resource.list(this.namespace);
   }
 
-  /** Delete a batch (retention). @returns false when it was already gone. */
-  async delete(name: string): Promise<boolean> {
-    return this.resource.delete(this.namespace, name);
-  }
-
   /**
    * Change a batch's status with `mutate` (see `RecordStore.mutateStatus`: guarded by resourceVersion unless
    * `opts.guard` is false, recomputed on 409 up to 8 times; `mutate` returns false for no write, or throws
