@@ -26,6 +26,7 @@ import { BatchStore } from '../src/updates/batch-records.js';
 import { LABEL_BATCH, batchFinished, type DatabaseUpdateBatch } from '../src/api/v1alpha1/databaseupdatebatch.js';
 import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_RESUME } from '../src/slack/render-batch.js';
 import type { SlackMessage } from '../sim/slack/server.js';
+import { DRIFT_REQUEST_ACTION, parseRequestValue } from '../src/drift/render.js';
 
 const mysql = findEngine('mysql')!;
 const SOAK_S = 1;
@@ -122,6 +123,40 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     const text = () => JSON.stringify(w.slack.message(CHANNEL, parent.ts)?.blocks ?? []);
     return w.slack.waitFor(() => (pattern.test(text()) ? text() : undefined), { timeoutMs: 20_000, what: `the parent to show ${pattern}; it shows ${text().slice(0, 400)}` });
   }
+
+  it("a drift report's Request update opens the form prefilled with the group; submitted, it is a fleet request; cancelled while pending, nothing starts", async () => {
+    const cmd = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `drift mysql -n ${ns('billing')}` });
+    const report = await pollUntil(async () => cmd.responses()[0] as { blocks?: Array<{ accessory?: { action_id: string; value: string } }> } | undefined, 20_000, () => 'the drift report');
+    const group = (report.blocks ?? []).find((b) => b.accessory?.action_id === DRIFT_REQUEST_ACTION && parseRequestValue(b.accessory.value)?.d.includes('abort-a'))!;
+    expect(group, JSON.stringify(report.blocks)).toBeDefined();
+    const msg = w.slack.messages(CHANNEL).filter((m) => m.ephemeralTo === USERS.requester).at(-1)!;
+    const opened = w.slack.openViews().length;
+    await w.slack.clickButton({ user: USERS.requester, channel: CHANNEL, messageTs: msg.ts, actionId: DRIFT_REQUEST_ACTION, value: group.accessory!.value });
+    const view = await w.slack.waitFor(() => w.slack.openViews()[opened], { timeoutMs: 10_000, what: 'the request form' });
+    const els = Object.fromEntries((view.view.blocks as Array<{ block_id?: string; element?: Record<string, any> }>).filter((b) => b.block_id).map((b) => [b.block_id, b.element!]));
+    expect(els.database.initial_value).toBe(`${ns('billing')}/abort-a,${ns('billing')}/abort-b`);
+    await w.slack.submitView({
+      user: USERS.requester,
+      viewId: view.id,
+      values: {
+        engine: { engine: { type: 'static_select', selected_option: { value: els.engine.initial_option.value } } },
+        database: { database: { type: 'plain_text_input', value: els.database.initial_value } },
+        version: { version: { type: 'plain_text_input', value: els.version.initial_value } },
+        channel: { channel: { type: 'channels_select', selected_channel: CHANNEL } },
+        reason: { reason: { type: 'plain_text_input', value: els.reason.initial_value } },
+      } as never,
+    });
+    const answer = await w.slack.waitFor(() => {
+      const t = JSON.stringify(w.slack.openViews().find((v) => v.id === view.id)?.view ?? {});
+      return /Fleet update requested as batch/.test(t) ? t : undefined;
+    }, { timeoutMs: 30_000, what: 'the form to answer' });
+    const { batch } = await posted(answer.replace(/\\`/g, '`'));
+    expect(batch.spec.members.map((m) => m.name)).toEqual(['abort-a', 'abort-b']);
+    expect(await ask(`cancel ${batch.metadata.name}`)).toMatch(/Batch `fleet-mysql-[0-9a-f]{8}` is cancelled/);
+    const done = await until(batch.metadata.name, (b) => b.status?.phase === 'Cancelled', 'to be cancelled');
+    expect(done.status?.cancellation?.user).toBe(USERS.requester);
+    expect(await records.list(`${LABEL_BATCH}=${batch.metadata.name}`)).toEqual([]);
+  }, 60_000);
 
   it('-l tier=staging: the plan, one approval, a canary then a wave of two after the soak, one live table, a summarised thread', async () => {
     const answer = await ask(`mysql -l tier=staging 8.4 --reason "CVE-2026-1"`);

@@ -11,6 +11,7 @@
  */
 import { STEP_LABEL, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
 import { batchWaves, type BatchLeftOut, type BatchMember, type DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
+import type { BatchOutcome } from '../updates/batch-request.js';
 import { STEP_TODO_LABEL, escapeMrkdwn, renderHash, type Rendered, type ThreadPost } from './render.js';
 
 /** action_id of the batch's Approve button (value: the batch name). */
@@ -216,3 +217,17 @@ export function batchThreadPosts(b: DatabaseUpdateBatch): ThreadPost[] {
 export function batchParentHash(m: Rendered): string {
   return renderHash(m);
 }
+
+/** The requester's answer to a fleet request's outcome (Slack mrkdwn). Pure. */
+export function batchAnswer(out: BatchOutcome): string {
+  if (out.outcome === 'refused') return `:warning: ${out.message}${out.plan ? `\n${planText(out.plan.members, out.plan.leftOut)}` : ''}`;
+  if (out.outcome === 'dry_run') {
+    return `:white_check_mark: Dry run of ${out.plan.engine.kind} ${escapeMrkdwn(out.plan.selection)} → ${escapeMrkdwn(out.plan.version)}: nothing was requested. As a batch it would need ${out.approvalsRequired} approval${out.approvalsRequired === 1 ? '' : 's'}.\n${planText(out.plan.members, out.plan.leftOut)}`;
+  }
+  const b = out.batch;
+  const head = out.duplicate
+    ? `:information_source: This fleet update is already requested as batch \`${b.metadata.name}\`.`
+    : `:package: Fleet update requested as batch \`${b.metadata.name}\`: ${b.spec.members.length} database${b.spec.members.length === 1 ? '' : 's'} in waves (a canary first, then ${b.spec.maxParallel} at a time). The approvers are asked in this channel; \`/dbupdate cancel ${b.metadata.name}\` stops it.`;
+  return `${head}\n${planText(out.plan.members, out.plan.leftOut)}`;
+}
+

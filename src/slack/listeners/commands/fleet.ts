@@ -7,26 +7,13 @@
  * leader's batch notifier posts (`../../batch-notifier.ts`).
  */
 import type { Command } from '../../../command/parse.js';
-import { requestBatch, type BatchOutcome } from '../../../updates/batch-request.js';
+import { requestBatch } from '../../../updates/batch-request.js';
 import { ackWithAnswer, writeBeforeAck } from '../../ack.js';
 import { userText } from '../../errors.js';
 import { escapeMrkdwn } from '../../render.js';
-import { planText } from '../../render-batch.js';
+import { batchAnswer } from '../../render-batch.js';
 import type { ListenerContext } from '../context.js';
 import type { CommandArgs } from './args.js';
-
-/** The requester's answer to a fleet request's outcome (Slack mrkdwn). Pure. */
-export function batchAnswer(out: BatchOutcome): string {
-  if (out.outcome === 'refused') return `:warning: ${out.message}${out.plan ? `\n${planText(out.plan.members, out.plan.leftOut)}` : ''}`;
-  if (out.outcome === 'dry_run') {
-    return `:white_check_mark: Dry run of ${out.plan.engine.kind} ${escapeMrkdwn(out.plan.selection)} → ${escapeMrkdwn(out.plan.version)}: nothing was requested. As a batch it would need ${out.approvalsRequired} approval${out.approvalsRequired === 1 ? '' : 's'}.\n${planText(out.plan.members, out.plan.leftOut)}`;
-  }
-  const b = out.batch;
-  const head = out.duplicate
-    ? `:information_source: This fleet update is already requested as batch \`${b.metadata.name}\`.`
-    : `:package: Fleet update requested as batch \`${b.metadata.name}\`: ${b.spec.members.length} database${b.spec.members.length === 1 ? '' : 's'} in waves (a canary first, then ${b.spec.maxParallel} at a time). The approvers are asked in this channel; \`/dbupdate cancel ${b.metadata.name}\` stops it.`;
-  return `${head}\n${planText(out.plan.members, out.plan.leftOut)}`;
-}
 
 /** Handle a fleet request typed as a command. Never throws. */
 export async function onFleet(ctx: ListenerContext, cmd: Extract<Command, { kind: 'fleet' }>, a: CommandArgs): Promise<void> {
