@@ -9,7 +9,9 @@
  *   second click of the same approver counts once; cancelling the finished batch is refused.
  * - names (`a,b,c`): the canary fails → Halted (the rest held); Resume goes on past it → Failed (with
  *   failures), the others updated.
- * - `--all -n billing`: the canary fails → Abort → the rest never start.
+ * - `-l '!fleet' -n billing`: the canary fails → Abort → the rest never start.
+ * - `--all -n billing`: the leader hands over mid-batch; the next carries on from the records.
+ * - a drift report's *Request update* → the form prefilled → a fleet request → cancelled while Pending.
  * - bad input: unknown label syntax, an empty selection, every member refused: an answer, nothing written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,13 +62,16 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
       addDatabase('demo', 'halt-c', '8.0.35'),
       addDatabase('billing', 'abort-a', '8.0.35'),
       addDatabase('billing', 'abort-b', '8.0.35'),
+      addDatabase('billing', 'restart-a', '8.0.35', { fleet: 'restart' }),
+      addDatabase('billing', 'restart-b', '8.0.35', { fleet: 'restart' }),
+      addDatabase('billing', 'restart-c', '8.0.35', { fleet: 'restart' }),
     ]);
     // demo/legacy (never Ready) joins the staging tier: preflight refuses it, the rest go ahead.
     await databases(w.cluster.kube, mysql).mergePatch(ns('demo'), 'legacy', { metadata: { labels: { tier: 'staging' } } } as never);
     await pollUntil(
       async () => {
         const all = await Promise.all(
-          [['demo', 'fleet-a'], ['demo', 'fleet-b'], ['demo', 'fleet-c'], ['demo', 'fleet-d'], ['demo', 'halt-a'], ['demo', 'halt-b'], ['demo', 'halt-c'], ['billing', 'abort-a'], ['billing', 'abort-b']].map(([s, n]) =>
+          [['demo', 'fleet-a'], ['demo', 'fleet-b'], ['demo', 'fleet-c'], ['demo', 'fleet-d'], ['demo', 'halt-a'], ['demo', 'halt-b'], ['demo', 'halt-c'], ['billing', 'abort-a'], ['billing', 'abort-b'], ['billing', 'restart-a'], ['billing', 'restart-b'], ['billing', 'restart-c']].map(([s, n]) =>
             getDatabase(w.cluster.kube, mysql, ns(s), n),
           ),
         );
@@ -134,7 +139,9 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     await w.slack.clickButton({ user: USERS.requester, channel: CHANNEL, messageTs: msg.ts, actionId: DRIFT_REQUEST_ACTION, value: group.accessory!.value });
     const view = await w.slack.waitFor(() => w.slack.openViews()[opened], { timeoutMs: 10_000, what: 'the request form' });
     const els = Object.fromEntries((view.view.blocks as Array<{ block_id?: string; element?: Record<string, any> }>).filter((b) => b.block_id).map((b) => [b.block_id, b.element!]));
-    expect(els.database.initial_value).toBe(`${ns('billing')}/abort-a,${ns('billing')}/abort-b`);
+    const group_ = parseRequestValue(group.accessory!.value)!;
+    expect(els.database.initial_value).toBe(group_.d.map((d) => `${ns('billing')}/${d}`).join(','));
+    expect(group_.d).toEqual(expect.arrayContaining(['abort-a', 'abort-b', 'restart-a']));
     await w.slack.submitView({
       user: USERS.requester,
       viewId: view.id,
@@ -151,7 +158,7 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
       return /Fleet update requested as batch/.test(t) ? t : undefined;
     }, { timeoutMs: 30_000, what: 'the form to answer' });
     const { batch } = await posted(answer.replace(/\\`/g, '`'));
-    expect(batch.spec.members.map((m) => m.name)).toEqual(['abort-a', 'abort-b']);
+    expect(batch.spec.members.map((m) => m.name)).toEqual(group_.d);
     expect(await ask(`cancel ${batch.metadata.name}`)).toMatch(/Batch `fleet-mysql-[0-9a-f]{8}` is cancelled/);
     const done = await until(batch.metadata.name, (b) => b.status?.phase === 'Cancelled', 'to be cancelled');
     expect(done.status?.cancellation?.user).toBe(USERS.requester);
@@ -243,11 +250,11 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     expect(thread.filter((l) => /Resumed past/.test(l))).toHaveLength(1);
   }, 180_000);
 
-  it('--all -n billing: the canary fails, Abort starts no more', async () => {
+  it("-l '!fleet' -n billing: the canary fails, Abort starts no more", async () => {
     w.cluster.sim.faults.failOpsAt('images');
     let name = '';
     try {
-      const answer = await ask(`mysql --all -n ${ns('billing')} 8.4`);
+      const answer = await ask(`mysql -l '!fleet' -n ${ns('billing')} 8.4`);
       expect(answer).toMatch(/Will update \(2\)/);
       const { batch, parent } = await posted(answer);
       name = batch.metadata.name;
@@ -265,6 +272,28 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     expect((await getDatabase(w.cluster.kube, mysql, ns('billing'), 'abort-b'))?.spec.version).toBe('8.0.35');
     // A cancel after the abort is refused: the batch is finished.
     expect(await ask(`cancel ${name}`)).toMatch(/already aborted/);
+  }, 180_000);
+
+  it('--all: the leader hands over mid-batch; the next one carries on from the records, each thread line once', async () => {
+    const second = await w.startBot();
+    const answer = await ask(`mysql --all -n ${ns('billing')} 8.0.36`);
+    // abort-a (failed, paused by Ops Manager) is refused; abort-b and restart-* go ahead.
+    expect(answer).toMatch(/Will update \(4\)/);
+    expect(answer).toMatch(/Refused \(1\)[^]*abort-a/);
+    const { batch, parent } = await posted(answer);
+    await click(parent, USERS.approver, ACTION_BATCH_APPROVE);
+    await until(batch.metadata.name, (b) => (b.status?.wave ?? -1) >= 0, 'to start its canary');
+    await w.bot.stop();
+    await pollUntil(async () => second.isLeader() || undefined, 30_000, () => 'the second replica to lead');
+    const done = await until(batch.metadata.name, (b) => batchFinished(b.status?.phase), 'to finish under the new leader');
+    expect(done.status?.phase, done.status?.message).toBe('Succeeded');
+    for (const n of ['abort-b', 'restart-a', 'restart-b', 'restart-c']) expect((await getDatabase(w.cluster.kube, mysql, ns('billing'), n))?.spec.version).toBe('8.0.36');
+    const thread = await w.slack.waitFor(() => {
+      const t = w.slack.replies(CHANNEL, parent.ts).map((m) => m.text);
+      return t.some((l) => /Succeeded/.test(l)) ? t : undefined;
+    }, { timeoutMs: 20_000, what: 'the closing thread post' });
+    expect(thread.map((l) => l.split(':')[1])).toEqual(['white_check_mark', 'arrow_forward', 'arrow_forward', 'arrow_forward', 'white_check_mark']);
+    expect(new Set(thread).size).toBe(thread.length);
   }, 180_000);
 
   it('bad input: unknown label syntax, an empty selection, every member refused — an answer, nothing written', async () => {
