@@ -5,7 +5,7 @@
  * an existing object), so the API server prunes undeclared fields as it does for `kubectl create`. CRDs are waited for until `Established` before the
  * next document, as `kubectl apply` users wait (`kubectl wait --for condition=established`).
  */
-import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 /** Parse a YAML stream into objects (`kind: List` items flattened; empty documents skipped). */
@@ -41,9 +41,32 @@ export async function applyAll(kc: KubeConfig, objects: KubernetesObject[] | str
     } else {
       applied.push(await api.patch(body, undefined, undefined, 'envtest', true, PatchStrategy.ServerSideApply));
     }
-    if (body.kind === 'CustomResourceDefinition') await established(ext, body.metadata!.name!, opts.timeoutMs ?? 30_000);
+    if (body.kind === 'CustomResourceDefinition') await served(kc, ext, body.metadata!.name!, opts.timeoutMs ?? 30_000);
   }
   return applied;
+}
+
+/**
+ * Wait until CRD `name` is Established and its resource answers a list: a real kube-apiserver answers
+ * 429 `storage is (re)initializing` (Retry-After 1) to the first requests on a CRD whose watch cache is
+ * still being built, after the CRD is Established. controller-runtime's envtest waits the same way
+ * (`WaitForCRDs` polls discovery) before handing the server to a test. @throws Error after `timeoutMs`.
+ */
+export async function served(kc: KubeConfig, ext: ApiextensionsV1Api, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await established(ext, name, timeoutMs);
+  const crd = await ext.readCustomResourceDefinition({ name });
+  const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0].name;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  for (;;) {
+    try {
+      await custom.listClusterCustomObject({ group: crd.spec.group, version, plural: crd.spec.names.plural, limit: 1 });
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 429 || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Wait until CRD `name` has condition Established=True. @throws Error after `timeoutMs`. */

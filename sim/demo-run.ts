@@ -197,7 +197,9 @@ async function demoInProcess(o: DemoOptions, plan: DemoPlan, out: (s?: string) =
   const world: World =
     o.backend === 'direct'
       ? await startWorld({
-          sim: { podReadyDelayMs: o.podReadyMs, stepDelayMs, opsManager: false },
+          // The demo's cluster opted in to the Secrets grant (docs/secrets.md), as an install on the direct
+          // backend with Postgres standbys must: without it `billing/ledger` is refused at preflight.
+          sim: { podReadyDelayMs: o.podReadyMs, stepDelayMs, opsManager: false, readSecrets: true },
           config: { backend: 'direct' },
           direct: { podTimeoutMs: o.failAt ? (o.directPodTimeoutMs ?? 3_000) : 60_000, settleMs: o.directSettleMs ?? 1_000, readyTimeoutMs: 30_000 },
         })
@@ -238,7 +240,7 @@ async function demoRestart(o: DemoOptions, plan: DemoPlan, out: (s?: string) => 
   const step = o.restartAt!;
   const posted = RESTART_POSTS[step];
   if (!posted) throw new Error(`--restart-at must be one of: ${Object.keys(RESTART_POSTS).join(', ')}`);
-  const cluster = await startEmbeddedCluster({ podReadyDelayMs: Math.max(o.podReadyMs, 300), stepDelayMs: 300, opsManager: o.backend === 'ops-request' });
+  const cluster = await startEmbeddedCluster({ podReadyDelayMs: Math.max(o.podReadyMs, 300), stepDelayMs: 300, opsManager: o.backend === 'ops-request', readSecrets: o.backend === 'direct' });
   // A generous ack deadline (Slack's is 3 s): a bot process starting on a busy machine is slow to answer
   // its first command, and the demo is about the restart, not the ack deadline (test/ack-*.test.ts are).
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }], ackTimeoutMs: 10_000 });

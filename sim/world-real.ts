@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { applyAll, parseManifests } from '../envtest/apply.js';
 import { sharedControlPlane, type SharedControlPlane } from '../envtest/shared.js';
@@ -66,11 +66,12 @@ function installShared(kc: KubeConfig): Promise<void> {
 }
 
 /**
- * deploy/rbac.yaml for one world: namespaced objects into `namespace`, cluster-scoped names suffixed with
+ * An RBAC manifest of deploy/ (default `rbac.yaml`; `components/read-secrets/rbac.yaml` for the opt-in
+ * Secrets grant) for one world: namespaced objects into `namespace`, cluster-scoped names suffixed with
  * `-<id>` (and the ClusterRoleBinding's roleRef and subjects following), rules unchanged.
  */
-export function worldRbac(id: string, namespace: string): KubernetesObject[] {
-  return parseManifests(DEPLOY('rbac.yaml')).map((o) => {
+export function worldRbac(id: string, namespace: string, file = 'rbac.yaml'): KubernetesObject[] {
+  return parseManifests(DEPLOY(file)).map((o) => {
     const x = structuredClone(o) as KubernetesObject & { roleRef?: { kind: string; name: string }; subjects?: Array<{ kind: string; namespace?: string }> };
     if (x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding') x.metadata!.name = `${x.metadata!.name}-${id}`;
     else x.metadata!.namespace = namespace;
@@ -80,8 +81,11 @@ export function worldRbac(id: string, namespace: string): KubernetesObject[] {
   });
 }
 
+/** Options of a world on the real server: the simulated KubeDB's, and `readSecrets` (also apply deploy/components/read-secrets, as an install that opts in does). */
+export type RealClusterOptions = KubeDBSimOptions & { readSecrets?: boolean };
+
 /** Start one world's cluster side on the shared control plane, and wait for its seeds to be Ready. */
-export async function startRealCluster(opts: KubeDBSimOptions = {}): Promise<RealCluster> {
+export async function startRealCluster(opts: RealClusterOptions = {}): Promise<RealCluster> {
   const plane = sharedControlPlane();
   const kubeConfig = plane.kubeConfig();
   await installShared(kubeConfig);
@@ -91,8 +95,9 @@ export async function startRealCluster(opts: KubeDBSimOptions = {}): Promise<Rea
   const recordsNamespace = ns('dbupdate');
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: recordsNamespace, labels: { 'dbupdate.test/world': id } } } });
-  const rbac = worldRbac(id, recordsNamespace);
+  const rbac = [...worldRbac(id, recordsNamespace), ...(opts.readSecrets ? worldRbac(id, recordsNamespace, 'components/read-secrets/rbac.yaml') : [])];
   await applyAll(kubeConfig, rbac);
+  const rbacApi = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
   const token = await plane.serviceAccountToken(recordsNamespace, 'dbupdate');
   const botKubeConfig = plane.kubeConfig(token);
   await seedCluster(kubeConfig, { namespacePrefix: prefix });
@@ -102,6 +107,16 @@ export async function startRealCluster(opts: KubeDBSimOptions = {}): Promise<Rea
     await sim.stop();
     // Namespaces go Terminating and are emptied by kube-controller-manager's namespace controller.
     await Promise.all([recordsNamespace, ...namespaces].map((n) => core.deleteNamespace({ name: n }).catch(() => undefined)));
+    // The world's cluster-scoped RBAC (its names carry the world id).
+    await Promise.all(
+      rbac.map((o) =>
+        o.kind === 'ClusterRole'
+          ? rbacApi.deleteClusterRole({ name: o.metadata!.name! }).catch(() => undefined)
+          : o.kind === 'ClusterRoleBinding'
+            ? rbacApi.deleteClusterRoleBinding({ name: o.metadata!.name! }).catch(() => undefined)
+            : undefined,
+      ),
+    );
   };
   try {
     await sim.settled();
@@ -142,7 +157,7 @@ export interface RealWorld {
  * with this world's namespaces (records in `<id>-dbupdate`, default namespace `<id>-demo`).
  */
 export async function startRealWorld(
-  opts: { sim?: KubeDBSimOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
+  opts: { sim?: RealClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
 ): Promise<RealWorld> {
   const cluster = await startRealCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });

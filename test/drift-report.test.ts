@@ -37,10 +37,11 @@ describe('computeDrift over the real catalog', () => {
       { name: 'orders', from: '8.0.35', to: '8.0.36' },
     ]);
     expect(r.groups.some((g) => g.engine === 'mysql' && g.drift === 'minor')).toBe(false);
-    // The same answers as a version ask through resolveTarget (`8.0` → the newest allowed 8.0.x).
+    // The same answer as a version ask through resolveTarget, by exact name: a prefix (`8.0`) would stop to
+    // confirm the base-OS change (8.0.35 runs on Oracle Linux, 8.0.36 on Debian; test/catalog-base-os.test.ts).
     const current = catalogEntryFromObject(mysql, MYSQL_CATALOG.find((o) => o.metadata.name === '8.0.35'));
     const entries = MYSQL_CATALOG.map((o) => catalogEntryFromObject(mysql, o));
-    const ask = resolveTarget(mysql, current, '8.0', entries);
+    const ask = resolveTarget(mysql, current, '8.0.36', entries);
     expect(ask.ok && ask.target.name).toBe('8.0.36');
     // orders' constraints (>= 8.0.35, <= 9.1.0) cap its major at 9.1.0.
     expect(group('mysql', 'demo', 'major')?.members.find((m) => m.name === 'orders')?.to).toBe('9.1.0');

@@ -27,7 +27,8 @@ const engine = findEngine('postgres')!;
 let w: World;
 
 beforeAll(async () => {
-  w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false }, direct: SETTINGS });
+  // The cluster opted in to the Secrets grant (deploy/components/read-secrets): test/secrets-optin.test.ts covers the refusal without it.
+  w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false, readSecrets: true }, direct: SETTINGS });
 });
 afterAll(async () => {
   await w?.stop();

@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { startEmbeddedCluster, worldConfig, type EmbeddedCluster } from '../../sim/world.js';
-import { startRealCluster, type RealCluster } from '../../sim/world-real.js';
-import type { KubeDBSimOptions } from '../../sim/kubedb/index.js';
+import { startRealCluster, type RealCluster, type RealClusterOptions } from '../../sim/world-real.js';
 import type { Kube } from '../../src/kube/client.js';
 import type { Config } from '../../src/policy/config.js';
 
@@ -35,8 +34,8 @@ export interface ClusterUnderTest {
   stop(): Promise<void>;
 }
 
-/** Start a cluster of `kind` with the simulated KubeDB settled. */
-export async function startCluster(kind: ClusterKind, sim: KubeDBSimOptions = {}): Promise<ClusterUnderTest> {
+/** Start a cluster of `kind` with the simulated KubeDB settled (`readSecrets`: the opt-in Secrets grant applied too). */
+export async function startCluster(kind: ClusterKind, sim: RealClusterOptions = {}): Promise<ClusterUnderTest> {
   if (kind === 'emulator') {
     const c = await startEmbeddedCluster(sim);
     return { kind, cluster: c, kube: c.kube, recordsNamespace: 'dbupdate', ns: (n) => n, serverUrl: c.server.url, config: (over = {}) => worldConfig(over), stop: () => c.stop() };
