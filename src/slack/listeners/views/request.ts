@@ -108,7 +108,8 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
         inAck = true;
         await ack({ response_action: 'update', view: formAnswerModal(text) as never });
       } else {
-        await ack({ response_action: 'update', view: formAnswerModal(`:mag: Checking ${req.engine.kind} \`${namespace}/${req.name}\` → ${escapeMrkdwn(req.version)}… (busy or slower than usual). The answer comes in <#${req.channel}>; if none comes within a minute, nothing was requested: ask again.`) as never });
+        const what = req.fleet ? `${req.fleet.length} ${req.engine.kind} databases` : `${req.engine.kind} \`${namespace}/${req.name}\``;
+        await ack({ response_action: 'update', view: formAnswerModal(`:mag: Checking ${what} → ${escapeMrkdwn(req.version)}… (busy or slower than usual). The answer comes in <#${req.channel}>; if none comes within a minute, nothing was requested: ask again.`) as never });
       }
     } finally {
       w.acked(inAck);
