@@ -159,7 +159,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
     const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
     const batchController = new BatchController({ clusters: leaderClusters, records: leaderRecords, batches: leaderBatches, recordInformer: records, batchInformer: batchWatch, config, log, metrics: opts.metrics, now: opts.now });
-    const batchNotifier = new BatchNotifier({ postClient, batches: leaderBatches, batchInformer: batchWatch, recordInformer: records, log, fence, minEditMs: opts.batchEditMs });
+    const batchNotifier = new BatchNotifier({ client: app.client, postClient, batches: leaderBatches, batchInformer: batchWatch, recordInformer: records, log, fence, minEditMs: opts.batchEditMs });
     // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
     const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => (reconciler.resync(), batchController.resync())), { name: 'resync', noOverlap: true });
     // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.

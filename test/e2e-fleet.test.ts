@@ -296,6 +296,15 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     }, { timeoutMs: 20_000, what: 'the closing thread post' });
     expect(thread.map((l) => l.split(':')[1])).toEqual(['white_check_mark', 'arrow_forward', 'arrow_forward', 'arrow_forward', 'white_check_mark']);
     expect(new Set(thread).size).toBe(thread.length);
+
+    // A leader killed between its posts and their record leaves the keys out of status.slack.posted: the
+    // next leader finds them in the thread (message metadata) and posts nothing twice.
+    await databaseUpdateBatches(w.cluster.kube).mergePatchStatus(w.config.recordsNamespace, batch.metadata.name, { status: { slack: { posted: null } } } as never);
+    const third = await w.startBot();
+    await second.stop();
+    await pollUntil(async () => third.isLeader() || undefined, 30_000, () => 'the third replica to lead');
+    await until(batch.metadata.name, (b) => (b.status?.slack?.posted ?? []).length === thread.length, 'to have its posts found in the thread');
+    expect(w.slack.replies(CHANNEL, parent.ts).map((m) => m.text)).toEqual(thread);
   }, 180_000);
 
   it('bad input: unknown label syntax, an empty selection, every member refused — an answer, nothing written', async () => {

@@ -10,12 +10,15 @@
  * once per {@link BatchNotifierOptions.minEditMs} per batch (later changes are folded into the next edit),
  * and a 429 is waited out (`Retry-After`) before trying again.
  *
- * Exactly once, as far as this notifier goes: each post carries Slack message metadata
- * `{event_type: "dbupdate_batch_post", event_payload: {batch, key}}`; the keys posted are remembered in
+ * Exactly once: each post carries Slack message metadata `{event_type: "dbupdate_batch_post",
+ * event_payload: {batch, key}}` (https://api.slack.com/metadata/using); the keys posted are remembered in
  * memory and written to `status.slack.posted` after each pass (one unguarded merge patch: only this
- * notifier writes `status.slack`). A leader killed between a post and that write leaves a key unrecorded,
- * and the next leader posts it again (the record notifier's lookup in Slack is not done here; see the
- * report of issue #19). Every Slack write and status write is fenced by the Lease.
+ * notifier writes `status.slack`). The first time a leadership has thread posts to make for a batch, it
+ * reads the thread back (`conversations.replies` with `include_all_metadata`) and counts the keys found
+ * there as posted, so a leader killed between a post and that write does not make the next one post it
+ * again. (The parent's `ts` is written right after its post; a leader killed in between leaves a parent
+ * the next one does not find — the record notifier's `conversations.history` lookup is not done here.)
+ * Every Slack write and status write is fenced by the Lease.
  */
 import type { Logger } from 'pino';
 import { ErrorCode, type WebClient } from '@slack/web-api';
@@ -36,6 +39,8 @@ export const BATCH_METADATA_EVENT = 'dbupdate_batch_post';
 
 /** Options of a {@link BatchNotifier}. */
 export interface BatchNotifierOptions {
+  /** Client for reads (`conversations.replies`). */
+  client: WebClient;
   /** Client for `chat.postMessage` and `chat.update` (no retries of its own: see `createPostClient`). */
   postClient: WebClient;
   /** Batch writes (fenced): `status.slack`. */
@@ -60,7 +65,7 @@ export class BatchNotifier {
   private readonly fence: Fence;
   private readonly minEditMs: number;
   /** Per batch, in this leadership: the parent, the last rendering sent, when, and the keys posted. */
-  private readonly memory = new Map<string, { channel?: string; ts?: string; hash?: string; editedAt: number; posted: Set<string> }>();
+  private readonly memory = new Map<string, { channel?: string; ts?: string; hash?: string; editedAt: number; posted: Set<string>; checked: boolean }>();
 
   constructor(private readonly o: BatchNotifierOptions) {
     this.fence = o.fence ?? ALWAYS_HELD;
@@ -101,7 +106,7 @@ export class BatchNotifier {
     const b = this.o.batchInformer.get(name);
     if (!b) return;
     const sl = b.status?.slack ?? {};
-    const mem = this.memory.get(name) ?? { channel: sl.channel, ts: sl.ts, hash: sl.parentHash, editedAt: 0, posted: new Set(sl.posted ?? []) };
+    const mem = this.memory.get(name) ?? { channel: sl.channel, ts: sl.ts, hash: sl.parentHash, editedAt: 0, posted: new Set(sl.posted ?? []), checked: !sl.ts };
     this.memory.set(name, mem);
     for (const k of sl.posted ?? []) mem.posted.add(k);
     const rendered = renderBatchParent(b, membersOf(this.o.recordInformer, name));
@@ -127,19 +132,41 @@ export class BatchNotifier {
       }
     }
     let posted = false;
-    for (const p of batchThreadPosts(b)) {
+    const known = mem.posted.size;
+    const todo = batchThreadPosts(b).filter((p) => !mem.posted.has(p.key));
+    if (todo.length > 0 && !mem.checked && mem.ts) {
+      for (const k of await this.postedInThread(name, mem.channel!, mem.ts)) mem.posted.add(k);
+      mem.checked = true;
+    }
+    for (const p of todo) {
       if (mem.posted.has(p.key)) continue;
       await this.post({ channel: mem.channel!, thread_ts: mem.ts, text: p.text, metadata: this.metadata(name, p.key) });
       mem.posted.add(p.key);
       posted = true;
     }
     const atRest = ['Pending', 'Halted'].includes(b.status?.phase ?? 'Pending') || batchFinished(b.status?.phase);
-    if (posted || (atRest && requeue === undefined && sl.parentHash !== mem.hash)) {
+    // Keys learnt from the thread are recorded too, so the next leader need not read it again.
+    if (posted || mem.posted.size > known || (atRest && requeue === undefined && sl.parentHash !== mem.hash)) {
       await this.o.batches.mutateStatus(name, (st) => {
         st.slack = { ...(st.slack ?? {}), channel: mem.channel, ts: mem.ts, parentHash: mem.hash, posted: [...mem.posted] };
       }, { guard: false });
     }
     if (requeue !== undefined) return { requeueAfterMs: requeue };
+  }
+
+  /** Keys of this batch's posts found in its thread (message metadata), every page. @throws Slack API errors. */
+  private async postedInThread(batch: string, channel: string, ts: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await this.o.client.conversations.replies({ channel, ts, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const m of (res.messages ?? []) as Array<{ metadata?: { event_type?: string; event_payload?: { batch?: string; key?: string } } }>) {
+        const md = m.metadata;
+        if (md?.event_type === BATCH_METADATA_EVENT && md.event_payload?.batch === batch && md.event_payload.key && md.event_payload.key !== 'parent') keys.push(md.event_payload.key);
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return keys;
   }
 
   private metadata(batch: string, key: string) {
