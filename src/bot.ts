@@ -15,6 +15,7 @@ import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/guard.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
+import { sweepBatchRetention } from './updates/batch-retention.js';
 import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
@@ -162,12 +163,13 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     const batchNotifier = new BatchNotifier({ client: app.client, postClient, batches: leaderBatches, batchInformer: batchWatch, recordInformer: records, log, fence, minEditMs: opts.batchEditMs });
     // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
     const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => (reconciler.resync(), batchController.resync())), { name: 'resync', noOverlap: true });
-    // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
+    // Finished records (and the OpsRequests and locks they left) and finished fleet batches past `recordRetention`: deleted through the fenced clients.
     const retention = cron.schedule(
       config.retentionCheck,
       guarded('retention sweep', () => {
         void sweepRetention({ records: leaderRecords, clusters: leaderClusters, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })
-          .then((res) => (res.records || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
+          .then(async (res) => ({ ...res, ...(await sweepBatchRetention({ batches: leaderBatches, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })) }))
+          .then((res) => (res.records || res.batches || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
           .catch((err) => log.error({ err: statusMessage(err) }, 'retention sweep failed; trying again at the next run'));
       }),
       { name: 'retention', noOverlap: true },

@@ -69,6 +69,7 @@ const CALLS: Call[] = [
   { group: RECORD_GROUP, resource: `${RECORD_PLURAL}/status`, verb: 'patch', namespaced: true, where: 'updates/records.ts mutateStatus (patch…Status, merge patch)' },
   ...['create', 'get', 'list', 'watch'].map((verb) => ({ group: RECORD_GROUP, resource: 'databaseupdatebatches', verb, namespaced: true, where: 'updates/batch-records.ts, updates/batch-informer.ts (fleet requests)' })),
   { group: RECORD_GROUP, resource: 'databaseupdatebatches/status', verb: 'patch', namespaced: true, where: 'updates/batch-records.ts mutateStatus (merge patch)' },
+  { group: RECORD_GROUP, resource: 'databaseupdatebatches', verb: 'delete', namespaced: true, where: 'updates/batch-retention.ts (finished batches past recordRetention)' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespaced: true, where: 'kube/lease.ts' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts readNamespacedLease' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts replaceNamespacedLease' },
@@ -288,7 +289,7 @@ describe('kubectl kustomize deploy/', () => {
         if ((r.resources ?? []).includes('secrets')) expect(r.verbs).toEqual(['get']);
         // pods: the direct pipeline's forced rollback; records, their locks and their OpsRequests: src/updates/retention.ts.
         if (r.verbs.includes('delete')) {
-          for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
+          for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'databaseupdatebatches' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
         }
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.verbs).not.toContain('escalate');

@@ -25,6 +25,8 @@ import { getDatabase } from '../src/kube/kubedb.js';
 import { databaseUpdateBatches, databases } from '../src/kube/resources.js';
 import { RecordStore } from '../src/updates/records.js';
 import { BatchStore } from '../src/updates/batch-records.js';
+import { sweepBatchRetention } from '../src/updates/batch-retention.js';
+import { createLogger } from '../src/log.js';
 import { LABEL_BATCH, batchFinished, type DatabaseUpdateBatch } from '../src/api/v1alpha1/databaseupdatebatch.js';
 import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_RESUME } from '../src/slack/render-batch.js';
 import type { SlackMessage } from '../sim/slack/server.js';
@@ -316,4 +318,15 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     expect(refused).toMatch(/Refused \(2\)[^]*legacy[^]*no-such-db/);
     expect((await batches.list()).length).toBe(before);
   }, 60_000);
+
+  it('retention deletes the finished batches past recordRetention, through the bot\'s own RBAC, and keeps the others', async () => {
+    const bot = new BatchStore(w.cluster.botKube, w.config.recordsNamespace);
+    const all = await bot.list();
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((b) => batchFinished(b.status?.phase))).toBe(true);
+    // A day's retention keeps them all (they finished minutes ago); none at all deletes every one.
+    expect(await sweepBatchRetention({ batches: bot, retentionMs: 86_400_000, log: createLogger('silent') })).toEqual({ batches: 0, errors: 0 });
+    expect(await sweepBatchRetention({ batches: bot, retentionMs: 0, log: createLogger('silent'), now: () => new Date(Date.now() + 1000) })).toEqual({ batches: all.length, errors: 0 });
+    expect(await bot.list()).toEqual([]);
+  });
 });

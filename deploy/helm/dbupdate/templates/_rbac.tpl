@@ -16,7 +16,7 @@ src/kube/*.ts, src/updates/*.ts, src/pipeline/direct-kube.ts and src/pipeline/co
   verbs: ["patch"]
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdatebatches"]
-  verbs: ["get", "list", "watch", "create"]
+  verbs: ["get", "list", "watch", "create", "delete"]
 - apiGroups: ["dbupdate.dev"]
   resources: ["databaseupdatebatches/status"]
   verbs: ["patch"]
