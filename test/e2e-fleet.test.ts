@@ -214,6 +214,9 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     }, { timeoutMs: 20_000, what: 'the closing thread post' });
     expect(thread.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([':white_check_mark: Approved by', ':arrow_forward: Wave 1', ':arrow_forward: Wave 2', ':white_check_mark: *Succeeded* —']);
 
+    // `/dbupdate status` of a member names its batch.
+    expect(await ask(`status fleet-b -n ${ns('demo')}`)).toContain(`batch \`${batch.metadata.name}\``);
+
     // The batch is a Kubernetes object (`kubectl get dbub`).
     const listed = await databaseUpdateBatches(w.cluster.kube).list(w.config.recordsNamespace);
     expect(listed.find((b) => b.metadata.name === batch.metadata.name)?.status?.memberCount).toBe(3);
