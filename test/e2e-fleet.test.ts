@@ -13,6 +13,9 @@
  * - `--all -n billing`: the leader hands over mid-batch; the next carries on from the records.
  * - a drift report's *Request update* → the form prefilled → a fleet request → cancelled while Pending.
  * - bad input: unknown label syntax, an empty selection, every member refused: an answer, nothing written.
+ * - maintenance windows (MariaDB: a window once a year): the canary waits Scheduled, the next wave waits;
+ *   cancelling the batch cancels the scheduled member.
+ * - retention of finished batches through the bot's own RBAC.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, USERS, startWorld, type World } from '../sim/world.js';
@@ -42,13 +45,15 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
   let batches: BatchStore;
 
   /** A standalone MySQL in seed namespace `space`, with `labels`, at `version`. */
-  async function addDatabase(space: string, name: string, version: string, labels: Record<string, string> = {}) {
-    const obj = databaseObject({ engine: 'mysql', namespace: ns(space), name, version, replicas: 1, becomesReady: true });
-    await databases(w.cluster.kube, mysql).create({ ...obj, metadata: { ...obj.metadata, name, namespace: ns(space), labels } } as never);
+  async function addDatabase(space: string, name: string, version: string, labels: Record<string, string> = {}, engine = 'mysql') {
+    const obj = databaseObject({ engine, namespace: ns(space), name, version, replicas: 1, becomesReady: true });
+    await databases(w.cluster.kube, findEngine(engine)!).create({ ...obj, metadata: { ...obj.metadata, name, namespace: ns(space), labels } } as never);
   }
 
   beforeAll(async () => {
-    const opts = { sim: { podReadyDelayMs: 15, stepDelayMs: 15 }, config: { fleet: { maxParallel: 2, soak: `${SOAK_S}s` } }, batchEditMs: 100 };
+    // MariaDB updates may start only in a window once a year (closed now): the windows scenario.
+    const rules = [{ match: { engine: ['mariadb'] }, windows: [{ cron: '0 3 1 1 *', duration: '1h' }] }];
+    const opts = { sim: { podReadyDelayMs: 15, stepDelayMs: 15 }, config: { fleet: { maxParallel: 2, soak: `${SOAK_S}s` }, rules }, batchEditMs: 100 };
     w = kind === 'emulator' ? await startWorld(opts) : await startRealWorld(opts);
     ns = kind === 'emulator' ? (n) => n : (w as RealWorld).cluster.ns;
     const home = kind === 'emulator' ? (w as World).cluster.kube : (w as RealWorld).cluster.kube;
@@ -67,6 +72,7 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
       addDatabase('billing', 'restart-a', '8.0.35', { fleet: 'restart' }),
       addDatabase('billing', 'restart-b', '8.0.35', { fleet: 'restart' }),
       addDatabase('billing', 'restart-c', '8.0.35', { fleet: 'restart' }),
+      addDatabase('demo', 'catalog-b', '10.11.6', {}, 'mariadb'),
     ]);
     // demo/legacy (never Ready) joins the staging tier: preflight refuses it, the rest go ahead.
     await databases(w.cluster.kube, mysql).mergePatch(ns('demo'), 'legacy', { metadata: { labels: { tier: 'staging' } } } as never);
@@ -321,6 +327,25 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     expect(refused).toMatch(/Refused \(2\)[^]*legacy[^]*no-such-db/);
     expect((await batches.list()).length).toBe(before);
   }, 60_000);
+
+  it("members wait for their maintenance windows: the canary is Scheduled and the next wave waits; cancel cancels the scheduled member", async () => {
+    const mariadb = findEngine('mariadb')!;
+    await pollUntil(async () => (await getDatabase(w.cluster.kube, mariadb, ns('demo'), 'catalog-b'))?.status?.phase === 'Ready' || undefined, 60_000, () => 'catalog-b to be Ready');
+    const answer = await ask('mariadb catalogdb,catalog-b 10.11.16');
+    expect(answer).toMatch(/Will update \(2\)/);
+    const { batch, parent } = await posted(answer);
+    await click(parent, USERS.approver, ACTION_BATCH_APPROVE);
+    const canary = await pollUntil(async () => (await records.list(`${LABEL_BATCH}=${batch.metadata.name}`)).find((r) => r.status?.phase === 'Scheduled'), 30_000, () => 'the canary to be Scheduled');
+    expect(canary.spec.database.name).toBe('catalogdb');
+    expect(new Date(canary.status!.scheduledFor!).toISOString()).toMatch(/-01-01T03:00:00\.000Z$/);
+    await parentShows(parent, /Scheduled/);
+    expect((await batches.get(batch.metadata.name))?.status).toMatchObject({ phase: 'Running', wave: 0 });
+    expect(await records.list(`${LABEL_BATCH}=${batch.metadata.name}`)).toHaveLength(1);
+    expect(await ask(`cancel ${batch.metadata.name}`)).toMatch(/is cancelled/);
+    await pollUntil(async () => (await records.get(canary.metadata.name))?.status?.phase === 'Cancelled' || undefined, 30_000, () => 'the scheduled canary to be cancelled');
+    expect((await getDatabase(w.cluster.kube, mariadb, ns('demo'), 'catalogdb'))?.spec.version).toBe('10.11.6');
+    await until(batch.metadata.name, (b) => (b.status?.slack?.posted ?? []).includes('done'), 'to post its end');
+  }, 90_000);
 
   it('retention deletes the finished batches past recordRetention, through the bot\'s own RBAC, and keeps the others', async () => {
     const bot = new BatchStore(w.cluster.botKube, w.config.recordsNamespace);
