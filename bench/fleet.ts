@@ -42,10 +42,10 @@ export async function benchFleet(opts: { members: number }): Promise<{ rows: Row
     // bench-0 is the baseline's single update (and warms the informers); bench-1… are the fleet.
     await seedCluster(w.cluster.kubeConfig, { extraDatabases: opts.members + 1, extraNamespace: NS, extraReplicas: 1 });
     await w.cluster.sim.settled(120_000);
-    await runUpdates(w, NS, ['bench-0'], 60_000).catch(() => undefined); // warm-up of a first update (informers' lists)
+    await runUpdates(w, NS, ['bench-0'], 180_000).catch(() => undefined); // warm-up of a first update (informers' lists)
     await seedCluster(w.cluster.kubeConfig, { extraDatabases: opts.members + 2, extraNamespace: NS, extraReplicas: 1 });
     await w.cluster.sim.settled(120_000);
-    const single = await counted(w, () => runUpdates(w, NS, [`bench-${opts.members + 1}`], 60_000));
+    const single = await counted(w, () => runUpdates(w, NS, [`bench-${opts.members + 1}`], 180_000));
     const started = Date.now();
     const batches = databaseUpdateBatches(w.cluster.kube);
     const fleet = await counted(w, async () => {
