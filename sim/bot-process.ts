@@ -33,7 +33,7 @@ export interface BotProcess {
 export type BotCluster = EmbeddedCluster | RealCluster;
 
 /** The bot's kubeconfig YAML for `cluster` (its service account's token on either server). */
-function botKubeconfigYaml(cluster: BotCluster): string {
+export function botKubeconfigYaml(cluster: BotCluster): string {
   return 'kind' in cluster && cluster.kind === 'real' ? cluster.botKubeConfig.exportConfig() : (cluster as EmbeddedCluster).server.kubeconfigYaml({ token: BOT_SA_TOKEN });
 }
 

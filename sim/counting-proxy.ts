@@ -8,6 +8,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /** One request the proxy forwarded. `atMs` is `performance.now()` when it arrived. */
 export interface Seen {
@@ -82,4 +83,21 @@ export class CountingProxy {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/**
+ * A kubeconfig (YAML) whose every cluster goes through `proxyUrl` instead of its server: the proxy listens
+ * on plain HTTP on loopback, so the CA is dropped and `insecure-skip-tls-verify` set (client-node refuses
+ * an `http://` server otherwise: "HTTP protocol is not allowed when skipTLSVerify is not set"); the proxy
+ * itself verifies the real server with its CA ({@link CountingProxy.start}). Users and tokens unchanged.
+ */
+export function kubeconfigThroughProxy(kubeconfigYaml: string, proxyUrl: string): string {
+  const kc = parseYaml(kubeconfigYaml) as { clusters?: Array<{ cluster: Record<string, unknown> }> };
+  for (const c of kc.clusters ?? []) {
+    delete c.cluster['certificate-authority'];
+    delete c.cluster['certificate-authority-data'];
+    c.cluster.server = proxyUrl;
+    c.cluster['insecure-skip-tls-verify'] = true;
+  }
+  return stringifyYaml(kc);
 }

@@ -210,10 +210,12 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     expect(server.denials, server.formatDenials()).toEqual([]);
   });
 
-  it('the bot may get a Secret by name (a Postgres auth Secret, for pg-coordinator) but NOT list secrets, delete databaseupdates outside its namespace or patch a KubeDB database', async () => {
+  it('the bot may NOT read a Secret (that grant is opt-in: deploy/components/read-secrets), list secrets, delete databaseupdates outside its namespace or patch a KubeDB database', async () => {
     const core = bot.makeApiClient(CoreV1Api);
     const custom = bot.makeApiClient(CustomObjectsApi);
-    expect((await core.readNamespacedSecret({ namespace: 'demo', name: 'orders-auth' })).metadata?.name).toBe('orders-auth');
+    expect((await apiError(core.readNamespacedSecret({ namespace: 'demo', name: 'orders-auth' }))).message).toBe(
+      'secrets "orders-auth" is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot get resource "secrets" in API group "" in the namespace "demo"',
+    );
     expect((await apiError(core.listSecretForAllNamespaces())).message).toBe(
       'secrets is forbidden: User "system:serviceaccount:dbupdate:dbupdate" cannot list resource "secrets" in API group "" at the cluster scope',
     );
@@ -228,6 +230,7 @@ describe('deploy/ RBAC enforced by the emulator for the bot service account', ()
     );
     expect((await apiError(custom.patchNamespacedCustomObject({ ...DU, namespace: 'dbupdate', name: 'orders-84', body: { spec: { reason: 'x' } } }, MERGE))).code).toBe(403);
     expect(server.denials.map((d) => `${d.verb} ${d.apiGroup}/${d.resource}`)).toEqual([
+      'get /secrets',
       'list /secrets',
       'delete dbupdate.dev/databaseupdates',
       'delete kubedb.com/mysqls',

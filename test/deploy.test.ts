@@ -92,7 +92,6 @@ const CALLS: Call[] = [
   { group: '', resource: 'pods', verb: 'delete', namespaced: false, where: 'pipeline/direct-kube.ts deletePod (forced rollback)' },
   { group: '', resource: 'pods/portforward', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (WebSocket GET to pg-coordinator)' },
   { group: '', resource: 'pods/portforward', verb: 'create', namespaced: false, where: 'pipeline/coordinator.ts coordinatorCall (Kubernetes ≥ 1.35 checks create on the upgrade)' },
-  { group: '', resource: 'secrets', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts readCredentials (the Postgres auth Secret)' },
   ...ENGINES.flatMap((e) => ['list', 'watch'].map((verb) => ({ group: e.group, resource: e.plural, verb, namespaced: false, where: 'drift/source.ts database informers' }))),
   { group: '', resource: 'configmaps', verb: 'create', namespaced: true, where: 'drift/state.ts writeReportState' },
   ...['get', 'patch'].map((verb) => ({ group: '', resource: 'configmaps', verb, name: 'dbupdate-drift-reports', namespaced: true, where: 'drift/state.ts read/writeReportState' })),
@@ -100,6 +99,13 @@ const CALLS: Call[] = [
   ...['get', 'create'].map((verb) => ({ group: 'core.kubestash.com', resource: 'backupsessions', verb, namespaced: false, where: 'kube/kubestash.ts createBackupSession/getBackupSession' })),
   { group: 'storage.kubestash.com', resource: 'snapshots', verb: 'get', namespaced: false, where: 'kube/kubestash.ts getSnapshot' },
 ];
+
+/**
+ * Calls the base RBAC does NOT grant: the opt-in component deploy/components/read-secrets does
+ * (docs/secrets.md); preflight asks first (SelfSubjectAccessReview, which every authenticated user may
+ * create through Kubernetes' default ClusterRole `system:basic-user`, so no rule of ours grants it).
+ */
+const OPT_IN_CALLS: Call[] = [{ group: '', resource: 'secrets', verb: 'get', namespaced: false, where: 'pipeline/coordinator.ts readCredentials (the Postgres auth Secret)' }];
 
 /** Every (group, resource, verb) a rule grants, to compare with {@link CALLS} both ways. */
 function grants(rule: Rule): string[] {
@@ -283,7 +289,7 @@ describe('kubectl kustomize deploy/', () => {
       }
     });
 
-    it('grants nothing the code does not call: secrets only get (the Postgres auth Secret), deletes only of pods (forced rollback) and of what retention removes, writes to databases/PetSets only as patch', () => {
+    it('grants nothing the code does not call: deletes only of pods (forced rollback) and of what retention removes, writes to databases/PetSets only as patch', () => {
       const all = [...rulesOf(role), ...rulesOf(clusterRole)];
       for (const r of all) {
         if ((r.resources ?? []).includes('secrets')) expect(r.verbs).toEqual(['get']);
@@ -309,6 +315,19 @@ describe('kubectl kustomize deploy/', () => {
       expect(extra).toEqual([]);
       // records and Leases are confined to the bot's namespace (Role), not granted cluster-wide
       expect(rulesOf(clusterRole).some((r) => (r.apiGroups ?? []).includes(RECORD_GROUP) || (r.apiGroups ?? []).includes('coordination.k8s.io'))).toBe(false);
+    });
+
+    it('grants no Secret at all; the opt-in component grants exactly get on Secrets, bound to the bot', () => {
+      expect([...rulesOf(role), ...rulesOf(clusterRole)].filter((r) => (r.resources ?? []).includes('secrets'))).toEqual([]);
+      const component = parseAllDocuments(readFileSync(join(ROOT, 'deploy/components/read-secrets/rbac.yaml'), 'utf8')).map((d) => d.toJSON() as Obj);
+      const cr = component.find((o) => o.kind === 'ClusterRole')!;
+      expect(OPT_IN_CALLS.filter((c) => !rulesOf(cr).some((r) => covers(r, c)))).toEqual([]);
+      expect(rulesOf(cr).flatMap(grants)).toEqual(['get secrets.core']);
+      const crb = component.find((o) => o.kind === 'ClusterRoleBinding')!;
+      expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name });
+      expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dbupdate', namespace: 'dbupdate' }]);
+      const kustomization = parse(readFileSync(join(ROOT, 'deploy/components/read-secrets/kustomization.yaml'), 'utf8')) as { kind: string; resources: string[] };
+      expect(kustomization).toMatchObject({ kind: 'Component', resources: ['rbac.yaml'] });
     });
 
     it('the covers() check itself refuses a call outside a rule (sanity of the table check)', () => {

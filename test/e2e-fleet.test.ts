@@ -20,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, USERS, startWorld, type World } from '../sim/world.js';
 import { startRealWorld, type RealWorld } from '../sim/world-real.js';
-import { CLUSTER_KINDS, type ClusterKind } from './support/clusters.js';
+import { CLUSTER_KINDS, type ClusterKind } from '../sim/clusters.js';
 import { buttonValue, pollUntil } from '../sim/script.js';
 import { databaseObject } from '../sim/kubedb/seed.js';
 import { findEngine } from '../src/engines/table.js';

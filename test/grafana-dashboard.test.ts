@@ -24,7 +24,7 @@ describe('Grafana dashboard', () => {
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
     for (const p of dashboard.panels) {
-      expect(['timeseries', 'stat']).toContain(p.type);
+      expect(['timeseries', 'stat', 'bargauge']).toContain(p.type);
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
       expect(p.targets.length, p.title).toBeGreaterThan(0);
       expect(new Set(p.targets.map((t) => t.refId)).size).toBe(p.targets.length);

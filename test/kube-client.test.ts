@@ -17,7 +17,10 @@ const mysql = findEngine('mysql')!;
 const CATALOG_PATH = '/apis/catalog.kubedb.com/v1alpha1/mysqlversions';
 let c: EmbeddedCluster;
 
-const lists = () => c.server.requests.filter((r) => r.path === CATALOG_PATH && r.verb === 'list').length;
+const BOT = 'system:serviceaccount:dbupdate:dbupdate';
+/** The bot's requests only: the simulated KubeDB is a client of the same server (its own informers list too). */
+const botRequests = () => c.server.requests.filter((r) => r.user === BOT);
+const lists = () => botRequests().filter((r) => r.path === CATALOG_PATH && r.verb === 'list').length;
 const names = (objs: unknown[]) => objs.map((o) => (o as { metadata: { name: string } }).metadata.name);
 
 beforeAll(async () => {
@@ -32,7 +35,7 @@ describe('version catalog', () => {
   it('is read live until the informer has listed, then from the informer, and follows changes by watch', async () => {
     const first = await listCatalog(c.botKube, mysql);
     expect(names(first)).toContain('8.0.36');
-    await pollUntil(async () => c.server.requests.some((r) => r.path === CATALOG_PATH && r.verb === 'watch') || undefined, 5000, () => 'the catalog watch');
+    await pollUntil(async () => botRequests().some((r) => r.path === CATALOG_PATH && r.verb === 'watch') || undefined, 5000, () => 'the catalog watch');
     const before = lists();
     for (let i = 0; i < 5; i++) expect(names(await listCatalog(c.botKube, mysql)).sort()).toEqual(names(first).sort());
     expect(lists()).toBe(before); // no list request: served by the informer
@@ -48,8 +51,8 @@ describe('version catalog', () => {
   it('a failing first list is the caller’s error; that path is then read live, without a new informer', async () => {
     const pg = findEngine('postgres')!;
     const path = '/apis/catalog.kubedb.com/v1alpha1/postgresversions';
-    const pgLists = () => c.server.requests.filter((r) => r.path === path && r.verb === 'list').length;
-    c.server.faults.add({ verb: 'list', pathIncludes: path, status: 500, times: 2 }); // the caller's list and the informer's
+    const pgLists = () => botRequests().filter((r) => r.path === path && r.verb === 'list').length;
+    c.server.faults.add({ verb: 'list', pathIncludes: path, user: BOT, status: 500, times: 2 }); // the caller's list and the informer's
     await expect(listCatalog(c.botKube, pg)).rejects.toThrow();
     await pollUntil(async () => (c.server.faults.remaining() === 0 ? true : undefined), 5000, () => "the informer's failed list");
     await new Promise((r) => setTimeout(r, 50)); // let the failed informer be dropped
@@ -58,7 +61,7 @@ describe('version catalog', () => {
     expect(names(await listCatalog(c.botKube, pg))).toContain('15.8');
     expect(pgLists()).toBe(before + 2); // live reads
     await new Promise((r) => setTimeout(r, 100));
-    expect(c.server.requests.filter((r) => r.path === path && r.verb === 'watch')).toHaveLength(0);
+    expect(botRequests().filter((r) => r.path === path && r.verb === 'watch')).toHaveLength(0);
   });
 
   it('after stop() every read is live, and no informer is started', async () => {
@@ -75,8 +78,8 @@ describe('version catalog', () => {
 describe('discovery', () => {
   it('whether Ops Manager is installed is asked once per TTL, simultaneous misses share one call, errors are not kept', async () => {
     const k = new Kube(c.botKube.kc, 'sim');
-    const asked = () => c.server.requests.filter((r) => r.url.startsWith('/apis/ops.kubedb.com/v1alpha1') && r.verb === 'discovery').length;
-    c.server.faults.add({ pathIncludes: '/apis/ops.kubedb.com/v1alpha1', verb: 'discovery', status: 503 });
+    const asked = () => botRequests().filter((r) => r.url.startsWith('/apis/ops.kubedb.com/v1alpha1') && r.verb === 'discovery').length;
+    c.server.faults.add({ pathIncludes: '/apis/ops.kubedb.com/v1alpha1', verb: 'discovery', user: BOT, status: 503 });
     await expect(servesOpsRequests(k, mysql)).rejects.toThrow();
     const n = asked();
     const answers = await Promise.all([servesOpsRequests(k, mysql), servesOpsRequests(k, findEngine('postgres')!), servesOpsRequests(k, mysql)]);
@@ -90,7 +93,7 @@ describe('discovery', () => {
 describe('request time limit', () => {
   it('a request the server does not answer in time rejects with a timeout, and the next one is served', async () => {
     const k = new Kube(c.botKube.kc, 'sim', { requestTimeoutMs: 200 });
-    c.server.faults.add({ verb: 'get', pathIncludes: '/mysqls/orders', status: 500, delayMs: 3000 });
+    c.server.faults.add({ verb: 'get', pathIncludes: '/mysqls/orders', user: BOT, status: 500, delayMs: 3000 });
     const started = Date.now();
     const err = await getDatabase(k, mysql, 'demo', 'orders').then(
       () => undefined,

@@ -13,25 +13,9 @@ import { parseCommand } from '../src/command/parse.js';
 import { recordName } from '../src/updates/request.js';
 import type { DatabaseUpdate, Step } from '../src/api/v1alpha1/databaseupdate.js';
 import { VALID_RECORD_SPEC } from './support/record-spec.js';
-import { applyManifests } from '../sim/kube/apply.js';
+import type { KubeObject } from '../sim/kube/api.js';
 
 /** A ClusterRole granting `list` on MySQL databases to the bot's service account. */
-const LIST_GRANT = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: dbupdate-list-databases }
-rules:
-  - apiGroups: ["kubedb.com"]
-    resources: ["mysqls"]
-    verbs: ["list"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: dbupdate-list-databases }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: dbupdate-list-databases }
-subjects:
-  - { kind: ServiceAccount, name: dbupdate, namespace: dbupdate }
-`;
 
 /** A record of `orders` in `phase` with `steps`. */
 function record(phase: string, steps: Step[], message?: string, name = 'orders-3f9a1c2e'): DatabaseUpdate {
@@ -168,15 +152,9 @@ describe('a mistyped database over Slack', { timeout: 60_000 }, () => {
     return replies.map((m) => m.text).join('\n');
   }
 
-  it('without the RBAC to list databases: the same refusal, no suggestion, no error', async () => {
-    const reply = await ask('mysql ordres 8.4');
-    expect(reply).toMatch(/^:warning: MySQL `demo\/ordres` was not found in cluster `sim`\. Check the name/);
-  });
-
   it('an update request: "Did you mean `orders`?" and nothing is recorded', async () => {
-    // `list` on the database kinds: the suggestion reads the namespace's databases (the grant the
-    // ClusterRole in deploy/rbac.yaml needs for it, applied here as a separate role).
-    applyManifests(w.cluster.store, LIST_GRANT);
+    // `list` on the database kinds: the suggestion reads the namespace's databases (deploy/rbac.yaml grants
+    // it, for the drift report's informers).
     const n = (await w.bot.records.list()).length;
     const reply = await ask('mysql ordres 8.4');
     expect(reply).toContain('was not found');
@@ -187,5 +165,15 @@ describe('a mistyped database over Slack', { timeout: 60_000 }, () => {
   it('versions: the same suggestion; a name far from every database gets none', async () => {
     expect(await ask('versions mysql ordes')).toContain('Did you mean `orders`?');
     expect(await ask('mysql payments 8.4')).not.toContain('Did you mean');
+  });
+  it('without the RBAC to list databases (an install that removed it): the same refusal, no suggestion, no error', async () => {
+    // Last in this file: the bot's ClusterRole loses `list` on the database kinds.
+    const CR = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles' };
+    const role = w.cluster.store.get(CR, undefined, 'dbupdate') as KubeObject & { rules: Array<{ apiGroups: string[]; verbs: string[] }> };
+    role.rules = role.rules.map((r) => (r.apiGroups.includes('kubedb.com') ? { ...r, verbs: r.verbs.filter((v) => v !== 'list') } : r));
+    w.cluster.store.update(CR, role);
+    const reply = await ask('mysql ordres 8.4');
+    expect(reply).toMatch(/^:warning: MySQL `demo\/ordres` was not found in cluster `sim`\. Check the name/);
+    expect(reply).not.toContain('Did you mean');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS, CHANNEL } from '../sim/world.js';
-import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from './support/clusters.js';
+import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from '../sim/clusters.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
 import { approve, settle, request } from '../sim/script.js';

@@ -8,7 +8,7 @@
  * the ops-request backend never needs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from './support/clusters.js';
+import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from '../sim/clusters.js';
 import { preflight } from '../src/updates/preflight.js';
 import { RecordStore } from '../src/updates/records.js';
 import { mayI } from '../src/kube/access.js';

@@ -136,12 +136,18 @@ describe('Store: objects and metadata', () => {
     expect(noStatusType.code).toBe(404);
   });
 
-  it('deleting a namespace deletes its objects', () => {
+  it('deleting a namespace: Terminating at once, new content refused, then the namespace controller empties and removes it', async () => {
     const s = new Store();
     s.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tmp' } });
     s.create(CM, cm('a', {}, undefined, 'tmp'));
     s.create(CM, cm('keep'));
     s.delete(NS, undefined, 'tmp');
+    // As the real server: the namespace goes Terminating (deletionTimestamp, phase) and refuses new content (403).
+    const terminating = s.get(NS, undefined, 'tmp');
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    expect((terminating.status as { phase?: string }).phase).toBe('Terminating');
+    expect(statusOf(() => s.create(CM, cm('b', {}, undefined, 'tmp'))).code).toBe(403);
+    for (let i = 0; i < 100 && s.tryGet(NS, undefined, 'tmp'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(s.list(CM, undefined).items.map((o) => o.metadata.name)).toEqual(['keep']);
     expect(statusOf(() => s.get(NS, undefined, 'tmp')).message).toBe('namespaces "tmp" not found');
   });

@@ -208,9 +208,9 @@ describe("kubectl against `npm run sim`'s cluster (seeded KubeDB, RBAC from depl
     expect([otherNs.stdout.trim(), otherNs.code]).toEqual(['no', 1]);
     const patchDb = await can('patch', 'mysqls.kubedb.com', '-n', 'demo');
     expect([patchDb.stdout.trim(), patchDb.code]).toEqual(['yes', 0]);
-    // get (by name): the Postgres auth Secret for pg-coordinator (src/pipeline/coordinator.ts); never list.
+    // No Secret at all by default: `get` by name is the opt-in component (deploy/components/read-secrets, docs/secrets.md).
     const secrets = await can('get', 'secrets', '-n', 'demo');
-    expect([secrets.stdout.trim(), secrets.code]).toEqual(['yes', 0]);
+    expect([secrets.stdout.trim(), secrets.code]).toEqual(['no', 1]);
     const listSecrets = await can('list', 'secrets', '-n', 'demo');
     expect([listSecrets.stdout.trim(), listSecrets.code]).toEqual(['no', 1]);
     const portForward = await can('create', 'pods', '--subresource=portforward', '-n', 'billing');

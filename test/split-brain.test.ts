@@ -11,9 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS, CHANNEL } from '../sim/world.js';
-import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from './support/clusters.js';
+import { CLUSTER_KINDS, startCluster, type ClusterUnderTest } from '../sim/clusters.js';
 import { SlackEmulator } from '../sim/slack/server.js';
-import { CountingProxy } from '../sim/counting-proxy.js';
+import { CountingProxy, kubeconfigThroughProxy } from '../sim/counting-proxy.js';
 import { spawnBot, writeBotFiles, waitUntilLeading, type BotProcess } from '../sim/bot-process.js';
 import { approve, pollUntil, request, settle } from '../sim/script.js';
 import { RecordStore } from '../src/updates/records.js';
@@ -56,7 +56,7 @@ describe('split-brain: a leader frozen past its Lease makes no write when it wak
     const files = writeBotFiles(c.cluster, c.config({ leaseDurationSeconds: 3 }));
     // Replica A talks to the cluster and to Slack's Web API through the counting proxies.
     const kubeconfigA = join(files.dir, 'kubeconfig-a');
-    writeFileSync(kubeconfigA, readFileSync(files.kubeconfig, 'utf8').split(c.serverUrl).join(kubeProxy.url));
+    writeFileSync(kubeconfigA, kubeconfigThroughProxy(readFileSync(files.kubeconfig, 'utf8'), kubeProxy.url));
     const a = spawnBot({ files: { ...files, kubeconfig: kubeconfigA }, slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: `${slackProxy.url}/api/` }, identity: 'bot-a', env: { PORT: '0' } });
     procs.push(a);
     await waitUntilLeading(c.cluster, slack, 'bot-a', a);

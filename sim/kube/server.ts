@@ -75,6 +75,8 @@ export interface FaultSpec {
   verb?: string;
   /** Substring the request URL (path and query) must contain. */
   pathIncludes?: string;
+  /** Only requests of this user (e.g. the bot's service account, not the simulated KubeDB's client). */
+  user?: string;
   /** HTTP status: 500, 503, 429, 409… The body is the matching Status (reason from the code). */
   status: number;
   /** How many requests to fail (default 1). */
@@ -141,7 +143,7 @@ export class Faults {
   /** The fault matching a request (decrementing it), else one drawn by the fault rate, or undefined. @internal */
   take(method: string, url: string, verb: string, user?: string): FaultSpec | undefined {
     const f = this.list.find(
-      (x) => x.left > 0 && (!x.method || x.method === method) && (!x.verb || x.verb === verb) && (!x.pathIncludes || url.includes(x.pathIncludes)),
+      (x) => x.left > 0 && (!x.method || x.method === method) && (!x.verb || x.verb === verb) && (!x.pathIncludes || url.includes(x.pathIncludes)) && (!x.user || x.user === user),
     );
     if (!f) return this.drawRate(verb, user);
     f.left--;

@@ -5,10 +5,10 @@
  * shape, so the same test body judges both.
  */
 import { readFileSync } from 'node:fs';
-import { startEmbeddedCluster, worldConfig, type EmbeddedCluster } from '../../sim/world.js';
-import { startRealCluster, type RealCluster, type RealClusterOptions } from '../../sim/world-real.js';
-import type { Kube } from '../../src/kube/client.js';
-import type { Config } from '../../src/policy/config.js';
+import { startEmbeddedCluster, worldConfig, type EmbeddedCluster } from './world.js';
+import { startRealCluster, type RealCluster, type RealClusterOptions } from './world-real.js';
+import type { Kube } from '../src/kube/client.js';
+import type { Config } from '../src/policy/config.js';
 
 /** Which server a scenario runs on. */
 export type ClusterKind = 'emulator' | 'real';
