@@ -277,6 +277,7 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
       await click(w.slack.message(CHANNEL, parent.ts)!, USERS.approver2, ACTION_BATCH_ABORT);
       const done = await until(name, (b) => batchFinished(b.status?.phase), 'to be aborted');
       expect(done.status?.phase).toBe('Aborted');
+      expect(done.status?.cancellation?.user).toBe(USERS.approver2);
       await parentShows(parent, /Aborted/);
     } finally {
       w.cluster.sim.faults.failOpsAt(undefined);

@@ -15,7 +15,9 @@
  *   resumed past it).
  * - The first member that fails halts the batch (Halted): running members finish, no more start; the
  *   approvers' Resume or Abort (`status.intent`, written by the Slack handler) is carried out here.
- * - Cancelled: members written but not started yet are cancelled; running ones finish.
+ * - Cancelled or Aborted: members written but not started yet are cancelled; running ones finish.
+ *   (While Halted, a member of the current wave that is approved but waits for its maintenance window
+ *   still starts when the window opens: only later waves are held.)
  *
  * Every write goes through the leader's fenced clients (`src/kube/fence.ts`); no error escapes the queue
  * (logged, retried with back-off).
@@ -80,7 +82,7 @@ function memberInterest(r: DatabaseUpdate): string | undefined {
 /** What it acts on in a batch: everything but its Slack state. */
 function batchInterest(b: DatabaseUpdateBatch): string | undefined {
   const { slack: _s, ...rest } = b.status ?? {};
-  if (batchFinished(b.status?.phase) && b.status?.phase !== 'Cancelled') return undefined;
+  if (batchFinished(b.status?.phase) && b.status?.phase !== 'Cancelled' && b.status?.phase !== 'Aborted') return undefined;
   return JSON.stringify(rest);
 }
 
@@ -137,7 +139,8 @@ export class BatchController {
       if (res.batch.status?.phase === 'Expired') this.o.log.info({ audit: 'expire', batch: name }, 'fleet update expired');
       return { requeueAfterMs: Math.max(0, Date.parse(b.spec.expiresAt) - now.getTime()) };
     }
-    if (phase === 'Cancelled') return this.cancelMembers(b);
+    // Cancelled or Aborted: members written but not started yet (a wave's Scheduled ones) start no more.
+    if (phase === 'Cancelled' || phase === 'Aborted') return this.cancelMembers(b);
     if (batchFinished(phase)) return;
     if (phase === 'Approved') {
       await batches.mutateStatus(name, (st) => {
@@ -167,6 +170,7 @@ export class BatchController {
       } else {
         st.phase = 'Aborted';
         st.finishedAt = nowIso;
+        st.cancellation = { user: st.intent.user, at: nowIso };
         st.message = `Aborted by <@${st.intent.user}> after \`${st.halt?.member ?? 'a member'}\` failed; no more databases were started.`;
       }
       st.intent = undefined;
@@ -318,7 +322,7 @@ export class BatchController {
     });
   }
 
-  /** A cancelled batch: cancel the members written but not started (Pending, Approved, Scheduled); running ones finish. */
+  /** A cancelled or aborted batch: cancel the members written but not started (Pending, Approved, Scheduled); running ones finish. */
   private async cancelMembers(b: DatabaseUpdateBatch): Promise<void> {
     const c = b.status?.cancellation;
     for (const r of membersOf(this.o.recordInformer, b.metadata.name).values()) {
