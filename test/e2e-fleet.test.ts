@@ -17,6 +17,11 @@
  *   cancelling the batch cancels the scheduled member.
  * - retention of finished batches through the bot's own RBAC.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, USERS, startWorld, type World } from '../sim/world.js';
 import { startRealWorld, type RealWorld } from '../sim/world-real.js';
@@ -223,9 +228,15 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     // `/dbupdate status` of a member names its batch.
     expect(await ask(`status fleet-b -n ${ns('demo')}`)).toContain(`batch \`${batch.metadata.name}\``);
 
-    // The batch is a Kubernetes object (`kubectl get dbub`).
+    // The batch is a Kubernetes object: the real `kubectl get dbub` prints it with the CRD's printer columns.
     const listed = await databaseUpdateBatches(w.cluster.kube).list(w.config.recordsNamespace);
     expect(listed.find((b) => b.metadata.name === batch.metadata.name)?.status?.memberCount).toBe(3);
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'fleet-')), 'kubeconfig');
+    writeFileSync(kubeconfig, w.cluster.kubeConfig.exportConfig());
+    // Asynchronously: the emulator serves from this very process.
+    const { stdout: printed } = await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, 'get', 'dbub', '-n', w.config.recordsNamespace], { encoding: 'utf8', timeout: 30_000 });
+    expect(printed.split('\n')[0]).toMatch(/^NAME\s+ENGINE\s+SELECTION\s+VERSION\s+MEMBERS\s+WAVE\s+PHASE\s+AGE/);
+    expect(printed).toMatch(new RegExp(`${batch.metadata.name}\\s+MySQL\\s+-l tier=staging in \\S+\\s+8\\.4\\s+3\\s+1\\s+Succeeded`));
 
     // Cancelling the finished batch is refused and changes nothing.
     expect(await ask(`cancel ${batch.metadata.name}`)).toMatch(/already succeeded; nothing was changed/);
