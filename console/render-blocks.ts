@@ -39,7 +39,7 @@ function element(el: unknown, blockId: string, ctx: MentionContext): string {
   return `<span class="btn btn-disabled" title="not supported in the console">${label}</span>`;
 }
 
-/** An input block's element as a form control (`plain_text_input`, `static_select`), named by ids. */
+/** An input block's element as a form control (`plain_text_input`, `static_select`, `channels_select`) with its initial value, named by ids. */
 function inputControl(el: unknown, blockId: string, ctx: MentionContext): string {
   if (!isObj(el)) return '';
   const attrs = dataAttrs(el, blockId);
@@ -53,10 +53,19 @@ function inputControl(el: unknown, blockId: string, ctx: MentionContext): string
       : `<input class="input" type="text" data-type="${type}" ${attrs}${placeholder}${max} value="${escapeHtml(initial)}">`;
   }
   if (el.type === 'static_select' && Array.isArray(el.options)) {
+    const initial = isObj(el.initial_option) ? String(el.initial_option.value ?? '') : undefined;
     const opts = el.options
       .filter(isObj)
-      .map((o) => `<option value="${escapeHtml(String(o.value ?? ''))}">${textObject(o.text, ctx)}</option>`)
+      .map((o) => `<option value="${escapeHtml(String(o.value ?? ''))}"${String(o.value ?? '') === initial ? ' selected' : ''}>${textObject(o.text, ctx)}</option>`)
       .join('');
+    return `<select class="input" data-type="${type}" ${attrs}><option value=""></option>${opts}</select>`;
+  }
+  if (el.type === 'channels_select') {
+    // Slack lists the workspace's public channels; the console has its own channel (ctx.channels).
+    const initial = typeof el.initial_channel === 'string' ? el.initial_channel : undefined;
+    const channels = [...(ctx.channels ?? [])];
+    if (initial && !channels.some((c) => c.id === initial)) channels.push({ id: initial, name: initial });
+    const opts = channels.map((c) => `<option value="${escapeHtml(c.id)}"${c.id === initial ? ' selected' : ''}>#${escapeHtml(c.name)}</option>`).join('');
     return `<select class="input" data-type="${type}" ${attrs}><option value=""></option>${opts}</select>`;
   }
   return `<span class="img-alt">[${type} not supported in the console]</span>`;

@@ -61,7 +61,7 @@ function messageHtml(m: SlackMessage, input: ChannelInput, ctx: MentionContext, 
 
 function commandHtml(c: TypedCommandEntry, input: ChannelInput): string {
   const u = input.users.get(c.user);
-  return `<div class="msg msg-command" data-ts="${escapeHtml(c.ts)}">${avatar(u, c.user)}<div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(u?.real_name ?? c.user)}</span><span class="time">${tsTime(c.ts)}</span></div><div class="msg-content"><code class="slash">${escapeHtml(`${c.command} ${c.text}`.trim())}</code> <span class="note">slash command — Slack shows it to nobody; only you see it here</span></div></div></div>`;
+  return `<div class="msg msg-command" data-ts="${escapeHtml(c.ts)}" data-key="command:${escapeHtml(c.ts)}">${avatar(u, c.user)}<div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(u?.real_name ?? c.user)}</span><span class="time">${tsTime(c.ts)}</span></div><div class="msg-content"><code class="slash">${escapeHtml(`${c.command} ${c.text}`.trim())}</code> <span class="note">slash command — Slack shows it to nobody; only you see it here</span></div></div></div>`;
 }
 
 function contextOf(input: ChannelInput): MentionContext {
@@ -100,6 +100,7 @@ export function renderChannel(input: ChannelInput): string {
 /**
  * The thread of message `ts` for the side pane: the parent, then its replies (`.replies`, one `.msg` per
  * reply with `data-ts`), as `input.viewer` sees them; `null` when the viewer cannot see that message.
+ * Containers carry `data-key` and `data-list` so the page patches them child by child (static/app.js).
  */
 export function renderThread(input: ChannelInput, ts: string): { html: string; replies: number } | null {
   const ctx = contextOf(input);
@@ -107,9 +108,9 @@ export function renderThread(input: ChannelInput, ts: string): { html: string; r
   const parent = msgs.find((m) => m.ts === ts);
   if (!parent) return null;
   const replies = msgs.filter((r) => r.thread_ts === ts && r.ts !== ts);
-  const count = `<div class="thread-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>`;
+  const count = `<div class="thread-count" data-key="count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>`;
   return {
-    html: `<div class="thread-parent">${messageHtml(parent, input, ctx, '')}</div>${count}<div class="replies">${replies.map((r) => messageHtml(r, input, ctx, '')).join('')}</div>`,
+    html: `<div class="thread-parent" data-key="parent" data-list>${messageHtml(parent, input, ctx, '')}</div>${count}<div class="replies" data-key="replies" data-list>${replies.map((r) => messageHtml(r, input, ctx, '')).join('')}</div>`,
     replies: replies.length,
   };
 }

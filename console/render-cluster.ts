@@ -30,13 +30,28 @@ function table(title: string, head: string[], rows: string[][], cls: string): st
 
 const e = escapeHtml;
 
-/** The panel's HTML: one table per kind of object. */
+/** `namespace/name` with a line-break opportunity after the slash (`<wbr>`), the name in bold when `strong`. */
+function nsName(namespace: string, name: string, strong = false): string {
+  return `${e(namespace)}/<wbr>${strong ? `<b>${e(name)}</b>` : e(name)}`;
+}
+
+/** An image reference's last path segment (`mysql:8.4.3-oracle`), breakable after the colon. */
+function imageTag(image: string): string {
+  const [repo, tag] = image.slice(image.lastIndexOf('/') + 1).split(/:(.*)/s);
+  return `<code title="${e(image)}">${e(repo ?? '')}${tag !== undefined ? `:<wbr>${e(tag)}` : ''}</code>`;
+}
+
+/**
+ * The panel's HTML: one table per kind of object. Few columns (a database's kind and a pod's role are
+ * small labels under the name) and break opportunities after `/` and `:`, so the panel fits its 340 px
+ * column at 1024 px without cutting a word (test/console.test.ts measures it).
+ */
 export function renderCluster(v: ClusterView): string {
   return [
-    table('Databases', ['Kind', 'Name', 'Version', 'Status'], v.databases.map((d) => [e(d.kind), `${e(d.namespace)}/<b>${e(d.name)}</b>`, `<code>${e(d.version)}</code>`, phase(d.phase)]), 'k-databases'),
-    table('DatabaseUpdates', ['Name', 'Database', 'Target', 'Phase'], v.records.map((r) => [`<code>${e(r.name)}</code>`, e(r.database), `<code>${e(r.target)}</code>`, phase(r.phase)]), 'k-records'),
-    table('OpsRequests', ['Name', 'Type', 'Target', 'Phase'], v.opsRequests.map((o) => [`${e(o.namespace)}/${e(o.name)}`, e(o.type), `<code>${e(o.target)}</code>`, phase(o.phase)]), 'k-ops'),
-    table('PetSets', ['Name', 'Ready'], v.petsets.map((p) => [`${e(p.namespace)}/${e(p.name)}`, `${e(p.ready)}/${e(p.replicas)}`]), 'k-petsets'),
-    table('Pods', ['Name', 'Image (tag)', 'Ready'], v.pods.map((p) => [`${e(p.namespace)}/${e(p.name)}${p.role ? ` <span class="role">${e(p.role)}</span>` : ''}`, `<code title="${e(p.image)}">${e(p.image.slice(p.image.lastIndexOf('/') + 1))}</code>`, p.ready ? '<span class="phase phase-ok">Ready</span>' : phase(p.phase)]), 'k-pods'),
+    table('Databases', ['Database', 'Version', 'Status'], v.databases.map((d) => [`${nsName(d.namespace, d.name, true)} <span class="role">${e(d.kind)}</span>`, `<code>${e(d.version)}</code>`, phase(d.phase)]), 'k-databases'),
+    table('DatabaseUpdates', ['Name', 'Database', 'Target', 'Phase'], v.records.map((r) => [`<code>${e(r.name)}</code>`, e(r.database).replace('/', '/<wbr>'), `<code>${e(r.target)}</code>`, phase(r.phase)]), 'k-records'),
+    table('OpsRequests', ['Name', 'Type', 'Target', 'Phase'], v.opsRequests.map((o) => [nsName(o.namespace, o.name), e(o.type), `<code>${e(o.target)}</code>`, phase(o.phase)]), 'k-ops'),
+    table('PetSets', ['Name', 'Ready'], v.petsets.map((p) => [nsName(p.namespace, p.name), `${e(p.ready)}/${e(p.replicas)}`]), 'k-petsets'),
+    table('Pods', ['Name', 'Image (tag)', 'Ready'], v.pods.map((p) => [`${nsName(p.namespace, p.name)}${p.role ? ` <span class="role">${e(p.role)}</span>` : ''}`, imageTag(p.image), p.ready ? '<span class="phase phase-ok">Ready</span>' : phase(p.phase)]), 'k-pods'),
   ].join('');
 }

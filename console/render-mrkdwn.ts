@@ -15,6 +15,8 @@ export interface MentionContext {
   users: ReadonlyMap<string, { name: string }>;
   /** User group id → handle (`dba`). */
   usergroups?: ReadonlyMap<string, { handle: string }>;
+  /** The channels a `channels_select` offers (the console's channel), in order. */
+  channels?: ReadonlyArray<{ id: string; name: string }>;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

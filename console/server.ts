@@ -11,7 +11,8 @@
  *   modal: {id, version, html} | null}` (the thread open in the side pane; the user's top open modal).
  * - `GET /events` → `text/event-stream`, an event `change` (at most every 100 ms) after any change.
  * - `POST /api/command {user, text}` (`text` starting with `/`: a slash command, else a plain message),
- *   `POST /api/click {user, ts, actionId, blockId?}`, `POST /api/submit {user, viewId, values}`,
+ *   `POST /api/click {user, ts, actionId, blockId?, value?}` (`value`: the clicked button's, which tells apart
+ *   buttons that share an action_id in blocks without a block_id, such as a drift report's rows), `POST /api/submit {user, viewId, values}`,
  *   `POST /api/close-view {user, viewId}` → `{ok: true, ack?}` or `4xx {ok: false, error}`.
  *
  * Requests must name this server as `Host` (127.0.0.1 or localhost with its port: no DNS rebinding) and
@@ -62,11 +63,11 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 const userId = z.string().min(1).max(64);
 const Bodies = {
   command: z.object({ user: userId, text: z.string().min(1, 'type something').max(4000) }),
-  click: z.object({ user: userId, ts: z.string().regex(/^\d+\.\d+$/, 'a Slack ts'), actionId: z.string().min(1).max(255), blockId: z.string().max(255).optional() }),
+  click: z.object({ user: userId, ts: z.string().regex(/^\d+\.\d+$/, 'a Slack ts'), actionId: z.string().min(1).max(255), blockId: z.string().max(255).optional(), value: z.string().max(2000).optional() }),
   submit: z.object({
     user: userId,
     viewId: z.string().min(1).max(64),
-    values: z.record(z.string(), z.record(z.string(), z.object({ type: z.string(), value: z.string().optional(), selected_option: z.object({ value: z.string() }).optional() }))),
+    values: z.record(z.string(), z.record(z.string(), z.object({ type: z.string(), value: z.string().optional(), selected_option: z.object({ value: z.string() }).optional(), selected_channel: z.string().max(64).nullable().optional() }))),
   }),
   closeView: z.object({ user: userId, viewId: z.string().min(1).max(64) }),
 };
@@ -152,7 +153,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const name = channelName;
     const open = slack.openViews().filter((v) => v.user === user && v.view.type === 'modal');
     const top = open[open.length - 1];
-    const ctx = { users };
+    const ctx = { users, channels: [{ id: channel, name }] };
     const modal = top
       ? {
           id: top.id,
@@ -212,7 +213,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
       case '/api/click': {
         const b = parse(Bodies.click, body);
         const user = knownUser(b.user);
-        const r = await act(() => slack.clickButton({ user: user.id, channel, messageTs: b.ts, actionId: b.actionId, ...(b.blockId ? { blockId: b.blockId } : {}) }));
+        const r = await act(() => slack.clickButton({ user: user.id, channel, messageTs: b.ts, actionId: b.actionId, ...(b.blockId ? { blockId: b.blockId } : {}), ...(b.value !== undefined ? { value: b.value } : {}) }));
         return json({ ok: true, ack: r.ackPayload ?? null });
       }
       case '/api/submit': {

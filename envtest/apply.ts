@@ -5,7 +5,7 @@
  * an existing object), so the API server prunes undeclared fields as it does for `kubectl create`. CRDs are waited for until `Established` before the
  * next document, as `kubectl apply` users wait (`kubectl wait --for condition=established`).
  */
-import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, loadYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 /** Parse a YAML stream into objects (`kind: List` items flattened; empty documents skipped). */
@@ -30,7 +30,11 @@ export async function applyAll(kc: KubeConfig, objects: KubernetesObject[] | str
   const ext = kc.makeApiClient(ApiextensionsV1Api);
   const applied: KubernetesObject[] = [];
   for (const obj of list) {
-    const body = structuredClone(obj);
+    // KubernetesObjectApi serializes a known kind through client-node's typed model, whose attribute names
+    // differ from the wire names for some fields (`x-kubernetes-preserve-unknown-fields` is
+    // `xKubernetesPreserveUnknownFields`): a plain object (from YAML or JSON) would lose them silently, and
+    // the real server would then prune what they keep. loadYaml deserializes into the model first.
+    const body = loadYaml<KubernetesObject>(JSON.stringify(obj));
     if (opts.mode === 'create') {
       applied.push(
         await api.create(body).catch((err: { code?: number }) => {

@@ -56,6 +56,11 @@ Options:
                         (${Object.keys(RESTART_POSTS).join(', ')}) and let a new process finish
   --pod-ready-ms <ms>   simulated pod start-up time in milliseconds (default 150)
   -h, --help            show this help
+
+A major update is backed up first where KubeStash is installed and a BackupConfiguration targets the
+database (policy backup.beforeMajor, default ifConfigured); the demo's cluster has no KubeStash, so its
+updates go straight on. The other commands (versions, status, list, drift, cancel, resume, retry) run in
+the browser console on the same embedded world: npm run console, then type /dbupdate help.
 `;
 }
 
@@ -93,6 +98,12 @@ export interface DemoPlan {
   expect: 'Succeeded' | 'Failed' | 'refused';
   /** Why the expectation is not the default, for the output. */
   note?: string;
+  /**
+   * Whether the bot is granted the opt-in `secrets` get (deploy/components/read-secrets): a Postgres
+   * database with standbys on the direct backend needs it (pg-coordinator's failover is paused with the
+   * auth Secret's credentials; src/updates/preflight.ts refuses without it).
+   */
+  readSecrets: boolean;
 }
 
 /** The seeded database of a scenario and its catalog entry's allowed targets (real catalog). */
@@ -144,7 +155,12 @@ export function planDemo(o: DemoOptions): DemoPlan {
   if (refused && (o.failAt || o.restartAt)) {
     throw new Error(`--engine ${o.engine} --backend direct is refused before anything runs (${note}), so --fail-at/--restart-at do not apply`);
   }
-  return { scenario, command, expect: refused ? 'refused' : o.failAt ? 'Failed' : 'Succeeded', ...(note ? { note } : {}) };
+  const seed = SEED_DATABASES.find((d) => d.namespace === scenario.namespace && d.name === scenario.name);
+  const readSecrets = o.backend === 'direct' && !refused && scenario.engine === 'postgres' && (seed?.replicas ?? 1) > 1;
+  if (readSecrets) {
+    note = `\`${scenario.namespace}/${scenario.name}\` has standbys: on the direct backend the bot pauses pg-coordinator's failover with the database's auth Secret, so this demo installs the opt-in Secret grant (deploy/components/read-secrets, docs/secrets.md); without it the bot refuses and says so`;
+  }
+  return { scenario, command, expect: refused ? 'refused' : o.failAt ? 'Failed' : 'Succeeded', ...(note ? { note } : {}), readSecrets };
 }
 
 /**
@@ -186,7 +202,10 @@ export async function runDemo(o: DemoOptions, out: (s?: string) => void): Promis
   try {
     return o.restartAt ? await demoRestart(o, plan, out) : await demoInProcess(o, plan, out);
   } catch (err) {
-    out(`demo failed: ${(err as Error).message.split('\n')[0]}`);
+    const [first, ...rest] = (err as Error).message.split('\n');
+    out(`demo failed: ${first}`);
+    // A bot process's own last words (its log, not a stack): why it stopped.
+    for (const l of rest.filter((x) => x.trim() && !/^\s+at /.test(x)).slice(-6)) out(`  ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`);
     return { expected: false, outcome: 'error', command: plan.command };
   }
 }
@@ -197,9 +216,9 @@ async function demoInProcess(o: DemoOptions, plan: DemoPlan, out: (s?: string) =
   const world: World =
     o.backend === 'direct'
       ? await startWorld({
-          // The demo's cluster opted in to the Secrets grant (docs/secrets.md), as an install on the direct
-          // backend with Postgres standbys must: without it `billing/ledger` is refused at preflight.
-          sim: { podReadyDelayMs: o.podReadyMs, stepDelayMs, opsManager: false, readSecrets: true },
+          // The Secrets grant where the update needs it (docs/secrets.md): Postgres standbys on the direct
+          // backend; without it `billing/ledger` is refused at preflight (plan.note says so).
+          sim: { podReadyDelayMs: o.podReadyMs, stepDelayMs, opsManager: false, readSecrets: plan.readSecrets },
           config: { backend: 'direct' },
           direct: { podTimeoutMs: o.failAt ? (o.directPodTimeoutMs ?? 3_000) : 60_000, settleMs: o.directSettleMs ?? 1_000, readyTimeoutMs: 30_000 },
         })
@@ -240,14 +259,15 @@ async function demoRestart(o: DemoOptions, plan: DemoPlan, out: (s?: string) => 
   const step = o.restartAt!;
   const posted = RESTART_POSTS[step];
   if (!posted) throw new Error(`--restart-at must be one of: ${Object.keys(RESTART_POSTS).join(', ')}`);
-  const cluster = await startEmbeddedCluster({ podReadyDelayMs: Math.max(o.podReadyMs, 300), stepDelayMs: 300, opsManager: o.backend === 'ops-request', readSecrets: o.backend === 'direct' });
+  const cluster = await startEmbeddedCluster({ podReadyDelayMs: Math.max(o.podReadyMs, 300), stepDelayMs: 300, opsManager: o.backend === 'ops-request', readSecrets: plan.readSecrets });
   // A generous ack deadline (Slack's is 3 s): a bot process starting on a busy machine is slow to answer
   // its first command, and the demo is about the restart, not the ack deadline (test/ack-*.test.ts are).
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }], ackTimeoutMs: 10_000 });
   const files = writeBotFiles(cluster, worldConfig({ leaseDurationSeconds: 2, backend: o.backend }));
   const procs: BotProcess[] = [];
   try {
-    const first = spawnBot({ files, slack, identity: 'bot-1' });
+    // PORT 0: the health server on any free port (8080 may be taken on the user's machine, or by a test).
+    const first = spawnBot({ files, slack, identity: 'bot-1', env: { PORT: '0' } });
     procs.push(first);
     await waitUntilLeading(cluster, slack, 'bot-1', first);
     out(`bot process 1 (pid ${first.child.pid}) is connected and leads`);
@@ -267,7 +287,7 @@ async function demoRestart(o: DemoOptions, plan: DemoPlan, out: (s?: string) => 
     first.kill('SIGKILL');
     await first.exited;
     out(`💥 kill -9 ${first.child.pid}: bot process 1 is gone${step === 'approval' ? ' while approval is pending' : ` right after "${step}" was posted`}`);
-    const second = spawnBot({ files, slack, identity: 'bot-2' });
+    const second = spawnBot({ files, slack, identity: 'bot-2', env: { PORT: '0' } });
     procs.push(second);
     await waitUntilLeading(cluster, slack, 'bot-2', second);
     out(`bot process 2 (pid ${second.child.pid}) took the Lease and goes on from the record`);

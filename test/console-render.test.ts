@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mrkdwnToHtml, escapeHtml, plainToHtml } from '../console/render-mrkdwn.js';
 import { blocksToHtml } from '../console/render-blocks.js';
-import { renderChannel } from '../console/render-channel.js';
+import { renderChannel, renderThread } from '../console/render-channel.js';
 import { renderCluster } from '../console/render-cluster.js';
 import { startConsole, type Console } from '../console/server.js';
 import { SlackEmulator, type SlackMessage } from '../sim/slack/server.js';
@@ -85,6 +85,18 @@ describe('Block Kit and the channel view', () => {
     expect(html).toContain('hi &lt;x&gt;');
   });
 
+  it('draws a select with its initial option, and a channels_select with the console\'s channels and its initial channel', () => {
+    const html = blocksToHtml(
+      [
+        { type: 'input', block_id: 'engine', label: { type: 'plain_text', text: 'Engine' }, element: { type: 'static_select', action_id: 'e', options: [{ text: { type: 'plain_text', text: 'MySQL' }, value: 'mysql' }, { text: { type: 'plain_text', text: 'Postgres' }, value: 'postgres' }], initial_option: { text: { type: 'plain_text', text: 'Postgres' }, value: 'postgres' } } },
+        { type: 'input', block_id: 'channel', label: { type: 'plain_text', text: 'Post in' }, element: { type: 'channels_select', action_id: 'c', initial_channel: 'C_DBOPS' } },
+      ],
+      { ...ctx, channels: [{ id: 'C_DBOPS', name: 'db-ops' }] },
+    );
+    expect(html).toContain('<option value="mysql">MySQL</option><option value="postgres" selected>Postgres</option>');
+    expect(html).toContain('<select class="input" data-type="channels_select" data-action-id="c" data-block-id="channel"><option value=""></option><option value="C_DBOPS" selected>#db-ops</option></select>');
+  });
+
   it('shows ephemeral messages and typed commands only to their user, threads under their parent, and (edited)', () => {
     const m = (x: Partial<SlackMessage> & { ts: string }): SlackMessage => ({ channel: 'C', text: '', history: [], ...x });
     const messages = [
@@ -102,8 +114,15 @@ describe('Block Kit and the channel view', () => {
     expect(bob).not.toContain('for alice only');
     expect(bob).not.toContain('Only visible to you');
     expect(bob).not.toContain('/dbupdate');
-    expect(bob).toContain('<details class="thread" data-thread="100.000002"><summary><span class="reply-count">1 reply</span>');
-    expect(bob).toContain('⏸️</span> <b>Paused</b>');
+    // a thread is a link under its parent; the replies are in the side pane (renderThread), not inline
+    expect(bob).toContain('<button type="button" class="thread-link" data-thread="100.000002" data-replies="1"><span class="reply-count">1 reply</span>');
+    expect(bob).not.toContain('<b>Paused</b>');
+    const pane = renderThread({ channelName: 'db-ops', messages, commands, users, viewer: 'U_BOB' }, '100.000002')!;
+    expect(pane.replies).toBe(1);
+    expect(pane.html).toMatch(/^<div class="thread-parent" data-key="parent" data-list><div class="msg" data-ts="100\.000002">/);
+    expect(pane.html).toContain('<div class="replies" data-key="replies" data-list><div class="msg" data-ts="100.000003">');
+    expect(pane.html).toContain('⏸️</span> <b>Paused</b>');
+    expect(renderThread({ channelName: 'db-ops', messages, commands, users, viewer: 'U_BOB' }, '100.000001')).toBeNull();
     expect(bob).toContain('<span class="edited">(edited)</span>');
     expect(renderChannel({ channelName: 'db-ops', messages: [], commands: [], users, viewer: 'U_BOB' })).toContain('very beginning of <b>#db-ops</b>');
   });
@@ -116,9 +135,9 @@ describe('Block Kit and the channel view', () => {
       opsRequests: [],
       records: [],
     });
-    expect(html).toContain('demo/<b>orders&lt;x&gt;</b>');
+    expect(html).toContain('demo/<wbr><b>orders&lt;x&gt;</b> <span class="role">MySQL</span>');
     expect(html).toContain('<span class="phase phase-ok">Ready</span>');
-    expect(html).toContain('>mysql:8.4.3-oracle</code>');
+    expect(html).toContain('>mysql:<wbr>8.4.3-oracle</code>');
     expect(html).toContain('<td colspan="2" class="none">none</td>');
   });
 });

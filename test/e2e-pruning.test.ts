@@ -67,4 +67,27 @@ describe('pruning by the DatabaseUpdate CRD schema, end to end through the real 
     expect(Object.keys(done.status?.direct ?? {}).length).toBeGreaterThan(0);
     expect(botWarnings(w), botWarnings(w).join('\n')).toEqual([]);
   });
+
+  it('an out-of-date CRD that prunes status.direct: the update stops at once, Failed, saying which CRD to apply and how to resume; no loop of writes', async () => {
+    // As a cluster upgraded with Helm, which leaves CRDs as they were: status.direct without
+    // x-kubernetes-preserve-unknown-fields. The real server prunes it to {} (found on kube-apiserver 1.36).
+    const w = await startWorld({ sim: { podReadyDelayMs: 15, stepDelayMs: 15, opsManager: false }, direct: { podTimeoutMs: 1500, settleMs: 100, readyTimeoutMs: 5000 } });
+    worlds.push(w);
+    const CRD = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
+    const crd = w.cluster.store.get(CRD, undefined, 'databaseupdates.dbupdate.dev') as Record<string, any>;
+    delete crd.spec.versions[0].schema.openAPIV3Schema.properties.status.properties.direct['x-kubernetes-preserve-unknown-fields'];
+    w.cluster.store.update(CRD, crd as never);
+    const { record, parent } = await request(w.slack, w.bot.records, USERS.requester, CHANNEL, 'mysql orders 8.0.36');
+    await approve(w.slack, CHANNEL, parent, USERS.approver);
+    const done = await settle(w.bot.records, record.metadata.name, 30_000);
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.message).toContain('`status.direct`');
+    expect(done.status?.message).toContain('kubectl apply -f deploy/crd-databaseupdate.yaml');
+    expect(done.status?.message).toContain(`/dbupdate resume ${record.metadata.name}`);
+    // The bot stopped: a handful of status writes, not hundreds.
+    await new Promise((r) => setTimeout(r, 500));
+    const writes = w.cluster.server.requests.filter((r) => r.user === BOT_USER && r.verb === 'patch' && r.path.endsWith(`/databaseupdates/${record.metadata.name}/status`));
+    expect(writes.length).toBeLessThan(20);
+    expect(w.slack.replies(CHANNEL, parent.ts).map((m) => m.text).join('\n')).toContain('status.direct');
+  });
 });

@@ -27,6 +27,9 @@ import { startEmbeddedCluster, worldConfig, type EmbeddedCluster } from '../sim/
 import { writeBotFiles } from '../sim/bot-process.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { demoTranscript, normalize, readmeSample } from '../scripts/readme-demo.js';
+import { parse as parseYaml } from 'yaml';
+import { USAGE } from '../src/command/help.js';
+import { validateConfig } from '../src/policy/config.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -186,6 +189,22 @@ describe('README commands', () => {
     expect(quick).toMatch(/`npm run sim` holds its terminal/);
     expect(README).toMatch(/Event Subscriptions\* → Request URL \(the App Home tab's `app_home_opened`/);
     expect(README).toContain('docs/secrets.md');
+  });
+
+  it('the command list has every command the bot takes (src/command/help.ts), and the policy sample is a valid policy', () => {
+    const section = README.slice(README.indexOf('## Commands'), README.indexOf('## Troubleshooting'));
+    const list = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const words = (usage: string) => usage.replace(/^`|`$/g, '').split(' ').slice(0, 2).join(' ');
+    for (const [kind, usage] of Object.entries(USAGE)) {
+      const word = kind === 'update' ? '/dbupdate <engine>' : words(usage);
+      expect(list.split('\n').some((l) => l.startsWith(`${word} `) || l === word), `README's command list lacks ${word}`).toBe(true);
+    }
+    const policy = README.slice(README.indexOf('### 3. The policy'), README.indexOf('### 4.'));
+    const sample = /In short:\n\n```yaml\n([\s\S]*?)```/.exec(policy)?.[1];
+    expect(sample).toBeDefined();
+    const config = validateConfig(parseYaml(sample!), 'README.md');
+    expect(config.backup.beforeMajor).toBe('ifConfigured');
+    expect(config.reports).toHaveLength(1);
   });
 
   it('every command runs as the README says', { timeout: 900_000 }, async () => {

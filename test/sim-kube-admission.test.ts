@@ -89,7 +89,7 @@ describe('dryRun=All', () => {
   it('refuses another dryRun value with 422, as the API server validates CreateOptions', async () => {
     const r = await fetch(`${server.url}/api/v1/namespaces/demo/configmaps?dryRun=Yes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'x' } }) });
     expect(r.status).toBe(422);
-    expect(((await r.json()) as { message: string }).message).toBe('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: "Yes": supported values: "All"');
+    expect(((await r.json()) as { message: string }).message).toBe('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["Yes"]: supported values: "All"');
   });
 
   it('a dry run reaching a webhook with side effects fails with 400', async () => {

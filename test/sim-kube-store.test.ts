@@ -271,8 +271,10 @@ describe('Store: patches', () => {
     const yaml = stringifyYaml({ apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: SPEC });
     const created = s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml', { fieldManager: 'test' });
     expect(created.metadata.generation).toBe(1);
-    const merged = s.patch(DU, 'default', 'ssa', { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: { reason: 'r' } }, 'application/apply-patch+yaml', { fieldManager: 'test' });
+    // Another manager's apply merges; the same manager applying less would remove what it no longer applies.
+    const merged = s.patch(DU, 'default', 'ssa', { apiVersion: 'dbupdate.dev/v1alpha1', kind: 'DatabaseUpdate', metadata: { name: 'ssa' }, spec: { reason: 'r' } }, 'application/apply-patch+yaml', { fieldManager: 'other' });
     expect(merged.spec).toEqual({ ...SPEC, reason: 'r' });
+    expect((merged.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager).sort()).toEqual(['other', 'test']);
     expect(statusOf(() => s.patch(DU, 'default', 'ssa', yaml, 'application/apply-patch+yaml')).code).toBe(422);
   });
 });

@@ -199,14 +199,20 @@ describe('resume, retry and the form write their intent before the ack and answe
     const failed = await settle(w.bot.records, record.metadata.name);
     w.cluster.sim.faults.clear();
     expect(failed.status?.phase).toBe('Failed');
+    // Each command comes apart from the previous envelope, as a person types them: the ack carries the
+    // answer only for an envelope after a quiet moment (src/slack/ack.ts; within a burst it says it follows).
+    const apart = () => new Promise((r) => setTimeout(r, 50));
     // retry while the database is still paused is refused, in the ack
+    await apart();
     const early = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `retry ${record.metadata.name}` });
     expect(String((early.ackPayload as { text?: string }).text)).toContain('still paused');
+    await apart();
     const resume = await w.slack.typeCommand({ user: USERS.approver, channel: CHANNEL, text: `resume ${record.metadata.name}` });
     expect(String((resume.ackPayload as { text?: string }).text)).toContain('Resume of PerconaXtraDB `demo/inventory` requested');
     expect((await w.bot.records.get(record.metadata.name))?.status?.resume?.requestedBy).toBe(USERS.approver);
     await pollUntil(async () => (await w.bot.records.get(record.metadata.name))?.status?.resume?.state === 'Succeeded' || undefined, 20_000, () => 'the resume');
     const before = new Set((await w.bot.records.list()).map((r) => r.metadata.name));
+    await apart();
     const retry = await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `retry ${record.metadata.name}` });
     const name = /`(inventory-[0-9a-f]{8})`/.exec(String((retry.ackPayload as { text?: string }).text))?.[1];
     expect(name && !before.has(name)).toBe(true);

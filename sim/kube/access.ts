@@ -99,14 +99,17 @@ export function selfSubjectAccessReview(body: KubeObject, user: UserInfo, author
   const ra = spec.resourceAttributes;
   const nra = spec.nonResourceAttributes;
   if (!ra === !nra) {
+    // Both given: the real validation names nonResourceAttributes; neither: resourceAttributes.
     throw invalid('SelfSubjectAccessReview', 'authorization.k8s.io', '', [
-      {
-        field: 'spec.resourceAttributes',
-        reason: 'FieldValueInvalid',
-        message: `Invalid value: ${ra ? '"{…}"' : '"null"'}: exactly one of nonResourceAttributes or resourceAttributes must be specified`,
-      },
+      ra
+        ? { field: 'spec.nonResourceAttributes', reason: 'FieldValueInvalid', message: 'Invalid value: "{…}": cannot be specified in combination with resourceAttributes' }
+        : { field: 'spec.resourceAttributes', reason: 'FieldValueInvalid', message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified' },
     ]);
   }
+  // The spec is echoed as decoded: empty strings are omitted (omitempty).
+  const echoed: ReviewSpec = { ...spec };
+  if (ra) echoed.resourceAttributes = Object.fromEntries(Object.entries(ra).filter(([, v]) => v !== '' && v !== undefined && v !== null)) as ReviewSpec['resourceAttributes'];
+  if (nra) echoed.nonResourceAttributes = Object.fromEntries(Object.entries(nra).filter(([, v]) => v !== '' && v !== undefined && v !== null)) as ReviewSpec['nonResourceAttributes'];
   const a: RequestAttributes = ra
     ? {
         resourceRequest: true,
@@ -125,7 +128,7 @@ export function selfSubjectAccessReview(body: KubeObject, user: UserInfo, author
     kind: 'SelfSubjectAccessReview',
     apiVersion: 'authorization.k8s.io/v1',
     metadata: { creationTimestamp: null },
-    spec,
+    spec: echoed,
     status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) },
   };
 }
@@ -147,6 +150,7 @@ export function isSelfSubjectReview(t: { group: string; plural: string; custom?:
 export function selfSubjectRulesReview(body: KubeObject, user: UserInfo, authorizer: RbacAuthorizer): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be a SelfSubjectRulesReview object');
   const spec = (body.spec ?? {}) as { namespace?: string };
+  if (!spec.namespace) throw badRequest('no namespace on request');
   return {
     kind: 'SelfSubjectRulesReview',
     apiVersion: 'authorization.k8s.io/v1',

@@ -53,6 +53,8 @@ export interface ResourceType {
   hasStatus: boolean;
   /** True for types served from a `CustomResourceDefinition` (strategic merge then answers 415). */
   custom?: boolean;
+  /** A custom resource's storage version (the CRD version marked `storage`): discovery's storageVersionHash names it. */
+  storageVersion?: string;
   /** The CRD version's `additionalPrinterColumns` (server-side `kubectl get` table columns). */
   printerColumns?: PrinterColumn[];
   /** Verbs served (discovery's `verbs`); default: all of create, delete, deletecollection, get, list, patch, update, watch. */
@@ -84,7 +86,8 @@ export interface GVR {
 
 /** A watch event, as on the wire (`{"type":"ADDED","object":{…}}`). */
 export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** `BOOKMARK`: only a resourceVersion (and annotations) in `object.metadata`, sent when the watch asked for bookmarks. */
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
   object: KubeObject;
 }
 
@@ -98,8 +101,17 @@ export type PatchType =
 /** Options common to writes. `subresource: 'status'` writes only `.status`; a main write ignores `.status` when the type has a status subresource. */
 export interface WriteOptions {
   subresource?: 'status';
-  /** Field manager for server-side apply (`application/apply-patch+yaml`). */
+  /** The `fieldManager` query parameter (required for server-side apply, `application/apply-patch+yaml`). */
   fieldManager?: string;
+  /**
+   * The manager recorded in `metadata.managedFields` (managedfields.ts: `fieldManager`, else the
+   * User-Agent's product). Without it (in-process writes) managedFields are left as they are.
+   */
+  manager?: string;
+  /** `force=true` of an apply: take the fields other managers own instead of answering 409 Conflict. */
+  force?: boolean;
+  /** @internal The applied configuration of a server-side apply (set by the store's patch). */
+  applied?: KubeObject;
   /**
    * How fields a custom resource's schema does not know are answered (`fieldValidation` query parameter):
    * `Strict` → 400 `strict decoding error: unknown field "spec.x"`, `Warn` (default) → pruned with a

@@ -122,3 +122,43 @@ export function decodeTypeError(x: unknown, s: JSONSchemaProps | undefined, path
   }
   return undefined;
 }
+
+/** Meta types of k8s.io/apimachinery, named `io.k8s.apimachinery.pkg.apis.meta.v1.<Name>` in the OpenAPI documents. */
+const META_TYPES = new Set(['ObjectMeta', 'ListMeta', 'LabelSelector', 'LabelSelectorRequirement', 'OwnerReference', 'ManagedFieldsEntry', 'Condition', 'Status', 'StatusDetails', 'StatusCause']);
+
+/**
+ * The definitions of a built-in kind as the OpenAPI documents publish them: one definition per model
+ * class, nested classes by `$ref` (`<refPrefix><name>`), so that `kubectl explain` names a field's type
+ * (`<[]EnvVar>`, `<ObjectMeta>`). Names are `io.k8s.api.<pkg>.<version>.<Type>` with the root kind's
+ * package (client-node's models do not say which package a nested type comes from; kubectl shows only the
+ * last segment), meta types under `io.k8s.apimachinery.pkg.apis.meta.v1`.
+ * @returns the root definition's name and every definition, or undefined without a model.
+ */
+export function builtinDefinitions(version: string, kind: string, pkg: string, refPrefix: string): { root: string; definitions: Record<string, JSONSchemaProps> } | undefined {
+  if (!hasModel(version, kind)) return undefined;
+  const definitions: Record<string, JSONSchemaProps> = {};
+  const nameOf = (cls: string) => {
+    const type = cls.replace(/^V\d+(?:(?:alpha|beta)\d+)?/, '');
+    return META_TYPES.has(type) ? `io.k8s.apimachinery.pkg.apis.meta.v1.${type}` : `io.k8s.api.${pkg}.${version}.${type}`;
+  };
+  const ref = (type: string, format: string, key: string): JSONSchemaProps => {
+    const map = type.match(/^\{ \[key: string\]: (.+); \}$/);
+    if (map) return { type: 'object', additionalProperties: ref(map[1], format, key) };
+    const arr = type.match(/^Array<(.+)>$/);
+    if (arr) return { type: 'array', items: ref(arr[1], format, key) };
+    const m = models[type];
+    if (!m || typeof m.getAttributeTypeMap !== 'function') return typeSchema(type, format, 0, key);
+    define(type);
+    return { $ref: `${refPrefix}${nameOf(type)}` } as JSONSchemaProps;
+  };
+  const define = (cls: string) => {
+    const name = nameOf(cls);
+    if (definitions[name]) return;
+    const d: JSONSchemaProps = { type: 'object', properties: {} };
+    definitions[name] = d;
+    for (const a of models[cls]!.getAttributeTypeMap()) d.properties![a.baseName] = ref(a.type, a.format, a.baseName);
+  };
+  const root = modelName(version, kind);
+  define(root);
+  return { root: nameOf(root), definitions };
+}

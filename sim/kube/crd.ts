@@ -66,6 +66,7 @@ export function crdResourceTypes(obj: KubeObject): ResourceType[] {
       ...(names.categories?.length ? { categories: names.categories } : {}),
       hasStatus: v.subresources?.status !== undefined && v.subresources?.status !== null,
       custom: true,
+      storageVersion: (spec.versions ?? []).find((x) => x.storage)?.name ?? v.name,
       ...(v.additionalPrinterColumns ? { printerColumns: v.additionalPrinterColumns } : {}),
       ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
       ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),

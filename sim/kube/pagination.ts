@@ -36,14 +36,20 @@ export function encodeContinue(rv: number, lastKey: string): string {
  */
 export function decodeContinue(token: string): ContinueToken {
   const bad = (why: string) => badRequest(`invalid continue token: continue key is not valid: ${why}`);
+  // Go's base64.RawURLEncoding: the first byte outside the alphabet, or a dangling last byte, is reported.
+  const badByte = token.search(/[^A-Za-z0-9_-]/);
+  if (badByte >= 0) throw bad(`illegal base64 data at input byte ${badByte}`);
+  if (token.length % 4 === 1) throw bad(`illegal base64 data at input byte ${token.length - 1}`);
   let parsed: { v?: unknown; rv?: unknown; start?: unknown };
+  const text = Buffer.from(token, 'base64url').toString('utf8');
   try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw bad('illegal base64 data or not JSON');
+    parsed = JSON.parse(text);
+  } catch (err) {
+    // encoding/json's messages for the two common cases: cut short, or not JSON at all.
+    throw bad(/end of JSON input|Unterminated|Expected/.test(String(err)) && text.trim().startsWith('{') ? 'unexpected end of JSON input' : `invalid character '${text.trim().charAt(0)}' looking for beginning of value`);
   }
   if (!parsed || typeof parsed !== 'object') throw bad('not an object');
-  if (parsed.v !== 'meta.k8s.io/v1') throw bad(`server does not recognize this encoded key version "${String(parsed.v)}"`);
+  if (parsed.v !== 'meta.k8s.io/v1') throw bad(`server does not recognize this encoded version ${String(parsed.v ?? '')}`);
   if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv <= 0) throw bad('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   if (typeof parsed.start !== 'string' || !parsed.start) throw bad('encoded start key empty (version meta.k8s.io/v1)');
   return { rv: parsed.rv, start: parsed.start.replace(/\u0000$/, '') };
@@ -70,14 +76,14 @@ export function continueExpired(): StatusError {
  */
 export function paginate(
   items: KubeObject[],
-  opts: { rv: number; namespaced: boolean; after?: string; limit: number; filtered: boolean },
+  opts: { rv: number; namespaced: boolean; after?: string; limit: number; filtered: boolean; prefix?: string },
 ): { items: KubeObject[]; continue?: string; remainingItemCount?: number } {
   const rest = opts.after === undefined ? items : items.filter((o) => keyOf(o, opts.namespaced) > opts.after!);
   if (!(opts.limit > 0) || rest.length <= opts.limit) return { items: rest };
   const page = rest.slice(0, opts.limit);
   return {
     items: page,
-    continue: encodeContinue(opts.rv, keyOf(page[page.length - 1], opts.namespaced)),
+    continue: encodeContinue(opts.rv, keyOf(page[page.length - 1], opts.namespaced).slice((opts.prefix ?? '').length)),
     ...(opts.filtered ? {} : { remainingItemCount: rest.length - opts.limit }),
   };
 }
@@ -102,18 +108,22 @@ export function listChunk(
   const label = q.get('labelSelector') || undefined;
   const field = q.get('fieldSelector') || undefined;
   const limitParam = q.get('limit');
-  const limit = limitParam ? Number(limitParam) : 0;
-  if (limitParam && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`limit must be a non-negative integer, got "${limitParam}"`);
+  // strconv.ParseInt; a negative limit is no limit.
+  if (limitParam && !/^[+-]?\d+$/.test(limitParam)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(limitParam)}: invalid syntax`);
   const token = q.get('continue');
+  // A list at resourceVersion=0 is served whole from the watch cache, whatever the limit.
+  const limit = limitParam && !(q.get('resourceVersion') === '0' && !token) ? Math.max(0, Number(limitParam)) : 0;
   const filtered = label !== undefined || field !== undefined;
+  // Token keys are relative to the list's storage prefix: `/<name>` in a namespace, `<ns>/<name>` across namespaces, `<name>` for cluster-scoped kinds.
+  const prefix = !type.namespaced ? '/' : namespace ? namespace : '';
   if (!token) {
     const { items, resourceVersion } = store.list(gvr, namespace, label, field);
-    return { ...paginate(items, { rv: Number(resourceVersion), namespaced: type.namespaced, limit, filtered }), resourceVersion };
+    return { ...paginate(items, { rv: Number(resourceVersion), namespaced: type.namespaced, limit, filtered, prefix }), resourceVersion };
   }
   const rvParam = q.get('resourceVersion');
   if (rvParam && rvParam !== '0') throw badRequest('specifying resource version is not allowed when using continue');
   const c = decodeContinue(token);
   const items = store.listAt(gvr, namespace, c.rv, label, field);
   if (!items) throw continueExpired();
-  return { ...paginate(items, { rv: c.rv, namespaced: type.namespaced, after: c.start, limit, filtered }), resourceVersion: String(c.rv) };
+  return { ...paginate(items, { rv: c.rv, namespaced: type.namespaced, after: prefix + c.start, limit, filtered, prefix }), resourceVersion: String(c.rv) };
 }

@@ -25,7 +25,7 @@ import { statusObject, StatusError, unsupportedMediaType } from './status.js';
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /** Kinds of the real scheme that this file cannot decode (415) as opposed to kinds no scheme has (400). */
-const KNOWN_KINDS = new Set(['Pod', 'Service', 'ServiceAccount', 'Event', 'Lease', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'StatefulSet', 'Deployment', 'PodDisruptionBudget', 'CustomResourceDefinition', 'SelfSubjectRulesReview', 'SelfSubjectReview']);
+const KNOWN_KINDS = new Set(['Pod', 'Service', 'ServiceAccount', 'Event', 'Lease', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'StatefulSet', 'Deployment', 'PodDisruptionBudget', 'CustomResourceDefinition']);
 
 const PROTO = `
 syntax = "proto2";
@@ -48,6 +48,9 @@ message ResourceAttributes { optional string namespace = 1; optional string verb
 message NonResourceAttributes { optional string path = 1; optional string verb = 2; }
 message SelfSubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; }
 message SelfSubjectAccessReview { optional ObjectMeta metadata = 1; optional SelfSubjectAccessReviewSpec spec = 2; }
+message SelfSubjectRulesReviewSpec { optional string namespace = 1; }
+message SelfSubjectRulesReview { optional ObjectMeta metadata = 1; optional SelfSubjectRulesReviewSpec spec = 2; }
+message SelfSubjectReview { optional ObjectMeta metadata = 1; }
 `;
 
 const root = protobuf.parse(PROTO, { keepCase: true }).root;
@@ -58,6 +61,9 @@ const KINDS: Record<string, protobuf.Type> = {
   'v1/ConfigMap': root.lookupType('k8s.ConfigMap'),
   'v1/Namespace': root.lookupType('k8s.Namespace'),
   'authorization.k8s.io/v1/SelfSubjectAccessReview': root.lookupType('k8s.SelfSubjectAccessReview'),
+  // kubectl auth can-i --list / kubectl auth whoami (authorization/v1 and authentication/v1 generated.proto).
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': root.lookupType('k8s.SelfSubjectRulesReview'),
+  'authentication.k8s.io/v1/SelfSubjectReview': root.lookupType('k8s.SelfSubjectReview'),
 };
 
 /** `meta/v1.Time` (seconds since the epoch) as the RFC 3339 string JSON uses. */

@@ -135,7 +135,8 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /**
  * The default policy the API server bootstraps and this authorizer always applies (bootstrappolicy
- * `system:discovery`, `system:basic-user`, `system:public-info-viewer` and their ClusterRoleBindings).
+ * `system:discovery`, `system:basic-user`, `system:public-info-viewer`, `system:service-account-issuer-discovery`
+ * and their ClusterRoleBindings).
  */
 const DEFAULT_POLICY: Array<{ groups: string[]; rules: PolicyRule[] }> = [
   {
@@ -153,6 +154,8 @@ const DEFAULT_POLICY: Array<{ groups: string[]; rules: PolicyRule[] }> = [
   },
   // system:public-info-viewer
   { groups: [SYSTEM_AUTHENTICATED, SYSTEM_UNAUTHENTICATED], rules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }] },
+  // system:service-account-issuer-discovery (bound to every service account)
+  { groups: ['system:serviceaccounts'], rules: [{ verbs: ['get'], nonResourceURLs: ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'] }] },
 ];
 
 /** Whether `?watch=` asks for a watch (apimachinery's string-to-bool: anything but `0`/`false`). */

@@ -347,15 +347,19 @@ export function pruneAndDefault(t: ResourceType, obj: KubeObject, opts: WriteOpt
  * Validate a custom resource against its type's schema (no-op without one).
  * @throws StatusError 422 Invalid `<Kind>.<group> "<name>" is invalid: <field>: <message>` with `details.causes`.
  */
-export function validateCustomResource(t: ResourceType, obj: KubeObject): void {
+export function validateCustomResource(t: ResourceType, obj: KubeObject, subresource?: string): void {
   const schema = t.schema as JSONSchemaProps | undefined;
-  const errs = schema ? validateAgainst(obj, schema) : [];
+  let errs = schema ? validateAgainst(obj, schema) : [];
+  // A /status write is validated against the status schema: its messages name paths below `status`
+  // (`replicas in body must be of type integer`), the fields stay rooted (`status.replicas`).
+  if (subresource === 'status') errs = errs.map((e) => (e.field.startsWith('status.') ? { ...e, message: e.message.replace(` ${e.field} in body`, ` ${e.field.slice('status.'.length)} in body`) } : e));
   // kube-openapi walks properties in sorted order; the scale subresource's checks come after the schema's.
   // go-openapi: an object's required fields first, then its properties in sorted order.
   const key = (e: FieldError) =>
     e.field === '<nil>' ? `${e.message.replace(/^.* in /, '')}\u0001` : e.reason === 'FieldValueRequired' ? e.field.replace(/\.([^.]*)$/, '\u0000$1') : e.field;
   errs.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  if (t.scale) errs.push(...scaleErrors(obj, t.scale.specReplicasPath));
+  // The scale subresource's accessor checks: specReplicasPath on main writes, statusReplicasPath on /status writes.
+  if (t.scale) errs.push(...scaleErrors(obj, subresource === 'status' ? t.scale.statusReplicasPath : t.scale.specReplicasPath));
   if (errs.length) throw invalid(t.kind, t.group, obj.metadata?.name ?? '', errs);
 }
 
@@ -364,6 +368,7 @@ export function validateCustomResource(t: ResourceType, obj: KubeObject): void {
  * customresource validator `ValidateScaleSpec`): the value at `specReplicasPath` must be a non-negative int64.
  */
 function scaleErrors(obj: KubeObject, specReplicasPath: string): FieldError[] {
+  // (also used for statusReplicasPath: apiextensions' ValidateScaleStatus makes the same checks)
   let v: unknown = obj;
   for (const k of specReplicasPath.replace(/^\./, '').split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
   if (v === undefined || v === null) return [];

@@ -13,9 +13,9 @@
  * - `kubeconfigYaml()` marks the plain-http cluster `insecure-skip-tls-verify` (client-node 1.4 needs it);
  * - request bodies in JSON and YAML are decoded, protobuf for the kinds kubectl's typed clients send
  *   (protobuf.ts), CBOR is refused with 415; an `Accept` naming no JSON-compatible type answers 406.
- * - aggregated discovery is not offered: the plain documents are answered with `application/json`, and
- *   clients fall back. `/openapi/v3` is a minimal document set (see openapi.ts) so that kubectl leaves
- *   field validation to the server; `/openapi/v2` answers 404.
+ * - aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis` when asked, else the plain
+ *   documents (discovery.ts). `/openapi/v3` (per group/version, with component schemas) and `/openapi/v2`
+ *   are served from the kinds' schemas (openapi.ts), so `kubectl explain` works;
  * - DELETE honours DeleteOptions (preconditions, gracePeriodSeconds; finalizers and pods' graceful
  *   deletion, see deletion.ts) and answers the deleted object for pods, services, service accounts, namespaces and custom
  *   resources (`ReturnDeletedObject` in their registries) and a `Status` Success otherwise.
@@ -40,14 +40,20 @@ import { YAML_OPTIONS } from './yaml.js';
 import type { GVR, KubeObject, PatchType, ResourceType, WriteOptions } from './api.js';
 import { addValidatingAdmission, matchingWebhooks, runRegisteredWebhooks, runValidatingAdmission, type AdmissionRequest, type ValidatingWebhook } from './admission.js';
 import { Store } from './store.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { parseApiPath } from './paths.js';
-import { openApiV3Doc, openApiV3Root } from './openapi.js';
+import { openApiV2, openApiV3Doc, openApiV3Root } from './openapi.js';
+import { encodeOpenApiV2, OPENAPI_V2_PROTO } from './openapi-proto.js';
 import { toTable, wantsTable } from './table.js';
 import { ANONYMOUS, forbidden, RbacAuthorizer, requestAttributes, SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, type Denial, type UserInfo } from './rbac.js';
 import { warningHeaders, writeOptions } from './fieldvalidation.js';
 import { impersonate, impersonationOf, isSelfSubjectAccessReview, isSelfSubjectReview, isSelfSubjectRulesReview, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './access.js';
 import { listChunk } from './pagination.js';
+import { validateListOptions } from './listoptions.js';
+import { scaleOf, scalePatch } from './scale.js';
+import { duplicateFields } from './duplicates.js';
+import { applyJsonPatch, applyMergePatch } from './patch.js';
+import { managerOf } from './managedfields.js';
 import { deleteOptionsOf } from './deletion.js';
 import { acceptsJson, decodeProtobuf, notAcceptable, PROTOBUF } from './protobuf.js';
 import { invalid, badRequest, genericStatus, tooLargeResourceVersion, methodNotAllowed, pathNotFound, StatusError, successStatus, unauthorized, unsupportedMediaType } from './status.js';
@@ -584,6 +590,10 @@ export class KubeApiServer {
         return this.send(res, rec, 200, {
           major: '1',
           minor: '32',
+          emulationMajor: '1',
+          emulationMinor: '32',
+          minCompatibilityMajor: '1',
+          minCompatibilityMinor: '31',
           gitVersion: 'v1.32.0+sim',
           gitCommit: '0000000000000000000000000000000000000000',
           gitTreeState: 'clean',
@@ -598,13 +608,26 @@ export class KubeApiServer {
       if (oa) {
         const spec = openApiV3Doc(types, oa[2] ?? '', oa[1] ?? oa[3]);
         if (spec) return this.send(res, rec, 200, spec);
+        // The real OpenAPI v3 handler answers an unknown group/version with an empty 404.
+        return this.send(res, rec, 404, '');
+      }
+      if (p === '/openapi/v2') {
+        if ((req.headers.accept ?? '').includes('protobuf')) {
+          rec.status = 200;
+          res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTO, 'Cache-Control': 'no-cache, private' });
+          return void res.end(encodeOpenApiV2(openApiV2(types) as Parameters<typeof encodeOpenApiV2>[0]));
+        }
+        return this.send(res, rec, 200, openApiV2(types));
       }
       let doc: Record<string, unknown> | undefined;
+      if (parsed.kind === 'root' && wantsAggregated(req.headers.accept)) return this.send(res, rec, 200, aggregatedDiscovery(types, parsed.which === 'api'), { 'Content-Type': AGGREGATED_DISCOVERY });
       if (parsed.kind === 'root') doc = parsed.which === 'api' ? apiVersions(new URL(this.url).host) : apiGroupList(types);
       else if (parsed.kind === 'group') doc = apiGroup(types, parsed.group);
       else if (parsed.kind === 'groupVersion') doc = apiResourceList(types, parsed.group, parsed.version);
       if (doc) return this.send(res, rec, 200, doc);
       if (parsed.kind === 'other' && !p.startsWith('/openapi')) return this.send(res, rec, 404, '404 page not found\n');
+      // A group (or group/version) that is not served is the mux's plain 404.
+      if (parsed.kind === 'group' || (parsed.kind === 'groupVersion' && !types.some((t) => t.group === parsed.group))) return this.send(res, rec, 404, '404 page not found\n');
       throw pathNotFound();
     }
 
@@ -616,12 +639,15 @@ export class KubeApiServer {
     }
     if (parsed.namespace !== undefined && !type.namespaced) throw pathNotFound();
     if (parsed.subresource === 'portforward' && type.group === '' && type.plural === 'pods' && parsed.name !== undefined) throw upgradeNotServed();
-    if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus)) throw pathNotFound();
-    const dry = this.dryRunOf(url.searchParams, method);
+    if (parsed.subresource !== undefined && !(parsed.subresource === 'status' && type.hasStatus) && !(parsed.subresource === 'scale' && type.scale)) throw pathNotFound();
+    let dry = this.dryRunOf(url.searchParams, method);
     const gvr = parsed.gvr;
     if (type.verbs && !type.verbs.includes(isWatch ? 'watch' : this.verbOf(method, parsed.name !== undefined, false))) throw methodNotAllowed();
     if (isSelfSubjectAccessReview(type) || isSelfSubjectRulesReview(type) || isSelfSubjectReview(type)) {
       const review = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+      if (review && typeof review === 'object' && review.kind && review.kind !== type.kind) {
+        throw badRequest(`${String(review.kind)} in version "${type.version}" cannot be handled as a ${type.kind}: the kind of the body does not match the resource`);
+      }
       const who = this.userOf.get(req) ?? ADMIN_USER;
       if (isSelfSubjectRulesReview(type)) return this.send(res, rec, 201, selfSubjectRulesReview(review, who, this.reviewer));
       if (isSelfSubjectReview(type)) return this.send(res, rec, 201, selfSubjectReview(who, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')));
@@ -633,8 +659,11 @@ export class KubeApiServer {
     const accept = req.headers.accept;
     if (!acceptsJson(accept)) throw notAcceptable();
 
-    if (method === 'GET' && isWatch) {
+    if (parsed.subresource === 'scale' && parsed.name !== undefined) return this.serveScale(req, res, rec, type, ns, parsed.name, method, dry, user);
+    // `?watch=1` on a named object is served as a plain GET (the real item handler ignores it); `/watch/…/name` is not served.
+    if (method === 'GET' && isWatch && (parsed.name === undefined || parsed.legacyWatch)) {
       if (parsed.name !== undefined) throw methodNotAllowed();
+      validateListOptions(q, true);
       return this.serveWatch(req, res, rec, type, ns, q);
     }
     switch (method) {
@@ -646,6 +675,7 @@ export class KubeApiServer {
           }
           return this.send(res, rec, 200, obj);
         }
+        validateListOptions(q, false);
         await this.waitForResourceVersion(q);
         const chunk = listChunk(this.store, type, ns, q);
         const more = { ...(chunk.continue ? { continue: chunk.continue } : {}), ...(chunk.remainingItemCount !== undefined ? { remainingItemCount: chunk.remainingItemCount } : {}) };
@@ -660,24 +690,30 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (parsed.name !== undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+        const raw = await this.readBuffer(req);
+        const body = this.decode(raw, req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const wo = writeOptions(q, 'CreateOptions');
+        this.checkDuplicates(raw, req.headers['content-type'] ?? '', type, wo);
         const createBody = ns ? this.withNamespace(body, ns) : body;
-        await this.webhooks(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '', undefined, (admit) => this.store.create(gvr, createBody, { ...wo, warnings: [], dryRun: true, admit }));
-        const created = this.store.create(gvr, ns ? this.withNamespace(body, ns) : body, { ...wo, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
+        const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
+        await this.webhooks(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '', undefined, (admit) => this.store.create(gvr, createBody, { ...wo, manager, warnings: [], dryRun: true, admit }));
+        const created = this.store.create(gvr, createBody, { ...wo, manager, dryRun: dry, admit: this.admitter(type, 'CREATE', dry, user, ns, body?.metadata?.name ?? '') });
         return this.send(res, rec, 201, created, warningHeaders(wo.warnings));
       }
       case 'PUT': {
         if (parsed.name === undefined) throw methodNotAllowed();
-        const body = this.decode(await this.readBuffer(req), req.headers['content-type'] ?? '', type) as KubeObject;
+        const raw = await this.readBuffer(req);
+        const body = this.decode(raw, req.headers['content-type'] ?? '', type) as KubeObject;
         this.checkNamespace(body, ns);
         const bodyName = body?.metadata?.name;
         if (bodyName !== parsed.name) throw badRequest(`the name of the object (${bodyName ?? ''}) does not match the name on the URL (${parsed.name})`);
         const wo = writeOptions(q, 'UpdateOptions');
+        this.checkDuplicates(raw, req.headers['content-type'] ?? '', type, wo);
         const existedBefore = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
-        await this.webhooks(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource, (admit) => this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, warnings: [], dryRun: true, admit }));
-        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
+        const manager = managerOf(q.get('fieldManager'), req.headers['user-agent']);
+        await this.webhooks(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource, (admit) => this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager, warnings: [], dryRun: true, admit }));
+        const updated = this.store.update(gvr, ns ? this.withNamespace(body, ns) : body, { ...sub, ...wo, manager, dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, parsed.name, parsed.subresource) });
         return this.send(res, rec, existedBefore ? 200 : 201, updated, warningHeaders(wo.warnings));
       }
       case 'PATCH': {
@@ -688,13 +724,18 @@ export class KubeApiServer {
         const patch = ct === 'application/apply-patch+yaml' ? text : this.decode(text, 'application/json');
         const existed = this.store.tryGet(gvr, ns, parsed.name) !== undefined;
         const wo = writeOptions(q, 'PatchOptions');
+        const managed = {
+          fieldManager: q.get('fieldManager') ?? undefined,
+          manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
+          force: q.has('force') ? q.get('force') === 'true' : undefined,
+        };
         await this.webhooks(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource, (admit) =>
-          this.store.patch(gvr, ns, parsed.name!, patch, ct, { ...sub, ...wo, warnings: [], fieldManager: q.get('fieldManager') ?? undefined, dryRun: true, admit }),
+          this.store.patch(gvr, ns, parsed.name!, patch, ct, { ...sub, ...wo, ...managed, warnings: [], dryRun: true, admit }),
         );
         const out = this.store.patch(gvr, ns, parsed.name, patch, ct, {
           ...sub,
           ...wo,
-          fieldManager: q.get('fieldManager') ?? undefined,
+          ...managed,
           dryRun: dry,
           admit: this.admitter(type, existed ? 'UPDATE' : 'CREATE', dry, user, ns, parsed.name, parsed.subresource),
         });
@@ -708,7 +749,11 @@ export class KubeApiServer {
         }
         if (parsed.subresource) throw methodNotAllowed();
         const raw = await this.readBuffer(req);
-        const dopts = deleteOptionsOf(q, raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined);
+        const dbody = raw.length && raw.toString('utf8').trim() ? this.decode(raw, req.headers['content-type'] ?? 'application/json') : undefined;
+        const dopts = deleteOptionsOf(q, dbody);
+        // DeleteOptions.dryRun in the body counts as the query parameter does.
+        const bodyDry = (dbody as { dryRun?: unknown } | undefined)?.dryRun;
+        if (Array.isArray(bodyDry) && bodyDry.length > 0) dry = this.dryRunOf(new URLSearchParams(bodyDry.map((v): [string, string] => ['dryRun', String(v)])), 'DELETE') || dry;
         await this.webhooks(type, 'DELETE', dry, user, ns, parsed.name, undefined, (admit) => this.store.delete(gvr, ns, parsed.name!, { ...dopts, dryRun: true, admit }));
         const gone = this.store.delete(gvr, ns, parsed.name, { ...dopts, dryRun: dry, admit: this.admitter(type, 'DELETE', dry, user, ns, parsed.name) });
         // Being deleted (finalizers, a pod's grace period): the registry answers the object, for every kind.
@@ -751,12 +796,42 @@ export class KubeApiServer {
   private dryRunOf(q: URLSearchParams, method: string): boolean {
     const values = q.getAll('dryRun');
     if (values.length === 0 || method === 'GET') return false;
-    const bad = values.find((v) => v !== 'All');
-    if (bad !== undefined) {
+    if (values.some((v) => v !== 'All')) {
       const kind = method === 'POST' ? 'CreateOptions' : method === 'DELETE' ? 'DeleteOptions' : method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions';
-      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"` }]);
+      throw invalid(kind, 'meta.k8s.io', '', [{ field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(values)}: supported values: "All"` }]);
     }
     return true;
+  }
+
+  /**
+   * Duplicate keys of a JSON body (duplicates.ts): `fieldValidation=Strict` answers 400 `<Kind> in version
+   * "<v>" cannot be handled as a <Kind>: strict decoding error: duplicate field "spec.size"`, `Warn` (the
+   * default) adds a warning per duplicate, `Ignore` nothing; the last value is kept, as the decoder keeps it.
+   */
+  private checkDuplicates(raw: Buffer, contentType: string, type: ResourceType, wo: { fieldValidation: string; warnings: string[] }): void {
+    const ct = contentType.split(';')[0].trim();
+    if ((ct && ct !== 'application/json') || wo.fieldValidation === 'Ignore') return;
+    const dups = duplicateFields(raw.toString('utf8')).map((d) => `duplicate field ${JSON.stringify(d)}`);
+    if (dups.length === 0) return;
+    if (wo.fieldValidation === 'Strict') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${dups.join(', ')}`);
+    wo.warnings.push(...dups);
+  }
+
+  /** GET, PUT or PATCH a `/scale` subresource (scale.ts): the object's replicas seen and written as an autoscaling/v1 Scale. */
+  private async serveScale(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, type: ResourceType, ns: string | undefined, name: string, method: string, dry: boolean, user: UserInfo): Promise<void> {
+    const gvr: GVR = { group: type.group, version: type.version, plural: type.plural };
+    const current = scaleOf(type, this.store.get(gvr, ns, name));
+    if (method === 'GET') return this.send(res, rec, 200, current);
+    let next: KubeObject;
+    if (method === 'PUT') next = JSON.parse(await this.readBody(req)) as KubeObject;
+    else if (method === 'PATCH') {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
+      const body = this.decode(await this.readBody(req), 'application/json');
+      next = ct === 'application/json-patch+json' ? applyJsonPatch(current, body) : applyMergePatch(current, body);
+    } else throw methodNotAllowed();
+    const patch = scalePatch(type, next, name);
+    const out = this.store.patch(gvr, ns, name, patch, 'application/merge-patch+json', { dryRun: dry, admit: this.admitter(type, 'UPDATE', dry, user, ns, name, 'scale') });
+    return this.send(res, rec, 200, scaleOf(type, out));
   }
 
   /** Call the registered ValidatingWebhookConfiguration webhooks matching a write, over HTTPS (admission.ts). */
@@ -829,9 +904,11 @@ export class KubeApiServer {
           namespace: ns,
           labelSelector: q.get('labelSelector') ?? undefined,
           fieldSelector: q.get('fieldSelector') ?? undefined,
-          resourceVersion: q.get('resourceVersion') ?? undefined,
+          // sendInitialEvents: the current state first, whatever resourceVersion (NotOlderThan) says.
+          resourceVersion: q.get('sendInitialEvents') === 'true' ? undefined : (q.get('resourceVersion') ?? undefined),
+          initialEventsEnd: q.get('allowWatchBookmarks') === 'true' && (q.get('sendInitialEvents') === 'true' || !q.get('resourceVersion') || q.get('resourceVersion') === '0'),
         },
-        (ev) => write(encode(ev)),
+        (ev) => write(ev.type === 'BOOKMARK' ? ev : encode(ev as { type: string; object: KubeObject })),
       );
     } catch (err) {
       if (!(err instanceof StatusError) || err.code !== 410) throw err;

@@ -87,7 +87,8 @@ export interface FieldError {
 /** 422 Invalid: `<Kind>.<group> "<name>" is invalid: <field>: <message>[, …]`. */
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
   const qualifiedKind = group ? `${kind}.${group}` : kind;
-  const list = errors.map((e) => `${e.field}: ${e.message}`);
+  // field.ErrorList.ToAggregate drops repeated messages; the causes keep every error.
+  const list = [...new Set(errors.map((e) => `${e.field}: ${e.message}`))];
   const summary = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
   return new StatusError(
     statusObject(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`, {

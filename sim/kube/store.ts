@@ -28,7 +28,7 @@ import { YAML_OPTIONS } from './yaml.js';
 import type { ClusterStore, GVR, KubeObject, PatchType, ResourceType, WatchEvent, WriteOptions } from './api.js';
 import { builtinTypes } from './discovery.js';
 import { crdResourceTypes, crdStatus, validateCrd } from './crd.js';
-import { applyApplyPatch, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone } from './patch.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone } from './patch.js';
 import { objectFilter } from './selectors.js';
 import {
   alreadyExists,
@@ -43,10 +43,11 @@ import {
   unsupportedMediaType,
 } from './status.js';
 import { validateBuiltin, validateMeta } from './validate.js';
-import { pruneAndDefault, validateCustomResource } from './schema.js';
+import { prune, pruneAndDefault, validateCustomResource } from './schema.js';
 import { normalizeSecret } from './secrets.js';
 import { checkFinalizersWhileDeleting, checkPreconditions, podGraceSeconds, type DeleteOptions } from './deletion.js';
 import { createsOnUpdate, requiresResourceVersionOnUpdate, tracksGeneration } from './strategy.js';
+import { applyConfig, checkApplied, checkAppliedName, managedAfterApply, managedAfterUpdate } from './managedfields.js';
 
 const CRD_GROUP = 'apiextensions.k8s.io';
 const NS_GVR: GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -120,6 +121,8 @@ export class Store implements ClusterStore {
   private readonly history = new Map<string, HistoryEntry[]>();
   /** Per resource: the newest resourceVersion dropped from history (0: none dropped). */
   private readonly dropped = new Map<string, number>();
+  /** Per resource: the resourceVersion its watch cache started at (custom resources: when the CRD was served; built-ins: 0). */
+  private readonly cacheStart = new Map<string, number>();
   private readonly watchers = new Set<Watcher>();
   private rv = 0;
   private readonly historySize: number;
@@ -222,7 +225,7 @@ export class Store implements ClusterStore {
   listAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined {
     const t = this.typeOf(gvr);
     const resource = `${t.group}/${t.plural}`;
-    if (rv < (this.dropped.get(resource) ?? 0) || rv > this.rv) return undefined;
+    if (rv < this.droppedUpTo(resource) || rv > this.rv) return undefined;
     const state = new Map(this.bucket(t));
     const h = this.history.get(resource) ?? [];
     for (let i = h.length - 1; i >= 0 && h[i].rv > rv; i--) {
@@ -244,6 +247,11 @@ export class Store implements ClusterStore {
     return String(this.rv);
   }
 
+  /** The newest resourceVersion a list at an older resourceVersion cannot be rebuilt from (history dropped). */
+  private droppedUpTo(resource: string): number {
+    return this.dropped.get(resource) ?? 0;
+  }
+
   // ---- writes ----
 
   /**
@@ -256,6 +264,7 @@ export class Store implements ClusterStore {
     if (opts.subresource) throw pathNotFound();
     const o = this.prepareBody(t, obj);
     pruneAndDefault(t, o, opts);
+    this.pruneAtStorageVersion(t, o);
     if (isSecret(t)) normalizeSecret(o);
     if (o.metadata.resourceVersion) throw serverError('resourceVersion should not be set on objects to be created');
     if (!o.metadata.name && o.metadata.generateName) {
@@ -285,6 +294,11 @@ export class Store implements ClusterStore {
     delete o.metadata.deletionGracePeriodSeconds;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now;
+    delete o.metadata.managedFields;
+    if (opts.manager) {
+      const mf = opts.applied ? managedAfterApply(t, undefined, o, opts.applied, opts.manager, now) : managedAfterUpdate(t, undefined, o, opts.manager, now);
+      if (mf) o.metadata.managedFields = mf;
+    }
     if (tracksGeneration(t)) o.metadata.generation = 1;
     else delete o.metadata.generation;
     if (opts.dryRun) return this.out(t, o);
@@ -309,13 +323,15 @@ export class Store implements ClusterStore {
     if (!existing) {
       if (createsOnUpdate(t) && !opts.subresource) {
         const { resourceVersion: _rv, ...meta } = body.metadata;
-        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager });
+        return this.create(gvr, { ...body, metadata: meta as KubeObject['metadata'] }, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit, fieldManager: opts.fieldManager, manager: opts.manager });
       }
       throw notFound(t.group, t.plural, body.metadata.name);
     }
     if (!body.metadata.resourceVersion && requiresResourceVersionOnUpdate(t) && !opts.subresource) {
       throw invalid(t.plural, t.group, body.metadata.name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update' }]);
     }
+    // A uid in the body is a precondition of the update (rest.Update's objInfo preconditions): 409 with the storage error.
+    if (body.metadata.uid) checkPreconditions({ uid: String(body.metadata.uid) }, existing, { group: t.group, plural: t.plural, custom: t.custom === true });
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, body.metadata.name);
     }
@@ -343,6 +359,10 @@ export class Store implements ClusterStore {
           throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+      checkApplied(t, patch as Record<string, unknown>);
+    } else if (opts.force !== undefined) {
+      throw invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'force', reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch' }]);
     }
     if (opts.subresource && !t.hasStatus) throw pathNotFound();
     const ns = t.namespaced ? namespace || 'default' : undefined;
@@ -351,7 +371,17 @@ export class Store implements ClusterStore {
       if (type === 'application/apply-patch+yaml' && !opts.subresource) {
         const applied = clone(patch) as KubeObject;
         applied.metadata = { ...(applied.metadata ?? {}), name, ...(ns ? { namespace: ns } : {}) };
-        return this.create(gvr, applied, { fieldValidation: opts.fieldValidation, warnings: opts.warnings, dryRun: opts.dryRun, admit: opts.admit });
+        const config = this.prepareBody(t, { ...applied, kind: t.kind });
+        const merged = applyConfig(t, undefined, config, opts.fieldManager!, opts.force === true);
+        checkAppliedName(patch as Record<string, unknown>, name);
+        return this.create(gvr, merged, {
+          fieldValidation: opts.fieldValidation,
+          warnings: opts.warnings,
+          dryRun: opts.dryRun,
+          admit: opts.admit,
+          manager: opts.fieldManager,
+          applied: config,
+        });
       }
       throw notFound(t.group, t.plural, name);
     }
@@ -367,9 +397,14 @@ export class Store implements ClusterStore {
       case 'application/strategic-merge-patch+json':
         patched = applyStrategicMergePatch(current, patch);
         break;
-      case 'application/apply-patch+yaml':
-        patched = applyApplyPatch(current, patch, !t.custom);
+      case 'application/apply-patch+yaml': {
+        const config = this.prepareBody(t, { ...(patch as KubeObject), kind: t.kind, metadata: { ...((patch as KubeObject).metadata ?? {}), name } } as KubeObject);
+        if (t.namespaced) config.metadata.namespace = existing.metadata.namespace;
+        patched = applyConfig(t, current, config, opts.fieldManager!, opts.force === true, opts.subresource);
+        checkAppliedName(patch as Record<string, unknown>, name);
+        opts = { ...opts, applied: config, manager: opts.fieldManager };
         break;
+      }
       default:
         throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json']);
     }
@@ -377,6 +412,11 @@ export class Store implements ClusterStore {
     patched.metadata = (patched.metadata ?? {}) as KubeObject['metadata'];
     const rv = patched.metadata.resourceVersion;
     if (rv !== undefined && rv !== null && rv !== existing.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
+    if (patched.metadata.uid && patched.metadata.uid !== existing.metadata.uid) {
+      // A patch changing the uid fails update validation (immutable); built-in kinds validate object metadata twice.
+      const cause = { field: 'metadata.uid', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(patched.metadata.uid)}: field is immutable` };
+      throw invalid(t.kind, t.custom ? t.group : '', name, t.custom ? [cause] : [cause, cause]);
+    }
     patched.metadata.name = existing.metadata.name;
     if (t.namespaced) patched.metadata.namespace = existing.metadata.namespace;
     return this.write(t, existing, this.prepareBody(t, patched), opts, true);
@@ -589,9 +629,21 @@ export class Store implements ClusterStore {
     return o;
   }
 
+  /**
+   * A custom resource written at a version that is not its CRD's storage version is stored at the storage
+   * version (conversion `None`: only `apiVersion` changes) and pruned by that version's schema too, as the
+   * real server does: a `v1alpha2` MySQL's `terminationPolicy` does not survive in `v1` storage.
+   */
+  private pruneAtStorageVersion(t: ResourceType, o: KubeObject): void {
+    if (!t.custom || !t.storageVersion || t.storageVersion === t.version) return;
+    const storage = this.types.get(`${t.group}/${t.storageVersion}/${t.plural}`);
+    if (storage?.schema) prune(o, storage.schema as Parameters<typeof prune>[1]);
+  }
+
   /** The common path of update and patch: status handling, generation, no-op detection, event. */
   private write(t: ResourceType, existing: KubeObject, body: KubeObject, opts: WriteOptions, fromPatch = false): KubeObject {
     pruneAndDefault(t, body, opts, !fromPatch);
+    this.pruneAtStorageVersion(t, body);
     if (isSecret(t) && !opts.subresource) normalizeSecret(body);
     let next: KubeObject;
     if (opts.subresource === 'status') {
@@ -629,11 +681,28 @@ export class Store implements ClusterStore {
       if (!tracksGeneration(t)) delete m.generation;
       else if (specPart(existing, t.hasStatus) !== specPart(next, t.hasStatus)) m.generation = (existing.metadata.generation ?? 0) + 1;
     }
-    validateCustomResource(t, next);
+    validateCustomResource(t, next, opts.subresource);
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.apiVersion = existing.apiVersion;
+    if (existing.metadata.managedFields) next.metadata.managedFields = existing.metadata.managedFields;
+    else delete next.metadata.managedFields;
+    const mtime = timestamp(this.now());
+    let ownershipChanged = false;
+    if (opts.manager && opts.applied) {
+      // An apply may change ownership only (a second manager applying the same values): that is a write.
+      const mf = managedAfterApply(t, existing, next, opts.applied, opts.manager, mtime, opts.subresource);
+      if (mf) next.metadata.managedFields = mf;
+      else delete next.metadata.managedFields;
+      const owners = (e: KubeObject) => JSON.stringify(((e.metadata.managedFields as Array<Record<string, unknown>> | undefined) ?? []).map(({ time: _t, ...rest }) => rest));
+      ownershipChanged = owners(existing) !== owners(next);
+    }
     opts.admit?.(clone(next), clone(existing));
-    if (sameIgnoringRv(existing, next)) return this.out(t, existing);
+    if (!ownershipChanged && sameIgnoringRv({ ...existing, metadata: { ...existing.metadata, managedFields: undefined } }, { ...next, metadata: { ...next.metadata, managedFields: undefined } })) return this.out(t, existing);
+    if (opts.manager && !opts.applied) {
+      const mf = managedAfterUpdate(t, existing, next, opts.manager, mtime, opts.subresource);
+      if (mf) next.metadata.managedFields = mf;
+      else delete next.metadata.managedFields;
+    }
     if (opts.dryRun) return this.out(t, next);
     const k = this.key(t, next.metadata.namespace, next.metadata.name);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && (!isPod(t) || !next.metadata.deletionGracePeriodSeconds)) {
@@ -669,7 +738,11 @@ export class Store implements ClusterStore {
 
   private syncCrd(crd: KubeObject, previous: KubeObject | undefined): void {
     if (previous) for (const old of crdResourceTypes(previous)) this.unregister(old);
-    for (const t of crdResourceTypes(crd)) this.register(t);
+    for (const t of crdResourceTypes(crd)) {
+      this.register(t);
+      // The real watch cache of a new resource starts with a list at the current revision.
+      if (!this.cacheStart.has(`${t.group}/${t.plural}`)) this.cacheStart.set(`${t.group}/${t.plural}`, this.rv);
+    }
   }
 
   private dropCrd(crd: KubeObject): void {
@@ -679,6 +752,7 @@ export class Store implements ClusterStore {
       for (const [k, o] of [...this.bucket(t).entries()]) this.remove(t, k, o);
     }
     for (const t of types) this.unregister(t);
+    if (types[0]) this.cacheStart.delete(`${types[0].group}/${types[0].plural}`);
   }
 
   // ---- watch ----
@@ -716,7 +790,14 @@ export class Store implements ClusterStore {
    */
   watch(
     gvr: GVR,
-    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string },
+    opts: {
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      resourceVersion?: string;
+      /** After the initial ADDED events, a BOOKMARK annotated `k8s.io/initial-events-end: "true"` (the real watch cache sends it when bookmarks are allowed). */
+      initialEventsEnd?: boolean;
+    },
     onEvent: (ev: WatchEvent) => void,
   ): () => void {
     const t = this.typeOf(gvr);
@@ -747,13 +828,23 @@ export class Store implements ClusterStore {
     const w: Watcher = { resource, version: t.version, filter, deliver };
     const rvParam = opts.resourceVersion;
     if (rvParam === undefined || rvParam === '' || rvParam === '0') {
-      for (const o of this.list(gvr, opts.namespace).items) if (filter(o)) deliver({ type: 'ADDED', object: o });
+      const current = this.list(gvr, opts.namespace);
+      for (const o of current.items) if (filter(o)) deliver({ type: 'ADDED', object: o });
+      if (opts.initialEventsEnd) {
+        const gv = t.group ? `${t.group}/${t.version}` : t.version;
+        const metadata = { resourceVersion: current.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } as unknown as KubeObject['metadata'];
+        deliver({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: gv, metadata } });
+      }
     } else {
       if (!/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
       const from = Number(rvParam);
       const droppedUpTo = this.dropped.get(resource) ?? 0;
       const h = this.history.get(resource) ?? [];
       if (from < droppedUpTo) throw expired(rvParam, String(h[0]?.rv ?? droppedUpTo + 1));
+      // Like the real watch cache, which serves watches whatever etcd compacted: a resourceVersion before the
+      // list it started from (a custom resource's: when its CRD was served) is too old.
+      const start = this.cacheStart.get(resource) ?? 0;
+      if (from < start) throw expired(rvParam, String(start));
       for (const e of h) if (e.rv > from) this.dispatch(w, e);
     }
     this.watchers.add(w);

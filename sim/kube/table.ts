@@ -117,8 +117,8 @@ const BUILTIN: Record<string, Printer> = {
     columns: [['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string']],
     cells: (o, age) => [str(get(o, '.spec.type'), 'ClusterIP'), str(get(o, '.spec.clusterIP')), str(get(o, '.spec.externalIPs[0]')), servicePorts(o), age],
   },
-  '/secrets': { columns: [['Type', 'string'], ['Data', 'string']], cells: (o, age) => [str(o.type, 'Opaque'), String(count(o.data)), age] },
-  '/configmaps': { columns: [['Data', 'string']], cells: (o, age) => [String(count(o.data) + count(o.binaryData)), age] },
+  '/secrets': { columns: [['Type', 'string'], ['Data', 'integer']], cells: (o, age) => [str(o.type, 'Opaque'), count(o.data), age] },
+  '/configmaps': { columns: [['Data', 'integer']], cells: (o, age) => [count(o.data) + count(o.binaryData), age] },
   '/serviceaccounts': { columns: [['Secrets', 'string']], cells: (o, age) => [String(((o.secrets as unknown[]) ?? []).length), age] },
   'apps/statefulsets': {
     columns: [['Ready', 'string']],

@@ -15,9 +15,10 @@
  *   are served at either version with only `apiVersion` changed; KubeDB's operator wires a conversion
  *   webhook at run time, which the simulation does not have). `v1alpha2` names the deletion field
  *   `terminationPolicy` (v1: `deletionPolicy`), same enum.
- * - schemas: the part the bot and the simulation use, with the real types, enums, defaults and required
- *   fields, and `x-kubernetes-preserve-unknown-fields` on `spec` objects where the real schema is thousands
- *   of lines (pod templates, storage, TLS…); `status` closed as in the real CRDs. Databases: metadata.name
+ * - schemas: `spec` closed to the real CRDs' top-level fields (DB_SPEC_FIELDS, OPS_SPEC_FIELDS; catalogs:
+ *   the image roles), the part the bot and the simulation use typed with the real types, enums, defaults
+ *   and required fields, and `x-kubernetes-preserve-unknown-fields` below the objects whose real schema is
+ *   thousands of lines (pod templates, storage, TLS…); `status` closed as in the real CRDs. Databases: metadata.name
  *   ≤ 63 and DNS label pattern; spec.required [version]; replicas int32; deletionPolicy enum
  *   Halt/Delete/WipeOut/DoNotTerminate; status {authSecret, conditions (required
  *   lastTransitionTime/status/type), observedGeneration, phase enum
@@ -34,6 +35,7 @@ import { CATALOG_GROUP, CATALOG_VERSION, ENGINES, OPS_GROUP, OPS_VERSION, PETSET
 import { SimClient, type GVR, type KubeObject } from './client.js';
 import { CRD_GVR } from './common.js';
 import { DB_IMAGE_ROLE } from './template.js';
+import { CATALOG_FACTS } from './catalog-facts.js';
 
 /** Short names of the database kinds, by KubeDB kind. */
 const SHORT: Record<string, string> = {
@@ -86,23 +88,89 @@ function root(spec: Schema, status?: Schema, metadata: Schema = { type: 'object'
   return { type: 'object', properties: { apiVersion: STR, kind: STR, metadata, spec, ...(status ? { status } : {}) } };
 }
 
-/** A database (`kubedb.com/v1`): the fields the bot and the sim read or write, the rest preserved. */
-function databaseSchema(policyField: 'deletionPolicy' | 'terminationPolicy' = 'deletionPolicy'): Schema {
+/**
+ * The top-level `spec` fields of each database CRD version, from kubedb/installer commit 0c6e2459d
+ * (`charts/kubedb-crds/crds/kubedb.com_<plural>.yaml`, `spec.versions[].schema.openAPIV3Schema.properties.spec.properties`):
+ * the real CRDs close `spec` (no `x-kubernetes-preserve-unknown-fields`), so a field not listed is pruned
+ * (warned) or refused under strict field validation.
+ */
+const DB_SPEC_FIELDS: Record<string, Record<string, string>> = {
+  MySQL: { v1: 'allowedReadReplicas allowedSchemas archiver authSecret autoOps configSecret configuration deletionPolicy halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType tls topology useAddressType version', v1alpha2: 'allowedReadReplicas allowedSchemas archiver authSecret autoOps configSecret coordinator halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType terminationPolicy tls topology useAddressType version' },
+  Postgres: { v1: 'allowedSchemas arbiter archiver authSecret autoOps clientAuthMode configSecret configuration deletionPolicy distributed enforceFsGroup halted healthChecker init leaderElection mode monitor podTemplate readReplicas remoteReplica replicas replication serviceTemplates sslMode standbyMode storage storageType streamingMode synchronousReplicationConfig tde tls version', v1alpha2: 'allowedSchemas arbiter archiver authSecret autoOps clientAuthMode configSecret coordinator enforceFsGroup halted healthChecker init leaderElection mode monitor podTemplate remoteReplica replicas replication serviceTemplates sslMode standbyMode storage storageType streamingMode terminationPolicy tls version' },
+  PerconaXtraDB: { v1: 'allowedSchemas authSecret autoOps configSecret configuration deletionPolicy halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType systemUserSecrets tls version', v1alpha2: 'allowedSchemas authSecret autoOps configSecret coordinator halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType systemUserSecrets terminationPolicy tls version' },
+  ProxySQL: { v1: 'authSecret autoOps backend configSecret configuration deletionPolicy halted healthChecker initConfig monitor podTemplate replicas serviceTemplates syncUsers tls version', v1alpha2: 'authSecret autoOps backend configSecret halted healthChecker initConfig monitor podTemplate replicas serviceTemplates syncUsers terminationPolicy tls version' },
+  MariaDB: { v1: 'allowedSchemas archiver authSecret autoOps configSecret configuration deletionPolicy distributed halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType tls topology version wsrepSSTMethod', v1alpha2: 'allowedSchemas archiver authSecret autoOps configSecret coordinator halted healthChecker init monitor podTemplate replicas requireSSL serviceTemplates storage storageType terminationPolicy tls version wsrepSSTMethod' },
+  MongoDB: { v1: 'allowedSchemas arbiter archiver authSecret autoOps clusterAuthMode configSecret configuration deletionPolicy ephemeralStorage halted healthChecker hidden init keyFileSecret monitor podTemplate replicaSet replicas serviceTemplates shardTopology sslMode storage storageEngine storageType tls version', v1alpha2: 'allowedSchemas arbiter archiver authSecret autoOps clusterAuthMode configSecret coordinator ephemeralStorage halted healthChecker hidden init keyFileSecret monitor podTemplate replicaSet replicas serviceTemplates shardTopology sslMode storage storageEngine storageType terminationPolicy tls version' },
+  Redis: { v1: 'acl allowedSchemas authSecret autoOps cluster configSecret configuration deletionPolicy disableAuth halted healthChecker init mode monitor podTemplate replicas sentinelRef serviceTemplates storage storageType tls version', v1alpha2: 'allowedSchemas authSecret autoOps cluster configSecret coordinator disableAuth halted healthChecker init mode monitor podTemplate replicas sentinelRef serviceTemplates storage storageType terminationPolicy tls version' },
+  Elasticsearch: { v1: 'authSecret autoOps configSecret configuration deletionPolicy disableSecurity enableSSL halted healthChecker heapSizePercentage init internalUsers kernelSettings maxUnavailable monitor podTemplate replicas rolesMapping secureConfigSecret serviceTemplates storage storageType tls topology version', v1alpha2: 'authSecret autoOps configSecret disableSecurity enableSSL halted healthChecker heapSizePercentage init internalUsers kernelSettings maxUnavailable monitor podTemplate replicas rolesMapping secureConfigSecret serviceTemplates storage storageType terminationPolicy tls topology version' },
+  Kafka: { v1: 'authSecret autoOps brokerRack configSecret configuration cruiseControl deletionPolicy disableSecurity enableSSL halted healthChecker keystoreCredSecret monitor podTemplate replicas serviceTemplates storage storageType tieredStorage tls topology version', v1alpha2: 'authSecret autoOps brokerRack configSecret cruiseControl deletionPolicy disableSecurity enableSSL halted healthChecker keystoreCredSecret monitor podTemplate replicas serviceTemplates storage storageType tls topology version' },
+  PgBouncer: { v1: 'authSecret autoOps configSecret configuration connectionPool database deletionPolicy halted healthChecker init monitor podTemplate replicas serviceTemplates sslMode tls version', v1alpha2: 'authSecret autoOps configSecret connectionPool database halted healthChecker monitor podTemplate replicas serviceTemplates sslMode terminationPolicy tls version' },
+  RedisSentinel: { v1: 'authSecret autoOps deletionPolicy disableAuth halted healthChecker monitor podTemplate replicas serviceTemplates storage storageType tls version', v1alpha2: 'authSecret autoOps disableAuth halted healthChecker monitor podTemplate replicas serviceTemplates storage storageType terminationPolicy tls version' },
+  Memcached: { v1: 'authSecret configSecret configuration dataVolume deletionPolicy disableAuth halted healthChecker monitor podTemplate replicas serviceTemplates tls version', v1alpha2: 'autoOps configSecret dataVolume halted healthChecker monitor podTemplate replicas serviceTemplates terminationPolicy tls version' },
+  MSSQLServer: { v1alpha2: 'arbiter archiver authSecret autoOps configSecret configuration deletionPolicy halted healthChecker init monitor podTemplate replicas serviceTemplates storage storageType tls topology version' },
+  Singlestore: { v1alpha2: 'authSecret autoOps configuration deletionPolicy halted healthChecker init licenseSecret monitor podTemplate serviceTemplates storage storageType tls topology version' },
+};
+
+/** `spec.required` of the database CRDs that require more (or other) than `version` (same commit). */
+const DB_REQUIRED: Record<string, string[]> = { 'PgBouncer/v1': ['database', 'version'], 'MSSQLServer/v1alpha2': ['tls', 'version'], 'Singlestore/v1alpha2': ['licenseSecret'] };
+
+/** The top-level `spec` fields of each OpsRequest CRD (same commit, `ops.kubedb.com_<plural>.yaml`). */
+const OPS_SPEC_FIELDS: Record<string, string> = {
+  MySQL: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration replicationModeTransformation restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  Postgres: 'apply authentication configuration databaseRef enableWALEncryption forceFailOver horizontalScaling maxRetries migration reconnectStandby restart rotatePrincipalKey setRaftKeyPair timeout tls type updateVersion verticalScaling volumeExpansion',
+  PerconaXtraDB: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  ProxySQL: 'apply authentication configuration horizontalScaling maxRetries proxyRef restart timeout tls type updateVersion verticalScaling',
+  MariaDB: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  MongoDB: 'apply archiver authentication configuration databaseRef horizons horizontalScaling maxRetries migration readinessCriteria reprovision restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  Redis: 'announce apply authentication configuration databaseRef horizontalScaling maxRetries migration restart sentinel timeout tls type updateVersion verticalScaling volumeExpansion',
+  Elasticsearch: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  Kafka: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  PgBouncer: 'apply authentication configuration databaseRef horizontalScaling maxRetries restart timeout tls type updateVersion verticalScaling',
+  RedisSentinel: 'apply authentication configuration databaseRef horizontalScaling maxRetries restart timeout tls type updateVersion verticalScaling',
+  Memcached: 'apply authentication configuration databaseRef horizontalScaling maxRetries restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  MSSQLServer: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+  Singlestore: 'apply authentication configuration databaseRef horizontalScaling maxRetries migration restart timeout tls type updateVersion verticalScaling volumeExpansion',
+};
+
+/**
+ * A database (`kubedb.com/<version>`): `spec` closed to the real CRD's top-level fields ({@link DB_SPEC_FIELDS});
+ * the ones the bot and the sim read or write typed (version, replicas, halted, the deletion policy enum —
+ * `deletionPolicy` or, in most `v1alpha2` versions, `terminationPolicy` —, storageType), the others
+ * objects kept as written (`x-kubernetes-preserve-unknown-fields` below them: pod templates, storage, TLS…).
+ * `required` as the real CRDs: `[version]`, PgBouncer v1 `[database, version]`, MSSQLServer `[tls, version]`,
+ * Singlestore `[licenseSecret]` ({@link DB_REQUIRED}).
+ */
+function databaseSchema(kind: string, version: string): Schema {
+  const fields = (DB_SPEC_FIELDS[kind]?.[version] ?? DB_SPEC_FIELDS[kind]?.v1 ?? 'version').split(' ');
+  const typed: Record<string, Schema> = {
+    version: STR,
+    replicas: INT32,
+    halted: BOOL,
+    deletionPolicy: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
+    terminationPolicy: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
+    storageType: { type: 'string', enum: ['Durable', 'Ephemeral'] },
+    syncUsers: BOOL,
+    enableSSL: BOOL,
+    disableSecurity: BOOL,
+    disableAuth: BOOL,
+    requireSSL: BOOL,
+    mode: STR,
+    standbyMode: STR,
+    streamingMode: STR,
+    // PgBouncer v1 (`database` required) and Singlestore (`licenseSecret` required, kind defaulted): as the real CRDs.
+    database: { type: 'object', required: ['databaseName', 'databaseRef'], properties: { databaseName: STR, databaseRef: OPEN, syncUsers: BOOL } },
+    licenseSecret: {
+      type: 'object',
+      required: ['kind', 'name'],
+      'x-kubernetes-map-type': 'atomic',
+      properties: { apiGroup: { type: 'string', default: '' }, kind: { type: 'string', default: 'Secret' }, name: STR, activeFrom: { type: 'string', format: 'date-time' }, externallyManaged: BOOL, rotateAfter: STR, secretStoreName: STR },
+    },
+  };
   return root(
     {
       type: 'object',
-      required: ['version'],
-      'x-kubernetes-preserve-unknown-fields': true,
-      properties: {
-        version: STR,
-        replicas: INT32,
-        halted: BOOL,
-        [policyField]: { type: 'string', enum: ['Halt', 'Delete', 'WipeOut', 'DoNotTerminate'] },
-        storageType: { type: 'string', enum: ['Durable', 'Ephemeral'] },
-        topology: OPEN,
-        podTemplate: OPEN,
-        storage: OPEN,
-      },
+      required: DB_REQUIRED[`${kind}/${version}`] ?? ['version'],
+      properties: Object.fromEntries(fields.map((f) => [f, typed[f] ?? OPEN])),
     },
     {
       type: 'object',
@@ -125,8 +193,9 @@ function opsRequestSchema(kind: string): Schema {
     {
       type: 'object',
       required: [ref, 'type'],
-      'x-kubernetes-preserve-unknown-fields': true,
       properties: {
+        // The real CRD's other top-level fields (horizontalScaling, tls, restart…), kept as written.
+        ...Object.fromEntries((OPS_SPEC_FIELDS[kind] ?? '').split(' ').filter(Boolean).map((f) => [f, OPEN])),
         type: {
           type: 'string',
           enum: ['UpdateVersion', 'HorizontalScaling', 'VerticalScaling', 'VolumeExpansion', 'Restart', 'Reconfigure', 'ReconfigureTLS', 'RotateAuth', 'ReplicationModeTransformation', 'StorageMigration'],
@@ -150,18 +219,43 @@ function opsRequestSchema(kind: string): Schema {
   );
 }
 
+/**
+ * `spec.required` of the catalog CRDs (kubedb/installer 0c6e2459d `catalog.kubedb.com_<kind>versions.yaml`):
+ * the role objects whose `image` is required too. Left out because the seeded facts (catalog-facts.ts)
+ * lack them: Elasticsearch `authPlugin` (all 153 entries), Kafka `connectCluster` and `cruiseControl` (13
+ * entries); with them, the real CRDs would refuse those seeded entries.
+ */
+const CATALOG_REQUIRED: Record<string, string[]> = {
+  MySQLVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  PostgresVersion: ['coordinator', 'db', 'exporter', 'podSecurityPolicies', 'version'],
+  PerconaXtraDBVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  ProxySQLVersion: ['podSecurityPolicies', 'proxysql', 'version'],
+  MariaDBVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  MongoDBVersion: ['db', 'exporter', 'initContainer', 'podSecurityPolicies', 'replicationModeDetector', 'version'],
+  RedisVersion: ['coordinator', 'db', 'exporter', 'podSecurityPolicies', 'version'],
+  ElasticsearchVersion: ['db', 'exporter', 'initContainer', 'podSecurityPolicies', 'version'],
+  KafkaVersion: ['db', 'version'],
+  PgBouncerVersion: ['exporter', 'pgBouncer', 'version'],
+  MemcachedVersion: ['db', 'exporter', 'podSecurityPolicies', 'version'],
+  MSSQLServerVersion: ['coordinator', 'db', 'exporter', 'initContainer', 'version'],
+  SinglestoreVersion: ['coordinator', 'db', 'version'],
+};
+
 /** A version catalog entry (`catalog.kubedb.com/v1alpha1`, no status). */
 function catalogSchema(kind: string): Schema {
+  // Every image role the installer's entries of this kind carry (`coordinator`, `exporter`, `initContainer`,
+  // ProxySQL's `proxysql`…), each `{image}` as in the real CRD; `spec` is closed (no preserved unknown
+  // fields), so a server-side apply of an entry with an undeclared field fails on a real server.
+  const roles = new Set(['db', ...(CATALOG_FACTS[kind] ?? []).flatMap((f) => Object.keys(f.images))]);
+  const roleSchemas = Object.fromEntries([...roles].map((r) => [r, { type: 'object', properties: r === 'db' ? { image: STR, baseOS: STR } : { image: STR } }]));
   return root({
     type: 'object',
-    required: CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version'],
-    'x-kubernetes-preserve-unknown-fields': true,
+    required: CATALOG_REQUIRED[kind] ?? (CATALOG_PSP_REQUIRED.has(kind) ? ['podSecurityPolicies', 'version'] : ['version']),
     properties: {
       version: STR,
       deprecated: BOOL,
       distribution: STR,
-      // db.image for every engine; other keys (Postgres' db.baseOS…) differ per engine and are kept.
-      db: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { image: STR } },
+      ...Object.fromEntries([...roles].map((r) => [r, { ...roleSchemas[r], required: ['image'] }])),
       // allowlist/denylist are lists for most engines, per-topology objects of lists for MySQL: kept as written.
       updateConstraints: OPEN,
       podSecurityPolicies: { type: 'object', required: ['databasePolicyName'], properties: { databasePolicyName: STR } },
@@ -259,8 +353,8 @@ function crd(opts: {
 export function databaseCrd(e: Engine): KubeObject {
   const columns = [{ name: 'Version', type: 'string', jsonPath: '.spec.version' }, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE];
   const versions: VersionSpec[] = e.version === 'v1'
-    ? [{ name: 'v1', storage: true, schema: databaseSchema('deletionPolicy'), columns }, { name: 'v1alpha2', storage: false, schema: databaseSchema('terminationPolicy'), columns }]
-    : [{ name: e.version, storage: true, schema: databaseSchema('deletionPolicy'), columns }];
+    ? [{ name: 'v1', storage: true, schema: databaseSchema(e.kind, 'v1'), columns }, { name: 'v1alpha2', storage: false, schema: databaseSchema(e.kind, 'v1alpha2'), columns }]
+    : [{ name: e.version, storage: true, schema: databaseSchema(e.kind, e.version), columns }];
   return crd({
     group: e.group,
     kind: e.kind,

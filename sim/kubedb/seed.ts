@@ -136,6 +136,10 @@ export function databaseObject(s: SeedDatabase, annotations?: Record<string, str
   // Elasticsearch/OpenSearch: TLS on the HTTP layer (`spec.enableSSL`); Kafka combined mode (`spec.replicas` +
   // `spec.storage`, no `topology`) — both from KubeDB's docs' minimal examples.
   if (e.kind === 'Elasticsearch') spec.enableSSL = true;
+  // The real CRDs require them (kubedb/installer 0c6e2459d kubedb.com_mssqlservers.yaml `tls`,
+  // kubedb.com_singlestores.yaml `licenseSecret`), as KubeDB's docs' examples carry them.
+  if (e.kind === 'MSSQLServer') spec.tls = { issuerRef: { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'mssqlserver-ca-issuer' }, clientTLS: false };
+  if (e.kind === 'Singlestore') spec.licenseSecret = { name: 'license-secret' };
   return {
     apiVersion: `${e.group}/${e.version}`,
     kind: e.kind,

@@ -79,9 +79,30 @@ export class ViewStore {
     return this.views.find((v) => (idOrExternal.id !== undefined && v.id === idOrExternal.id) || (idOrExternal.externalId !== undefined && idOrExternal.externalId !== '' && v.view.external_id === idOrExternal.externalId));
   }
 
-  /** Replace the content of a view (`views.update` or `response_action: update`), with a new hash. */
+  /**
+   * Replace the content of a view (`views.update` or `response_action: update`), with a new hash. As in
+   * Slack, the new view replaces the old one whole: a field it leaves out takes its default (no `submit`
+   * button when the new view has none), and only the view's identity (id, ids of team, app, bot, root)
+   * stays.
+   */
   update(v: OpenView, view: Record<string, unknown>): void {
-    v.view = { ...v.view, ...view, id: v.id, state: { values: {} }, hash: randomBytes(8).toString('hex') };
+    const old = v.view;
+    v.view = {
+      ...old,
+      type: view.type ?? old.type,
+      blocks: view.blocks ?? [],
+      private_metadata: view.private_metadata ?? '',
+      callback_id: view.callback_id ?? '',
+      title: view.title,
+      clear_on_close: view.clear_on_close ?? false,
+      notify_on_close: view.notify_on_close ?? false,
+      close: view.close ?? null,
+      submit: view.submit ?? null,
+      external_id: view.external_id ?? old.external_id,
+      id: v.id,
+      state: { values: {} },
+      hash: randomBytes(8).toString('hex'),
+    };
   }
 
   /** Mark a view closed (after a submission not answered with `response_action: errors`). */

@@ -243,6 +243,8 @@ async function pause(c: Ctx): Promise<DirectResult> {
     );
   }
   delete c.s.pause;
+  // The waiting line, if one was posted, is edited to say how it ended (not "✅ Waiting for …").
+  if (c.input.record.status?.progress?.paused) c.progress.paused = `KubeDB's provisioner approved the pause (Paused=${ours.status})`;
   finish(c, 'paused', 'Succeeded', { message: 'status condition `Paused` requested and approved by KubeDB\u2019s provisioner (read back); it leaves the database alone' });
   c.s.stage = 'prepare';
   begin(c, 'images');

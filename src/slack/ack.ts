@@ -50,6 +50,12 @@ export interface AckTiming {
   budgetMs: number;
   /** The queue's concurrency: the ack waits only if fewer follow-ups than this run or wait. */
   concurrency: number;
+  /**
+   * A view submission: its answer can only travel in the ack (`response_action`; a closed modal cannot
+   * show a field error later, https://api.slack.com/surfaces/modals#displaying_errors), so it waits for its
+   * write (within the budget) even inside a burst. Default false.
+   */
+  answerOnlyInAck?: boolean;
 }
 
 /**
@@ -59,8 +65,9 @@ export interface AckTiming {
 export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work: () => Promise<T>, deliver: (result: T) => Promise<void>): WriteBeforeAck<T> {
   const { arrivedAt, startMs, budgetMs, concurrency } = timing;
   const c = queue.counts();
-  // Wait for the write only for an envelope that is not part of a burst, with a free slot for it.
-  const hold = c.running + c.waiting < concurrency && queue.cameAfterQuiet();
+  // Wait for the write only for an envelope that is not part of a burst, with a free slot for it (a view
+  // submission waits whenever a slot is free: its answer has no other way to the user).
+  const hold = c.running + c.waiting < concurrency && (timing.answerOnlyInAck === true || queue.cameAfterQuiet());
   let started: () => void = () => {};
   const start = new Promise<true>((resolve) => (started = () => resolve(true)));
   let acked: (inAck?: boolean) => void = () => {};

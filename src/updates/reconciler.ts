@@ -216,6 +216,19 @@ export class Reconciler {
       // precondition; the notifier's concurrent writes of status.slack must not cost a conflict.
       guard: false,
     });
+    const dropped = out.changed ? droppedFields(res, out.record.status) : [];
+    if (dropped.length) {
+      // The server did not keep what the backend relies on: its next pass would start over from what it
+      // read (a loop of writes, a database paused with no state to resume it by). Stop here, loudly.
+      await this.fail(
+        out.record,
+        engine,
+        `The API server did not store \`${dropped.map((k) => `status.${k}`).join('`, `')}\` of this record: the DatabaseUpdate CRD installed in the cluster is older than this bot (Helm does not upgrade CRDs). ` +
+          `Apply the current one (\`kubectl apply -f deploy/crd-databaseupdate.yaml\`, or the chart's \`crds/\`), then check \`${record.spec.database.namespace}/${record.spec.database.name}\`: if it is paused, resume it (\`/dbupdate resume ${record.metadata.name}\`, or \`kubectl dba resume\`) and request the update again.`,
+      );
+      this.o.log.error({ record: record.metadata.name, dropped }, 'the record CRD pruned backend state; update stopped');
+      return;
+    }
     if (out.changed) {
       this.observe(record, engine, changedSteps, res.outcome, nowIso);
       await this.emitStepEvents(record, engine, changedSteps);
@@ -311,6 +324,27 @@ function capital(s: string): string {
     .split('-')
     .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
     .join('');
+}
+
+/**
+ * The backend's fields (`res.fields`, e.g. `direct`) the server did not store as written: a field of a
+ * non-empty object that the answer to the write lacks, or holds differently (an out-of-date CRD schema
+ * prunes it, e.g. one without `x-kubernetes-preserve-unknown-fields` on `status.direct`). Pure.
+ * @returns the names of the fields not stored, [] when all were.
+ */
+export function droppedFields(res: PassResult, stored: RecordStatus | undefined): string[] {
+  const quiet = (res.quiet ?? []) as string[];
+  return Object.entries(res.fields ?? {})
+    .filter(([k, v]) => !quiet.includes(k) && v !== undefined && v !== null)
+    .filter(([k, v]) => JSON.stringify(canonical(v)) !== JSON.stringify(canonical((stored as Record<string, unknown> | undefined)?.[k])))
+    .map(([k]) => k);
+}
+
+/** `v` as JSON with object keys sorted (a server answers keys in its own order) and undefined members dropped. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
+  return v;
 }
 
 /** Steps that reached Succeeded or Failed in `after` but not in `before`. */

@@ -26,6 +26,8 @@ export interface Backend {
   kubeConfig: KubeConfig;
   /** Values saved by operations ({@link Op.save}), read by later operations' functions. */
   saved: Record<string, unknown>;
+  /** Compact the backend's storage up to now (the real server: etcd compaction; the emulator has no storage below its history). */
+  compact?: () => Promise<void>;
 }
 
 /** Values saved by earlier operations on one backend. */
@@ -49,6 +51,11 @@ export interface Op {
   as?: 'alice' | 'bot';
   /** Dotted paths of a success body to compare (`items[].metadata.name` maps over a list). */
   pick?: string[];
+  /**
+   * Values computed from a success body (and the values saved before on the same backend), compared
+   * like picks: for what a dotted path cannot name (an item of a list by its name, keys with dots).
+   */
+  probe?: Record<string, (body: any, saved: Saved) => unknown>;
   /** Compare the top-level `message` of a failure too (normalised). */
   message?: boolean;
   /** Compare the `Warning` headers of the answer too. */
@@ -57,10 +64,15 @@ export interface Op {
   save?: Record<string, string>;
   /** A watch: read the stream for `ms` (or until `events` events arrived), running `during` meanwhile. */
   watch?: { ms?: number; events?: number; during?: Op[] };
+  /** Compact the backend's history first ({@link Backend.compact}), so older resourceVersions answer 410. */
+  compactFirst?: boolean;
   /** Wait before sending (ms), e.g. for a controller's work. */
   waitMs?: number;
-  /** Poll (GET) until the picked answer stops changing or `untilCode` is answered, at most this long (ms). */
-  until?: { code: number; ms: number };
+  /**
+   * Repeat the operation (every 200 ms, at most `ms`) until it answers `code` and, when `path` is given,
+   * the body's value at `path` is `value` (e.g. an RBAC answer that the real authorizer's informer has caught up with).
+   */
+  until?: { code: number; ms: number; path?: string; value?: unknown };
 }
 
 /** A normalised answer. */
@@ -154,6 +166,10 @@ function resolve<T>(v: Lazy<T>, saved: Record<string, unknown>): T {
 /** Send one operation to one backend; the raw answer (code, parsed body or text, watch events). */
 export async function perform(b: Backend, op: Op, m: Masks): Promise<Raw> {
   if (op.waitMs) await new Promise((r) => setTimeout(r, op.waitMs));
+  if (op.compactFirst) {
+    if (!b.compact) throw new Error(`${b.name}: ${op.id} needs a compaction, which this backend does not offer`);
+    await b.compact();
+  }
   const path = resolve(op.path, b.saved).split('{ns}').join(m.namespace);
   const rawBody = op.body === undefined ? undefined : resolve(op.body, b.saved);
   const body =
@@ -166,12 +182,21 @@ export async function perform(b: Backend, op: Op, m: Masks): Promise<Raw> {
     for (;;) {
       const res = await send(b.kubeConfig, op.method, path, body, headers);
       const text = await readAll(res);
-      if (res.statusCode === op.until.code || Date.now() > end) return finish(b, op, res, text);
+      const reached = () => {
+        if (res.statusCode !== op.until!.code) return false;
+        if (op.until!.path === undefined) return true;
+        try {
+          return JSON.stringify(get(JSON.parse(text), op.until!.path)) === JSON.stringify(op.until!.value);
+        } catch {
+          return false;
+        }
+      };
+      if (reached() || Date.now() > end) return finish(b, op, res, text);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   const res = await send(b.kubeConfig, op.method, path, body, headers);
-  if (!op.watch) return finish(b, op, res, await readAll(res));
+  if (!op.watch || (res.statusCode ?? 0) >= 300) return finish(b, op, res, await readAll(res));
   const events: unknown[] = [];
   let buf = '';
   const done = new Promise<void>((resolveDone) => {
@@ -185,11 +210,13 @@ export async function perform(b: Backend, op: Op, m: Masks): Promise<Raw> {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i).trim();
         buf = buf.slice(i + 1);
+        if (op.watch!.events !== undefined && events.length >= op.watch!.events) break;
         if (line) events.push(JSON.parse(line));
         if (op.watch!.events !== undefined && events.length >= op.watch!.events) {
           clearTimeout(timer);
           res.destroy();
           resolveDone();
+          break;
         }
       }
     });
@@ -201,7 +228,7 @@ export async function perform(b: Backend, op: Op, m: Masks): Promise<Raw> {
   });
   for (const d of op.watch.during ?? []) await perform(b, d, m);
   await done;
-  if (buf.trim()) {
+  if (buf.trim() && (op.watch.events === undefined || events.length < op.watch.events)) {
     try {
       events.push(JSON.parse(buf));
     } catch {
@@ -217,6 +244,8 @@ export interface Raw {
   body: unknown;
   warnings?: string[];
   events?: unknown[];
+  /** The values of the operation's probes. */
+  probed?: Record<string, unknown>;
 }
 
 function finish(b: Backend, op: Op, res: IncomingMessage, text: string): Raw {
@@ -229,7 +258,29 @@ function finish(b: Backend, op: Op, res: IncomingMessage, text: string): Raw {
     /* plain text (404 page not found) */
   }
   for (const [name, path] of Object.entries(op.save ?? {})) b.saved[name] = get(body, path);
-  return { code, body, warnings };
+  const probed: Record<string, unknown> = {};
+  if (code < 400) {
+    for (const [name, fn] of Object.entries(op.probe ?? {})) {
+      try {
+        probed[name] = fn(body, b.saved);
+      } catch (err) {
+        probed[name] = `probe failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+  }
+  return { code, body, warnings, probed };
+}
+
+/**
+ * The field errors of an Invalid message in a stable order (`… is invalid: [b: …, a: …]` → `[a: …, b: …]`):
+ * the real server's order of several errors varies from one run to the next (seen on
+ * `validation/widget/two-errors`), so the order is not compared, the errors are.
+ */
+export function sortFieldErrors(message: string): string {
+  const m = message.match(/^(.* is invalid: )\[(.*)\]$/s);
+  if (!m) return message;
+  const items = m[2].split(/, (?=\.?[A-Za-z][\w.[\]-]*: )/);
+  return `${m[1]}[${items.sort().join(', ')}]`;
 }
 
 /** The normalised, comparable form of an answer. */
@@ -251,16 +302,17 @@ export function answerOf(op: Op, raw: Raw, m: Masks): Answer {
     a.reason = String(body.reason ?? '');
     const causes = ((body.details as { causes?: Array<{ reason?: string; field?: string }> } | undefined)?.causes ?? []).map((c) => `${c.reason ?? ''} ${c.field ?? ''}`.trim());
     if (causes.length) a.causes = causes.sort();
-    if (op.message) a.message = normalise(body.message, m) as string;
+    if (op.message) a.message = sortFieldErrors(normalise(body.message, m) as string);
     return a;
   }
   if (raw.code >= 400) {
     if (typeof body === 'string') a.message = (normalise(body, m) as string).trim();
     return a;
   }
-  if (op.pick) {
+  if (op.pick || op.probe) {
     a.picked = {};
-    for (const p of op.pick) a.picked[p] = normalise(get(body, p), m);
+    for (const p of op.pick ?? []) a.picked[p] = normalise(get(body, p), m);
+    for (const [name, v] of Object.entries(raw.probed ?? {})) a.picked[`probe:${name}`] = normalise(v, m);
   }
   return a;
 }

@@ -11,10 +11,16 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiServer } from '../../sim/kube/server.js';
 import { agree, answerOf, perform, writeVerdicts, type Backend, type Masks, type Op, type Verdict } from './harness.js';
 import { KNOWN } from './known.js';
-import { realControlPlane } from './real.js';
+import { compactRealEtcd, realControlPlane } from './real.js';
+
+/** Options of {@link defineGroup}. */
+export interface GroupOptions {
+  /** Run on each backend before the operations (e.g. install CRDs through client-node), with its admin KubeConfig. */
+  prepare?: (kubeConfig: KubeConfig) => Promise<unknown>;
+}
 
 /** Describe and run a group of operations against both backends. */
-export function defineGroup(group: string, ops: Op[]): void {
+export function defineGroup(group: string, ops: Op[], opts: GroupOptions = {}): void {
   describe(`differential: ${group}`, () => {
     let emulator: KubeApiServer;
     let real: Backend;
@@ -29,9 +35,11 @@ export function defineGroup(group: string, ops: Op[]): void {
       emulator = await KubeApiServer.start({ rbac: true });
       const ekc = new KubeConfig();
       ekc.loadFromString(emulator.kubeconfigYaml());
-      emu = { name: 'emulator', kubeConfig: ekc, saved: {} };
-      real = { name: 'real', kubeConfig: await realControlPlane(), saved: {} };
+      // The emulator keeps no etcd: its history is its watch cache, which a compaction leaves as the real server's cache.
+      emu = { name: 'emulator', kubeConfig: ekc, saved: {}, compact: async () => undefined };
+      real = { name: 'real', kubeConfig: await realControlPlane(), saved: {}, compact: compactRealEtcd };
       for (const b of [real, emu]) {
+        if (opts.prepare) await opts.prepare(b.kubeConfig);
         for (const op of setup) {
           const r = await perform(b, op, masks);
           if (r.code >= 300) throw new Error(`${b.name}: ${op.id} answered ${r.code}: ${JSON.stringify(r.body)}`);

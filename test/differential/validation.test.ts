@@ -61,6 +61,9 @@ function validation(): Op[] {
     create('field-validation-bogus', widget(name(), { size: 'small' }), '?fieldValidation=Bogus'),
     create('field-validation-empty', widget(name(), { size: 'small', x: 1 }), '?fieldValidation='),
     create('duplicate-field-strict', `{"apiVersion":"${CR_GROUP}/v1","kind":"Widget","metadata":{"name":"dup"},"spec":{"size":"small","size":"large"}}`, '?fieldValidation=Strict'),
+    create('duplicate-field-warn', `{"apiVersion":"${CR_GROUP}/v1","kind":"Widget","metadata":{"name":"dup2"},"spec":{"size":"small","size":"large","tags":["a"],"tags":["b"]}}`),
+    create('duplicate-field-ignore', `{"apiVersion":"${CR_GROUP}/v1","kind":"Widget","metadata":{"name":"dup3"},"spec":{"size":"small","size":"large"}}`, '?fieldValidation=Ignore'),
+    create('duplicate-nested-strict', `{"apiVersion":"${CR_GROUP}/v1","kind":"Widget","metadata":{"name":"dup4","labels":{"a":"1","a":"2"}},"spec":{"size":"small","free":{"x":[{"y":1,"y":2}]}}}`, '?fieldValidation=Strict'),
   );
   const w1 = `${W}/w1`;
   ops.push(

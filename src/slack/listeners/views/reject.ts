@@ -30,7 +30,7 @@ export function registerRejectView(app: App, ctx: ListenerContext): void {
     const user = body.user.id;
     const meta = parseRejectMetadata(view.private_metadata);
     const origin = { appId: body.api_app_id, teamId: body.team?.id ?? body.user.team_id };
-    const w = writeBeforeAck(ctx.queue, ctx.timing(arrivedAt), async (): Promise<Reply | undefined> => {
+    const w = writeBeforeAck(ctx.queue, { ...ctx.timing(arrivedAt), answerOnlyInAck: true }, async (): Promise<Reply | undefined> => {
       try {
         const bad = await ctx.identity.untrusted(client, user, 'reject', origin, meta ? meta.record : view.private_metadata, { channel: meta?.channel, ts: meta?.ts });
         if (bad || !meta) return bad ?? "This form is not one of this bot's requests, so nothing was changed.";

@@ -79,7 +79,7 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
       return;
     }
     const namespace = req.namespace ?? config.channelNamespaces[req.channel] ?? config.defaultNamespace;
-    const w = writeBeforeAck(ctx.queue, ctx.timing(arrivedAt), () =>
+    const w = writeBeforeAck(ctx.queue, { ...ctx.timing(arrivedAt), answerOnlyInAck: true }, () =>
       (req.fleet
         ? // Several databases (e.g. prefilled by a drift report's *Request update*): a fleet request, as `/dbupdate <engine> a,b <version>`.
           requestBatch(deps, kube, now(), { engine: req.engine, selection: { kind: 'names', refs: req.fleet }, namespace, version: req.version, reason: req.reason, dryRun: false, user, channel: req.channel, triggerId: `form-${nonce}` }).then(batchAnswer)
