@@ -40,6 +40,7 @@ try {
   const kc = plane.kubeConfig();
   const installed = await installKubeDB(kc);
   await applyAll(kc, readFileSync(resolve(REPO_ROOT, 'deploy/crd-databaseupdate.yaml'), 'utf8'));
+  await applyAll(kc, readFileSync(resolve(REPO_ROOT, 'deploy/crd-databaseupdatebatch.yaml'), 'utf8'));
   await applyAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dbupdate' } }]);
   await applyAll(kc, readFileSync(resolve(REPO_ROOT, 'deploy/rbac.yaml'), 'utf8'));
   const path = resolve(values.kubeconfig);

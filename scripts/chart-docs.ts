@@ -134,6 +134,7 @@ export function generatedFiles(): [string, string][] {
   const table = valuesTable(readFileSync(VALUES, 'utf8'), schema);
   return [
     [join(CHART, 'crds/crd-databaseupdate.yaml'), readFileSync(join(CHART, '../../crd-databaseupdate.yaml'), 'utf8')],
+    [join(CHART, 'crds/crd-databaseupdatebatch.yaml'), readFileSync(join(CHART, '../../crd-databaseupdatebatch.yaml'), 'utf8')],
     [SCHEMA, `${JSON.stringify(schema, null, 2)}\n`],
     [README, readmeWithTable(readFileSync(README, 'utf8'), table)],
   ];

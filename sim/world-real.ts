@@ -60,6 +60,7 @@ function installShared(kc: KubeConfig): Promise<void> {
   shared ??= (async () => {
     await installKubeDBCrds(kc, { opsManager: true });
     await applyAll(kc, DEPLOY('crd-databaseupdate.yaml'));
+    await applyAll(kc, DEPLOY('crd-databaseupdatebatch.yaml'));
   })();
   return shared;
 }
@@ -156,7 +157,7 @@ export interface RealWorld {
  * with this world's namespaces (records in `<id>-dbupdate`, default namespace `<id>-demo`).
  */
 export async function startRealWorld(
-  opts: { sim?: RealClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: RealClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
 ): Promise<RealWorld> {
   const cluster = await startRealCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
@@ -170,6 +171,7 @@ export async function startRealWorld(
       log,
       direct: opts.direct,
       slowRetryMs: opts.slowRetryMs,
+      batchEditMs: opts.batchEditMs,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);

@@ -45,6 +45,12 @@ export function loadRecordCrd(): KubeObject {
   return parseYaml(readFileSync(path, 'utf8')) as KubeObject;
 }
 
+/** Load the fleet request's CRD (`deploy/crd-databaseupdatebatch.yaml`). */
+export function loadBatchCrd(): KubeObject {
+  const path = fileURLToPath(new URL('../deploy/crd-databaseupdatebatch.yaml', import.meta.url));
+  return parseYaml(readFileSync(path, 'utf8')) as KubeObject;
+}
+
 /** A cluster emulator with KubeDB simulated and seeded, serving HTTP on 127.0.0.1. */
 export interface EmbeddedCluster {
   store: Store;
@@ -85,6 +91,7 @@ export type EmbeddedClusterOptions = KubeDBSimOptions & { recordsNamespace?: str
 export async function startEmbeddedCluster(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
   const store = new Store();
   store.create(CRD_GVR, loadRecordCrd());
+  store.create(CRD_GVR, loadBatchCrd());
   // What KubeDB's installer puts in a cluster (its CRDs and catalog) is there before the emulator serves, as
   // in an etcd restored from a snapshot; everything the simulation does after goes over HTTP.
   for (const crd of kubedbCrds({ opsManager: opts.opsManager ?? true })) store.create(CRD_GVR, crd);
@@ -169,7 +176,7 @@ export function worldConfig(over: Partial<Record<string, unknown>> = {}): Config
 
 /** Start the whole embedded world. */
 export async function startWorld(
-  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number } = {},
+  opts: { sim?: EmbeddedClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
 ): Promise<World> {
   const cluster = await startEmbeddedCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
@@ -183,6 +190,7 @@ export async function startWorld(
       log,
       direct: opts.direct,
       slowRetryMs: opts.slowRetryMs,
+      batchEditMs: opts.batchEditMs,
       slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
     });
     bots.push(bot);

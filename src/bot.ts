@@ -15,6 +15,7 @@ import { LeaderElector, type LeaseTimings } from './kube/lease.js';
 import { guarded } from './kube/guard.js';
 import type { Fence } from './kube/fence.js';
 import { sweepRetention } from './updates/retention.js';
+import { sweepBatchRetention } from './updates/batch-retention.js';
 import { statusMessage } from './kube/errors.js';
 import { parseDuration } from './policy/config.js';
 import type { Config } from './policy/config.js';
@@ -25,6 +26,11 @@ import { UserGroupResolver } from './policy/usergroups.js';
 import { Notifier, threadComplete } from './slack/notifier.js';
 import { Reconciler } from './updates/reconciler.js';
 import { RecordInformer } from './updates/record-informer.js';
+import { BatchStore } from './updates/batch-records.js';
+import { BatchInformer } from './updates/batch-informer.js';
+import { BatchController } from './updates/batch-controller.js';
+import { BatchNotifier } from './slack/batch-notifier.js';
+import { LABEL_BATCH } from './api/v1alpha1/databaseupdatebatch.js';
 import { servedResources } from './kube/resources.js';
 import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './api/v1alpha1/databaseupdate.js';
 import type { Metrics } from './metrics.js';
@@ -93,6 +99,8 @@ export interface BotOptions {
   onSlackApp?: (app: App) => void;
   /** How often (ms) a running backup before a major update is looked at (default 2000; tests shorten it). */
   backupPollMs?: number;
+  /** Least time (ms) between two edits of a fleet update's parent message (default 3,000; tests shorten it). */
+  batchEditMs?: number;
 }
 
 /** Start a replica; resolves when Slack is connected and the first leader election attempt is done. */
@@ -109,7 +117,8 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);
   const groups = new UserGroupResolver(app.client, 300_000);
-  const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, config, log, now: opts.now, metrics: opts.metrics, groups });
+  const batches = new BatchStore(kube, config.recordsNamespace);
+  const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, batches, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   const postClient = createPostClient(opts.slack, log);
   postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
@@ -119,20 +128,29 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const fence: Fence = { held: () => elector.held() };
   const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
   const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
+  const leaderBatches = new BatchStore(leaderClusters.home, config.recordsNamespace);
   // The leader's one watch on records, read by both controllers; its own writes are seen at once.
   let informer: RecordInformer | undefined;
+  let batchInformer: BatchInformer | undefined;
   leaderRecords.onWritten = (r) => informer?.mutated(r);
+  leaderBatches.onWritten = (b) => batchInformer?.mutated(b);
 
   // dbupdate_databases_behind: the home cluster's drift, computed from the caches at each scrape (src/drift/).
   opts.metrics?.setDriftSource(async () => driftGaugeRows(await driftReport(kube)));
 
-  let running: { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer; drift: DriftReports } | undefined;
+  let running:
+    | { reconciler: Reconciler; notifier: Notifier; expiry: ScheduledTask; retention: ScheduledTask; records: RecordInformer; drift: DriftReports; batches: BatchInformer; batchController: BatchController; batchNotifier: BatchNotifier }
+    | undefined;
   const startLeading = async () => {
     // Finished records with a complete thread and no resume asked are kept cut down (memory: #13).
     const records = new RecordInformer(kube, config.recordsNamespace, log, {
-      keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || !threadComplete(r),
+      // A fleet member's messages are its batch's (it has no thread of its own).
+      keepWhole: (r) => !TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') || r.status?.resume?.state === 'Requested' || (!r.metadata.labels?.[LABEL_BATCH] && !threadComplete(r)),
     });
     informer = records;
+    // Fleet updates (issue #19 item 1): the batch controller and the batch notifier share one watch on batches.
+    const batchWatch = new BatchInformer(kube, config.recordsNamespace, log);
+    batchInformer = batchWatch;
     // The renew deadline is how long a replica that lost the Lease may still pass its fence: the notifier
     // reads Slack back after taking the Lease and again that long after (the last word is the leader's).
     const notifier = new Notifier({ client: app.client, postClient, records: leaderRecords, informer: records, log, metrics: opts.metrics, slowRetryMs: opts.slowRetryMs, fence, staleWindowMs: elector.timings.renewDeadlineMs });
@@ -141,14 +159,17 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     const backup = { log, policy: () => config.backup, pollMs: opts.backupPollMs };
     const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
     const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
+    const batchController = new BatchController({ clusters: leaderClusters, records: leaderRecords, batches: leaderBatches, recordInformer: records, batchInformer: batchWatch, config, log, metrics: opts.metrics, now: opts.now });
+    const batchNotifier = new BatchNotifier({ client: app.client, postClient, batches: leaderBatches, batchInformer: batchWatch, recordInformer: records, log, fence, minEditMs: opts.batchEditMs });
     // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.
-    const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => reconciler.resync()), { name: 'resync', noOverlap: true });
-    // Finished records (and the OpsRequests and locks they left) past `recordRetention`: deleted through the fenced clients.
+    const expiry = cron.schedule(config.expiryCheck, guarded('resync', () => (reconciler.resync(), batchController.resync())), { name: 'resync', noOverlap: true });
+    // Finished records (and the OpsRequests and locks they left) and finished fleet batches past `recordRetention`: deleted through the fenced clients.
     const retention = cron.schedule(
       config.retentionCheck,
       guarded('retention sweep', () => {
         void sweepRetention({ records: leaderRecords, clusters: leaderClusters, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })
-          .then((res) => (res.records || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
+          .then(async (res) => ({ ...res, ...(await sweepBatchRetention({ batches: leaderBatches, retentionMs: parseDuration(config.recordRetention), log, now: opts.now, stillLeading: () => fence.held() })) }))
+          .then((res) => (res.records || res.batches || res.errors ? log.info({ ...res }, 'retention sweep') : undefined))
           .catch((err) => log.error({ err: statusMessage(err) }, 'retention sweep failed; trying again at the next run'));
       }),
       { name: 'retention', noOverlap: true },
@@ -163,9 +184,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
       log,
       now: opts.now,
     });
-    running = { reconciler, notifier, expiry, retention, records, drift };
+    running = { reconciler, notifier, expiry, retention, records, drift, batches: batchWatch, batchController, batchNotifier };
     opts.metrics?.leader.set(1);
-    await records.start();
+    await Promise.all([records.start(), batchWatch.start()]);
     if (running?.notifier === notifier) notifier.takeover();
   };
   const stopLeading = async () => {
@@ -175,9 +196,10 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     if (!r) return;
     // Both stop taking work at once (their writes are fenced already); then wait for what runs.
     r.drift.stop();
-    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop()]);
-    await r.records.stop();
+    await Promise.all([Promise.resolve(r.expiry.destroy()).catch(() => undefined), Promise.resolve(r.retention.destroy()).catch(() => undefined), r.reconciler.stop(), r.notifier.stop(), r.batchController.stop(), r.batchNotifier.stop()]);
+    await Promise.all([r.records.stop(), r.batches.stop()]);
     if (informer === r.records) informer = undefined;
+    if (batchInformer === r.batches) batchInformer = undefined;
   };
   let firstAttempt: () => void = () => {};
   const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));

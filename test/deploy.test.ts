@@ -67,6 +67,9 @@ const CALLS: Call[] = [
   ...['create', 'get', 'list'].map((verb) => ({ group: RECORD_GROUP, resource: RECORD_PLURAL, verb, namespaced: true, where: 'updates/records.ts' })),
   { group: RECORD_GROUP, resource: RECORD_PLURAL, verb: 'watch', namespaced: true, where: 'updates/reconciler.ts informer' },
   { group: RECORD_GROUP, resource: `${RECORD_PLURAL}/status`, verb: 'patch', namespaced: true, where: 'updates/records.ts mutateStatus (patch…Status, merge patch)' },
+  ...['create', 'get', 'list', 'watch'].map((verb) => ({ group: RECORD_GROUP, resource: 'databaseupdatebatches', verb, namespaced: true, where: 'updates/batch-records.ts, updates/batch-informer.ts (fleet requests)' })),
+  { group: RECORD_GROUP, resource: 'databaseupdatebatches/status', verb: 'patch', namespaced: true, where: 'updates/batch-records.ts mutateStatus (merge patch)' },
+  { group: RECORD_GROUP, resource: 'databaseupdatebatches', verb: 'delete', namespaced: true, where: 'updates/batch-retention.ts (finished batches past recordRetention)' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespaced: true, where: 'kube/lease.ts' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'get', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts readNamespacedLease' },
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: LEASE_NAME, namespaced: true, where: 'kube/lease.ts replaceNamespacedLease' },
@@ -139,6 +142,7 @@ describe('kubectl kustomize deploy/', () => {
         'ClusterRoleBinding',
         'ConfigMap',
         'CustomResourceDefinition',
+        'CustomResourceDefinition',
         'Deployment',
         'Namespace',
         'PodDisruptionBudget',
@@ -154,7 +158,7 @@ describe('kubectl kustomize deploy/', () => {
       else expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(NAMESPACE);
     }
     expect(one('Namespace').metadata.name).toBe(NAMESPACE);
-    expect(one('CustomResourceDefinition').metadata.name).toBe(`${RECORD_PLURAL}.${RECORD_GROUP}`);
+    expect(find('CustomResourceDefinition').map((o) => o.metadata.name).sort()).toEqual([`${RECORD_PLURAL}.${RECORD_GROUP}`, `databaseupdatebatches.${RECORD_GROUP}`].sort());
   });
 
   describe('Deployment', () => {
@@ -291,7 +295,7 @@ describe('kubectl kustomize deploy/', () => {
         if ((r.resources ?? []).includes('secrets')) expect(r.verbs).toEqual(['get']);
         // pods: the direct pipeline's forced rollback; records, their locks and their OpsRequests: src/updates/retention.ts.
         if (r.verbs.includes('delete')) {
-          for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
+          for (const res of r.resources ?? []) expect(res === 'pods' || res === 'databaseupdates' || res === 'databaseupdatebatches' || res === 'leases' || res.endsWith('opsrequests'), `delete on ${res}`).toBe(true);
         }
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.verbs).not.toContain('escalate');

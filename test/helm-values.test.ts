@@ -174,6 +174,7 @@ const OPTIONS: Record<string, string[]> = {
   'config.requestTtl': ['--set', 'config.requestTtl=8h'],
   'config.backend': ['--set', 'config.backend=direct'],
   'config.opsRequestTimeout': ['--set', 'config.opsRequestTimeout=1h'],
+  'config.fleet': ['--set', 'config.fleet.maxParallel=5,config.fleet.soak=10m'],
   logLevel: ['--set', 'logLevel=debug'],
   nodeOptions: ['--set', 'nodeOptions=--max-old-space-size=320'],
   resources: ['--set', 'resources.limits.memory=384Mi'],

@@ -5,7 +5,7 @@
  * wants them (https://api.slack.com/surfaces/modals#displaying_errors), in plain text.
  */
 import { findEngine, type Engine } from '../engines/table.js';
-import { MAX_AT, MAX_REASON, parseDatabase, parseVersionWord } from './parse.js';
+import { MAX_AT, MAX_REASON, parseDatabase, parseNameList, parseVersionWord, type DbRef } from './parse.js';
 
 /** block_id (and action_id) of each input of the request modal. */
 export const FORM = { engine: 'engine', database: 'database', version: 'version', channel: 'channel', reason: 'reason', at: 'at' } as const;
@@ -28,6 +28,11 @@ export interface FormRequest {
   channel: string;
   reason?: string;
   at?: string;
+  /**
+   * A fleet request: the database field held several databases, comma-separated (`ns/a,ns/b`, as a drift
+   * report's *Request update* button prefills it); `name`/`namespace` are then the first of them.
+   */
+  fleet?: DbRef[];
 }
 
 /** Outcome of {@link readRequestForm}: the request, or plain-text errors by block_id. */
@@ -56,8 +61,13 @@ export function readRequestForm(values: Record<string, Record<string, FormElemen
   if (!engine) errors[FORM.engine] = 'Choose the database engine.';
   const dbText = text(vals, FORM.database);
   let ref: { namespace?: string; name: string } | undefined;
+  let fleet: DbRef[] | undefined;
   if (!dbText) errors[FORM.database] = 'Give the database as name or namespace/name, e.g. orders or billing/ledger.';
-  else {
+  else if (dbText.includes(',')) {
+    const list = parseNameList(dbText.replace(/\s+/g, ''), undefined);
+    if (list.ok) [fleet, ref] = [list.refs, list.refs[0]];
+    else errors[FORM.database] = plain(list.error);
+  } else {
     const db = parseDatabase(dbText, undefined);
     if (db.ok) ref = db.ref;
     else errors[FORM.database] = plain(db.error);
@@ -77,9 +87,10 @@ export function readRequestForm(values: Record<string, Record<string, FormElemen
   if (reason !== undefined && reason.length > MAX_REASON) errors[FORM.reason] = `The reason is ${reason.length} characters long; at most ${MAX_REASON} are allowed. Shorten it, or link to a ticket.`;
   const at = text(vals, FORM.at);
   if (at !== undefined && at.length > MAX_AT) errors[FORM.at] = `"When" is ${at.length} characters long; at most ${MAX_AT} are allowed, e.g. sat 02:00.`;
+  if (at !== undefined && fleet) errors[FORM.at] = 'Leave "when" empty for several databases: they are updated wave by wave, each inside its maintenance windows.';
   if (Object.keys(errors).length > 0 || !engine || !ref || !version || !channel) return { ok: false, errors };
   return {
     ok: true,
-    request: { engine, name: ref.name, version, channel, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(reason ? { reason } : {}), ...(at ? { at } : {}) },
+    request: { engine, name: ref.name, version, channel, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(reason ? { reason } : {}), ...(at ? { at } : {}), ...(fleet ? { fleet } : {}) },
   };
 }

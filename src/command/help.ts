@@ -7,10 +7,11 @@ import { ENGINES } from '../engines/table.js';
 export const USAGE = {
   update:
     '`/dbupdate <engine> <database> <version> [-n|--namespace NS] [-c|--cluster NAME] [--reason TEXT] [--at WHEN] [--dry-run]`',
+  fleet: '`/dbupdate <engine> -l SELECTOR | --all | <db>,<db>,… <version> [-n|--namespace NS] [-c|--cluster NAME] [--reason TEXT] [--dry-run]`',
   versions: '`/dbupdate versions <engine> [<database>] [-n|--namespace NS] [-c|--cluster NAME]`',
   status: '`/dbupdate status <database> [-n|--namespace NS] [-c|--cluster NAME]`',
   list: '`/dbupdate list [--all]`',
-  cancel: '`/dbupdate cancel <id>`',
+  cancel: '`/dbupdate cancel <id | batch>`',
   resume: '`/dbupdate resume <id>`',
   retry: '`/dbupdate retry <id>`',
   drift: '`/dbupdate drift [<engine>] [-n|--namespace NS] [-c|--cluster NAME]`',
@@ -40,6 +41,7 @@ export function helpText(): string {
   return [
     '*dbupdate* updates the version of a KubeDB database once the approvers agree.',
     '• *Ask for an update:* `/dbupdate mysql orders 8.4` — options: --reason "why", --at "sat 02:00" (start no earlier), --dry-run (check only, ask nobody), -n namespace, -c cluster.',
+    '• *Update a fleet:* `/dbupdate mysql -l tier=staging 8.4` — or --all -n namespace, or names orders,ledger,billing/pool; every database is checked, approved once as a batch, then updated in waves (a canary first); cancel the batch by its id.',
     '• *See what a database may move to:* `/dbupdate versions mysql orders`',
     '• *Follow requests:* `/dbupdate status orders` for one database, `/dbupdate list` for the open requests (--all: finished ones too).',
     '• *Stop or recover:* `/dbupdate cancel <id>` before it starts; after a failure `/dbupdate resume <id>` resumes a database left paused, and `/dbupdate retry <id>` asks again (checked and approved afresh). The id is in the request message.',

@@ -2,6 +2,7 @@
  * The grammar of `/dbupdate` (pure; Slack sends the text after the command):
  * ```
  * /dbupdate <engine> <database> <version> [-n|--namespace NS] [-c|--cluster NAME] [--reason TEXT] [--at WHEN] [--dry-run]
+ * /dbupdate <engine> -l SELECTOR | --all | <db>,<db>,… <version> [-n NS] [-c NAME] [--reason TEXT] [--dry-run]   (a fleet: ./fleet.ts)
  * /dbupdate versions <engine> [<database>] [-n NS] [-c NAME]
  * /dbupdate status <database> [-n NS] [-c NAME]
  * /dbupdate list [--all]
@@ -22,6 +23,7 @@
 import { findEngine, type Engine } from '../engines/table.js';
 import { USAGE, allUsage, engineList, helpText as renderHelp, type UsageKey } from './help.js';
 import { normaliseSlackText, readFlags, tokenize, type FlagSpec } from './tokens.js';
+import { MAX_FLEET_NAMES, parseLabelSelector, type Selection } from './fleet.js';
 
 /** A parsed command. `namespace` is absent when the user gave none (the caller applies its default). */
 export type Command =
@@ -36,6 +38,20 @@ export type Command =
       reason?: string;
       /** Free text (`sat 02:00`); interpreted by the policy/schedule part. */
       at?: string;
+      dryRun: boolean;
+    }
+  /**
+   * A fleet request (issue #19 item 1): several databases of one engine to one version, approved once
+   * and run in waves. `namespace` scopes `-l` and `--all` (absent: the caller's default).
+   */
+  | {
+      kind: 'fleet';
+      engine: Engine;
+      selection: Selection;
+      namespace?: string;
+      version: string;
+      cluster?: string;
+      reason?: string;
       dryRun: boolean;
     }
   | { kind: 'versions'; engine: Engine; namespace?: string; name?: string; cluster?: string }
@@ -162,6 +178,7 @@ const F_REASON: FlagSpec = { key: 'reason', names: ['--reason'], takesValue: tru
 const F_AT: FlagSpec = { key: 'at', names: ['--at'], takesValue: true, placeholder: '"sat 02:00"' };
 const F_DRY: FlagSpec = { key: 'dryRun', names: ['--dry-run'], takesValue: false };
 const F_ALL: FlagSpec = { key: 'all', names: ['--all'], takesValue: false };
+const F_SELECTOR: FlagSpec = { key: 'selector', names: ['-l', '--selector'], takesValue: true, placeholder: 'SELECTOR' };
 
 function fail(error: string, usage: UsageKey | 'all'): ParseResult {
   return { ok: false, error, usage: usage === 'all' ? allUsage() : USAGE[usage] };
@@ -302,8 +319,9 @@ function opt<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
 }
 
 function parseUpdate(tokens: string[]): ParseResult {
-  const r = readFlags(tokens, [F_NS, F_CLUSTER, F_REASON, F_AT, F_DRY], '/dbupdate <engine>');
-  if (!r.ok) return fail(r.error, 'update');
+  const r = readFlags(tokens, [F_NS, F_CLUSTER, F_REASON, F_AT, F_DRY, F_SELECTOR, F_ALL], '/dbupdate <engine>');
+  if (!r.ok) return fail(r.error, tokens.some((t) => /^(-l|--selector|--all)(=|$)/i.test(t)) ? 'fleet' : 'update');
+  if (r.flags.selector !== undefined || r.flags.all !== undefined || (r.positionals[1] ?? '').includes(',')) return parseFleet(r.positionals, r.flags);
   const [engineWord, dbWord, versionWord, extra] = r.positionals;
   if (engineWord === undefined) return fail(`Say which engine, database and version, e.g. \`/dbupdate mysql orders 8.4\`. Engines: ${engineList()}.`, 'update');
   const engine = findEngine(engineWord);
@@ -343,6 +361,82 @@ function parseUpdate(tokens: string[]): ParseResult {
       ...opt('reason', reason),
       ...opt('at', at),
     },
+  };
+}
+
+/**
+ * Parse a comma-separated list of databases (`orders,ledger,billing/pool`), each checked as a single
+ * database is (`parseDatabase`: DNS-1123 names, `namespace/name`, agreeing with `-n`).
+ * @returns the references without duplicates (in the order given), or the first error.
+ */
+export function parseNameList(text: string, nsFlag: string | undefined): { ok: true; refs: DbRef[] } | { ok: false; error: string } {
+  const words = text.split(',').map((w) => w.trim());
+  if (words.some((w) => w === '')) return { ok: false, error: `${code(text)} has an empty name (two commas, or one at an end): write \`orders,ledger,billing/pool\`.` };
+  if (words.length > MAX_FLEET_NAMES) return { ok: false, error: `${words.length} databases are named; at most ${MAX_FLEET_NAMES} are allowed in a list: select them by label instead (\`-l key=value\`).` };
+  const refs: DbRef[] = [];
+  const seen = new Set<string>();
+  for (const w of words) {
+    const r = parseDatabase(w, nsFlag);
+    if (!r.ok) return r;
+    const key = `${r.ref.namespace ?? ''}/${r.ref.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    refs.push(r.ref);
+  }
+  return { ok: true, refs };
+}
+
+/**
+ * A fleet request: `<engine> -l SELECTOR <version>`, `<engine> --all <version>` (both within `-n NS` or
+ * the default namespace) or `<engine> <db>,<db>,… <version>`. `--at` is not taken (each member starts in
+ * its wave, inside its own maintenance windows).
+ */
+function parseFleet(pos: string[], flags: Record<string, string | true>): ParseResult {
+  const selectorText = str(flags.selector);
+  const all = flags.all === true;
+  const [engineWord] = pos;
+  if (engineWord === undefined) return fail('Say which engine, which databases and which version, e.g. `/dbupdate mysql -l tier=staging 8.4`.', 'fleet');
+  const engine = findEngine(engineWord);
+  if (!engine) return fail(unknownEngine(engineWord), 'fleet');
+  if (selectorText !== undefined && all) return fail('Give either `-l SELECTOR` or `--all`, not both: `--all` takes every database of the namespace.', 'fleet');
+  const nsFlag = str(flags.namespace);
+  if (nsFlag !== undefined) {
+    const ne = labelError(nsFlag, 'namespace');
+    if (ne) return fail(ne, 'fleet');
+  }
+  let selection: Selection;
+  let versionWord: string | undefined;
+  let extra: string | undefined;
+  if (selectorText !== undefined || all) {
+    [, versionWord, extra] = pos;
+    if (versionWord !== undefined && versionWord.includes(',')) return fail(`With ${all ? '`--all`' : '`-l`'} no database names are given (got ${code(versionWord)}): drop the names, or drop ${all ? '`--all`' : '`-l`'}.`, 'fleet');
+    if (selectorText !== undefined) {
+      const sel = parseLabelSelector(selectorText);
+      if (!sel.ok) return fail(sel.error, 'fleet');
+      selection = { kind: 'labels', selector: sel.selector };
+    } else selection = { kind: 'all' };
+    if (extra !== undefined && versionWord !== undefined) {
+      return fail(`Too many arguments (${code(versionWord)} ${code(extra)}): with ${all ? '`--all`' : '`-l`'} give the engine and the version only, e.g. \`/dbupdate ${engine.name} ${all ? '--all' : `-l ${selectorText}`} 8.4\`.`, 'fleet');
+    }
+  } else {
+    const list = parseNameList(pos[1] ?? '', nsFlag);
+    if (!list.ok) return fail(list.error, 'fleet');
+    selection = { kind: 'names', refs: list.refs };
+    [, , versionWord, extra] = pos;
+    if (extra !== undefined) return fail(`Too many arguments (${code(extra)}): give engine, the databases (comma-separated, no spaces) and version, then options.`, 'fleet');
+  }
+  if (versionWord === undefined) return fail(`Say which version to update the databases to, e.g. \`/dbupdate ${engine.name} -l tier=staging 8.4\`.`, 'fleet');
+  const ver = parseVersionWord(versionWord);
+  if (!ver.ok) return fail(ver.error, 'fleet');
+  if (flags.at !== undefined) return fail('`--at` is not taken by a fleet request: its members start wave by wave, each inside its maintenance windows.', 'fleet');
+  const cluster = str(flags.cluster);
+  const ce = checkCluster(cluster);
+  if (ce) return fail(ce, 'fleet');
+  const reason = str(flags.reason);
+  if (reason !== undefined && reason.length > MAX_REASON) return fail(`The reason is ${reason.length} characters long; at most ${MAX_REASON} are allowed. Shorten it, or link to a ticket.`, 'fleet');
+  return {
+    ok: true,
+    command: { kind: 'fleet', engine, selection, version: ver.version, dryRun: flags.dryRun === true, ...opt('namespace', nsFlag), ...opt('cluster', cluster), ...opt('reason', reason) },
   };
 }
 

@@ -11,6 +11,7 @@
  *
  * Kinds (docs/architecture.md "State", "Pipelines"; API coordinates in `src/engines/table.ts`):
  * - `DatabaseUpdate` records (`dbupdate.dev/v1alpha1`, namespaced; CRD `deploy/crd-databaseupdate.yaml`): {@link databaseUpdates};
+ * - `DatabaseUpdateBatch` fleet requests (same group; CRD `deploy/crd-databaseupdatebatch.yaml`): {@link databaseUpdateBatches};
  * - KubeDB database objects, per engine (`kubedb.com/v1`, or `v1alpha2` for MSSQLServer/Singlestore): {@link databases};
  * - `<Kind>OpsRequest` (`ops.kubedb.com/v1alpha1`, namespaced): {@link opsRequests};
  * - `<Kind>Version` catalogs (`catalog.kubedb.com/v1alpha1`, cluster-scoped): {@link catalogVersions};
@@ -32,6 +33,7 @@
  */
 import type { CoreV1Event, V1Lease, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { DATABASE_UPDATE, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
+import { DATABASE_UPDATE_BATCH, type DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
 import type { Kube } from './client.js';
 import { MERGE_PATCH } from './client.js';
 import { isNotFound, orUndefined } from './errors.js';
@@ -339,6 +341,14 @@ export class ClusterResource<T extends KubeObject> {
  */
 export function databaseUpdates(kube: Kube): NamespacedResource<DatabaseUpdate> {
   return new NamespacedResource<DatabaseUpdate>(kube, DATABASE_UPDATE);
+}
+
+/**
+ * `DatabaseUpdateBatch` fleet requests (`src/api/v1alpha1/databaseupdatebatch.ts`). Status: subresource
+ * (RBAC grants `patch` on `databaseupdatebatches/status`).
+ */
+export function databaseUpdateBatches(kube: Kube): NamespacedResource<DatabaseUpdateBatch> {
+  return new NamespacedResource<DatabaseUpdateBatch>(kube, DATABASE_UPDATE_BATCH);
 }
 
 /** The KubeDB database objects of `engine` (e.g. `mysqls.kubedb.com/v1`). Status: subresource. */

@@ -228,6 +228,14 @@ export const ConfigSchema = z
       .default('17 3 * * *'),
     /** Scheduled version-drift reports (`src/policy/reports.ts`; default none). */
     reports: z.array(ReportSchema).default([]),
+    /**
+     * Fleet requests (`/dbupdate <engine> -l …`, issue #19 item 1): after a canary wave of one database,
+     * `maxParallel` members are updated at once, with `soak` between waves (default 2 and 5 min).
+     */
+    fleet: z
+      .object({ maxParallel: z.number().int().min(1).max(50).default(2), soak: duration.default('5m') })
+      .strict()
+      .default({ maxParallel: 2, soak: '5m' }),
     /** A KubeStash backup before a major update (`src/policy/reports.ts`; default `beforeMajor: ifConfigured`). */
     backup: BackupSchema.default({ beforeMajor: 'ifConfigured', timeout: '30m' }),
   })

@@ -3,11 +3,14 @@
  * `slack/`: every listener and helper imports the type from here, so no listener imports another.
  */
 import type { RequestDeps } from '../updates/request.js';
+import type { BatchStore } from '../updates/batch-records.js';
 import type { UserGroupResolver } from '../policy/usergroups.js';
 import type { FollowUpOptions } from './followup.js';
 
 /** What the listeners need: the request step's dependencies (`src/updates/request.ts`: clusters, records, config, log, metrics) and more. */
 export interface HandlerDeps extends RequestDeps {
+  /** Fleet requests (`DatabaseUpdateBatch`), unfenced: any replica's handlers write them. */
+  batches: BatchStore;
   /** The default cluster of a channel (config `channelClusters`), else the home cluster. */
   channelCluster?: (channel: string) => string | undefined;
   now?: () => Date;

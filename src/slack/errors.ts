@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { isNotFoundOf, statusMessage } from '../kube/errors.js';
 import { RecordRefusal } from '../updates/records.js';
 import { RECORD_KIND } from '../api/v1alpha1/databaseupdate.js';
+import { BATCH_KIND } from '../api/v1alpha1/databaseupdatebatch.js';
 
 /** A short id tying a generic error shown to a user to its logged detail: 8 hex characters. */
 export function errorRef(): string {
@@ -19,12 +20,12 @@ export function errorRef(): string {
 }
 
 /**
- * Whether `err` says the request's record does not exist: a `NotFoundError` of kind `DatabaseUpdate`
+ * Whether `err` says the request's record does not exist: a `NotFoundError` of kind `DatabaseUpdate` (or `DatabaseUpdateBatch`)
  * (`src/kube/errors.ts`, thrown by `RecordStore` for a record deleted meanwhile), by type — not any API
  * 404 (a missing database is not a missing request).
  */
 export function isGone(err: unknown): boolean {
-  return isNotFoundOf(err, RECORD_KIND);
+  return isNotFoundOf(err, RECORD_KIND) || isNotFoundOf(err, BATCH_KIND);
 }
 
 /** Whether `err` is a refusal whose message is written for the user. */

@@ -31,6 +31,7 @@ import type { Metrics } from '../metrics.js';
 import type { RecordStore } from '../updates/records.js';
 import type { RecordInformer } from '../updates/record-informer.js';
 import { TERMINAL_PHASES, type DatabaseUpdate, type SlackRefs } from '../api/v1alpha1/databaseupdate.js';
+import { LABEL_BATCH } from '../api/v1alpha1/databaseupdatebatch.js';
 import { contentKey, renderHash, renderParent, threadPosts } from './render.js';
 import { slackErrorCode } from './errors.js';
 
@@ -133,6 +134,8 @@ export function threadComplete(r: DatabaseUpdate): boolean {
  */
 export function notifierInterest(r: DatabaseUpdate): string | undefined {
   if (isCompact(r)) return undefined; // finished and complete when it was cut down (src/updates/record-informer.ts)
+  // A member of a fleet update: its batch's one parent message shows it (./batch-notifier.ts).
+  if (r.metadata.labels?.[LABEL_BATCH]) return undefined;
   if (TERMINAL_PHASES.includes(r.status?.phase ?? 'Pending') && threadComplete(r)) return undefined;
   const { slack: _slack, ...rest } = r.status ?? {};
   return JSON.stringify([r.spec, rest]);

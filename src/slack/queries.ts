@@ -15,10 +15,10 @@ export function newestFirst(records: DatabaseUpdate[]): DatabaseUpdate[] {
   return [...records].sort((a, b) => created(b) - created(a) || b.metadata.name.localeCompare(a.metadata.name));
 }
 
-/** One line per record: id, database, versions, phase, requester. */
+/** One line per record: id, database, versions, phase, requester, and the fleet batch it belongs to. */
 export function recordLine(r: DatabaseUpdate): string {
   const d = r.spec.database;
-  return `• \`${r.metadata.name}\` ${r.spec.engine} \`${d.namespace}/${d.name}\` ${r.spec.fromVersion} → ${r.spec.targetVersion} — *${r.status?.phase ?? 'Pending'}* (by <@${r.spec.requester}>)`;
+  return `• \`${r.metadata.name}\` ${r.spec.engine} \`${d.namespace}/${d.name}\` ${r.spec.fromVersion} → ${r.spec.targetVersion} — *${r.status?.phase ?? 'Pending'}* (by <@${r.spec.requester}>${r.spec.batch ? `, batch \`${r.spec.batch}\`` : ''})`;
 }
 
 /** The answer to `status <database>`: the newest request in full, then up to 4 older ones. */

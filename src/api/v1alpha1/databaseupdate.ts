@@ -127,6 +127,8 @@ export interface RecordSpec {
   notBefore?: string;
   /** Name of the Failed record this one retries (`/dbupdate retry <id>`); also the label {@link LABEL_RETRY_OF}. */
   retryOf?: string;
+  /** Name of the `DatabaseUpdateBatch` this record is a member of (also the label `dbupdate.dev/batch`): the batch's controller created it, approved. */
+  batch?: string;
 }
 
 /**

@@ -17,6 +17,7 @@ import { FollowUpQueue } from '../followup.js';
 import { AppIdentity } from '../identity.js';
 import { registerVoteAction } from './actions/vote.js';
 import { registerDriftRequestAction } from './actions/drift-request.js';
+import { registerBatchActions } from './actions/batch.js';
 import { registerDbupdateCommand } from './commands/dbupdate.js';
 import { listenerContext } from './context.js';
 import { registerAppHomeOpened } from './events/app-home-opened.js';
@@ -43,6 +44,7 @@ export function registerListeners(app: App, deps: HandlerDeps): Listeners {
   registerDbupdateCommand(app, ctx);
   registerVoteAction(app, ctx);
   registerDriftRequestAction(app, ctx);
+  registerBatchActions(app, ctx);
   registerRejectView(app, ctx);
   registerRequestShortcut(app, ctx);
   registerRequestView(app, ctx);

@@ -6,7 +6,8 @@
  * (`../../form-binding.ts`); its submission is checked and approved as any request. The click itself
  * changes nothing, so its value is only parsed strictly; a value that does not parse opens nothing.
  *
- * The form takes one database today; a fleet request (issue #19 item 1) takes the comma-separated list.
+ * Submitted with several databases, the form makes a fleet request (`../views/request.ts` → the batch
+ * request step of `src/updates/batch-request.ts`): checked member by member, approved once, run in waves.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { DRIFT_LABEL, DRIFT_REQUEST_ACTION, parseRequestValue } from '../../../drift/render.js';

@@ -3,7 +3,9 @@
  * answer goes in the ack when that fits in the budget (`../../ack.ts`).
  */
 import { ackWithAnswer, writeBeforeAck } from '../../ack.js';
-import { userText } from '../../errors.js';
+import { isGone, userText } from '../../errors.js';
+import { cancelBatch } from '../../../updates/batch-state.js';
+import { BATCH_PREFIX } from '../../../api/v1alpha1/databaseupdatebatch.js';
 import { escapeMrkdwn } from '../../render.js';
 import { isRecordName } from '../../validate.js';
 import { maySee } from '../../visibility.js';
@@ -19,6 +21,25 @@ export function noSuchRequest(id: string): string {
   return `There is no request \`${escapeMrkdwn(id)}\`: \`/dbupdate list --all\` shows the ids.`;
 }
 
+/**
+ * Cancel batch `id` (`cancelBatch`: no more members start, running ones finish, the leader cancels those
+ * not started). @returns the answer, or undefined when no batch has that name (then it is a request's id).
+ */
+async function cancelBatchById(ctx: ListenerContext, id: string, user: string): Promise<string | undefined> {
+  const { deps, now } = ctx;
+  const { log } = deps;
+  try {
+    const res = await deps.batches.mutateStatus(id, (st, b) => cancelBatch(st, b, user, now()));
+    log.info({ audit: 'cancel', user, batch: id, changed: res.changed }, 'fleet update cancel');
+    return `:wastebasket: Batch \`${id}\` is cancelled: no more of its databases will be started; members already running finish.`;
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    const text = userText(err, { log, what: 'cancel the batch', ctx: { user, batch: id } });
+    log.info({ audit: 'refuse', user, action: 'cancel', batch: id, why: text }, 'cancel refused');
+    return `:warning: ${text}`;
+  }
+}
+
 /** Handle `/dbupdate cancel <id>`. Never throws (errors are answered and logged). */
 export async function onCancel(ctx: ListenerContext, id: string, a: CommandArgs): Promise<void> {
   const { deps, now } = ctx;
@@ -30,6 +51,11 @@ export async function onCancel(ctx: ListenerContext, id: string, a: CommandArgs)
     return;
   }
   const w = writeBeforeAck(ctx.queue, ctx.timing(a.arrivedAt), async (): Promise<string> => {
+    // A fleet update's batch (`fleet-<engine>-<hex>`): cancelled as a whole; a name that is no batch is a request's.
+    if (id.startsWith(BATCH_PREFIX)) {
+      const text = await cancelBatchById(ctx, id, user);
+      if (text !== undefined) return text;
+    }
     try {
       const res = await deps.records.mutateStatus(id, (st, r) => {
         if (!maySee(r, deps.config, user, a.command.channel_id)) throw new HiddenRecord();

@@ -11,6 +11,7 @@ import { onQuery, onVersions } from './queries.js';
 import { onRecovery } from './recovery.js';
 import { onRequest } from './request.js';
 import { onDrift } from './drift.js';
+import { onFleet } from './fleet.js';
 
 /** Register the `/dbupdate` listener. */
 export function registerDbupdateCommand(app: App, ctx: ListenerContext): void {
@@ -45,6 +46,8 @@ export function registerDbupdateCommand(app: App, ctx: ListenerContext): void {
         return onDrift(ctx, cmd, a);
       case 'update':
         return onRequest(ctx, cmd, a);
+      case 'fleet':
+        return onFleet(ctx, cmd, a);
     }
   });
 }

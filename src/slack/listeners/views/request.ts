@@ -25,6 +25,8 @@ import { UNTRUSTED_REPLY } from '../../identity.js';
 import { escapeMrkdwn } from '../../render.js';
 import { VIEW_REQUEST, formAnswerModal } from '../../render-forms.js';
 import { requestAnswer } from '../../render-request.js';
+import { batchAnswer } from '../../render-batch.js';
+import { requestBatch } from '../../../updates/batch-request.js';
 import type { ListenerContext } from '../context.js';
 
 /** Register the request form's `view_submission` listener. */
@@ -78,7 +80,10 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
     }
     const namespace = req.namespace ?? config.channelNamespaces[req.channel] ?? config.defaultNamespace;
     const w = writeBeforeAck(ctx.queue, { ...ctx.timing(arrivedAt), answerOnlyInAck: true }, () =>
-      requestUpdate(deps, kube, now(), {
+      (req.fleet
+        ? // Several databases (e.g. prefilled by a drift report's *Request update*): a fleet request, as `/dbupdate <engine> a,b <version>`.
+          requestBatch(deps, kube, now(), { engine: req.engine, selection: { kind: 'names', refs: req.fleet }, namespace, version: req.version, reason: req.reason, dryRun: false, user, channel: req.channel, triggerId: `form-${nonce}` }).then(batchAnswer)
+        : requestUpdate(deps, kube, now(), {
         engine: req.engine,
         namespace,
         name: req.name,
@@ -89,7 +94,8 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
         user,
         channel: req.channel,
         triggerId: `form-${nonce}`,
-      }).then(requestAnswer, (err: unknown) => {
+      }).then(requestAnswer)
+      ).catch((err: unknown) => {
         deps.metrics?.requests.inc({ outcome: 'error' });
         return `:x: ${userText(err, { log, what: `check the request against cluster \`${kube.name}\``, ctx: { user, database: `${kube.name}/${namespace}/${req.name}`, surface: 'form' }, nothing: 'Nothing was requested; try again.' })}`;
       }),
@@ -102,7 +108,8 @@ export function registerRequestView(app: App, ctx: ListenerContext): void {
         inAck = true;
         await ack({ response_action: 'update', view: formAnswerModal(text) as never });
       } else {
-        await ack({ response_action: 'update', view: formAnswerModal(`:mag: Checking ${req.engine.kind} \`${namespace}/${req.name}\` → ${escapeMrkdwn(req.version)}… (busy or slower than usual). The answer comes in <#${req.channel}>; if none comes within a minute, nothing was requested: ask again.`) as never });
+        const what = req.fleet ? `${req.fleet.length} ${req.engine.kind} databases` : `${req.engine.kind} \`${namespace}/${req.name}\``;
+        await ack({ response_action: 'update', view: formAnswerModal(`:mag: Checking ${what} → ${escapeMrkdwn(req.version)}… (busy or slower than usual). The answer comes in <#${req.channel}>; if none comes within a minute, nothing was requested: ask again.`) as never });
       }
     } finally {
       w.acked(inAck);
