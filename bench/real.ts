@@ -1,8 +1,8 @@
 /**
  * The bot on the REAL kube-apiserver beside the emulator (issue #18 item 8), measured the same way on
  * both: the bot runs in this process with its own identity (service account token, RBAC from
- * deploy/rbac.yaml), and its every Kubernetes request goes through a {@link CountingProxy} in front of the
- * server, so both columns are counted by one method. Figures per cluster:
+ * deploy/rbac.yaml), and its Kubernetes requests are counted by the server, by that identity: the real
+ * server's audit log (envtest writes one at level Metadata), the emulator's request log. Figures per cluster:
  * - **start-up**: ms from `startBot()` to the replica leading with its record informer synced
  *   (`/readyz`'s `records` check), and the Kubernetes requests it made to get there;
  * - **requests per update**: one 3-replica MySQL `8.0.35 → 8.4` update on the ops-request backend, from
@@ -15,10 +15,11 @@
  * costs more (or less). The real control plane is the test run's when `$DBUPDATE_ENVTEST` is set, else one
  * started here (scripts/build-control-plane.sh must have built it: `npm test` does).
  */
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
 import { startCluster, type ClusterKind, type ClusterUnderTest } from '../sim/clusters.js';
-import { CountingProxy, kubeconfigThroughProxy } from '../sim/counting-proxy.js';
-import { botKubeconfigYaml } from '../sim/bot-process.js';
+import { auditRequests } from '../envtest/shared.js';
+import type { EmbeddedCluster } from '../sim/world.js';
+import type { RealCluster } from '../sim/world-real.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { approve, request, settle } from '../sim/script.js';
@@ -26,7 +27,6 @@ import { CHANNEL, USERS } from '../sim/world.js';
 import { ENVTEST_ENV } from '../envtest/shared.js';
 import setupControlPlane from '../envtest/global-setup.js';
 import { LEASE_NAME, startBot } from '../src/bot.js';
-import { Kube } from '../src/kube/client.js';
 import { createLogger } from '../src/log.js';
 import { RecordStore } from '../src/updates/records.js';
 import { findEngine } from '../src/engines/table.js';
@@ -64,14 +64,28 @@ async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined
   }
 }
 
-/** Requests seen by `proxy` from index `from` until none came for `quietMs`; the leader-election Lease left out. */
-async function quietCount(proxy: CountingProxy, from: number, quietMs = 1000): Promise<number> {
+/**
+ * The bot's Kubernetes requests so far, as the server counted them (the leader-election Lease left out:
+ * per replica and per renew period, not per update).
+ */
+function botRequests(c: ClusterUnderTest): number {
+  if (c.kind === 'real') {
+    const r = c.cluster as RealCluster;
+    return auditRequests(r.plane, r.botUser, 0, (ev) => !(ev.objectRef?.resource === 'leases' && ev.objectRef?.name === LEASE_NAME)).count;
+  }
+  const e = c.cluster as EmbeddedCluster;
+  return e.server.requests.filter((r) => r.user === 'system:serviceaccount:dbupdate:dbupdate' && !r.path.endsWith(`/leases/${LEASE_NAME}`)).length;
+}
+
+/** The bot's request count once it made none for `quietMs`. */
+async function quietCount(c: ClusterUnderTest, quietMs = 1000): Promise<number> {
   let last = -1;
-  while (proxy.seen.length !== last) {
-    last = proxy.seen.length;
+  for (;;) {
+    const n = botRequests(c);
+    if (n === last) return n;
+    last = n;
     await new Promise((r) => setTimeout(r, quietMs));
   }
-  return proxy.seen.slice(from).filter((s) => !s.url.includes(`/leases/${LEASE_NAME}`)).length;
 }
 
 /** Measure one cluster kind. */
@@ -83,10 +97,7 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
   await seedCluster(c.kube.kc, { namespacePrefix: prefix, extraDatabases: updates + 1, extraNamespace: 'demo', extraReplicas: 3 });
   await c.cluster.sim.settled(120_000);
   say(`${updates + 1} more databases seeded`);
-  const proxy = await CountingProxy.start(c.serverUrl, { ca: c.ca });
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfigThroughProxy(botKubeconfigYaml(c.cluster), proxy.url));
   const mysql = findEngine('mysql')!;
   // Ops Manager's condition writes, first seen by an admin watch straight to the server (no proxy).
   const seen = new Map<string, Map<string, bigint>>();
@@ -102,18 +113,29 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
     },
     () => undefined,
   );
+  say('starting the bot');
   const t0 = nowNs();
   const bot = await startBot({
-    kube: new Kube(kc, c.kind === 'real' ? 'real' : 'sim'),
+    kube: c.cluster.botKube,
     config: c.config(),
     log: createLogger('silent'),
     slack: { botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 2 },
   });
+  say('bot started');
   try {
-    await until(async () => bot.isLeader() && (await bot.readiness()).some((r) => r.name === 'records' && r.ok), 60_000, 'the bot to lead with its records synced');
+    let lastSaid = 0;
+    await until(
+      async () => {
+        const r = await bot.readiness();
+        if (Date.now() - lastSaid > 5000 && process.env.BENCH_DEBUG) (lastSaid = Date.now()), say(JSON.stringify({ leader: bot.isLeader(), r }));
+        return bot.isLeader() && r.some((x) => x.name === 'records' && x.ok);
+      },
+      60_000,
+      'the bot to lead with its records synced',
+    );
     const startupMs = nsToMs(nowNs() - t0);
     say(`leading after ${startupMs.toFixed(0)} ms`);
-    const startupRequests = await quietCount(proxy, 0);
+    const startupRequests = await quietCount(c);
     const records = new RecordStore(c.kube, c.recordsNamespace);
     const one = async (db: string) => {
       const { record, parent } = await request(slack, records, USERS.requester, CHANNEL, `mysql ${c.ns('demo')}/${db} 8.4`, 60_000);
@@ -128,9 +150,9 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
     const stepMs: number[] = [];
     let missingSteps = 0;
     for (let i = 1; i <= updates; i++) {
-      const from = proxy.seen.length;
+      const from = await quietCount(c);
       const u = await one(`bench-${i}`);
-      perUpdate.push(await quietCount(proxy, from));
+      perUpdate.push((await quietCount(c)) - from);
       const posts = slack.calls.filter((call) => call.method === 'chat.postMessage' && call.ok && call.params.thread_ts === u.ts);
       for (const [cond, re] of STEP_OF) {
         const at = seen.get(u.record)?.get(cond);
@@ -144,7 +166,6 @@ async function measure(kind: ClusterKind, updates: number): Promise<Figures> {
     watch.abort();
     await bot.stop();
     await slack.stop();
-    await proxy.stop();
     await c.stop();
   }
 }
