@@ -120,12 +120,13 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const batches = new BatchStore(kube, config.recordsNamespace);
   const handlers = registerListeners(app, { clusters, channelCluster: (c) => config.channelClusters?.[c], records, batches, config, log, now: opts.now, metrics: opts.metrics, groups });
   app.client.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
-  const postClient = createPostClient(opts.slack, log);
-  postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   // The leader's clients: every write (records, OpsRequests, database pause/resume, PetSet patches,
-  // Events) is refused with FencedError unless this replica holds the Lease and renewed it within the
-  // renew deadline (src/kube/fence.ts). The handlers keep the unfenced ones: any replica serves Slack.
+  // Events, and the notifier's Slack posts and edits) is refused with FencedError unless this replica holds
+  // the Lease and renewed it within the renew deadline (src/kube/fence.ts). The handlers keep the unfenced
+  // ones: any replica serves Slack.
   const fence: Fence = { held: () => elector.held() };
+  const postClient = createPostClient(opts.slack, log, fence);
+  postClient.on(WebClientEvent.RATE_LIMITED, () => opts.metrics?.slackRetries.inc());
   const leaderClusters = new ClusterSet(kube.fenced(fence), (opts.clusters ?? []).map((k) => k.fenced(fence)));
   const leaderRecords = new RecordStore(leaderClusters.home, config.recordsNamespace);
   const leaderBatches = new BatchStore(leaderClusters.home, config.recordsNamespace);

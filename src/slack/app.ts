@@ -4,6 +4,7 @@
  */
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { Dispatcher } from 'undici';
+import { assertHeld, type Fence } from '../kube/fence.js';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 
@@ -84,11 +85,16 @@ export function createSlackApp(s: SlackSettings, log: Logger): App {
  * `WebAPIRateLimitedError` (`code` `slack_webapi_rate_limited_error`, `retryAfter` in s) instead of the
  * SDK's wait-then-retry, which `retries: 0` would turn into a failure after the wait: the notifier
  * waits `Retry-After` and posts again itself (a 429 means nothing was stored). Slack: "Rate limits",
- * https://api.slack.com/apis/rate-limits.
+ * https://api.slack.com/apis/rate-limits. With `fence`, every request is refused (FencedError, before it
+ * is sent) unless this replica holds the Lease at the moment it leaves.
  */
-export function createPostClient(s: { botToken: string; apiUrl?: string }, log: Logger): WebClient {
+export function createPostClient(s: { botToken: string; apiUrl?: string }, log: Logger, fence?: Fence): WebClient {
   return new WebClient(s.botToken, {
     ...slackClientOptions({ apiUrl: s.apiUrl, retries: 0 }),
+    // The Lease is checked again at the moment the request leaves, not only when the caller decided to
+    // post: a process frozen between the two (SIGSTOP, a long GC pause) would otherwise send after its
+    // Lease lapsed (test/split-brain.test.ts). The SDK's requests go through this `fetch`.
+    ...(fence ? { fetch: ((url: string, init?: RequestInit) => (assertHeld(fence, 'a Slack write'), globalThis.fetch(url, init))) as never } : {}),
     rejectRateLimitedCalls: true,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
