@@ -125,11 +125,11 @@ describe('helm lint and render', { timeout: 120_000 }, () => {
   it('renders the expected objects', () => {
     const kinds = (y: string) => objects(y).map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`).sort();
     expect(kinds(defaults)).toEqual([
-      'ClusterRole/dbupdate', 'ClusterRoleBinding/dbupdate', 'ConfigMap/dbupdate-config', 'CustomResourceDefinition/databaseupdates.dbupdate.dev',
+      'ClusterRole/dbupdate', 'ClusterRoleBinding/dbupdate', 'ConfigMap/dbupdate-config', 'CustomResourceDefinition/databaseupdatebatches.dbupdate.dev', 'CustomResourceDefinition/databaseupdates.dbupdate.dev',
       'Deployment/dbupdate', 'PodDisruptionBudget/dbupdate', 'Role/dbupdate', 'RoleBinding/dbupdate', 'Service/dbupdate-metrics', 'ServiceAccount/dbupdate',
     ]);
     expect(kinds(custom)).toEqual([
-      'ClusterRole/dbu', 'ClusterRoleBinding/dbu', 'ConfigMap/dbu-config', 'CustomResourceDefinition/databaseupdates.dbupdate.dev', 'Deployment/dbu',
+      'ClusterRole/dbu', 'ClusterRoleBinding/dbu', 'ConfigMap/dbu-config', 'CustomResourceDefinition/databaseupdatebatches.dbupdate.dev', 'CustomResourceDefinition/databaseupdates.dbupdate.dev', 'Deployment/dbu',
       'NetworkPolicy/dbu', 'PodDisruptionBudget/dbu', 'PrometheusRule/dbu', 'Role/billing/dbu-databases', 'Role/dbu', 'Role/demo/dbu-databases',
       'RoleBinding/billing/dbu-databases', 'RoleBinding/dbu', 'RoleBinding/demo/dbu-databases', 'Service/dbu-metrics', 'Service/dbu-slack', 'ServiceAccount/dbu', 'ServiceMonitor/dbu',
     ]);
@@ -328,6 +328,7 @@ describe('kubectl apply -f - of the chart against the emulator', { timeout: 180_
       'clusterrole.rbac.authorization.k8s.io/dbupdate created',
       'clusterrolebinding.rbac.authorization.k8s.io/dbupdate created',
       'configmap/dbupdate-config created',
+      'customresourcedefinition.apiextensions.k8s.io/databaseupdatebatches.dbupdate.dev created',
       'customresourcedefinition.apiextensions.k8s.io/databaseupdates.dbupdate.dev created',
       'deployment.apps/dbupdate created',
       'poddisruptionbudget.policy/dbupdate created',

@@ -44,7 +44,7 @@ export function helpText(): string {
     '• *Update a fleet:* `/dbupdate mysql -l tier=staging 8.4` — or --all -n namespace, or names orders,ledger,billing/pool; every database is checked, approved once as a batch, then updated in waves (a canary first); cancel the batch by its id.',
     '• *See what a database may move to:* `/dbupdate versions mysql orders`',
     '• *Follow requests:* `/dbupdate status orders` for one database, `/dbupdate list` for the open requests (--all: finished ones too).',
-    '• *Stop or recover:* `/dbupdate cancel <id>` before it starts; after a failure `/dbupdate resume <id>` resumes a database left paused, and `/dbupdate retry <id>` asks again (checked and approved afresh). The id is in the request message.',
+    '• *Stop or recover:* `/dbupdate cancel <id>` before it starts; after a failure, *resume <id>* resumes a database left paused and *retry <id>* asks again (checked and approved afresh). The id is in the request message.',
     '• *Find what is behind:* `/dbupdate drift` lists the databases on a deprecated version or behind the newest allowed patch, minor or major, by engine and namespace (an engine and -n namespace narrow it), each group with a *Request update* button.',
     'A database is its name or namespace/name; a version is a prefix (8.4: the newest allowed 8.4.x) or a catalog name (8.0.31-innodb, 16.13-bookworm).',
     `*Engines:* ${engines}.`,
