@@ -271,10 +271,6 @@ export class Kube {
 
 /** Request options that send a PATCH as `application/merge-patch+json` (RFC 7386). */
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-/** Request options that send a PATCH as `application/json-patch+json` (RFC 6902). */
-export const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-/** Request options for a strategic merge patch (built-in kinds only; custom resources answer 415). */
-export const STRATEGIC_PATCH = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 /**
  * Load a KubeConfig the usual way (`KUBECONFIG`, `~/.kube/config`, or in-cluster service account).

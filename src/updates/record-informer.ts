@@ -127,15 +127,6 @@ export class RecordInformer {
       if (interest !== undefined) s.wake(name);
     }
   }
-
-  /**
-   * Hand `name` to every subscriber whose interest in the record as now known changed (after one of the
-   * leader's own writes: the watch echo will then not wake anyone again). Not needed for correctness.
-   */
-  touch(name: string): void {
-    const r = this.get(name);
-    if (r) this.changed(r, 'update');
-  }
 }
 
 /**
