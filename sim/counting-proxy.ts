@@ -67,6 +67,11 @@ export class CountingProxy {
     req.pipe(up);
   }
 
+  /** How many forwarded requests have no answer yet. */
+  inFlight(): number {
+    return this.seen.filter((r) => r.status === undefined).length;
+  }
+
   /** How many answers are held back. */
   heldCount(): number {
     return this.held.length;

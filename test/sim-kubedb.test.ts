@@ -230,8 +230,12 @@ describe('Ops Manager UpdateVersion', () => {
     expect(pods.every(ready)).toBe(true);
     await waitFor('orders Ready again', () => phaseOf(store.get(dbGvr(mysql), 'demo', 'orders')) === 'Ready');
 
-    const events = store.list(EVENT_GVR, 'demo').items.filter((ev) => (ev.involvedObject as { name: string }).name === 'orders-upd');
-    expect(events.map((ev) => ev.reason)).toEqual(expect.arrayContaining(['DatabasePauseSucceeded', 'UpdatePetSetsSucceeded', 'DatabaseResumeSucceeded', 'Successful']));
+    // Ops Manager records its Events over HTTP after the status writes: wait for them.
+    const want = ['DatabasePauseSucceeded', 'UpdatePetSetsSucceeded', 'DatabaseResumeSucceeded', 'Successful'];
+    const opsEvents = () => store.list(EVENT_GVR, 'demo').items.filter((ev) => (ev.involvedObject as { name: string }).name === 'orders-upd');
+    await waitFor('the OpsRequest Events', () => want.every((r) => opsEvents().some((ev) => ev.reason === r)));
+    const events = opsEvents();
+    expect(events.map((ev) => ev.reason)).toEqual(expect.arrayContaining(want));
     expect(events[0].source).toEqual({ component: 'KubeDB Ops-manager Operator' });
   });
 

@@ -74,6 +74,10 @@ describe('split-brain: a leader frozen past its Lease makes no write when it wak
     // Freeze A while the answer to its next record write is held back: it wakes up with work in flight.
     kubeProxy.holdNext = (method, url) => method === 'PATCH' && url.includes(`/databaseupdates/${record.metadata.name}`);
     await pollUntil(async () => kubeProxy.heldCount() > 0 || undefined, 30_000, () => 'bot-a to write the record');
+    // Freeze A with no Slack request of its own on the wire: a post whose request had already left when the
+    // process stopped is not one it made after waking. (The post client checks the Lease as a request leaves,
+    // src/slack/app.ts; Slack has no fencing token, so a request already sent cannot be called back.)
+    await pollUntil(async () => slackProxy.inFlight() === 0 || undefined, 30_000, () => "bot-a's Slack requests to be answered");
     a.kill('SIGSTOP');
     kubeProxy.release();
 

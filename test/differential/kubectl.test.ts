@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,8 +17,10 @@ import { ADMIN_USER, KubeApiServer } from '../../sim/kube/server.js';
 import { installKubeDBCrds } from '../../sim/kubedb/crds.js';
 import { perform } from './harness.js';
 import { realControlPlane } from './real.js';
+import { applyAll } from '../../envtest/apply.js';
 
 const BOT = 'system:serviceaccount:dbupdate:dbupdate';
+const ROOT_DIR = new URL('../..', import.meta.url).pathname;
 
 function findKubectl(): string {
   for (const d of [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin']) if (d && existsSync(join(d, 'kubectl'))) return join(d, 'kubectl');
@@ -69,6 +71,10 @@ beforeAll(async () => {
     const r = await perform({ name, kubeConfig: kc, saved: {} }, { id: 'ns', method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } }, { namespace: ns });
     if (r.code >= 300) throw new Error(`${name}: namespace ${ns}: ${r.code}`);
     await installKubeDBCrds(kc);
+    // The bot's RBAC on both, from deploy/rbac.yaml, applied here: the real server is shared by the run's
+    // test files, and what `can-i --list` answers must not depend on which of them ran first.
+    await applyAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dbupdate' } }]);
+    await applyAll(kc, readFileSync(join(ROOT_DIR, 'deploy', 'rbac.yaml'), 'utf8'));
   }
 }, 120_000);
 
