@@ -22,7 +22,7 @@ export function buttonValue(message: SlackMessage, actionId: string): string | u
 export async function request(slack: SlackEmulator, records: RecordStore, user: string, channel: string, text: string, timeoutMs = 10_000): Promise<{ record: DatabaseUpdate; parent: SlackMessage }> {
   const before = new Set((await records.list()).map((r) => r.metadata.name));
   const cmd = await slack.typeCommand({ user, channel, text });
-  const found = await pollUntil(async () => (await records.list()).find((r) => !before.has(r.metadata.name) && r.status?.slack?.ts), timeoutMs, () => `a request recorded and posted for "${text}" (ephemeral replies: ${JSON.stringify(cmd.responses())})`);
+  const found = await pollUntil(async () => (await records.list()).find((r) => !before.has(r.metadata.name) && r.status?.slack?.ts), timeoutMs, () => `a request recorded and posted for "${text}" (the ack: ${JSON.stringify(cmd.ackPayload ?? null)}; ephemeral replies: ${JSON.stringify(cmd.responses())})`);
   const parent = slack.message(channel, found.status!.slack!.ts!)!;
   return { record: found, parent };
 }

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runChaos, type ChaosResult } from '../sim/chaos/run.js';
 import { checkInvariants, type Snapshot } from '../sim/chaos/invariants.js';
 import { Random } from '../sim/chaos/rng.js';
+import { answerInAck } from '../sim/chaos/users.js';
 import { startEmbeddedCluster, BOT_SA_TOKEN } from '../sim/world.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
 
@@ -112,5 +113,13 @@ describe(`chaos, quick (seed ${SEED}, ops-request backend)`, () => {
     expect(count({ ...s, unexpectedExits: [...s.unexpectedExits, { identity: 'r9-9', code: 1, signal: null, tail: 'TypeError' }] }, 'no-exit')).toBe(1);
     expect(count({ ...s, ackedCommands: [...s.ackedCommands, { database: db, text: 'mysql x 8.4', answered: false }] }, 'acked-answered')).toBe(1);
     expect(checkInvariants(s)).toHaveLength(base);
+  });
+
+  it('counts an answer carried in the ack (a refusal shown at once), not an ack saying the answer is still coming', () => {
+    const refusal = ':warning: MySQL `demo/orders` is `Provisioning`, not `Ready`. KubeDB updates only Ready databases.';
+    expect(answerInAck({ response_type: 'ephemeral', text: refusal })).toBe(refusal);
+    expect(answerInAck({ response_type: 'ephemeral', text: ':mag: Checking MySQL `demo/orders` → 8.4… (busy or slower than usual). The answer comes here; if none comes within a minute, nothing was requested: ask again.' })).toBeUndefined();
+    expect(answerInAck(undefined)).toBeUndefined();
+    expect(answerInAck({})).toBeUndefined();
   });
 });

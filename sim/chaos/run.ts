@@ -242,7 +242,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     ackedCommands: people.ackedCommands.map((c) => ({
       database: c.database,
       text: c.text,
-      answered: c.responses().length > 0 || (!!c.record && !!records.find((r) => r.metadata.name === c.record)?.status?.slack?.ts),
+      answered: c.responses().length > 0 || c.answerInAck !== undefined || (!!c.record && !!records.find((r) => r.metadata.name === c.record)?.status?.slack?.ts),
     })),
     ackedClicks: people.ackedClicks.map((c, i, all) => {
       const next = all.slice(i + 1).find((x) => x.record === c.record && x.user === c.user);

@@ -21,6 +21,11 @@ export interface AckedCommand {
   ackedAt: number;
   /** Bodies the bot POSTed to the command's `response_url`. */
   responses: () => unknown[];
+  /**
+   * The ack's text when it was the answer itself (a refusal, or the request recorded, shown to the person
+   * as an ephemeral message at once); undefined for an empty ack and for one saying the answer is still coming.
+   */
+  answerInAck?: string;
   /** The record that appeared for the database after this command, before any other command for it. */
   record?: string;
 }
@@ -46,6 +51,16 @@ export interface AckedClick {
 export function clickAnswered(click: AckedClick, nextSentAt: number | undefined, votes: ReadonlyArray<{ user: string; at: string }>, ephemeralsTo: readonly number[]): boolean {
   const inWindow = (t: number) => t >= click.sentAt - 1000 && (nextSentAt === undefined || t < nextSentAt);
   return votes.some((v) => v.user === click.user && inWindow(Date.parse(v.at))) || ephemeralsTo.some(inWindow);
+}
+
+/**
+ * The answer an ack carried, if it was one: its `text`, unless it says the answer is still to come
+ * (src/slack/listeners/commands/request.ts: "The answer comes here…"), or undefined.
+ */
+export function answerInAck(ackPayload: unknown): string | undefined {
+  const text = (ackPayload as { text?: unknown } | undefined)?.text;
+  if (typeof text !== 'string' || text === '' || /The answer comes here/.test(text)) return undefined;
+  return text;
 }
 
 /** What the people did. */
@@ -137,15 +152,15 @@ export class People {
         continue;
       }
       failing = false;
-      const acked: AckedCommand = { database: `${namespace}/${name}`, text, ackedAt: Date.now(), responses: cmd.responses };
+      const acked: AckedCommand = { database: `${namespace}/${name}`, text, ackedAt: Date.now(), responses: cmd.responses, answerInAck: answerInAck(cmd.ackPayload) };
       this.ackedCommands.push(acked);
-      const got = await this.until<DatabaseUpdate | 'answered'>(() => this.recordsFor(namespace, name)[0] ?? (cmd.responses().length > 0 ? 'answered' : undefined), this.o.answerTimeoutMs);
+      const got = await this.until<DatabaseUpdate | 'answered'>(() => this.recordsFor(namespace, name)[0] ?? (cmd.responses().length > 0 || (acked.answerInAck && !/recorded/.test(acked.answerInAck)) ? 'answered' : undefined), this.o.answerTimeoutMs);
       if (got && got !== 'answered') acked.record = got.metadata.name;
       else if (got === 'answered') {
         this.counts.commandsRefused++;
-        this.o.log(`   alice: /dbupdate ${text} refused: ${JSON.stringify(cmd.responses().at(-1)).slice(0, 160)}; retrying`);
+        this.o.log(`   alice: /dbupdate ${text} refused: ${(acked.answerInAck ?? JSON.stringify(cmd.responses().at(-1))).slice(0, 160)}; retrying`);
         await sleep(1000);
-      } else this.o.log(`   alice: /dbupdate ${text} acked but unanswered after ${this.o.answerTimeoutMs} ms; retrying`);
+      } else this.o.log(`   alice: /dbupdate ${text} acked (${JSON.stringify(cmd.ackPayload ?? null).slice(0, 120)}) but unanswered after ${this.o.answerTimeoutMs} ms; retrying`);
     }
   }
 

@@ -234,11 +234,22 @@ export async function startKubeDBSim(kubeConfig: KubeConfig, opts: KubeDBSimOpti
       settleWaiters.add(onStop);
       try {
         await Promise.race([Promise.all(dbInformers.map((i) => i.synced)), new Promise((r) => setTimeout(r, timeoutMs))]);
+        // The databases the server has now: one created just before this call may not have reached the
+        // informers yet (their watch is a moment behind), and must be Ready too.
+        const onServer: string[] = [];
+        for (const e of engines) {
+          for (const ns of namespaces ?? [undefined]) {
+            const list = await client.list(dbGvr(e), ns).catch(() => undefined);
+            for (const o of list?.items ?? []) onServer.push(`${e.kind} ${o.metadata?.namespace}/${o.metadata?.name}`);
+          }
+        }
         for (;;) {
           if (stopped) throw new Error('KubeDB simulation stopped');
-          const notReady = dbInformers.flatMap((i) => i.list()).filter(pending);
+          const known = dbInformers.flatMap((i) => i.list());
+          const seen = new Set(dbInformers.flatMap((i, n) => i.list().map((db) => `${engines[n].kind} ${db.metadata.namespace}/${db.metadata.name}`)));
+          const notReady = [...known.filter(pending).map(describe), ...onServer.filter((k) => !seen.has(k)).map((k) => `${k} (not seen yet)`)];
           if (notReady.length === 0) return;
-          if (Date.now() > deadline) throw new Error(`KubeDB simulation not settled after ${timeoutMs} ms: ${notReady.map(describe).join(', ')}`);
+          if (Date.now() > deadline) throw new Error(`KubeDB simulation not settled after ${timeoutMs} ms: ${notReady.join(', ')}`);
           await new Promise<void>((resolve) => {
             const offs = dbInformers.map((i) => i.on(() => done()));
             const t = setTimeout(() => done(), 100);
