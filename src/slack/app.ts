@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { assertHeld, type Fence } from '../kube/fence.js';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { guardReconnects } from './socket-guard.js';
 
 /** Slack connection settings. Tokens come from the environment, never from the config file. */
 export interface SlackSettings {
@@ -56,25 +57,22 @@ export function slackClientOptions(s: { apiUrl?: string; retries?: number }) {
  * A Bolt app in Socket Mode. The same `clientOptions` go to the Web API client and, through
  * `installerOptions.clientOptions`, to the Socket Mode client's `apps.connections.open` call
  * (`@slack/bolt` SocketModeReceiver). `retryConfig` is set explicitly: the socket client otherwise writes an
- * aggressive one into shared options (docs/stack-notes.md).
+ * aggressive one into shared options (docs/stack-notes.md). The receiver is built here (Bolt's App would
+ * build the same one, but passes no `dispatcher` on), so that its client's reconnects are guarded
+ * (`./socket-guard.ts`: an SDK defect otherwise ends the process with an unhandled rejection).
  */
 export function createSlackApp(s: SlackSettings, log: Logger): App {
   const clientOptions = slackClientOptions(s);
   const logger = boltLogger(log);
-  if (s.socketDispatcher) {
-    // Bolt's App does not pass a dispatcher on to the receiver it builds, so the receiver is built here.
-    const receiver = new SocketModeReceiver({ appToken: s.appToken ?? '', dispatcher: s.socketDispatcher, logger, logLevel: LogLevel.WARN, installerOptions: { clientOptions } });
-    return new App({ token: s.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
-  }
-  return new App({
-    token: s.botToken,
-    appToken: s.appToken,
-    socketMode: true,
-    clientOptions,
-    installerOptions: { clientOptions },
+  const receiver = new SocketModeReceiver({
+    appToken: s.appToken ?? '',
+    ...(s.socketDispatcher ? { dispatcher: s.socketDispatcher } : {}),
     logger,
     logLevel: LogLevel.WARN,
+    installerOptions: { clientOptions },
   });
+  guardReconnects(receiver.client, log);
+  return new App({ token: s.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
 }
 
 /**
