@@ -109,6 +109,21 @@ export interface OpsWebhook {
   stop(): Promise<void>;
 }
 
+let certsOnce: Promise<WebhookCerts> | undefined;
+
+/**
+ * The process's webhook certificates, made once ({@link makeWebhookCerts}: three `openssl` runs, about
+ * 0.3 s, which every world of a test file would otherwise pay) and shared by its webhooks: each world
+ * registers its own configuration with the same CA bundle. A failure is not kept (the next start tries again).
+ */
+function processCerts(): Promise<WebhookCerts> {
+  certsOnce ??= makeWebhookCerts().catch((err: unknown) => {
+    certsOnce = undefined;
+    throw err;
+  });
+  return certsOnce;
+}
+
 /**
  * Serve the ops webhook of `engines` on a free loopback port and register it (the configuration named
  * `configName`, replaced when it exists: a restarted simulation takes its webhook over).
@@ -116,7 +131,7 @@ export interface OpsWebhook {
  * @throws Error when the certificates cannot be made; the client's error when the registration fails.
  */
 export async function startOpsWebhook(client: SimClient, informers: SharedInformers, engines: readonly Engine[], opts: { namespaces?: readonly string[]; configName?: string } = {}): Promise<OpsWebhook> {
-  const certs = await makeWebhookCerts();
+  const certs = await processCerts();
   const byPath = new Map(engines.map((e) => [opsWebhookPath(e), e]));
   const lookup: ClusterLookup = {
     get: (gvr, ns, name) => client.get(gvr, ns, name),
