@@ -157,11 +157,20 @@ export interface RealWorld {
  * with this world's namespaces (records in `<id>-dbupdate`, default namespace `<id>-demo`).
  */
 export async function startRealWorld(
-  opts: { sim?: RealClusterOptions; config?: Partial<Record<string, unknown>>; log?: Logger; direct?: DirectSettings; slowRetryMs?: number; batchEditMs?: number } = {},
+  opts: {
+    sim?: RealClusterOptions;
+    config?: Partial<Record<string, unknown>>;
+    /** Configuration that names this world's namespaces (known once the cluster side exists), over `config`. */
+    configFor?: (cluster: RealCluster) => Partial<Record<string, unknown>>;
+    log?: Logger;
+    direct?: DirectSettings;
+    slowRetryMs?: number;
+    batchEditMs?: number;
+  } = {},
 ): Promise<RealWorld> {
   const cluster = await startRealCluster(opts.sim);
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }] });
-  const config = worldConfig({ clusterName: 'real', recordsNamespace: cluster.recordsNamespace, defaultNamespace: cluster.ns('demo'), ...opts.config });
+  const config = worldConfig({ clusterName: 'real', recordsNamespace: cluster.recordsNamespace, defaultNamespace: cluster.ns('demo'), ...opts.config, ...opts.configFor?.(cluster) });
   const log = opts.log ?? createLogger(process.env.LOG_LEVEL ?? 'silent');
   const bots: Bot[] = [];
   const launch = async () => {

@@ -58,7 +58,8 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
   beforeAll(async () => {
     // MariaDB updates may start only in a window once a year (closed now): the windows scenario.
     const rules = [{ match: { engine: ['mariadb'] }, windows: [{ cron: '0 3 1 1 *', duration: '1h' }] }];
-    const opts = { sim: { podReadyDelayMs: 15, stepDelayMs: 15 }, config: { fleet: { maxParallel: 2, soak: `${SOAK_S}s` }, rules }, batchEditMs: 100 };
+    // A 6 s Lease: a candidate looks every renew period (a third of it), so the hand-overs below take 2 s, not 10.
+    const opts = { sim: { podReadyDelayMs: 15, stepDelayMs: 15 }, config: { fleet: { maxParallel: 2, soak: `${SOAK_S}s` }, rules, leaseDurationSeconds: 6 }, batchEditMs: 100 };
     w = kind === 'emulator' ? await startWorld(opts) : await startRealWorld(opts);
     ns = kind === 'emulator' ? (n) => n : (w as RealWorld).cluster.ns;
     const home = kind === 'emulator' ? (w as World).cluster.kube : (w as RealWorld).cluster.kube;
