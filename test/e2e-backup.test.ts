@@ -91,6 +91,9 @@ describe.each(CLUSTER_KINDS)('backup before a major update, on the %s', (kind) =
     expect(backedUp, lines.join('\n')).toBeGreaterThanOrEqual(0);
     expect(lines[backedUp]).toContain(snapshot);
     expect(paused).toBeGreaterThan(backedUp);
+    // The OpsRequest is created after the backup, and the thread says so in that order.
+    const started = lines.findIndex((l) => /Update started: created MySQLOpsRequest/.test(l));
+    expect(started, lines.join('\n')).toBeGreaterThan(backedUp);
     expect((await getDatabase(w.cluster.kube, mysql, ns('demo'), 'orders'))?.spec.version).toMatch(/^8\.4\./);
   }, 120_000);
 
@@ -110,6 +113,7 @@ describe.each(CLUSTER_KINDS)('backup before a major update, on the %s', (kind) =
       const lines = w.slack.replies(CHANNEL, parent.ts).map((m) => m.text);
       expect(lines.join('\n')).toMatch(/Backup failed/);
       expect(lines.join('\n')).not.toMatch(/\*Paused\*/);
+      expect(lines.join('\n')).not.toMatch(/created MySQLOpsRequest/);
     } finally {
       stash.faults.clear();
     }

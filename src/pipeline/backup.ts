@@ -74,9 +74,16 @@ export class BackupGate implements PipelineBackend {
     this.inner.onWake(wake);
   }
 
-  /** The wrapped backend's plan: whether a backup is taken is known only at the first pass (it reads the cluster). */
+  /**
+   * The wrapped backend's plan, with a `backup` step first for a major update unless the policy is `off`.
+   * Whether a backup is taken is known only at the first pass (it reads the cluster); where none is, that
+   * pass's steps (the wrapped backend's) replace the plan. Until the step has succeeded the thread does not
+   * say the OpsRequest, named in the plan, was created (src/slack/render.ts `threadPosts`).
+   */
   startRun(input: PassInput): RunPlan {
-    return this.inner.startRun(input);
+    const plan = this.inner.startRun(input);
+    if (input.record.spec.updateType !== 'major' || this.o.policy().beforeMajor === 'off') return plan;
+    return { ...plan, steps: ['backup', ...plan.steps.filter((s) => s !== 'backup')] };
   }
 
   async pass(input: PassInput): Promise<PassResult> {

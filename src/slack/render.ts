@@ -219,12 +219,18 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
   if (st.rejection) posts.push({ key: 'rejected', text: `:no_entry_sign: ${mention(st.rejection.user)} rejected this request: ${escapeMrkdwn(st.rejection.reason)}` });
   if (st.phase === 'Expired') posts.push({ key: 'expired', text: ':hourglass: This request expired without enough approvals; nothing was changed.' });
   if (st.cancellation) posts.push({ key: 'cancelled', text: `:wastebasket: ${mention(st.cancellation.user)} cancelled this request; nothing was changed.` });
-  if (st.startedAt && (st.opsRequest || r.spec.backend === 'direct')) {
-    const how = st.opsRequest
-      ? `created ${st.opsRequest.kind} \`${st.opsRequest.namespace}/${st.opsRequest.name}\``
-      : 'the bot runs the steps itself';
-    posts.push({ key: 'started', text: `:rocket: Update started: ${how}.` });
-  }
+  // The OpsRequest is named when the run starts but created only after the backup before a major update
+  // (src/pipeline/backup.ts): until that backup has succeeded the thread does not say it was created, and
+  // then says it after the *backed up* post.
+  const ops = st.opsRequest;
+  const backup = (st.steps ?? []).find((s) => s.name === 'backup');
+  const opsRequestCreated = !!ops && (!backup || backup.state === 'Succeeded');
+  const started: ThreadPost | undefined =
+    st.startedAt && (opsRequestCreated || r.spec.backend === 'direct')
+      ? { key: 'started', text: `:rocket: Update started: ${ops && opsRequestCreated ? `created ${ops.kind} \`${ops.namespace}/${ops.name}\`` : 'the bot runs the steps itself'}.` }
+      : undefined;
+  const startedAfterBackup = !!ops && !!backup;
+  if (started && !startedAfterBackup) posts.push(started);
   for (const s of st.steps ?? []) {
     const progress = st.progress?.[s.name];
     if (progress && s.state !== 'Pending') {
@@ -237,6 +243,7 @@ export function threadPosts(r: DatabaseUpdate): ThreadPost[] {
         key: `step:${s.name}`,
         text: `${STEP_EMOJI[s.name]} *${capitalise(STEP_LABEL[s.name])}*${d !== undefined ? ` (${formatDuration(d)})` : ''}${s.message ? ` — ${escapeMrkdwn(s.message)}` : ''}`,
       });
+      if (s.name === 'backup' && started && startedAfterBackup) posts.push(started);
     } else if (s.state === 'Failed') {
       posts.push({
         key: `step:${s.name}:failed`,
