@@ -19,6 +19,9 @@ import { findEngine } from '../src/engines/table.js';
 import { allowedTargets, catalogEntryFromObject } from '../src/engines/versions.js';
 import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import type { SlackMessage } from './slack/server.js';
+import { DEMO_EXTRAS, runExtraDemo, type DemoExtra } from './demo-extras.js';
+
+export { DEMO_EXTRAS, type DemoExtra } from './demo-extras.js';
 
 /** The pipelines the demo can run on. */
 export const DEMO_BACKENDS = ['ops-request', 'direct'] as const;
@@ -55,12 +58,17 @@ Options:
   --restart-at <post>   run the bot as a child process, kill it (SIGKILL) after a post
                         (${Object.keys(RESTART_POSTS).join(', ')}) and let a new process finish
   --pod-ready-ms <ms>   simulated pod start-up time in milliseconds (default 150)
+  --fleet               a fleet update instead: four MySQL databases labelled tier=staging (and
+                        demo/legacy, which is not Ready and is left out), one approval, a canary then
+                        waves of two (with --backend direct: to 8.0.36, else 8.4)
+  --drift               the version-drift report instead: /dbupdate drift over the seeded databases
+  --backup              a major update backed up first: KubeStash (simulated) installed and a
+                        BackupConfiguration targeting demo/orders (ops-request backend only)
   -h, --help            show this help
 
-A major update is backed up first where KubeStash is installed and a BackupConfiguration targets the
-database (policy backup.beforeMajor, default ifConfigured); the demo's cluster has no KubeStash, so its
-updates go straight on. The other commands (versions, status, list, drift, cancel, resume, retry) run in
-the browser console on the same embedded world: npm run console, then type /dbupdate help.
+Without --backup the demo's cluster has no KubeStash, so a major update goes straight on (policy
+backup.beforeMajor, default ifConfigured). The other commands (versions, status, list, cancel, resume,
+retry) run in the browser console on the same embedded world: npm run console, then /dbupdate help.
 `;
 }
 
@@ -79,6 +87,8 @@ export interface DemoOptions {
   directSettleMs?: number;
   /** With `failAt` on the direct backend: how long the stuck pod is waited for, in ms (default 3,000). */
   directPodTimeoutMs?: number;
+  /** `--fleet`, `--drift` or `--backup`: that demo instead of one update (`./demo-extras.ts`). */
+  extra?: DemoExtra;
 }
 
 /** What a run ended in. `expected` is false when it did not end as {@link DemoPlan.expect} said. */
@@ -131,6 +141,14 @@ function withTarget(command: string, target: string): string {
 export function planDemo(o: DemoOptions): DemoPlan {
   const scenario = DEMO_SCENARIOS[o.engine];
   if (!scenario) throw new Error(`--engine must be one of: ${Object.keys(DEMO_SCENARIOS).join(', ')}`);
+  if (o.extra) {
+    if (!DEMO_EXTRAS.includes(o.extra)) throw new Error(`the extra demos are: ${DEMO_EXTRAS.map((x) => `--${x}`).join(', ')}`);
+    if (o.failAt || o.restartAt) throw new Error(`--${o.extra} cannot be combined with --fail-at or --restart-at`);
+    if (o.engine !== 'mysql') throw new Error(`--${o.extra} runs on MySQL databases: leave --engine out`);
+    if (o.extra === 'backup' && o.backend === 'direct') throw new Error('--backup shows a major update, which the direct backend does not take: leave --backend direct out');
+    const command = o.extra === 'drift' ? 'drift' : o.extra === 'backup' ? 'mysql orders 8.4' : `mysql -l tier=staging ${o.backend === 'direct' ? '8.0.36' : '8.4'}`;
+    return { scenario, command, expect: 'Succeeded', readSecrets: false };
+  }
   if (o.failAt && o.backend === 'direct' && !DIRECT_FAIL_STEPS.includes(o.failAt)) {
     throw new Error(`with --backend direct, --fail-at supports: ${DIRECT_FAIL_STEPS.join(', ')} (a pod that never pulls its new image)`);
   }
@@ -200,6 +218,7 @@ export async function runDemo(o: DemoOptions, out: (s?: string) => void): Promis
   const plan = planDemo(o);
   if (plan.note) out(`(${plan.note})`);
   try {
+    if (o.extra) return await runExtraDemo(o.extra, o.backend, { podReadyMs: o.podReadyMs, stepDelayMs: o.stepDelayMs }, out);
     return o.restartAt ? await demoRestart(o, plan, out) : await demoInProcess(o, plan, out);
   } catch (err) {
     const [first, ...rest] = (err as Error).message.split('\n');

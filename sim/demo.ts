@@ -13,12 +13,15 @@
  *                                              #   the roll stops, rolls back, resumes, and says so
  *   npm run demo -- --restart-at paused        # the bot runs as a child process and is killed (SIGKILL)
  *                                              #   right after "paused" is posted; a new process finishes
+ *   npm run demo -- --fleet                    # a fleet update: plan, one approval, canary then waves
+ *   npm run demo -- --drift                    # the version-drift report
+ *   npm run demo -- --backup                   # a major update backed up first (simulated KubeStash)
  *
  * Exits 0 when the update ended as expected (Succeeded; Failed with --fail-at; refused where the backend can
  * take no target), 1 otherwise, 2 on a usage error. Nothing ends in a stack trace.
  */
 import { runCli } from '../src/startup/cli.js';
-import { DEMO_BACKENDS, FAIL_STEPS, RESTART_POSTS, demoUsage, planDemo, runDemo, type DemoBackend, type DemoOptions, type FailStep } from './demo-run.js';
+import { DEMO_BACKENDS, DEMO_EXTRAS, FAIL_STEPS, RESTART_POSTS, demoUsage, planDemo, runDemo, type DemoBackend, type DemoOptions, type FailStep } from './demo-run.js';
 
 const USAGE = demoUsage();
 
@@ -28,7 +31,10 @@ const values = runCli(process.argv.slice(2), 'npm run demo', USAGE, {
   'pod-ready-ms': { type: 'string', default: '150' },
   backend: { type: 'string', default: 'ops-request' },
   'restart-at': { type: 'string' },
-}) as { engine: string; 'fail-at'?: string; 'pod-ready-ms': string; backend: string; 'restart-at'?: string };
+  fleet: { type: 'boolean' },
+  drift: { type: 'boolean' },
+  backup: { type: 'boolean' },
+}) as { engine: string; 'fail-at'?: string; 'pod-ready-ms': string; backend: string; 'restart-at'?: string; fleet?: boolean; drift?: boolean; backup?: boolean };
 
 function usageError(message: string): never {
   process.stderr.write(`npm run demo --: ${message}. See: npm run demo -- --help\n`);
@@ -43,11 +49,15 @@ if (restartAt !== undefined && !RESTART_POSTS[restartAt]) usageError(`--restart-
 const podReadyMs = Number(values['pod-ready-ms']);
 if (!Number.isFinite(podReadyMs) || podReadyMs < 0) usageError('--pod-ready-ms must be a number of milliseconds ≥ 0');
 
+const extras = DEMO_EXTRAS.filter((x) => values[x]);
+if (extras.length > 1) usageError(`choose one of ${extras.map((x) => `--${x}`).join(', ')}`);
+
 const options: DemoOptions = {
   engine: values.engine,
   backend: values.backend as DemoBackend,
   ...(failAt ? { failAt: failAt as FailStep } : {}),
   ...(restartAt ? { restartAt } : {}),
+  ...(extras[0] ? { extra: extras[0] } : {}),
   podReadyMs,
 };
 try {

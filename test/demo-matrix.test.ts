@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import pLimit from 'p-limit';
 import { DEMO_SCENARIOS } from '../sim/scenarios.js';
-import { DEMO_BACKENDS, DIRECT_FAIL_STEPS, FAIL_STEPS, RESTART_POSTS, demoUsage, planDemo, runDemo, type DemoOptions } from '../sim/demo-run.js';
+import { DEMO_BACKENDS, DEMO_EXTRAS, DIRECT_FAIL_STEPS, FAIL_STEPS, RESTART_POSTS, demoUsage, planDemo, runDemo, type DemoOptions } from '../sim/demo-run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FAST = { podReadyMs: 10, stepDelayMs: 10, directSettleMs: 50, directPodTimeoutMs: 500 };
@@ -60,6 +60,7 @@ describe('npm run demo --help', () => {
     for (const b of DEMO_BACKENDS) expect(help).toContain(b);
     for (const s of FAIL_STEPS) expect(help).toContain(s);
     for (const p of Object.keys(RESTART_POSTS)) expect(help).toContain(p);
+    for (const x of DEMO_EXTRAS) expect(help).toContain(`--${x}`);
   });
 
   it('refuses, with one usage line, only what the help says does not apply', () => {
@@ -70,6 +71,10 @@ describe('npm run demo --help', () => {
     expect(planDemo({ engine: 'mysql', backend: 'direct', podReadyMs: 0 })).toMatchObject({ command: 'mysql orders 8.0.36', expect: 'Succeeded' });
     expect(planDemo({ engine: 'postgres', backend: 'direct', podReadyMs: 0 })).toMatchObject({ command: 'postgres billing/ledger 15.17', expect: 'Succeeded' });
     expect(planDemo({ engine: 'perconaxtradb', backend: 'direct', podReadyMs: 0 })).toMatchObject({ expect: 'refused' });
+    expect(() => planDemo({ engine: 'mysql', backend: 'direct', extra: 'backup', podReadyMs: 0 })).toThrow(/direct backend does not take/);
+    expect(() => planDemo({ engine: 'mysql', backend: 'ops-request', extra: 'fleet', failAt: 'images', podReadyMs: 0 })).toThrow(/cannot be combined/);
+    expect(() => planDemo({ engine: 'postgres', backend: 'ops-request', extra: 'drift', podReadyMs: 0 })).toThrow(/leave --engine out/);
+    expect(planDemo({ engine: 'mysql', backend: 'direct', extra: 'fleet', podReadyMs: 0 })).toMatchObject({ command: 'mysql -l tier=staging 8.0.36' });
   });
 });
 
@@ -98,6 +103,27 @@ describe('every in-process variant, and the direct restart alongside', { timeout
     const r = await run({ engine: 'mysql', backend: 'direct', restartAt: 'paused', podReadyMs: 10 });
     expectReadable(r, 'direct paused');
     expect(r.expected, r.text).toBe(true);
+  });
+
+  it.concurrent('--fleet (both backends), --drift and --backup', async ({ expect }) => {
+    const variants: DemoOptions[] = [
+      { engine: 'mysql', backend: 'ops-request', extra: 'fleet', ...FAST },
+      { engine: 'mysql', backend: 'direct', extra: 'fleet', ...FAST },
+      { engine: 'mysql', backend: 'ops-request', extra: 'drift', ...FAST },
+      { engine: 'mysql', backend: 'ops-request', extra: 'backup', ...FAST },
+    ];
+    for (const o of variants) {
+      const r = await run(o);
+      expectReadable(r, JSON.stringify(o));
+      expect(r.expected, `${JSON.stringify(o)}\n${r.text}`).toBe(true);
+      if (o.extra === 'fleet') {
+        expect(r.text).toMatch(/Will update \(4\)/);
+        expect(r.text).toMatch(/Refused \(1\)[^]*legacy/);
+        expect(r.text).toMatch(/Batch dbupdate\/fleet-[a-z0-9-]+: Succeeded/);
+      }
+      if (o.extra === 'drift') expect(r.text).toMatch(/Version drift in cluster `sim`: \d+ of \d+ databases behind/);
+      if (o.extra === 'backup') expect(r.text).toMatch(/backed up first: yes \(Snapshot orders-repo-/);
+    }
   });
 
   // The restart variants on the ops-request backend (bot processes killed and restarted), one after the
