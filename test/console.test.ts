@@ -18,6 +18,10 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
 import { startConsole, type Console } from '../console/server.js';
 import { USAGE } from '../src/command/help.js';
+import { ACTION_BATCH_APPROVE } from '../src/slack/render-batch.js';
+import { databaseObject } from '../sim/kubedb/seed.js';
+import { databases } from '../src/kube/resources.js';
+import { findEngine } from '../src/engines/table.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Without the background-networking flags Chromium's own connections are refused on a closed network. */
@@ -112,7 +116,7 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
   mkdirSync(OUT, { recursive: true });
   // slow enough that the mid-run screenshot shows a running update
-  w = await startWorld({ sim: { podReadyDelayMs: 500, stepDelayMs: 500 } });
+  w = await startWorld({ sim: { podReadyDelayMs: 500, stepDelayMs: 500 }, config: { fleet: { maxParallel: 2, soak: '1s' } }, batchEditMs: 200 });
   con = await startConsole({ slack: w.slack, store: w.cluster.store, channel: CHANNEL });
   profile = mkdtempSync(join(tmpdir(), 'dbupdate-chromium-'));
   ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } });
@@ -289,6 +293,35 @@ describe('npm run console in headless Chromium', () => {
     await modal.locator('[data-modal="cancel"]').click();
     await page.locator('#modal-backdrop[hidden]').waitFor({ state: 'attached' });
     await page.locator('.k-records tr', { hasText: '15.17' }).waitFor();
+  });
+
+  it('fleet: alice asks for a label selector, sees the plan, bob approves the batch once; the live table ends Succeeded and the cluster panel shows the members updated', async () => {
+    const mysql = findEngine('mysql')!;
+    for (const name of ['team-a', 'team-b']) {
+      const obj = databaseObject({ engine: 'mysql', namespace: 'demo', name, version: '8.0.35', replicas: 1, becomesReady: true });
+      await databases(w.cluster.kube, mysql).create({ ...obj, metadata: { ...obj.metadata, labels: { tier: 'staging' } } } as never);
+    }
+    await page.locator('.k-databases tr', { hasText: 'team-b' }).locator('code', { hasText: '8.0.35' }).waitFor();
+    await expect.poll(async () => (await databases(w.cluster.kube, mysql).get('demo', 'team-b'))?.status?.phase, { timeout: WAIT }).toBe('Ready');
+    await actAs(USERS.requester);
+    await type('/dbupdate mysql -l tier=staging 8.0.36');
+    const plan = page.locator('.messages .msg-ephemeral', { hasText: 'Fleet update requested' }).last();
+    await plan.getByText('Will update (2)').waitFor();
+    await expect.poll(() => plan.textContent()).toMatch(/demo\/team-a[^]*8\.0\.35[^]*8\.0\.36/);
+    const parent = page.locator('.messages .msg', { hasText: 'Fleet update: MySQL' }).last();
+    await content(parent).locator(`button[data-action-id="${ACTION_BATCH_APPROVE}"]`).waitFor();
+    await shot('08-fleet-plan');
+    await actAs(USERS.approver);
+    await content(parent).locator(`button[data-action-id="${ACTION_BATCH_APPROVE}"]`).click();
+    await content(parent).getByText(/every member updated/).waitFor();
+    await expect.poll(() => content(parent).locator('button').count()).toBe(0);
+    for (const name of ['team-a', 'team-b']) await page.locator('.k-databases tr', { hasText: name }).locator('code', { hasText: '8.0.36' }).waitFor();
+    await parent.locator('.thread-link').click();
+    const replies = page.locator('#thread-pane:not([hidden]) .replies');
+    for (const line of [/Approved by @bob/, /Wave 1 of 2 \(canary\)/, /Wave 2 of 2/, /Succeeded/]) await replies.locator('.msg', { hasText: line }).waitFor();
+    await shot('09-fleet-succeeded');
+    expect(await clipped(page), 'the fleet table and its thread').toEqual([]);
+    await page.locator('#thread-close').click();
   });
 
   it('help is readable: a few example commands, the rest words, the full syntax in one block, in view', async () => {
