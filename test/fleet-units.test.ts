@@ -124,3 +124,22 @@ describe('the batch parent of 200 members stays within Slack limits', () => {
     expect(batchThreadPosts(running).map((p) => p.key)).toEqual(['approved', 'wave:0', 'wave:1', 'wave:2', 'wave:3']);
   });
 });
+
+describe('a warning several members share is one note, not a line on each', () => {
+  const os = 'the update changes the base OS of the database\'s image (KubeDB allows it)';
+  const members = [
+    { ...member('demo', 'a'), warning: os },
+    { ...member('demo', 'b'), warning: os },
+    { ...member('demo', 'c'), warning: 'only this one' },
+    member('demo', 'd'),
+  ];
+  const text = JSON.stringify(renderBatchParent(batch({ phase: 'Pending' }, members), new Map()).blocks);
+  it('names the shared warning once, numbered, with how many members it concerns; a lone warning stays on its line', () => {
+    expect(text.split('changes the base OS').length - 1).toBe(1);
+    expect(text).toContain('*Note 1* (2 members): the update changes the base OS');
+    expect(text).toMatch(/`demo\/a` 8\.0\.35 → \*8\.0\.36\* \(patch\) — see \*Note 1\*/);
+    expect(text).toMatch(/`demo\/b`[^"]*see \*Note 1\*/);
+    expect(text).toContain('`demo/c` 8.0.35 → *8.0.36* (patch) — only this one');
+    expect(text).not.toMatch(/`demo\/d`[^"\\]*Note/);
+  });
+});

@@ -30,9 +30,32 @@ export const MAX_MEMBER_LINES = 60;
 
 const mention = (u: string) => `<@${u}>`;
 
-/** One member's line of the plan: `` `ns/name` 8.0.35 → 8.4.8 (minor) ``. */
-function memberPlanLine(m: BatchMember): string {
-  return `\`${m.namespace}/${m.name}\` ${m.fromVersion} → *${m.targetVersion}* (${m.updateType}${m.updateType === 'major' ? ' :warning:' : ''})${m.warning ? ` — ${escapeMrkdwn(m.warning)}` : ''}`;
+/**
+ * Warnings that several members share (a base-OS change for the whole fleet, say), numbered in order of
+ * first appearance: the table names each once, as a note, instead of on every member's line. Pure.
+ */
+export function sharedWarnings(members: readonly BatchMember[]): Map<string, { note: number; count: number }> {
+  const counts = new Map<string, number>();
+  for (const m of members) if (m.warning) counts.set(m.warning, (counts.get(m.warning) ?? 0) + 1);
+  const out = new Map<string, { note: number; count: number }>();
+  for (const [w, count] of counts) if (count > 1) out.set(w, { note: out.size + 1, count });
+  return out;
+}
+
+/** The notes section of {@link sharedWarnings} (none when no warning is shared). */
+function noteBlocks(shared: Map<string, { note: number; count: number }>): unknown[] {
+  const lines = [...shared].map(([w, n]) => `:warning: *Note ${n.note}* (${n.count} members): ${escapeMrkdwn(w)}`);
+  return lines.length ? sections('', lines, 10) : [];
+}
+
+/**
+ * One member's line of the plan: `` `ns/name` 8.0.35 → 8.4.8 (minor) ``, with its warning, or the number
+ * of the note that holds a warning several members share.
+ */
+function memberPlanLine(m: BatchMember, shared: Map<string, { note: number; count: number }> = new Map()): string {
+  const note = m.warning ? shared.get(m.warning) : undefined;
+  const warning = !m.warning ? '' : note ? ` — see *Note ${note.note}*` : ` — ${escapeMrkdwn(m.warning)}`;
+  return `\`${m.namespace}/${m.name}\` ${m.fromVersion} → *${m.targetVersion}* (${m.updateType}${m.updateType === 'major' ? ' :warning:' : ''})${warning}`;
 }
 
 function leftOutLine(l: BatchLeftOut): string {
@@ -60,8 +83,10 @@ function sections(title: string, lines: string[], limit = MAX_MEMBER_LINES): unk
 export function planBlocks(members: BatchMember[], leftOut: BatchLeftOut[]): unknown[] {
   const nothing = leftOut.filter((l) => l.outcome === 'nothing');
   const refused = leftOut.filter((l) => l.outcome === 'refused');
+  const shared = sharedWarnings(members);
   return [
-    ...(members.length ? sections(`*Will update (${members.length})*`, members.map((m) => `• ${memberPlanLine(m)}`)) : []),
+    ...(members.length ? sections(`*Will update (${members.length})*`, members.map((m) => `• ${memberPlanLine(m, shared)}`)) : []),
+    ...noteBlocks(shared),
     ...(nothing.length ? sections(`*Nothing to do (${nothing.length})* — already on the target`, [nothing.map(leftOutLine).join(', ')], 1) : []),
     ...(refused.length ? sections(`*Refused (${refused.length})* — left out, the rest go ahead`, refused.map((l) => `• ${leftOutLine(l)}`), 20) : []),
   ];
@@ -161,7 +186,8 @@ export function renderBatchParent(b: DatabaseUpdateBatch, records: Map<string, D
   const s = b.spec;
   const phase = b.status?.phase ?? 'Pending';
   const states = memberStates(b, records);
-  const lines = states.map((m) => `${STATE_ICON[m.state] ?? ':white_circle:'} ${memberPlanLine(m.member)} — ${m.state}${m.step ? ` (${m.step})` : ''}`);
+  const shared = sharedWarnings(s.members);
+  const lines = states.map((m) => `${STATE_ICON[m.state] ?? ':white_circle:'} ${memberPlanLine(m.member, shared)} — ${m.state}${m.step ? ` (${m.step})` : ''}`);
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: `Fleet update: ${s.engine} → ${s.requestedVersion}`.slice(0, 150) } },
     {
@@ -171,6 +197,7 @@ export function renderBatchParent(b: DatabaseUpdateBatch, records: Map<string, D
     { type: 'section', text: { type: 'mrkdwn', text: phaseLine(b).slice(0, 3000) } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: countsLine(states) }] },
     ...sections('', lines),
+    ...noteBlocks(shared),
   ];
   const leftOut = s.leftOut ?? [];
   if (leftOut.length) blocks.push(...planBlocks([], leftOut));
