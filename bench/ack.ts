@@ -86,6 +86,7 @@ async function bareBurst(slack: SlackSide, opts: { burst: number; warmup: number
   bare.command('/dbupdate', async ({ ack }) => {
     await (payload ? ack(payload) : ack());
   });
+  await bare.init();
   await bare.start();
   try {
     await slack.burst(texts(opts.warmup, `${tag}-warm`, !!payload));

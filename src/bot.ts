@@ -217,6 +217,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     onAttempt: () => firstAttempt(),
   });
   opts.onSlackApp?.(app);
+  await app.init();
   await app.start();
   elector.start();
   await attempted;

@@ -26,7 +26,8 @@ describe('Socket Mode at debug level', () => {
       },
     });
     const app = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 0 }, createLogger('debug', sink));
-    await app.start();
+    await app.init();
+      await app.start();
     await slack.waitFor(() => slack!.socketConnections() > 0, { what: 'the app to connect' });
     await app.stop();
     const out = lines.join('');

@@ -18,6 +18,7 @@ describe('slackConnected', () => {
     let stopped = false;
     try {
       expect(slackConnected(app)).toBe(false);
+      await app.init();
       await app.start();
       expect(slackConnected(app)).toBe(true);
       await slack.stop();
@@ -31,11 +32,32 @@ describe('slackConnected', () => {
   });
 
   it('HTTP mode: true while the server listens, false after stop', async () => {
-    const app = createHttpSlackApp({ botToken: 'xoxb-1', signingSecret: 'secret', apiUrl: 'http://127.0.0.1:9/api/', port: 0 }, log);
-    expect(slackConnected(app)).toBe(false);
-    await app.start();
-    expect(slackConnected(app)).toBe(true);
-    await app.stop();
-    expect(slackConnected(app)).toBe(false);
+    const slack = await SlackEmulator.start();
+    try {
+      const app = createHttpSlackApp({ botToken: slack.botToken, signingSecret: 'secret', apiUrl: slack.apiUrl, port: 0 }, log);
+      expect(slackConnected(app)).toBe(false);
+      await app.init();
+      await app.start();
+      expect(slackConnected(app)).toBe(true);
+      await app.stop();
+      expect(slackConnected(app)).toBe(false);
+    } finally {
+      await slack.stop();
+    }
+  });
+
+  it('Slack unreachable: init() rejects with the Web API error (handled by the caller), and nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Port 9 (discard) is refused by fetch itself ("bad port"): no Slack answers there.
+      const app = createHttpSlackApp({ botToken: 'xoxb-1', signingSecret: 'secret', apiUrl: 'http://127.0.0.1:9/api/', retries: 0, port: 0 }, log);
+      await expect(app.init()).rejects.toThrow(/request error|fetch failed/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

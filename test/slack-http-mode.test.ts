@@ -27,6 +27,7 @@ beforeAll(async () => {
     seen.push({ user: command.user_id, text: command.text });
     await ack({ response_type: 'ephemeral', text: `got: ${command.text}` });
   });
+  await app.init();
   const server = (await app.start()) as Server;
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SLACK_EVENTS_PATH}`;
 });

@@ -20,6 +20,7 @@ describe('Socket Mode reconnect stopped while it waits', () => {
     const slack = await SlackEmulator.start();
     const app = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, retries: 0 }, log);
     try {
+      await app.init();
       await app.start();
       await expect.poll(() => slack.socketConnections()).toBe(1);
       slack.refuseWebSockets(403);

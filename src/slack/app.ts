@@ -60,6 +60,10 @@ export function slackClientOptions(s: { apiUrl?: string; retries?: number }) {
  * aggressive one into shared options (docs/stack-notes.md). The receiver is built here (Bolt's App would
  * build the same one, but passes no `dispatcher` on), so that its client's reconnects are guarded
  * (`./socket-guard.ts`: an SDK defect otherwise ends the process with an unhandled rejection).
+ * Initialisation is deferred (Bolt's `deferInitialization`): call `await app.init()` (its `auth.test`,
+ * whose failure it throws) before `app.start()`. Without it Bolt's constructor sends `auth.test` and keeps
+ * the promise, which nobody awaits until the first event: with Slack unreachable its rejection went
+ * unhandled (seen in CI: `WebAPIRequestError … fetch failed`, after the retries).
  */
 export function createSlackApp(s: SlackSettings, log: Logger): App {
   const clientOptions = slackClientOptions(s);
@@ -72,7 +76,7 @@ export function createSlackApp(s: SlackSettings, log: Logger): App {
     installerOptions: { clientOptions },
   });
   guardReconnects(receiver.client, log);
-  return new App({ token: s.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN });
+  return new App({ token: s.botToken, receiver, clientOptions, logger, logLevel: LogLevel.WARN, deferInitialization: true });
 }
 
 /**

@@ -58,7 +58,8 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 /**
  * A Bolt app served over HTTP on {@link SLACK_EVENTS_PATH}, with signature verification (401 on a forged
  * signature, a stale timestamp or a missing header). Register handlers on it as on the Socket Mode app
- * (`registerListeners(app, deps)`), then `const server = await app.start()` (an `http.Server`; with
+ * (`registerListeners(app, deps)`), then `await app.init()` (Bolt's deferred initialisation: `auth.test`,
+ * its failure thrown) and `const server = await app.start()` (an `http.Server`; with
  * `port: 0`, `(server.address() as AddressInfo).port` is the port) and `await app.stop()`.
  * @throws AppInitializationError (Bolt) when `signingSecret` is empty.
  */
@@ -83,5 +84,7 @@ export function createHttpSlackApp(s: HttpSlackSettings, log: Logger): App {
     clientOptions,
     logger,
     logLevel: LogLevel.WARN,
+    // `await app.init()` before `app.start()` (see createSlackApp in ./app.ts: an auth.test nobody awaits).
+    deferInitialization: true,
   });
 }
