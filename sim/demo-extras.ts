@@ -56,6 +56,8 @@ async function ask(world: World, text: string): Promise<string> {
 export interface ExtraTimings {
   podReadyMs: number;
   stepDelayMs?: number;
+  /** The direct pipeline's settle time after each pod (default 1,000; the matrix test shortens it). */
+  directSettleMs?: number;
 }
 
 /**
@@ -67,7 +69,8 @@ export async function runExtraDemo(extra: DemoExtra, backend: 'ops-request' | 'd
   const stepDelayMs = t.stepDelayMs ?? 100;
   const sim = { podReadyDelayMs: t.podReadyMs, stepDelayMs, opsManager: backend === 'ops-request' };
   if (extra === 'fleet') {
-    const world = await startWorld({ sim, config: { backend, fleet: { maxParallel: 2, soak: '1s' } }, batchEditMs: 200 });
+    const direct = { podTimeoutMs: 60_000, settleMs: t.directSettleMs ?? 1_000, readyTimeoutMs: 30_000 };
+    const world = await startWorld({ sim, config: { backend, fleet: { maxParallel: 2, soak: '1s' } }, batchEditMs: 200, ...(backend === 'direct' ? { direct } : {}) });
     try {
       return await fleet(world, backend, out);
     } finally {

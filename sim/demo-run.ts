@@ -218,7 +218,7 @@ export async function runDemo(o: DemoOptions, out: (s?: string) => void): Promis
   const plan = planDemo(o);
   if (plan.note) out(`(${plan.note})`);
   try {
-    if (o.extra) return await runExtraDemo(o.extra, o.backend, { podReadyMs: o.podReadyMs, stepDelayMs: o.stepDelayMs }, out);
+    if (o.extra) return await runExtraDemo(o.extra, o.backend, { podReadyMs: o.podReadyMs, stepDelayMs: o.stepDelayMs, directSettleMs: o.directSettleMs }, out);
     return o.restartAt ? await demoRestart(o, plan, out) : await demoInProcess(o, plan, out);
   } catch (err) {
     const [first, ...rest] = (err as Error).message.split('\n');

@@ -1,8 +1,9 @@
 /**
  * Every demo variant `npm run demo -- --help` lists, for every engine it lists (#20 item 8): each ends as
  * planned — Succeeded, Failed at the injected step, or, where the backend can take no target, the bot's
- * refusal printed as the channel shows it — and nothing prints a stack trace. The in-process variants run in
- * this process, four at a time (sim/demo-run.ts `runDemo`, 10 ms simulated steps); the restart variants,
+ * refusal printed as the channel shows it — and nothing prints a stack trace. The in-process variants run half
+ * in this process and half on a worker thread (sim/demo-worker.ts), three at a time on each (sim/demo-run.ts
+ * `runDemo`, 10 ms simulated steps); the restart variants,
  * which spawn and kill bot processes, run with the default engine: every post on the ops-request backend
  * (one after the other), one on the direct backend, both alongside the in-process pool (see below). The CLI itself
  * is run for the case of the issue (`--backend direct --engine perconaxtradb`) and for its usage errors.
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import pLimit from 'p-limit';
 import { DEMO_SCENARIOS } from '../sim/scenarios.js';
+import { runDemosInWorker } from '../sim/demo-worker.js';
 import { DEMO_BACKENDS, DEMO_EXTRAS, DIRECT_FAIL_STEPS, FAIL_STEPS, RESTART_POSTS, demoUsage, planDemo, runDemo, type DemoOptions } from '../sim/demo-run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -84,8 +86,12 @@ describe('every in-process variant, and the direct restart alongside', { timeout
   it.concurrent('ends as planned, printed as Slack shows it, never in a stack trace', async ({ expect }) => {
     const variants = inProcessVariants();
     expect(variants.length).toBeGreaterThanOrEqual(15 * 2 + 15 * 4 + 1);
-    const limit = pLimit(4);
-    const results = await Promise.all(variants.map((o) => limit(async () => ({ o, r: await run(o) }))));
+    // Every other variant on a worker thread (a second core: each run's worlds are CPU-bound where they run),
+    // the rest here, each side three at a time.
+    const limit = pLimit(3);
+    const [here, there] = [variants.filter((_, i) => i % 2 === 0), variants.filter((_, i) => i % 2 === 1)];
+    const [mine, theirs] = await Promise.all([Promise.all(here.map((o) => limit(async () => ({ o, r: await run(o) })))), runDemosInWorker(there, 3)]);
+    const results = [...mine, ...theirs];
     const wrong = results.filter(({ r }) => !r.expected).map(({ o, r }) => `${JSON.stringify(o)} → ${r.outcome}\n${r.text.split('\n').slice(-12).join('\n')}`);
     expect(wrong, wrong.join('\n\n')).toEqual([]);
     for (const { o, r } of results) expectReadable(r, JSON.stringify(o));
@@ -112,8 +118,9 @@ describe('every in-process variant, and the direct restart alongside', { timeout
       { engine: 'mysql', backend: 'ops-request', extra: 'drift', ...FAST },
       { engine: 'mysql', backend: 'ops-request', extra: 'backup', ...FAST },
     ];
-    for (const o of variants) {
-      const r = await run(o);
+    // At once: their waits (soak, waves, the backup) overlap, so they end within the pool's time.
+    const results = await Promise.all(variants.map(async (o) => ({ o, r: await run(o) })));
+    for (const { o, r } of results) {
       expectReadable(r, JSON.stringify(o));
       expect(r.expected, `${JSON.stringify(o)}\n${r.text}`).toBe(true);
       if (o.extra === 'fleet') {

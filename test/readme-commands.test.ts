@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_USER, KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
@@ -227,12 +228,23 @@ describe('README commands', () => {
         expect(normalize(readmeSample(README)), 'README sample thread: run npx tsx scripts/readme-demo.ts').toBe(normalize(demoTranscript(r.out)));
       }
     };
-    for (const cmd of commands) {
+    // Consecutive demo variants are independent (each its own embedded world): run three at a time.
+    const isDemo = (c: string) => COMMANDS[c]?.kind === 'run' && /^npm run demo -- /.test(c);
+    const demoLimit = pLimit(3);
+    for (let i = 0; i < commands.length; i++) {
+      const cmd = commands[i];
       if (done.has(cmd) && COMMANDS[cmd].kind !== 'run') continue;
       const how = COMMANDS[cmd];
       if (how.kind === 'excluded') continue;
       if (how.kind === 'run') {
         if (done.has(`meanwhile:${cmd}`)) continue;
+        if (isDemo(cmd)) {
+          const group = [cmd];
+          while (i + 1 < commands.length && isDemo(commands[i + 1])) group.push(commands[++i]);
+          await Promise.all(group.map((c) => demoLimit(() => runOne(c))));
+          for (const c of group) done.add(c);
+          continue;
+        }
         await runOne(cmd);
       } else {
         const s = await serve(cmd, how.ready, how.env === 'bot' ? await botEnv() : undefined).catch((e: Error) => {
