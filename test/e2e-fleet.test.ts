@@ -255,6 +255,14 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
       expect(halted.status?.halt?.member).toBe(`${ns('demo')}/halt-a`);
       expect((await records.list(`${LABEL_BATCH}=${batch.metadata.name}`)).map((r) => r.spec.database.name)).toEqual(['halt-a']);
       await parentShows(parent, /Halted[^]*dbupdate_batch_resume/);
+      // `/dbupdate list` names the batch in flight, with its phase and how many members are done.
+      const line = new RegExp(`batch \`${batch.metadata.name}\` MySQL [^—]*halt-c → 8\\.4 — \\*Halted\\* \\(0 of 3 updated; by <@${USERS.requester}>\\)`);
+      expect(await ask('list')).toMatch(line);
+      // So does the Home tab of an approver.
+      const before = JSON.stringify(w.slack.homeView(USERS.approver) ?? null);
+      await w.slack.openAppHome({ user: USERS.approver });
+      const home = await w.slack.waitFor(() => { const v = JSON.stringify(w.slack.homeView(USERS.approver) ?? null); return v !== before && v.includes(batch.metadata.name) ? v : undefined; }, { timeoutMs: 10_000, what: 'the Home tab with the batch' });
+      expect(JSON.parse(home).blocks.map((b: { text?: { text: string } }) => b.text?.text ?? '').join('\n')).toMatch(new RegExp(line.source.replace(/^batch/, '^batch'), 'm'));
     } finally {
       w.cluster.sim.faults.failOpsAt(undefined);
     }

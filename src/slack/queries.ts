@@ -3,6 +3,7 @@
  * (pure). Ephemeral: only the asker sees them.
  */
 import { isActive, type DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
+import { batchFinished, type DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
 import { progressLine } from './render.js';
 
 function created(r: DatabaseUpdate): number {
@@ -36,10 +37,25 @@ export function renderStatus(database: string, namespace: string | undefined, re
   return lines.join('\n');
 }
 
-/** The answer to `list`: active requests, or with `all` every request (newest 20). */
-export function renderList(records: DatabaseUpdate[], all: boolean): string {
+/**
+ * One line per fleet batch: name, engine, selection, target, phase, how many members succeeded (from the
+ * member records given), requester.
+ */
+export function batchLine(b: DatabaseUpdateBatch, records: DatabaseUpdate[]): string {
+  const members = b.spec.members.length;
+  const done = records.filter((r) => r.spec.batch === b.metadata.name && r.status?.phase === 'Succeeded').length;
+  return `• batch \`${b.metadata.name}\` ${b.spec.engine} ${b.spec.selection} → ${b.spec.requestedVersion} — *${b.status?.phase ?? 'Pending'}* (${done} of ${members} updated; by <@${b.spec.requester}>)`;
+}
+
+/**
+ * The answer to `list`: fleet batches and requests in flight, or with `all` every one (newest 20 requests,
+ * newest 10 batches).
+ */
+export function renderList(records: DatabaseUpdate[], all: boolean, batches: DatabaseUpdateBatch[] = []): string {
   const shown = newestFirst(all ? records : records.filter((r) => isActive(r.status?.phase)));
-  if (shown.length === 0) return all ? 'No update requests yet.' : 'No update requests in flight. (`/dbupdate list --all` shows finished ones.)';
+  const fleets = [...(all ? batches : batches.filter((b) => !batchFinished(b.status?.phase)))].sort((a, b) => created(b as never) - created(a as never) || b.metadata.name.localeCompare(a.metadata.name));
+  const fleetLines = fleets.length ? [all ? `${fleets.length} fleet batch(es), newest first:` : `${fleets.length} fleet batch(es) in flight:`, ...fleets.slice(0, 10).map((b) => batchLine(b, records)), ...(fleets.length > 10 ? [`…and ${fleets.length - 10} more (\`kubectl get databaseupdatebatches -n <ns>\`).`] : [])] : [];
+  if (shown.length === 0) return [...fleetLines, all ? 'No update requests yet.' : 'No update requests in flight. (`/dbupdate list --all` shows finished ones.)'].join('\n');
   const head = all ? `${shown.length} request(s), newest first:` : `${shown.length} request(s) in flight:`;
-  return [head, ...shown.slice(0, 20).map(recordLine), ...(shown.length > 20 ? [`…and ${shown.length - 20} more (\`kubectl get databaseupdates -n <ns>\`).`] : [])].join('\n');
+  return [...fleetLines, head, ...shown.slice(0, 20).map(recordLine), ...(shown.length > 20 ? [`…and ${shown.length - 20} more (\`kubectl get databaseupdates -n <ns>\`).`] : [])].join('\n');
 }

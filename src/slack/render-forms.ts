@@ -8,7 +8,8 @@ import { ENGINES } from '../engines/table.js';
 import { FORM } from '../command/form.js';
 import { MAX_AT, MAX_REASON } from '../command/parse.js';
 import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
-import { newestFirst, recordLine } from './queries.js';
+import type { DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
+import { batchLine, newestFirst, recordLine } from './queries.js';
 import { progressLine } from './render.js';
 
 /** callback_id of the global shortcut (manifest.json `features.shortcuts`) that opens the request modal. */
@@ -100,14 +101,19 @@ export function requestModal(opts: { channel?: string; initial?: { engine?: stri
  * The App Home tab: the requests in flight the user may see (already filtered by the caller, as
  * `/dbupdate list` filters), newest first, each with its progress; at most {@link HOME_MAX_REQUESTS}.
  * @param now when it was rendered (shown, so a stale tab is recognisable).
+ * Fleet batches in flight (`fleets`, filtered by the caller too) come first, one line each (at most 5), their
+ * member counts from `records` (the user's visible records, default `inFlight`).
  */
-export function homeView(inFlight: DatabaseUpdate[], now: Date): Record<string, unknown> {
+export function homeView(inFlight: DatabaseUpdate[], now: Date, fleets: DatabaseUpdateBatch[] = [], records: DatabaseUpdate[] = inFlight): Record<string, unknown> {
   const shown = newestFirst(inFlight).slice(0, HOME_MAX_REQUESTS);
   const blocks: unknown[] = [
     { type: 'header', text: pt('Database updates in flight') },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Updated ${now.toISOString().replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}. New request: the *Request a database update* shortcut, or \`/dbupdate help\`.` }] },
     { type: 'divider' },
   ];
+  // Fleet batches in flight first (at most 5 lines), then the single requests.
+  for (const b of fleets.slice(0, 5)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: batchLine(b, records).slice(2).slice(0, 3000) } });
+  if (fleets.length > 5) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${fleets.length - 5} more fleet batches: \`/dbupdate list\`.` }] });
   if (shown.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: 'No update requests in flight. (`/dbupdate list --all` shows finished ones.)' } });
   for (const r of shown) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: recordLine(r).slice(2).slice(0, 3000) } });

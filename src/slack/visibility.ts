@@ -5,6 +5,7 @@
 import { mayRequest, resolvePolicy } from '../policy/rules.js';
 import type { Config } from '../policy/config.js';
 import type { DatabaseUpdate } from '../api/v1alpha1/databaseupdate.js';
+import type { DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
 
 /**
  * Whether `user` may see `r`: they requested it or may approve it, or they could have requested it under
@@ -21,4 +22,13 @@ export function maySee(r: DatabaseUpdate, config: Config, user: string, channel 
 /** The records `user` may see ({@link maySee}), in their order. */
 export function visibleTo(records: DatabaseUpdate[], config: Config, user: string, channel = ''): DatabaseUpdate[] {
   return records.filter((r) => maySee(r, config, user, channel));
+}
+
+/**
+ * Whether `user` may see fleet batch `b`: they requested it or may approve it, or they could have
+ * requested an update of one of its members under the policy (in `channel`), as {@link maySee} for a record.
+ */
+export function maySeeBatch(b: DatabaseUpdateBatch, config: Config, user: string, channel = ''): boolean {
+  if (b.spec.requester === user || b.spec.approvers.includes(user)) return true;
+  return b.spec.members.some((m) => mayRequest(resolvePolicy(config, { cluster: b.spec.cluster, namespace: m.namespace, engine: b.spec.engine.toLowerCase() }), { user, userGroups: [], channel }).ok);
 }

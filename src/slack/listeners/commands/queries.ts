@@ -7,7 +7,7 @@ import { userText } from '../../errors.js';
 import { renderList, renderStatus } from '../../queries.js';
 import { escapeMrkdwn } from '../../render.js';
 import { answerVersions } from '../../versions.js';
-import { visibleTo } from '../../visibility.js';
+import { maySeeBatch, visibleTo } from '../../visibility.js';
 import type { ListenerContext } from '../context.js';
 import type { CommandArgs } from './args.js';
 
@@ -18,7 +18,8 @@ export async function onQuery(ctx: ListenerContext, cmd: Extract<Command, { kind
   await ctx.queue.run(async () => {
     try {
       const all = visibleTo(await deps.records.list(), deps.config, a.command.user_id, a.command.channel_id);
-      const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all);
+      const batches = cmd.kind === 'list' ? (await deps.batches.list()).filter((b) => maySeeBatch(b, deps.config, a.command.user_id, a.command.channel_id)) : [];
+      const text = cmd.kind === 'status' ? renderStatus(cmd.name, cmd.namespace, all) : renderList(all, cmd.all, batches);
       await ctx.answer(a.respond, text);
     } catch (err) {
       await ctx.answer(a.respond, `:x: ${userText(err, { log: deps.log, what: 'read the requests', ctx: { user: a.command.user_id }, nothing: 'Try again.' })}`);

@@ -8,9 +8,10 @@
 import type { App } from '@slack/bolt';
 import { statusMessage } from '../../../kube/errors.js';
 import { isActive } from '../../../api/v1alpha1/databaseupdate.js';
+import { batchFinished } from '../../../api/v1alpha1/databaseupdatebatch.js';
 import { userText } from '../../errors.js';
 import { homeErrorView, homeView } from '../../render-forms.js';
-import { visibleTo } from '../../visibility.js';
+import { maySeeBatch, visibleTo } from '../../visibility.js';
 import type { ListenerContext } from '../context.js';
 
 /** Register the `app_home_opened` listener. */
@@ -20,8 +21,10 @@ export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
     if (event.tab !== 'home') return;
     let view: Record<string, unknown>;
     try {
-      const inFlight = visibleTo(await deps.records.list(), deps.config, event.user).filter((r) => isActive(r.status?.phase));
-      view = homeView(inFlight, now());
+      const records = visibleTo(await deps.records.list(), deps.config, event.user);
+      const inFlight = records.filter((r) => isActive(r.status?.phase));
+      const fleets = (await deps.batches.list()).filter((b) => !batchFinished(b.status?.phase) && maySeeBatch(b, deps.config, event.user));
+      view = homeView(inFlight, now(), fleets, records);
     } catch (err) {
       view = homeErrorView(userText(err, { log: deps.log, what: 'read the requests', ctx: { user: event.user, surface: 'home' }, nothing: 'Nothing is shown until they can be read.' }), now());
     }
