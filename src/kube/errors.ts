@@ -43,9 +43,10 @@ export class FencedError extends Error {
 
 /** The error itself and what it wraps (`cause`, p-retry's and client-node's `originalError`), at most 5 deep. */
 function* chain(err: unknown): Generator<unknown> {
-  for (let e = err as { cause?: unknown; originalError?: unknown } | undefined, i = 0; e && i < 5; i++) {
+  for (let e = err as { cause?: unknown; originalError?: unknown; original?: unknown } | undefined, i = 0; e && i < 5; i++) {
     yield e;
-    e = (e.cause ?? e.originalError) as typeof e;
+    // `original`: @slack/web-api's WebAPIRequestError wraps the failed request's error there.
+    e = (e.cause ?? e.originalError ?? e.original) as typeof e;
   }
 }
 

@@ -3,7 +3,7 @@
  * (real Slack, or the embedded emulator). Bolt's own logs go through pino.
  */
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { assertHeld, type Fence } from '../kube/fence.js';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -96,9 +96,29 @@ export function createPostClient(s: { botToken: string; apiUrl?: string }, log: 
     // The Lease is checked again at the moment the request leaves, not only when the caller decided to
     // post: a process frozen between the two (SIGSTOP, a long GC pause) would otherwise send after its
     // Lease lapsed (test/split-brain.test.ts). The SDK's requests go through this `fetch`.
-    ...(fence ? { fetch: ((url: string, init?: RequestInit) => (assertHeld(fence, 'a Slack write'), globalThis.fetch(url, init))) as never } : {}),
+    // And once more as the request is handed to its connection (an undici interceptor at dispatch, where a
+    // kept-alive connection writes it at once): the fetch call's own check comes a few ticks before that,
+    // and a process stopped in between sent the post after it woke (seen in test/split-brain.test.ts).
+    ...(fence ? { fetch: fencedFetch(fence) as never } : {}),
     rejectRateLimitedCalls: true,
     logger: boltLogger(log),
     logLevel: LogLevel.WARN,
   });
+}
+
+/**
+ * `fetch` for a client whose every request must be fenced: {@link assertHeld} when called, and again in an
+ * undici interceptor when the request is dispatched to its connection (the last moment user code runs
+ * before the bytes leave). A fenced request rejects (`FencedError`, or undici's `fetch failed` with it as
+ * `cause`) and is never sent.
+ */
+export function fencedFetch(fence: Fence): (url: string, init?: RequestInit) => Promise<Response> {
+  const dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
+    assertHeld(fence, 'a Slack write');
+    return dispatch(opts, handler);
+  });
+  return (url, init) => {
+    assertHeld(fence, 'a Slack write');
+    return undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+  };
 }
