@@ -37,6 +37,13 @@ export function engineList(): string {
  * as plain text, and the full syntax of each command last.
  */
 export function helpText(): string {
+  return (help ??= renderHelpText());
+}
+
+/** The help text, once per process (it depends only on constants: `/dbupdate help` is answered in the ack, and a burst of them should cost no more than a bare ack). */
+let help: string | undefined;
+
+function renderHelpText(): string {
   const engines = ENGINES.map((e) => (e.aliases.length ? `${e.name} (${e.aliases.join(', ')})` : e.name)).join(', ');
   return [
     '*dbupdate* updates the version of a KubeDB database once the approvers agree.',

@@ -13,6 +13,8 @@ import parseArgsStringToArgv from 'string-argv';
 
 /** Decode the HTML entities Slack uses and undo smart punctuation (see module docs). Pure. */
 export function normaliseSlackText(text: string): string {
+  // Printable ASCII without `&` has nothing to decode or undo (the common case, and the cheap one).
+  if (!/[^\t\n\r\x20-\x7e]|&/.test(text)) return text;
   let s = text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

@@ -1,13 +1,14 @@
 /**
  * The buttons of a fleet update's parent message (`../../render-batch.ts`): Approve and Reject while the
- * batch is Pending, Resume and Abort while it is Halted; one listener for the four (Bolt runs every
- * listener's middleware for every envelope). Each click is checked as a request's are (`../../identity.ts`:
+ * batch is Pending, Resume and Abort while it is Halted; one listener for the four (registered through
+ * `../router.ts`). Each click is checked as a request's are (`../../identity.ts`:
  * a valid name, this app and workspace; the batch's own parent message, `status.slack`) and written on the
  * batch (`src/updates/batch-state.ts`, resourceVersion-guarded) before the ack when that fits in the
  * budget; a refusal is posted ephemerally after the ack. A second click of the same approver is a no-op.
  * The leader's batch controller carries out what was written.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerRouter } from '../router.js';
 import { RecordRefusal } from '../../../updates/records.js';
 import { approveBatch, intendBatch, rejectBatch } from '../../../updates/batch-state.js';
 import { writeBeforeAck } from '../../ack.js';
@@ -27,9 +28,9 @@ const WHAT: Record<string, string> = {
 };
 
 /** Register the listener of the batch buttons. */
-export function registerBatchActions(app: App, ctx: ListenerContext): void {
+export function registerBatchActions(router: ListenerRouter, ctx: ListenerContext): void {
   const ids = Object.keys(WHAT).join('|');
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^(${ids})$`), async ({ ack, body, action, client }) => {
+  router.action(new RegExp(`^(${ids})$`), async ({ ack, body, action, client }) => {
     const arrivedAt = performance.now();
     ctx.queue.arrived();
     const { deps, now } = ctx;

@@ -9,7 +9,8 @@
  * Submitted with several databases, the form makes a fleet request (`../views/request.ts` → the batch
  * request step of `src/updates/batch-request.ts`): checked member by member, approved once, run in waves.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerRouter } from '../router.js';
 import { DRIFT_LABEL, DRIFT_REQUEST_ACTION, parseRequestValue } from '../../../drift/render.js';
 import { formKey, signForm } from '../../form-binding.js';
 import { userText } from '../../errors.js';
@@ -17,9 +18,9 @@ import { VIEW_REQUEST, requestModal } from '../../render-forms.js';
 import type { ListenerContext } from '../context.js';
 
 /** Register the button listener. */
-export function registerDriftRequestAction(app: App, ctx: ListenerContext): void {
+export function registerDriftRequestAction(router: ListenerRouter, ctx: ListenerContext): void {
   const { log } = ctx.deps;
-  app.action<BlockAction<ButtonAction>>(DRIFT_REQUEST_ACTION, async ({ ack, body, action, client }) => {
+  router.action(DRIFT_REQUEST_ACTION, async ({ ack, body, action, client }) => {
     ctx.queue.arrived();
     await ack();
     const user = body.user.id;

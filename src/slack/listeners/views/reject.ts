@@ -4,7 +4,7 @@
  * error; a refusal goes to the approval message's channel as an ephemeral message, or, when the form's
  * metadata cannot be trusted (no channel to answer in), into the form as a field error.
  */
-import type { App } from '@slack/bolt';
+import type { ListenerRouter } from '../router.js';
 import { RecordRefusal } from '../../../updates/records.js';
 import * as state from '../../../updates/state.js';
 import { writeBeforeAck } from '../../ack.js';
@@ -16,10 +16,10 @@ import { notFromParent, parseRejectMetadata } from '../../validate.js';
 import type { ListenerContext } from '../context.js';
 
 /** Register the reject modal's `view_submission` listener. */
-export function registerRejectView(app: App, ctx: ListenerContext): void {
+export function registerRejectView(router: ListenerRouter, ctx: ListenerContext): void {
   const { deps, now } = ctx;
   const { log } = deps;
-  app.view(VIEW_REJECT, async ({ ack, view, body, client }) => {
+  router.view(VIEW_REJECT, async ({ ack, view, body, client }) => {
     const arrivedAt = performance.now();
     ctx.queue.arrived();
     const reason = rejectReason(view.state.values as never);

@@ -14,7 +14,7 @@
  * ephemeral message in the chosen channel. The form's nonce names the record, so the same form
  * submitted twice (a Slack retry) is one request.
  */
-import type { App } from '@slack/bolt';
+import type { ListenerRouter } from '../router.js';
 import { FORM, readRequestForm, type FormElementState } from '../../../command/form.js';
 import { requestUpdate } from '../../../updates/request.js';
 import { writeBeforeAck } from '../../ack.js';
@@ -30,10 +30,10 @@ import { requestBatch } from '../../../updates/batch-request.js';
 import type { ListenerContext } from '../context.js';
 
 /** Register the request form's `view_submission` listener. */
-export function registerRequestView(app: App, ctx: ListenerContext): void {
+export function registerRequestView(router: ListenerRouter, ctx: ListenerContext): void {
   const { deps, now } = ctx;
   const { log, config } = deps;
-  app.view(VIEW_REQUEST, async ({ ack, view, body, client }) => {
+  router.view(VIEW_REQUEST, async ({ ack, view, body, client }) => {
     const arrivedAt = performance.now();
     ctx.queue.arrived();
     const user = body.user.id;
