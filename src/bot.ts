@@ -113,6 +113,11 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     if (!clusters.get(name)) throw new Error(`channelClusters.${channel}: cluster "${name}" is not configured (known: ${clusters.names().join(', ')})`);
   }
   const records = new RecordStore(kube, config.recordsNamespace);
+  records.onFieldSelectorRefused = (err) =>
+    log.warn(
+      { err: statusMessage(err) },
+      'the API server refused ?fieldSelector=status.phase on databaseupdates (Kubernetes older than 1.31, or the CRD applied before selectableFields was added: kubectl apply -f deploy/crd-databaseupdate.yaml); /dbupdate list and the Home tab read every record until it is served',
+    );
   const app = opts.slack.signingSecret
     ? createHttpSlackApp({ botToken: opts.slack.botToken, signingSecret: opts.slack.signingSecret, apiUrl: opts.slack.apiUrl, retries: opts.slack.retries, port: opts.slack.port }, log)
     : createSlackApp(opts.slack, log);

@@ -61,6 +61,8 @@ export interface ResourceType {
   verbs?: string[];
   /** The CRD version's `schema.openAPIV3Schema`: writes are pruned, defaulted and validated by it (schema.ts). */
   schema?: Record<string, unknown>;
+  /** The CRD version's `selectableFields`, as field-selector paths (`status.phase`): served besides `metadata.name`/`metadata.namespace`. */
+  selectableFields?: string[];
   /** The CRD version's `subresources.scale` (JSON paths like `.spec.replicas`): the `/scale` subresource is served. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }

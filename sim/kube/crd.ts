@@ -13,7 +13,20 @@ interface CrdVersion {
   storage?: boolean;
   subresources?: { status?: unknown; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
   additionalPrinterColumns?: PrinterColumn[];
+  /** Fields a `?fieldSelector=` may name (Kubernetes 1.31+, GA 1.32): JSON paths such as `.status.phase`. */
+  selectableFields?: Array<{ jsonPath?: string }>;
   schema?: { openAPIV3Schema?: Record<string, unknown> };
+}
+
+/** The schema node at a `.a.b` path of an openAPIV3Schema, if every step is a declared property. */
+function schemaAt(schema: Record<string, unknown> | undefined, jsonPath: string): Record<string, unknown> | undefined {
+  let cur = schema;
+  for (const seg of jsonPath.replace(/^\./, '').split('.')) {
+    const props = cur?.properties as Record<string, Record<string, unknown>> | undefined;
+    cur = props?.[seg];
+    if (!cur) return undefined;
+  }
+  return cur;
 }
 
 interface CrdSpec {
@@ -45,6 +58,25 @@ export function validateCrd(obj: KubeObject): void {
   else if (versions.filter((v) => v.storage).length !== 1) {
     errs.push({ field: 'spec.versions', reason: 'FieldValueInvalid', message: 'Invalid value: ...: must have exactly one version marked as storage version' });
   }
+  // selectableFields (apiextensions validation.go, validateSelectableFields): at most 8, each a path to a
+  // string, integer or boolean field of the version's schema, none twice.
+  versions.forEach((v, i) => {
+    const fields = v.selectableFields ?? [];
+    if (fields.length > 8) errs.push({ field: `spec.selectableFields`, reason: 'FieldValueTooMany', message: `Too many: ${fields.length}: must have at most 8 items` });
+    const seen = new Set<string>();
+    fields.forEach((f, j) => {
+      // The real server names the field without the version (`spec.selectableFields[j].jsonPath`; differential group `selectable`).
+      const field = `spec.selectableFields[${j}].jsonPath`;
+      const path = f.jsonPath ?? '';
+      const node = path ? schemaAt(v.schema?.openAPIV3Schema, path) : undefined;
+      if (!path) errs.push({ field, reason: 'FieldValueRequired', message: 'Required value' });
+      else if (!node) errs.push({ field, reason: 'FieldValueInvalid', message: `Invalid value: "${path}": is an invalid path: does not refer to a field in the schema` });
+      else if (!['string', 'integer', 'boolean'].includes(String(node.type))) {
+        errs.push({ field, reason: 'FieldValueInvalid', message: `Invalid value: "${path}": selectable field must be one of: integer, string, boolean` });
+      } else if (seen.has(path)) errs.push({ field, reason: 'FieldValueDuplicate', message: `Duplicate value: "${path}"` });
+      seen.add(path);
+    });
+  });
   if (errs.length) throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', name, errs);
 }
 
@@ -69,6 +101,7 @@ export function crdResourceTypes(obj: KubeObject): ResourceType[] {
       storageVersion: (spec.versions ?? []).find((x) => x.storage)?.name ?? v.name,
       ...(v.additionalPrinterColumns ? { printerColumns: v.additionalPrinterColumns } : {}),
       ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
+      ...(v.selectableFields?.length ? { selectableFields: v.selectableFields.map((f) => (f.jsonPath ?? '').replace(/^\./, '')) } : {}),
       ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
     }));
 }

@@ -128,12 +128,13 @@ const EXTRA_FIELDS: Record<string, string[]> = {
 };
 
 /**
- * Parse a field selector for a resource (plural decides which paths are supported).
+ * Parse a field selector for a resource (plural decides which paths are supported; a custom resource's
+ * `selectable` paths, from its CRD's `selectableFields`, are supported too).
  * @throws StatusError 400 on a syntax error or an unsupported field (`field label not supported: x`).
  */
-export function parseFieldSelector(selector: string | undefined, plural: string): FieldRequirement[] {
+export function parseFieldSelector(selector: string | undefined, plural: string, selectable: string[] = []): FieldRequirement[] {
   if (!selector || !selector.trim()) return [];
-  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(EXTRA_FIELDS[plural] ?? [])]);
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(EXTRA_FIELDS[plural] ?? []), ...selectable]);
   return selector
     .split(',')
     .map((p) => p.trim())
@@ -164,8 +165,8 @@ export function matchesFields(obj: KubeObject, reqs: FieldRequirement[]): boolea
 }
 
 /** A predicate over objects combining a label and a field selector (both optional). */
-export function objectFilter(plural: string, labelSelector?: string, fieldSelector?: string): (obj: KubeObject) => boolean {
+export function objectFilter(plural: string, labelSelector?: string, fieldSelector?: string, selectable?: string[]): (obj: KubeObject) => boolean {
   const l = parseLabelSelector(labelSelector);
-  const f = parseFieldSelector(fieldSelector, plural);
+  const f = parseFieldSelector(fieldSelector, plural, selectable);
   return (obj) => matchesLabels(obj.metadata.labels, l) && matchesFields(obj, f);
 }

@@ -208,7 +208,7 @@ export class Store implements ClusterStore {
    */
   list(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string } {
     const t = this.typeOf(gvr);
-    const filter = objectFilter(t.plural, labelSelector, fieldSelector);
+    const filter = objectFilter(t.plural, labelSelector, fieldSelector, t.selectableFields);
     const items = [...this.bucket(t).entries()]
       .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
       .filter(([, o]) => filter(o))
@@ -235,7 +235,7 @@ export class Store implements ClusterStore {
       else if (e.type === 'MODIFIED') state.set(k, e.prev ?? e.obj);
       else state.set(k, e.prev ?? e.obj);
     }
-    const filter = objectFilter(t.plural, labelSelector, fieldSelector);
+    const filter = objectFilter(t.plural, labelSelector, fieldSelector, t.selectableFields);
     return [...state.entries()]
       .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
       .filter(([, o]) => filter(o))
@@ -802,7 +802,7 @@ export class Store implements ClusterStore {
   ): () => void {
     const t = this.typeOf(gvr);
     const resource = `${t.group}/${t.plural}`;
-    const sel = objectFilter(t.plural, opts.labelSelector, opts.fieldSelector);
+    const sel = objectFilter(t.plural, opts.labelSelector, opts.fieldSelector, t.selectableFields);
     const filter = (o: KubeObject) => (!t.namespaced || !opts.namespace || o.metadata.namespace === opts.namespace) && sel(o);
     const queue: WatchEvent[] = [];
     let stopped = false;

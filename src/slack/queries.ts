@@ -49,12 +49,12 @@ export function batchLine(b: DatabaseUpdateBatch, records: DatabaseUpdate[]): st
 
 /**
  * The answer to `list`: fleet batches and requests in flight, or with `all` every one (newest 20 requests,
- * newest 10 batches).
+ * newest 10 batches). `members`: the records the batch lines count (default `records`).
  */
-export function renderList(records: DatabaseUpdate[], all: boolean, batches: DatabaseUpdateBatch[] = []): string {
+export function renderList(records: DatabaseUpdate[], all: boolean, batches: DatabaseUpdateBatch[] = [], members: DatabaseUpdate[] = records): string {
   const shown = newestFirst(all ? records : records.filter((r) => isActive(r.status?.phase)));
   const fleets = [...(all ? batches : batches.filter((b) => !batchFinished(b.status?.phase)))].sort((a, b) => created(b as never) - created(a as never) || b.metadata.name.localeCompare(a.metadata.name));
-  const fleetLines = fleets.length ? [all ? `${fleets.length} fleet batch(es), newest first:` : `${fleets.length} fleet batch(es) in flight:`, ...fleets.slice(0, 10).map((b) => batchLine(b, records)), ...(fleets.length > 10 ? [`…and ${fleets.length - 10} more (\`kubectl get databaseupdatebatches -n <ns>\`).`] : [])] : [];
+  const fleetLines = fleets.length ? [all ? `${fleets.length} fleet batch(es), newest first:` : `${fleets.length} fleet batch(es) in flight:`, ...fleets.slice(0, 10).map((b) => batchLine(b, members)), ...(fleets.length > 10 ? [`…and ${fleets.length - 10} more (\`kubectl get databaseupdatebatches -n <ns>\`).`] : [])] : [];
   if (shown.length === 0) return [...fleetLines, all ? 'No update requests yet.' : 'No update requests in flight. (`/dbupdate list --all` shows finished ones.)'].join('\n');
   const head = all ? `${shown.length} request(s), newest first:` : `${shown.length} request(s) in flight:`;
   return [...fleetLines, head, ...shown.slice(0, 20).map(recordLine), ...(shown.length > 20 ? [`…and ${shown.length - 20} more (\`kubectl get databaseupdates -n <ns>\`).`] : [])].join('\n');

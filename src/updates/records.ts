@@ -10,9 +10,20 @@
 import pRetry, { AbortError } from 'p-retry';
 import mergePatch from 'json-merge-patch';
 import type { Kube } from '../kube/client.js';
-import { NotFoundError, isConflict, retryTransient } from '../kube/errors.js';
+import { NotFoundError, isConflict, retryTransient, statusCode } from '../kube/errors.js';
 import { databaseUpdates, type MergePatch, type NamespacedResource } from '../kube/resources.js';
-import { RECORD_KIND, type DatabaseUpdate, type RecordStatus } from '../api/v1alpha1/databaseupdate.js';
+import { RECORD_KIND, TERMINAL_PHASES, isActive, type DatabaseUpdate, type RecordStatus } from '../api/v1alpha1/databaseupdate.js';
+
+/**
+ * The field selector of the records in flight: every phase but the terminal ones ({@link TERMINAL_PHASES});
+ * a record with no phase yet matches. Served through the CRD's `selectableFields: [.status.phase]`
+ * (deploy/crd-databaseupdate.yaml; Kubernetes 1.31+, GA in 1.32,
+ * https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#crd-selectable-fields).
+ */
+export const IN_FLIGHT_FIELD_SELECTOR = TERMINAL_PHASES.map((p) => `status.phase!=${p}`).join(',');
+
+/** How long (ms) after a server refused {@link IN_FLIGHT_FIELD_SELECTOR} the store reads whole lists before it tries again. */
+export const FIELD_SELECTOR_RETRY_MS = 10 * 60_000;
 
 /** Result of a guarded status mutation: the object after the write, or `changed: false` when the mutator declined. */
 export interface MutateResult {
@@ -31,6 +42,9 @@ export class RecordRefusal extends Error {
     this.name = 'RecordRefusal';
   }
 }
+
+/** A read retried on transient API errors (429 after its Retry-After, 5xx), three times. */
+const readRetrying = <T>(read: () => Promise<T>): Promise<T> => pRetry(read, { retries: 3, minTimeout: 50, maxTimeout: 1000, randomize: true, shouldRetry: ({ error }) => retryTransient(error) });
 
 /** Typed access to `databaseupdates.dbupdate.dev` in one namespace of one cluster. */
 export class RecordStore {
@@ -83,6 +97,43 @@ export class RecordStore {
   async list(labelSelector?: string): Promise<DatabaseUpdate[]> {
     return this.resource.list(this.namespace, labelSelector ? { labelSelector } : {});
   }
+
+  /**
+   * The records in flight (not in a terminal phase), optionally also filtered by a label selector: the
+   * API server selects them ({@link IN_FLIGHT_FIELD_SELECTOR}), so a namespace holding 10,000 finished
+   * records answers with the few in flight, not a 21 MB list (#19 item 6). A server that refuses the
+   * field selector (400: older than 1.31, or the CRD applied before `selectableFields` was added; Helm
+   * does not upgrade CRDs) is read whole and filtered here, and asked again after
+   * {@link FIELD_SELECTOR_RETRY_MS}; {@link fieldSelectorRefused} says when that happened. Transient
+   * answers are retried a few times (`retryTransient`: a real kube-apiserver answers 429 "storage is
+   * (re)initializing", Retry-After 1 s, for a moment after the CRD changes).
+   * @throws ApiException from the list (a 400 only when the whole list answers 400 too).
+   */
+  async listInFlight(labelSelector?: string): Promise<DatabaseUpdate[]> {
+    if (this.refusedAt === undefined || Date.now() - this.refusedAt >= FIELD_SELECTOR_RETRY_MS) {
+      try {
+        const items = await readRetrying(() => this.resource.list(this.namespace, { fieldSelector: IN_FLIGHT_FIELD_SELECTOR, ...(labelSelector ? { labelSelector } : {}) }));
+        this.refusedAt = undefined;
+        return items;
+      } catch (err) {
+        if (statusCode(err) !== 400) throw err;
+        this.refusedAt = Date.now();
+        this.onFieldSelectorRefused?.(err);
+      }
+    }
+    return (await readRetrying(() => this.list(labelSelector))).filter((r) => isActive(r.status?.phase));
+  }
+
+  /** Called when the API server refuses {@link IN_FLIGHT_FIELD_SELECTOR} (the bot logs it, with what to apply). */
+  onFieldSelectorRefused?: (err: unknown) => void;
+
+  /** Whether the last {@link listInFlight} fell back to a whole list (the server refused the field selector). */
+  fieldSelectorRefused(): boolean {
+    return this.refusedAt !== undefined;
+  }
+
+  /** When (ms since epoch) the server last refused the field selector; undefined while it serves it. */
+  private refusedAt: number | undefined;
 
   /**
    * Change a record's status: apply `mutate` to a copy of the status, then send the difference as a JSON

@@ -24,7 +24,7 @@ export interface Kind {
 /** The custom resource group of a run. */
 export const CR_GROUP = '{ns}.diff.dev';
 
-/** A namespaced CRD with a status and scale subresource, defaults, an enum and a preserve-unknown-fields map. */
+/** A namespaced CRD with a status and scale subresource, selectable fields, defaults, an enum and a preserve-unknown-fields map. */
 export function widgetCrd(): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -40,6 +40,7 @@ export function widgetCrd(): Record<string, unknown> {
           served: true,
           storage: true,
           subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+          selectableFields: [{ jsonPath: '.status.phase' }, { jsonPath: '.spec.size' }],
           schema: {
             openAPIV3Schema: {
               type: 'object',

@@ -80,6 +80,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kubectl(sides.real, 'delete', 'namespace', ns, '--wait=false').catch(() => undefined);
+  // The bot's RBAC applied above, gone again from the shared real server: the differential group `rbac`
+  // asks what service account dbupdate/dbupdate may do, and must not see this file's grants (it did when
+  // the files ran in another order).
+  await kubectl(sides.real, 'delete', '--ignore-not-found', '--wait=false', '-f', join(ROOT_DIR, 'deploy', 'rbac.yaml')).catch(() => undefined);
   await emulator?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -2,13 +2,13 @@
  * The App Home tab (issue #14): when a user opens the app's Home tab (`app_home_opened`,
  * https://api.slack.com/events/app_home_opened, `tab: "home"`), publish (`views.publish`,
  * https://api.slack.com/methods/views.publish) the requests in flight that user may see — the same rule
- * as `/dbupdate list` (`../../visibility.ts`). When the requests cannot be read, the tab says so with the
+ * as `/dbupdate list` (`../../visibility.ts`), read as `list` reads them (`src/updates/in-flight.ts`: no
+ * finished record is read). When the requests cannot be read, the tab says so with the
  * log reference of the error (`homeErrorView`) instead of showing nothing or an empty list.
  */
 import type { App } from '@slack/bolt';
 import { statusMessage } from '../../../kube/errors.js';
-import { isActive } from '../../../api/v1alpha1/databaseupdate.js';
-import { batchFinished } from '../../../api/v1alpha1/databaseupdatebatch.js';
+import { readInFlight } from '../../../updates/in-flight.js';
 import { userText } from '../../errors.js';
 import { homeErrorView, homeView } from '../../render-forms.js';
 import { maySeeBatch, visibleTo } from '../../visibility.js';
@@ -21,10 +21,9 @@ export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
     if (event.tab !== 'home') return;
     let view: Record<string, unknown>;
     try {
-      const records = visibleTo(await deps.records.list(), deps.config, event.user);
-      const inFlight = records.filter((r) => isActive(r.status?.phase));
-      const fleets = (await deps.batches.list()).filter((b) => !batchFinished(b.status?.phase) && maySeeBatch(b, deps.config, event.user));
-      view = homeView(inFlight, now(), fleets, records);
+      const f = await readInFlight(deps.records, deps.batches);
+      const fleets = f.batches.filter((b) => maySeeBatch(b, deps.config, event.user));
+      view = homeView(visibleTo(f.records, deps.config, event.user), now(), fleets, f.members);
     } catch (err) {
       view = homeErrorView(userText(err, { log: deps.log, what: 'read the requests', ctx: { user: event.user, surface: 'home' }, nothing: 'Nothing is shown until they can be read.' }), now());
     }
