@@ -8,7 +8,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, USERS, CHANNEL, type World } from '../sim/world.js';
-import { approve, request, settle } from '../sim/script.js';
+import { approve, pollUntil, request, settle } from '../sim/script.js';
+import { BatchStore } from '../src/updates/batch-records.js';
 import { seedCluster } from '../sim/kubedb/index.js';
 import type { Fault } from '../sim/slack/server.js';
 
@@ -19,7 +20,7 @@ let nextDb = 0;
 
 beforeAll(async () => {
   w = await startWorld({ sim: { podReadyDelayMs: 100, stepDelayMs: 100 } });
-  await seedCluster(w.cluster.kubeConfig, { extraDatabases: 3, extraNamespace: NS });
+  await seedCluster(w.cluster.kubeConfig, { extraDatabases: 5, extraNamespace: NS });
   await w.cluster.sim.settled();
 }, 30_000);
 afterEach(() => w.slack.faults.clear());
@@ -52,4 +53,23 @@ describe('a post Slack stored but answered with a failure appears exactly once',
       expect(done.status?.slack?.pending ?? [], 'nothing left pending').toEqual([]);
     }, 60_000);
   }
+
+  it('stored-http500 on a fleet batch\'s parent message: the next pass finds it by its metadata and adopts it', async () => {
+    const from = w.slack.calls.length;
+    w.slack.faults.add({ method: 'chat.postMessage', kind: 'stored-http500', times: 1 });
+    await w.slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text: `mysql ${NS}/bench-3,${NS}/bench-4 8.4` });
+    // The batch records its parent once a pass has found (or posted) it.
+    const batches = new BatchStore(w.cluster.kube, w.config.recordsNamespace);
+    const batch = await pollUntil(
+      async () => (await batches.list()).find((b) => b.spec.members.some((m) => m.name === 'bench-3') && b.status?.slack?.ts),
+      30_000,
+      () => 'the batch parent recorded',
+    );
+    expect(w.slack.faults.pending, 'the batch parent post met the fault').toHaveLength(0);
+    const failed = w.slack.calls.slice(from).filter((c) => c.method === 'chat.postMessage' && c.status !== 200);
+    expect(failed, 'the parent post was stored and answered with a failure').toHaveLength(1);
+    const parents = w.slack.messages(CHANNEL).filter((m) => !m.thread_ts && (m.metadata as { event_payload?: { batch?: string } } | undefined)?.event_payload?.batch === batch.metadata.name);
+    expect(parents.map((m) => m.ts), 'the batch parent once, and the one recorded').toEqual([batch.status!.slack!.ts]);
+    expect(w.slack.calls.slice(from).some((c) => c.method === 'conversations.history'), 'looked up by metadata').toBe(true);
+  }, 60_000);
 });

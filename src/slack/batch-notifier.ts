@@ -16,8 +16,9 @@
  * notifier writes `status.slack`). The first time a leadership has thread posts to make for a batch, it
  * reads the thread back (`conversations.replies` with `include_all_metadata`) and counts the keys found
  * there as posted, so a leader killed between a post and that write does not make the next one post it
- * again. (The parent's `ts` is written right after its post; a leader killed in between leaves a parent
- * the next one does not find — the record notifier's `conversations.history` lookup is not done here.)
+ * again. The parent's `ts` is written right after its post; before posting a parent, a leadership that
+ * did not create the batch, or whose post of it failed without an answer, looks for it in the channel
+ * (`conversations.history` with `include_all_metadata`, as the record notifier does) and adopts it.
  * Every Slack write and status write is fenced by the Lease.
  */
 import type { Logger } from 'pino';
@@ -65,7 +66,9 @@ export class BatchNotifier {
   private readonly fence: Fence;
   private readonly minEditMs: number;
   /** Per batch, in this leadership: the parent, the last rendering sent, when, and the keys posted. */
-  private readonly memory = new Map<string, { channel?: string; ts?: string; hash?: string; editedAt: number; posted: Set<string>; checked: boolean }>();
+  private readonly memory = new Map<string, { channel?: string; ts?: string; hash?: string; editedAt: number; posted: Set<string>; checked: boolean; parentLooked?: boolean; uncertain?: boolean }>();
+  /** When this leadership's notifier began (ms since epoch): a batch created before it may have a parent an earlier leader posted. */
+  private readonly since = Date.now();
 
   constructor(private readonly o: BatchNotifierOptions) {
     this.fence = o.fence ?? ALWAYS_HELD;
@@ -112,8 +115,33 @@ export class BatchNotifier {
     const rendered = renderBatchParent(b, membersOf(this.o.recordInformer, name));
     const hash = batchParentHash(rendered);
     let requeue: number | undefined;
+    if (!mem.ts && (mem.uncertain || (!mem.parentLooked && !(Date.parse((b.metadata as { creationTimestamp?: string }).creationTimestamp ?? '') >= this.since)))) {
+      // A parent this leadership did not post may exist: an earlier leader killed between its post and
+      // the status write, or a post whose answer was lost. Found by its metadata, it is adopted (and
+      // edited to the current rendering), not posted again.
+      const ts = await this.parentInChannel(name, b.spec.channel);
+      mem.parentLooked = true;
+      mem.uncertain = false;
+      if (ts) {
+        this.o.log.info({ batch: name, ts }, 'batch parent message found in the channel by its metadata: adopted, not posted again');
+        mem.channel = b.spec.channel;
+        mem.ts = ts;
+        mem.hash = undefined;
+        mem.checked = false;
+        await this.o.batches.mutateStatus(name, (st) => {
+          st.slack = { ...(st.slack ?? {}), channel: mem.channel, ts: mem.ts };
+        }, { guard: false });
+      }
+    }
     if (!mem.ts) {
-      const res = await this.post({ channel: b.spec.channel, text: rendered.text, blocks: rendered.blocks as never, metadata: this.metadata(name, 'parent') });
+      let res: Awaited<ReturnType<BatchNotifier['post']>>;
+      try {
+        res = await this.post({ channel: b.spec.channel, text: rendered.text, blocks: rendered.blocks as never, metadata: this.metadata(name, 'parent') });
+      } catch (err) {
+        // Slack may have stored it though the answer failed (5xx, reset, timeout): look before posting again.
+        if (!isFenced(err)) mem.uncertain = true;
+        throw err;
+      }
       mem.channel = res.channel ?? b.spec.channel;
       mem.ts = res.ts;
       mem.hash = hash;
@@ -167,6 +195,19 @@ export class BatchNotifier {
       cursor = res.response_metadata?.next_cursor || undefined;
     } while (cursor);
     return keys;
+  }
+
+  /**
+   * The `ts` of this batch's parent message in `channel`, found by its metadata among the channel's newest
+   * 200 messages (`conversations.history` with `include_all_metadata`), if there. @throws Slack API errors.
+   */
+  private async parentInChannel(batch: string, channel: string): Promise<string | undefined> {
+    const res = await this.o.client.conversations.history({ channel, include_all_metadata: true, limit: 200 });
+    for (const m of (res.messages ?? []) as Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: { batch?: string; key?: string } } }>) {
+      const md = m.metadata;
+      if (md?.event_type === BATCH_METADATA_EVENT && md.event_payload?.batch === batch && md.event_payload.key === 'parent' && m.ts) return m.ts;
+    }
+    return undefined;
   }
 
   private metadata(batch: string, key: string) {
