@@ -32,7 +32,8 @@ import { BatchController } from './updates/batch-controller.js';
 import { BatchNotifier } from './slack/batch-notifier.js';
 import { LABEL_BATCH } from './api/v1alpha1/databaseupdatebatch.js';
 import { servedResources } from './kube/resources.js';
-import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES } from './api/v1alpha1/databaseupdate.js';
+import { RECORD_GROUP, RECORD_VERSION, TERMINAL_PHASES, type DatabaseUpdate } from './api/v1alpha1/databaseupdate.js';
+import { batchHold } from './updates/batch-state.js';
 import type { Metrics } from './metrics.js';
 import { WebClientEvent } from '@slack/web-api';
 import type { DirectSettings } from './pipeline/direct-types.js';
@@ -164,7 +165,9 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     // Both behind the backup before a major update (src/pipeline/backup.ts; policy `backup`).
     const backup = { log, policy: () => config.backup, pollMs: opts.backupPollMs };
     const backends = [new BackupGate(new OpsRequestBackend({ log, opsRequestTimeout: config.opsRequestTimeout }), backup), new BackupGate(new DirectBackend({ log, settings: opts.direct }), backup)];
-    const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config });
+    // A fleet member starts only while its batch runs (a member waiting for its window is held once the batch halts).
+    const startGate = (r: DatabaseUpdate) => batchHold(r, r.metadata.labels?.[LABEL_BATCH] ? batchWatch.get(r.metadata.labels[LABEL_BATCH]) : undefined);
+    const reconciler = new Reconciler({ clusters: leaderClusters, records: leaderRecords, informer: records, log, backends, now: opts.now, metrics: opts.metrics, config, startGate });
     const batchController = new BatchController({ clusters: leaderClusters, records: leaderRecords, batches: leaderBatches, recordInformer: records, batchInformer: batchWatch, config, log, metrics: opts.metrics, now: opts.now });
     const batchNotifier = new BatchNotifier({ client: app.client, postClient, batches: leaderBatches, batchInformer: batchWatch, recordInformer: records, log, fence, minEditMs: opts.batchEditMs });
     // Records are requeued at their expiry and start times; this periodic resync only catches a wall clock that jumped.

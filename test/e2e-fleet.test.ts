@@ -368,6 +368,48 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     await until(batch.metadata.name, (b) => (b.status?.slack?.posted ?? []).includes('done'), 'to post its end');
   }, 90_000);
 
+  it('a member written but not started is held while its batch is halted (as one waiting for its window would be), and starts once nothing holds it', async () => {
+    await addDatabase('demo', 'hold-a', '8.0.35');
+    await pollUntil(async () => (await getDatabase(w.cluster.kube, mysql, ns('demo'), 'hold-a'))?.status?.phase === 'Ready' || undefined, 60_000, () => 'hold-a to be Ready');
+    const name = 'fleet-mysql-holdtest';
+    const rns = w.config.recordsNamespace;
+    const at = new Date().toISOString();
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const member = { namespace: ns('demo'), name: 'hold-a', fromVersion: '8.0.35', targetVersion: '8.0.36', updateType: 'patch' as const, backend: 'ops-request' as const };
+    // A batch halted by a failure in its current wave, and a member of that wave approved but not started
+    // (what a member waiting for its maintenance window is when the window opens).
+    await batches.create({
+      apiVersion: 'dbupdate.dev/v1alpha1',
+      kind: 'DatabaseUpdateBatch',
+      metadata: { name, namespace: rns },
+      spec: { engine: 'MySQL', cluster: w.config.clusterName, selection: 'hold-a', requestedVersion: '8.0.36', requester: USERS.requester, channel: CHANNEL, expiresAt, approvers: [USERS.approver], approvalsRequired: 1, maxParallel: 2, soakSeconds: 1, members: [member] },
+    } as DatabaseUpdateBatch);
+    await batches.mutateStatus(name, (st) => {
+      st.phase = 'Halted';
+      st.wave = 0;
+      st.halt = { record: 'another-member', member: `${ns('demo')}/another`, message: 'the update failed', at };
+    });
+    const record = `${name}-hold-a`;
+    await records.create({
+      apiVersion: 'dbupdate.dev/v1alpha1',
+      kind: 'DatabaseUpdate',
+      metadata: { name: record, namespace: rns, labels: { 'dbupdate.dev/engine': 'mysql', 'dbupdate.dev/database': 'hold-a', 'dbupdate.dev/database-namespace': ns('demo'), [LABEL_BATCH]: name } },
+      spec: { engine: 'MySQL', database: { cluster: w.config.clusterName, namespace: ns('demo'), name: 'hold-a' }, requestedVersion: '8.0.36', fromVersion: '8.0.35', targetVersion: '8.0.36', updateType: 'patch', backend: 'ops-request', requester: USERS.requester, channel: CHANNEL, expiresAt, approvers: [USERS.approver], approvalsRequired: 1, batch: name },
+    } as never);
+    await records.mutateStatus(record, (st) => {
+      st.phase = 'Approved';
+      st.approvals = [{ user: USERS.approver, at }];
+    });
+    // Held: past more than one recheck (HOLD_RECHECK_MS, 5 s) it has not started, and the database is untouched.
+    await new Promise((r) => setTimeout(r, 7000));
+    expect((await records.get(record))?.status?.phase).toBe('Approved');
+    expect((await getDatabase(w.cluster.kube, mysql, ns('demo'), 'hold-a'))?.spec.version).toBe('8.0.35');
+    // Nothing holds it once the batch is gone: it starts and finishes.
+    await databaseUpdateBatches(w.cluster.kube).delete(rns, name);
+    await pollUntil(async () => (await records.get(record))?.status?.phase === 'Succeeded' || undefined, 60_000, () => 'the released member to finish');
+    expect((await getDatabase(w.cluster.kube, mysql, ns('demo'), 'hold-a'))?.spec.version).toBe('8.0.36');
+  }, 120_000);
+
   it('retention deletes the finished batches past recordRetention, through the bot\'s own RBAC, and keeps the others', async () => {
     const bot = new BatchStore(w.cluster.botKube, w.config.recordsNamespace);
     const all = await bot.list();

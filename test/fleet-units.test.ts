@@ -8,10 +8,10 @@ import { createLogger } from '../src/log.js';
 import { validateConfig } from '../src/policy/config.js';
 import { findEngine } from '../src/engines/table.js';
 import { batchApprovers } from '../src/updates/batch-request.js';
-import { approveBatch, cancelBatch, intendBatch } from '../src/updates/batch-state.js';
+import { approveBatch, batchHold, cancelBatch, intendBatch } from '../src/updates/batch-state.js';
 import { RecordRefusal } from '../src/updates/records.js';
 import { batchThreadPosts, renderBatchParent } from '../src/slack/render-batch.js';
-import { batchWaves, type BatchMember, type DatabaseUpdateBatch } from '../src/api/v1alpha1/databaseupdatebatch.js';
+import { LABEL_BATCH, batchWaves, type BatchMember, type DatabaseUpdateBatch } from '../src/api/v1alpha1/databaseupdatebatch.js';
 import type { DatabaseUpdate } from '../src/api/v1alpha1/databaseupdate.js';
 import type { RecordStore } from '../src/updates/records.js';
 import type { ClusterSet } from '../src/kube/clusters.js';
@@ -141,5 +141,22 @@ describe('a warning several members share is one note, not a line on each', () =
     expect(text).toMatch(/`demo\/b`[^"]*see \*Note 1\*/);
     expect(text).toContain('`demo/c` 8.0.35 → *8.0.36* (patch) — only this one');
     expect(text).not.toMatch(/`demo\/d`[^"\\]*Note/);
+  });
+});
+
+describe('batchHold: a member starts only while its batch runs', () => {
+  const member = { metadata: { labels: { [LABEL_BATCH]: 'fleet-mysql-0123abcd' } } };
+  it.each([
+    ['Running', undefined],
+    ['Approved', undefined],
+    ['Halted', 'its fleet batch `fleet-mysql-0123abcd` is halted'],
+    ['Aborted', 'its fleet batch `fleet-mysql-0123abcd` is aborted'],
+    ['Cancelled', 'its fleet batch `fleet-mysql-0123abcd` is cancelled'],
+  ] as const)('batch %s → %s', (phase, want) => {
+    expect(batchHold(member, batch({ phase }))).toBe(want);
+  });
+  it('a record of no batch, or of a batch not known, is not held', () => {
+    expect(batchHold({ metadata: {} }, batch({ phase: 'Halted' }))).toBeUndefined();
+    expect(batchHold(member, undefined)).toBeUndefined();
   });
 });

@@ -16,8 +16,9 @@
  * - The first member that fails halts the batch (Halted): running members finish, no more start; the
  *   approvers' Resume or Abort (`status.intent`, written by the Slack handler) is carried out here.
  * - Cancelled or Aborted: members written but not started yet are cancelled; running ones finish.
- *   (While Halted, a member of the current wave that is approved but waits for its maintenance window
- *   still starts when the window opens: only later waves are held.)
+ *   While Halted, a member of the current wave that is approved but not started (waiting for its
+ *   maintenance window) is held by the update controller (`batchHold` of `./batch-state.ts`, its
+ *   `startGate`) until a Resume; later waves are not written.
  *
  * Every write goes through the leader's fenced clients (`src/kube/fence.ts`); no error escapes the queue
  * (logged, retried with back-off).

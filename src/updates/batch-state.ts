@@ -6,7 +6,7 @@
  * so they see the freshest object and their write is resourceVersion-guarded.
  */
 import { RecordRefusal } from './records.js';
-import { batchFinished, type BatchStatus, type DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
+import { LABEL_BATCH, batchFinished, type BatchStatus, type DatabaseUpdateBatch } from '../api/v1alpha1/databaseupdatebatch.js';
 
 const mention = (u: string) => `<@${u}>`;
 
@@ -79,4 +79,18 @@ export function expireBatch(status: BatchStatus, batch: DatabaseUpdateBatch, now
   status.phase = 'Expired';
   status.finishedAt = now.toISOString();
   return true;
+}
+
+/**
+ * Why a member record of fleet batch `batch` must not start now, or undefined when it may: a member
+ * starts only while its batch is Running (or Approved: the cache may not show Running yet) (issue #19 item 1: after the first failure "running members
+ * finish, the rest are held", including a member of the current wave that waited for its maintenance
+ * window; after an Abort or a cancel the batch controller cancels it). A record of no batch, or whose
+ * batch is not known (yet), is not held. Pure.
+ */
+export function batchHold(record: { metadata: { labels?: Record<string, string> } }, batch: DatabaseUpdateBatch | undefined): string | undefined {
+  if (!record.metadata.labels?.[LABEL_BATCH] || !batch) return undefined;
+  const phase = batch.status?.phase ?? 'Pending';
+  if (phase === 'Running' || phase === 'Approved') return undefined;
+  return `its fleet batch \`${batch.metadata.name}\` is ${phase.toLowerCase()}`;
 }

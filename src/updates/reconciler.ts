@@ -52,7 +52,16 @@ export interface ReconcilerOptions {
   config?: Config;
   /** Prometheus metrics (pipeline and step durations, Kubernetes API errors). */
   metrics?: Metrics;
+  /**
+   * Asked before an approved record starts (its start time come): a reason to hold it back, or undefined
+   * to start it. A held record stays as it is and is asked again after {@link HOLD_RECHECK_MS}. The bot
+   * holds the members of a fleet batch that is not running (`batchHold` of `./batch-state.ts`).
+   */
+  startGate?: (record: DatabaseUpdate) => string | undefined;
 }
+
+/** How often (ms) a record held back by {@link ReconcilerOptions.startGate} is asked about again. */
+export const HOLD_RECHECK_MS = 5000;
 
 /**
  * What of a record the reconciler acts on (see `Interest` in `src/updates/record-informer.ts`): its phase,
@@ -72,6 +81,8 @@ export class Reconciler {
   private readonly queue: KeyedQueue;
   private readonly now: () => Date;
   private readonly backends = new Map<Backend, PipelineBackend>();
+  /** Records held back by `startGate`, with the reason last logged (logged again only when it changes). */
+  private readonly held = new Map<string, string>();
 
   /** @throws Error when two backends serve the same `spec.backend`, or `maxConcurrentReconciles` is not a whole number ≥ 1. */
   constructor(private readonly o: ReconcilerOptions) {
@@ -178,6 +189,13 @@ export class Reconciler {
       if (res.changed) this.o.log.info({ audit: 'schedule', record: name, startAt: at }, 'update scheduled');
       return { requeueAfterMs: start - now.getTime() };
     }
+    const held = this.o.startGate?.(record);
+    if (held) {
+      if (this.held.get(name) !== held) this.o.log.info({ audit: 'hold', record: name, why: held }, 'update held back');
+      this.held.set(name, held);
+      return { requeueAfterMs: HOLD_RECHECK_MS };
+    }
+    this.held.delete(name);
     const backend = this.backendOf(record);
     const blocked = backend ? await this.startBlocker(record, engine) : `This bot has no \`${record.spec.backend}\` pipeline backend; nothing was changed.`;
     if (blocked || !backend) {
