@@ -36,7 +36,7 @@ import { BatchStore } from '../src/updates/batch-records.js';
 import { sweepBatchRetention } from '../src/updates/batch-retention.js';
 import { createLogger } from '../src/log.js';
 import { LABEL_BATCH, batchFinished, type DatabaseUpdateBatch } from '../src/api/v1alpha1/databaseupdatebatch.js';
-import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_RESUME } from '../src/slack/render-batch.js';
+import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_REJECT, ACTION_BATCH_RESUME } from '../src/slack/render-batch.js';
 import type { SlackMessage } from '../sim/slack/server.js';
 import { DRIFT_REQUEST_ACTION, parseRequestValue } from '../src/drift/render.js';
 
@@ -367,6 +367,32 @@ describe.each(CLUSTER_KINDS)('fleet updates on the %s', (kind: ClusterKind) => {
     expect((await getDatabase(w.cluster.kube, mariadb, ns('demo'), 'catalogdb'))?.spec.version).toBe('10.11.6');
     await until(batch.metadata.name, (b) => (b.status?.slack?.posted ?? []).includes('done'), 'to post its end');
   }, 90_000);
+
+  it('Reject asks the approver for a reason, as a request\'s does: refused to others, an empty reason is a field error, then Rejected with the reason and nothing started', async () => {
+    await Promise.all([addDatabase('demo', 'rej-a', '8.0.35'), addDatabase('demo', 'rej-b', '8.0.35')]);
+    await pollUntil(async () => (await Promise.all(['rej-a', 'rej-b'].map((n) => getDatabase(w.cluster.kube, mysql, ns('demo'), n)))).every((d) => d?.status?.phase === 'Ready') || undefined, 60_000, () => 'rej-a and rej-b to be Ready');
+    const { batch, parent } = await posted(await ask('mysql rej-a,rej-b 8.0.36'));
+    const opened = w.slack.openViews().length;
+    // Not an approver: told so, no form.
+    const before = w.slack.messages(CHANNEL).filter((m) => m.ephemeralTo === USERS.requester).length;
+    await click(parent, USERS.requester, ACTION_BATCH_REJECT);
+    const refusal = await w.slack.waitFor(() => w.slack.messages(CHANNEL).filter((m) => m.ephemeralTo === USERS.requester).slice(before)[0], { timeoutMs: 10_000, what: 'the refusal' });
+    expect(refusal.text).toMatch(/not an approver for this batch/);
+    expect(w.slack.openViews()).toHaveLength(opened);
+    // The approver: the reason form, for this batch.
+    await click(parent, USERS.approver, ACTION_BATCH_REJECT);
+    const view = await w.slack.waitFor(() => w.slack.openViews()[opened], { timeoutMs: 10_000, what: 'the reject form' });
+    expect(JSON.stringify(view.view)).toContain(batch.metadata.name);
+    const empty = await w.slack.submitView({ user: USERS.approver, viewId: view.id, values: { reason: { reason_input: { type: 'plain_text_input', value: '  ' } } } });
+    expect(empty.ackPayload).toMatchObject({ response_action: 'errors' });
+    expect((await batches.get(batch.metadata.name))?.status?.phase ?? 'Pending').toBe('Pending');
+    await w.slack.submitView({ user: USERS.approver, viewId: view.id, values: { reason: { reason_input: { type: 'plain_text_input', value: 'Not during the <quarter> close' } } } });
+    const done = await until(batch.metadata.name, (b) => b.status?.phase === 'Rejected', 'to be Rejected', 20_000);
+    expect(done.status?.rejection).toMatchObject({ user: USERS.approver, reason: 'Not during the <quarter> close' });
+    await parentShows(parent, /Rejected.*Not during the &lt;quarter&gt; close/);
+    expect(await records.list(`${LABEL_BATCH}=${batch.metadata.name}`)).toEqual([]);
+    expect((await getDatabase(w.cluster.kube, mysql, ns('demo'), 'rej-a'))?.spec.version).toBe('8.0.35');
+  }, 120_000);
 
   it('a member written but not started is held while its batch is halted (as one waiting for its window would be), and starts once nothing holds it', async () => {
     await addDatabase('demo', 'hold-a', '8.0.35');

@@ -39,7 +39,9 @@ describe('parseRejectMetadata', () => {
   it('takes the shape the handler writes, and nothing else', () => {
     const good = { record: 'orders-1a2b3c4d', channel: 'C_DBOPS', ts: '1700000000.000100' };
     expect(parseRejectMetadata(JSON.stringify(good))).toEqual(good);
-    for (const bad of ['', 'null', '[]', '{"record":".."}', JSON.stringify({ ...good, ts: 'now' }), JSON.stringify({ ...good, channel: 'c dbops' }), 'x'.repeat(3001)]) {
+    const batch = { batch: 'fleet-mysql-0123abcd', channel: 'C_DBOPS', ts: '1700000000.000100' };
+    expect(parseRejectMetadata(JSON.stringify(batch))).toEqual(batch);
+    for (const bad of ['', 'null', '[]', '{"record":".."}', JSON.stringify({ ...good, ts: 'now' }), JSON.stringify({ ...good, channel: 'c dbops' }), 'x'.repeat(3001), JSON.stringify({ ...good, batch: 'fleet-x' }), JSON.stringify({ ...batch, batch: '../x' }), JSON.stringify({ channel: 'C_DBOPS', ts: '1700000000.000100' })]) {
       expect(parseRejectMetadata(bad), bad.slice(0, 40)).toBeUndefined();
     }
     expect(isSlackTs('1700000000.000100')).toBe(true);

@@ -170,7 +170,7 @@ function phaseLine(b: DatabaseUpdateBatch): string {
     case 'Cancelled':
       return `:wastebasket: *Cancelled* by ${mention(st.cancellation?.user ?? '')}: no more members start; running ones finish.`;
     case 'Rejected':
-      return `:no_entry_sign: *Rejected* by ${mention(st.rejection?.user ?? '')}; nothing was changed.`;
+      return `:no_entry_sign: *Rejected* by ${mention(st.rejection?.user ?? '')}${st.rejection?.reason ? `: ${escapeMrkdwn(st.rejection.reason)}` : ''}; nothing was changed.`;
     case 'Expired':
       return `:alarm_clock: *Expired* without enough approvals; nothing was changed.`;
   }

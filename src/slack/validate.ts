@@ -85,9 +85,13 @@ export function notFromParent(origin: Pick<ClickOrigin, 'channel' | 'containerTs
   return undefined;
 }
 
-/** What the reject modal carries in `private_metadata` (JSON). */
+/**
+ * What the reject modal carries in `private_metadata` (JSON): the request (`record`) or the fleet batch
+ * (`batch`) it rejects, one of the two, and the approval message clicked.
+ */
 export interface RejectMetadata {
-  record: string;
+  record?: string;
+  batch?: string;
   channel: string;
   ts: string;
 }
@@ -106,6 +110,8 @@ export function parseRejectMetadata(raw: unknown): RejectMetadata | undefined {
   }
   const m = v as Partial<RejectMetadata> | null;
   if (!m || typeof m !== 'object') return undefined;
-  if (!isRecordName(m.record) || !isSlackId(m.channel) || !isSlackTs(m.ts)) return undefined;
-  return { record: m.record, channel: m.channel, ts: m.ts };
+  if (!isSlackId(m.channel) || !isSlackTs(m.ts)) return undefined;
+  if (m.batch === undefined && isRecordName(m.record)) return { record: m.record, channel: m.channel, ts: m.ts };
+  if (m.record === undefined && isRecordName(m.batch)) return { batch: m.batch, channel: m.channel, ts: m.ts };
+  return undefined;
 }

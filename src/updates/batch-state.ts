@@ -33,12 +33,12 @@ export function approveBatch(status: BatchStatus, batch: DatabaseUpdateBatch, us
 }
 
 /** Reject the batch (an approver). False when already rejected. @throws RecordRefusal when not Pending or not an approver. */
-export function rejectBatch(status: BatchStatus, batch: DatabaseUpdateBatch, user: string, now: Date): boolean {
+export function rejectBatch(status: BatchStatus, batch: DatabaseUpdateBatch, user: string, now: Date, reason?: string): boolean {
   if (status.phase === 'Rejected') return false;
   if ((status.phase ?? 'Pending') !== 'Pending') throw new RecordRefusal(already(status));
   if (!batch.spec.approvers.includes(user)) throw new RecordRefusal('You are not an approver of this batch, so you cannot reject it.');
   status.phase = 'Rejected';
-  status.rejection = { user, at: now.toISOString() };
+  status.rejection = { user, at: now.toISOString(), ...(reason ? { reason } : {}) };
   status.finishedAt = now.toISOString();
   return true;
 }

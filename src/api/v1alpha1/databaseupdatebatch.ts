@@ -122,7 +122,7 @@ export interface BatchStatus {
   /** How many members the batch has (`spec.members`), for `kubectl get dbub`'s Members column. */
   memberCount?: number;
   approvals?: Vote[];
-  rejection?: { user: string; at: string };
+  rejection?: { user: string; at: string; reason?: string };
   cancellation?: { user: string; at: string };
   /** Index of the last wave started (0: the canary); absent before the first. */
   wave?: number;

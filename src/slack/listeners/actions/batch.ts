@@ -5,19 +5,21 @@
  * a valid name, this app and workspace; the batch's own parent message, `status.slack`) and written on the
  * batch (`src/updates/batch-state.ts`, resourceVersion-guarded) before the ack when that fits in the
  * budget; a refusal is posted ephemerally after the ack. A second click of the same approver is a no-op.
+ * Reject opens the reason modal first, as a request's Reject does (`onRejectClick` of `./vote.ts`); the
+ * rejection and its reason are written on its submission (`../views/reject.ts`).
  * The leader's batch controller carries out what was written.
  */
-import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { ListenerRouter } from '../router.js';
 import { RecordRefusal } from '../../../updates/records.js';
-import { approveBatch, intendBatch, rejectBatch } from '../../../updates/batch-state.js';
+import { approveBatch, intendBatch } from '../../../updates/batch-state.js';
 import { writeBeforeAck } from '../../ack.js';
 import type { Reply } from '../../deps.js';
 import { userText } from '../../errors.js';
 import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_REJECT, ACTION_BATCH_RESUME } from '../../render-batch.js';
 import { notFromParent } from '../../validate.js';
 import type { ListenerContext } from '../context.js';
-import { clickOrigin } from './vote.js';
+import { rejectBatchModal } from '../../reject-modal.js';
+import { clickOrigin, onRejectClick } from './vote.js';
 
 const GONE = 'This batch no longer exists; nothing was changed.';
 const WHAT: Record<string, string> = {
@@ -30,9 +32,25 @@ const WHAT: Record<string, string> = {
 /** Register the listener of the batch buttons. */
 export function registerBatchActions(router: ListenerRouter, ctx: ListenerContext): void {
   const ids = Object.keys(WHAT).join('|');
-  router.action(new RegExp(`^(${ids})$`), async ({ ack, body, action, client }) => {
+  router.action(new RegExp(`^(${ids})$`), async (args) => {
     const arrivedAt = performance.now();
     ctx.queue.arrived();
+    const { ack, body, action, client } = args;
+    if (action.action_id === ACTION_BATCH_REJECT) {
+      // Reject asks for a reason first (the form's submission writes it: ../views/reject.ts).
+      await onRejectClick(ctx, args, GONE, async (name) => {
+        const b = await ctx.deps.batches.get(name);
+        return b && {
+          noun: 'batch',
+          phase: b.status?.phase ?? 'Pending',
+          approvers: b.spec.approvers,
+          parent: b.status?.slack,
+          stray: `This button is not on the message of batch \`${name}\`, so nothing was changed.`,
+          modal: (p) => rejectBatchModal(b, p),
+        };
+      });
+      return;
+    }
     const { deps, now } = ctx;
     const { log } = deps;
     const user = body.user.id;
@@ -50,7 +68,6 @@ export function registerBatchActions(router: ListenerRouter, ctx: ListenerContex
             throw new RecordRefusal(`This button is not on the message of batch \`${batch}\`, so nothing was changed.`);
           }
           if (what === 'approve') return approveBatch(st, b, user, now());
-          if (what === 'reject') return rejectBatch(st, b, user, now());
           return intendBatch(st, b, user, what as 'resume' | 'abort', now());
         });
         log.info({ audit: `batch ${what}`, user, batch, counted: res.changed, phase: res.batch.status?.phase }, `fleet update ${what}`);

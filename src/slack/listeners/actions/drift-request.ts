@@ -9,7 +9,6 @@
  * Submitted with several databases, the form makes a fleet request (`../views/request.ts` → the batch
  * request step of `src/updates/batch-request.ts`): checked member by member, approved once, run in waves.
  */
-import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { ListenerRouter } from '../router.js';
 import { DRIFT_LABEL, DRIFT_REQUEST_ACTION, parseRequestValue } from '../../../drift/render.js';
 import { formKey, signForm } from '../../form-binding.js';

@@ -11,7 +11,6 @@
  */
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { ButtonArgs, ListenerRouter } from '../router.js';
-import type { WebClient } from '@slack/web-api';
 import { RecordRefusal } from '../../../updates/records.js';
 import * as state from '../../../updates/state.js';
 import { writeBeforeAck } from '../../ack.js';
@@ -83,37 +82,66 @@ async function onApprove(ctx: ListenerContext, { ack, body, action, client }: Bu
   }
 }
 
-/** Reject: open the reason modal, or say why not. */
-async function onReject(ctx: ListenerContext, { ack, body, action, client }: ButtonArgs): Promise<void> {
-  await ack();
-  try {
-    await openRejectModal(ctx, body, action, client);
-  } catch (err) {
-    const text = userText(err, { log: ctx.deps.log, what: 'open the reject form', ctx: { user: body.user.id, record: action.value }, gone: GONE, nothing: 'Nothing was changed; click Reject again.' });
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel) await ctx.ephemeral(client, channel, body.user.id, `:warning: ${text}`);
-  }
+/** What a Reject click needs of the request or fleet batch it names. */
+export interface RejectTarget {
+  /** `request` or `batch`, for the user's text. */
+  noun: string;
+  phase: string;
+  approvers: string[];
+  /** Its approval message (`status.slack`). */
+  parent?: { channel?: string; ts?: string };
+  /** Refusal when the click is not on its approval message. */
+  stray: string;
+  /** The reason modal for it, bound to `parent`. */
+  modal: (parent: { channel: string; ts: string }) => Record<string, unknown>;
 }
 
-async function openRejectModal(ctx: ListenerContext, body: BlockAction<ButtonAction>, action: ButtonAction, client: WebClient): Promise<void> {
+/** Reject on a request's approval message: the reason modal for the record. */
+function onReject(ctx: ListenerContext, args: ButtonArgs): Promise<void> {
+  return onRejectClick(ctx, args, GONE, async (name) => {
+    const r = await ctx.deps.records.get(name);
+    return r && {
+      noun: 'request',
+      phase: r.status?.phase ?? 'Pending',
+      approvers: r.spec.approvers,
+      parent: r.status?.slack,
+      stray: `This button is not on the approval message of \`${name}\`, so nothing was changed. Use the buttons on the request's own message.`,
+      modal: (p) => rejectModal(r, p),
+    };
+  });
+}
+
+/**
+ * A Reject click (a request's or a fleet batch's): ack, then open the reason modal (`../../reject-modal.ts`)
+ * with the click's `trigger_id` (valid 3 s, so not a queued follow-up), or say ephemerally why not: the
+ * click's identity (`../../identity.ts`), the target gone (`gone`), not on its approval message, no longer
+ * Pending, or the user not an approver. The rejection itself is written by `../views/reject.ts`. Never throws.
+ */
+export async function onRejectClick(ctx: ListenerContext, { ack, body, action, client }: ButtonArgs, gone: string, load: (name: string) => Promise<RejectTarget | undefined>): Promise<void> {
+  await ack();
   const { log } = ctx.deps;
   const user = body.user.id;
   const origin = clickOrigin(body);
   const channel = origin.channel ?? '';
-  let refusal = await ctx.identity.untrusted(client, user, 'reject', origin, action.value, { channel: origin.channel, ts: origin.containerTs });
-  const record = refusal ? undefined : await ctx.deps.records.get(action.value!);
-  if (refusal) {
-    /* said above */
-  } else if (!record) refusal = GONE;
-  else if (notFromParent(origin, record.status?.slack)) {
-    log.warn({ audit: 'refuse', user, action: 'reject', record: action.value, why: notFromParent(origin, record.status?.slack) }, 'click not on the request message');
-    refusal = `This button is not on the approval message of \`${record.metadata.name}\`, so nothing was changed. Use the buttons on the request's own message.`;
-  } else if ((record.status?.phase ?? 'Pending') !== 'Pending') refusal = `This request is already ${record.status?.phase?.toLowerCase()}; nothing was changed.`;
-  else if (!record.spec.approvers.includes(user)) refusal = `You are not an approver for this request, so you cannot reject it.`;
-  if (refusal || !record) {
-    log.info({ audit: 'refuse', user, action: 'reject', record: action.value, why: refusal }, 'reject refused');
-    if (channel) await ctx.ephemeral(client, channel, user, `:warning: ${refusal}`);
-    return;
+  try {
+    let refusal = await ctx.identity.untrusted(client, user, 'reject', origin, action.value, { channel: origin.channel, ts: origin.containerTs });
+    const t = refusal ? undefined : await load(action.value!);
+    if (refusal) {
+      /* said above */
+    } else if (!t) refusal = gone;
+    else if (notFromParent(origin, t.parent)) {
+      log.warn({ audit: 'refuse', user, action: 'reject', target: action.value, why: notFromParent(origin, t.parent) }, `click not on the ${t.noun} message`);
+      refusal = t.stray;
+    } else if (t.phase !== 'Pending') refusal = `This ${t.noun} is already ${t.phase.toLowerCase()}; nothing was changed.`;
+    else if (!t.approvers.includes(user)) refusal = `You are not an approver for this ${t.noun}, so you cannot reject it.`;
+    if (refusal || !t) {
+      log.info({ audit: 'refuse', user, action: 'reject', target: action.value, why: refusal }, 'reject refused');
+      if (channel) await ctx.ephemeral(client, channel, user, `:warning: ${refusal}`);
+      return;
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view: t.modal({ channel: t.parent!.channel!, ts: t.parent!.ts! }) as never });
+  } catch (err) {
+    const text = userText(err, { log, what: 'open the reject form', ctx: { user, target: action.value }, gone, nothing: 'Nothing was changed; click Reject again.' });
+    if (channel) await ctx.ephemeral(client, channel, user, `:warning: ${text}`);
   }
-  await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(record, { channel: record.status!.slack!.channel!, ts: record.status!.slack!.ts! }) as never });
 }
