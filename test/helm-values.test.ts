@@ -243,7 +243,7 @@ describe('every documented value', { timeout: 300_000 }, () => {
     ]);
     const failed = keys.flatMap((k, i) => (renders[i].code !== 0 || lints[i].code !== 0 ? [`${k}: ${renders[i].stderr}${lints[i].stdout}`] : []));
     expect(failed).toEqual([]);
-    const noEffect = keys.filter((k, i) => renders[i].stdout === bases[i].stdout);
+    const noEffect = keys.filter((_k, i) => renders[i].stdout === bases[i].stdout);
     expect(noEffect).toEqual([]);
     for (const r of renders) expect(parseAllDocuments(r.stdout).every((d) => d.errors.length === 0)).toBe(true);
   });

@@ -6,7 +6,6 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import {
   ApiException,
   CoordinationV1Api,

@@ -15,7 +15,6 @@ import { VALID_RECORD_SPEC } from './support/record-spec.js';
 
 const NS: GVR = { group: '', version: 'v1', plural: 'namespaces' };
 const CM: GVR = { group: '', version: 'v1', plural: 'configmaps' };
-const POD: GVR = { group: '', version: 'v1', plural: 'pods' };
 const CRD: GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const DU: GVR = { group: 'dbupdate.dev', version: 'v1alpha1', plural: 'databaseupdates' };
 

@@ -4,8 +4,6 @@
  * the emulator's store directly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Store } from '../sim/kube/store.js';
 import { KubeApiServer } from '../sim/kube/server.js';

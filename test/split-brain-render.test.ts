@@ -10,8 +10,6 @@
  * former leader's rendering, and renders it again: the parent ends in the finished state.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster, worldConfig, USERS, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
 import { SlackEmulator } from '../sim/slack/server.js';

@@ -60,7 +60,7 @@ export function validateCrd(obj: KubeObject): void {
   }
   // selectableFields (apiextensions validation.go, validateSelectableFields): at most 8, each a path to a
   // string, integer or boolean field of the version's schema, none twice.
-  versions.forEach((v, i) => {
+  versions.forEach((v) => {
     const fields = v.selectableFields ?? [];
     if (fields.length > 8) errs.push({ field: `spec.selectableFields`, reason: 'FieldValueTooMany', message: `Too many: ${fields.length}: must have at most 8 items` });
     const seen = new Set<string>();

@@ -261,7 +261,7 @@ export class Informer {
   readonly synced: Promise<void>;
 
   constructor(
-    private readonly client: SimClient,
+    readonly client: SimClient,
     readonly gvr: GVR,
     private readonly opts: InformerOptions = {},
   ) {

@@ -28,7 +28,7 @@
  * A database whose `spec.version` names no catalog entry is left without PetSet, phase `Provisioning`,
  * condition `ProvisioningStarted`=`False` reason `VersionNotFound`.
  */
-import { ENGINES, type Engine } from '../../src/engines/table.js';
+import type { Engine } from '../../src/engines/table.js';
 import type { KubeObject, SharedInformers, SimClient } from './client.js';
 import { WorkQueue, isAlreadyExists } from './client.js';
 import { PETSET_GVR, SERVICE_ACCOUNT_GVR, catalogGvr, conditionsOf, dbGvr, dbLabels, isPaused, now, setCondition, type Condition } from './common.js';

@@ -21,7 +21,7 @@
 import type { UpdateType } from '../api/v1alpha1/databaseupdate.js';
 import semver from 'semver';
 import type { Engine } from './table.js';
-import { compareKubeDBVersions, numericVersion, satisfiesConstraints } from './constraints.js';
+import { numericVersion, satisfiesConstraints } from './constraints.js';
 
 export { satisfiesConstraints, numericVersion, compareKubeDBVersions } from './constraints.js';
 export type { ConstraintCheck } from './constraints.js';

@@ -9,7 +9,6 @@
 import type { Op } from './harness.js';
 import { defineGroup } from './runner.js';
 
-const BOT = 'system:serviceaccount:dbupdate:dbupdate';
 const CM = '/api/v1/namespaces/{ns}/configmaps';
 const SSAR = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
 const SSRR = '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews';
