@@ -19,7 +19,7 @@ import { ACTION_BATCH_ABORT, ACTION_BATCH_APPROVE, ACTION_BATCH_REJECT, ACTION_B
 import { notFromParent } from '../../validate.js';
 import type { ListenerContext } from '../context.js';
 import { rejectBatchModal } from '../../reject-modal.js';
-import { clickOrigin, onRejectClick } from './vote.js';
+import { clickOrigin, onRejectClick, rejectTarget } from './vote.js';
 
 const GONE = 'This batch no longer exists; nothing was changed.';
 const WHAT: Record<string, string> = {
@@ -40,14 +40,7 @@ export function registerBatchActions(router: ListenerRouter, ctx: ListenerContex
       // Reject asks for a reason first (the form's submission writes it: ../views/reject.ts).
       await onRejectClick(ctx, args, GONE, async (name) => {
         const b = await ctx.deps.batches.get(name);
-        return b && {
-          noun: 'batch',
-          phase: b.status?.phase ?? 'Pending',
-          approvers: b.spec.approvers,
-          parent: b.status?.slack,
-          stray: `This button is not on the message of batch \`${name}\`, so nothing was changed.`,
-          modal: (p) => rejectBatchModal(b, p),
-        };
+        return b && rejectTarget(b, 'batch', `This button is not on the message of batch \`${name}\`, so nothing was changed.`, (p) => rejectBatchModal(b, p));
       });
       return;
     }

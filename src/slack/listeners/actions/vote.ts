@@ -100,15 +100,18 @@ export interface RejectTarget {
 function onReject(ctx: ListenerContext, args: ButtonArgs): Promise<void> {
   return onRejectClick(ctx, args, GONE, async (name) => {
     const r = await ctx.deps.records.get(name);
-    return r && {
-      noun: 'request',
-      phase: r.status?.phase ?? 'Pending',
-      approvers: r.spec.approvers,
-      parent: r.status?.slack,
-      stray: `This button is not on the approval message of \`${name}\`, so nothing was changed. Use the buttons on the request's own message.`,
-      modal: (p) => rejectModal(r, p),
-    };
+    return r && rejectTarget(r, 'request', `This button is not on the approval message of \`${name}\`, so nothing was changed. Use the buttons on the request's own message.`, (p) => rejectModal(r, p));
   });
+}
+
+/** The {@link RejectTarget} of a request or a batch (both carry `spec.approvers`, `status.phase` and `status.slack`). */
+export function rejectTarget(
+  o: { spec: { approvers: string[] }; status?: { phase?: string; slack?: { channel?: string; ts?: string } } },
+  noun: string,
+  stray: string,
+  modal: RejectTarget['modal'],
+): RejectTarget {
+  return { noun, phase: o.status?.phase ?? 'Pending', approvers: o.spec.approvers, parent: o.status?.slack, stray, modal };
 }
 
 /**
