@@ -17,13 +17,16 @@
  *   HTTP, reached with a kubeconfig) and Slack emulator in this process, seeded with `members` databases;
  *   the batch requested and approved through the Slack emulator exactly as above, waited for until
  *   Succeeded with every member's database on its target version. Reported: the bot process's peak RSS
- *   (the kernel's high-water mark, `resourceUsage().maxRSS`, over its whole life, start-up included)
- *   against the same child's RSS when idle after start-up (after a GC, before the batch).
+ *   over its whole life, start-up included (judged), against the same child's RSS when idle after
+ *   start-up (after a GC, before the batch); and the batch's own peak. Both are the kernel's high-water
+ *   mark: start-up's is `resourceUsage().maxRSS` read before the batch; then the mark (`VmHWM`) is reset
+ *   through `/proc/<pid>/clear_refs` and read again after the batch, so the batch's peak shows even
+ *   when it stays below start-up's (the life's peak is the greater of the two).
  *
  * Judged (issue #19 item 5): ≤ 30 Kubernetes requests and ≤ 2 Slack calls per member on average, and the
  * bot alone's peak RSS < 200 MB.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWorld, type World, CHANNEL, USERS } from '../sim/world.js';
@@ -105,6 +108,29 @@ function offTarget(store: Store, batch: DatabaseUpdateBatch): string[] {
     .map((m) => `${m.namespace}/${m.name}`);
 }
 
+/** Field `field` (e.g. `VmHWM`, `VmRSS`) of Linux `/proc/<pid>/status` in MB, or NaN where unreadable. */
+function procStatusMb(pid: number | undefined, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Reset the kernel's peak-RSS mark (`VmHWM`) of process `pid` to its current RSS: writing `5` to
+ * `/proc/<pid>/clear_refs` (Linux ≥ 4.0, proc(5) "clear_refs"). @returns whether it was reset.
+ */
+function resetPeakRss(pid: number | undefined): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Peak RSS of the bot process alone over a fleet batch, and its idle RSS before it (see the file's docstring). */
 interface AloneRun {
   members: number;
@@ -117,7 +143,20 @@ interface AloneRun {
   idle: Record<string, unknown>;
   /** The child's peak RSS (kernel high-water mark) before the batch: start-up's. */
   idleMaxRssMb: number;
-  /** The child's `report` after the batch (`maxRssMb`, `rssMb`, `peakRssSampledMb`, `heapUsedMb`, `eldMs`). */
+  /**
+   * The child's peak RSS during the batch alone: its `VmHWM` after the batch, the mark having been reset
+   * just before the batch (`resetPeak`); where it could not be reset, the RSS sampled every 20 ms.
+   */
+  batchPeakRssMb: number;
+  batchPeakHow: 'VmHWM reset before the batch' | 'sampled every 20 ms';
+  /** The child's RSS sampled every 20 ms from /proc during the batch (a cross-check of `batchPeakRssMb`). */
+  batchPeakSampledMb: number;
+  /** Peak RSS over the child's whole life (start-up and batch): max(`idleMaxRssMb`, `batchPeakRssMb`). */
+  lifePeakRssMb: number;
+  /**
+   * The child's `report` after the batch (`maxRssMb`, `rssMb`, `peakRssSampledMb`, `heapUsedMb`, `eldMs`:
+   * its event-loop delay during the batch); its `maxRssMb` follows the reset mark (the batch's peak).
+   */
   report: Record<string, unknown>;
   /** The child's `gc` answer after the batch: what it keeps once finished. */
   after: Record<string, unknown>;
@@ -141,10 +180,22 @@ async function botAlone(members: number): Promise<AloneRun> {
         const idle = await bot.ask('gc');
         const idleMaxRssMb = (await bot.ask('report')).maxRssMb as number;
         await bot.ask('measure');
+        const pid = bot.child.pid;
+        const reset = resetPeakRss(pid);
+        let sampled = procStatusMb(pid, 'VmRSS');
+        const sampler = setInterval(() => (sampled = Math.max(sampled, procStatusMb(pid, 'VmRSS'))), 20);
         const t0 = Date.now();
-        const run = await requestBatch(w.env.slack, w.cluster.kube);
+        let run: BatchRun;
+        let batchHwm: number;
+        try {
+          run = await requestBatch(w.env.slack, w.cluster.kube);
+          batchHwm = procStatusMb(pid, 'VmHWM');
+        } finally {
+          clearInterval(sampler);
+        }
         const durationMs = Date.now() - t0;
         const report = await bot.ask('report');
+        const batchPeakRssMb = reset ? batchHwm : sampled;
         const after = await bot.ask('gc');
         const off = offTarget(w.cluster.store, run.batch);
         const phase = run.batch.status?.phase;
@@ -157,6 +208,10 @@ async function botAlone(members: number): Promise<AloneRun> {
           compileMs: build.ms,
           idle,
           idleMaxRssMb,
+          batchPeakRssMb,
+          batchPeakHow: reset ? 'VmHWM reset before the batch' : 'sampled every 20 ms',
+          batchPeakSampledMb: sampled,
+          lifePeakRssMb: Math.max(idleMaxRssMb, batchPeakRssMb),
           report,
           after,
           ok: phase === 'Succeeded' && run.batch.spec.members.length === members && off.length === 0 && !bot.exited(),
@@ -215,11 +270,12 @@ export async function benchFleet(opts: { members: number }): Promise<{ rows: Row
   const figure = `peak RSS of the bot process alone, ${opts.members}-member fleet batch (image flags`;
   try {
     const alone = await botAlone(opts.members);
-    const peak = alone.report.maxRssMb as number;
+    const peak = alone.lifePeakRssMb;
     const shown = alone.nodeFlags.length ? alone.nodeFlags.join(' ') : 'no flags';
     const rows = [
       ...first.rows,
       row({ bench: 'fleet', figure: `${figure}: ${shown}), batch Succeeded, all on target`, value: peak, unit: 'MB', baseline: alone.idle.rssMb as number, baselineLabel: 'same bot idle after start-up, before the batch', target: '< 200 MB', pass: alone.ok && peak < 200 }),
+      row({ bench: 'fleet', figure: `bot alone: peak RSS during the batch (${alone.batchPeakHow})`, value: alone.batchPeakRssMb, unit: 'MB', baseline: alone.idle.rssMb as number, baselineLabel: 'idle after start-up' }),
       row({ bench: 'fleet', figure: 'bot alone: peak RSS before the batch (start-up)', value: alone.idleMaxRssMb, unit: 'MB' }),
       row({ bench: 'fleet', figure: 'bot alone: RSS after the batch and a GC', value: alone.after.rssMb as number, unit: 'MB', baseline: alone.idle.rssMb as number, baselineLabel: 'idle after start-up' }),
     ];
