@@ -70,16 +70,21 @@ export interface BotChild {
   stop(): Promise<void>;
 }
 
-/** Fork `bot-child.mjs` on `dir` (compiled: plain node; `src/`: with tsx) and wait until the bot has started. */
+/**
+ * Fork `bot-child.mjs` on `dir` (compiled: plain node; `src/`: with tsx) and wait until the bot has started.
+ * `opts.config`: top-level keys of the bot's configuration input that replace those of the embedded
+ * world's ({@link WORLD_CONFIG_INPUT}), e.g. `{ fleet: { maxParallel: 10, soak: '1ms' } }`; validated
+ * in the child (`validateConfig`), so a bad one makes the child exit before it is ready (this throws).
+ */
 export async function startChild(
   dir: string,
   tsx: boolean,
   env: { kubeconfig: string; slack: SlackEmulator },
   timeoutMs: number,
   nodeFlags: string[] = [],
-  opts: { captureStderr?: boolean } = {},
+  opts: { captureStderr?: boolean; config?: Record<string, unknown> } = {},
 ): Promise<BotChild> {
-  const args = { kubeconfig: env.kubeconfig, slack: { botToken: env.slack.botToken, appToken: env.slack.appToken, apiUrl: env.slack.apiUrl }, config: CONFIG_INPUT };
+  const args = { kubeconfig: env.kubeconfig, slack: { botToken: env.slack.botToken, appToken: env.slack.appToken, apiUrl: env.slack.apiUrl }, config: { ...CONFIG_INPUT, ...opts.config } };
   const child = fork(BOT_CHILD, [dir, JSON.stringify(args)], {
     cwd: ROOT,
     execArgv: ['--expose-gc', ...nodeFlags, ...(tsx ? ['--import', 'tsx'] : [])],
