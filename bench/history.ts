@@ -64,7 +64,8 @@ export interface HistoryOptions {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RECORDS_NS = 'dbupdate';
+/** The records' namespace (the bot's `recordsNamespace` in the world's configuration). */
+export const RECORDS_NS = 'dbupdate';
 const RECORD_GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -76,7 +77,7 @@ const DAY_MS = 86_400_000;
  * database's namespace (to refuse an update already in flight), so the history's OpsRequests must be
  * where the new requests go, as they are in a real cluster (issue #13: preflight moved 27 MB).
  */
-const DB_NS = 'bench';
+export const DB_NS = 'bench';
 /** Preflights run and discarded before the timed ones (the bot's code is cold, more so with `--optimize-for-size`). */
 const PREFLIGHT_WARMUP = 10;
 /**
@@ -239,8 +240,13 @@ export function seedHistory(store: Store, slack: SlackEmulator, n: number, datab
   return counts;
 }
 
-/** One world: emulators in this process (history seeded before simulated KubeDB starts), the bot's view of them. */
-async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number }) {
+/**
+ * One world: emulators in this process (history seeded before simulated KubeDB starts), the bot's view of
+ * them: `historyDatabases + freshDatabases` MySQL databases `bench-<i>` in {@link DB_NS} (`replicas` pods
+ * each, default 3), `records` finished records over the first `historyDatabases`. Also used by
+ * bench/fleetsize.ts.
+ */
+export async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number; replicas?: number }) {
   const t0 = Date.now();
   const store = new Store();
   for (const crd of kubedbCrds({ opsManager: true })) store.create(CRD_GVR, crd);
@@ -251,7 +257,7 @@ async function startHistoryWorld(o: { records: number; historyDatabases: number;
   const adminConfig = new KubeConfig();
   adminConfig.loadFromString(server.kubeconfigYaml({}));
   // bench-0 … bench-<historyDatabases - 1> carry the history; the others are fresh, for new requests.
-  await seedCluster(adminConfig, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS });
+  await seedCluster(adminConfig, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS, ...(o.replicas ? { extraReplicas: o.replicas } : {}) });
   // Before the simulated Ops Manager starts: its first list then sees the OpsRequests already finished.
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }, { id: HIST_CHANNEL, name: 'db-ops-archive' }] });
   const history = o.records > 0 ? seedHistory(store, slack, o.records, o.historyDatabases) : {};
@@ -282,7 +288,7 @@ function openFds(pid: number | undefined): number {
 }
 
 /** CPU time (ms, user + system) process `pid` has used (Linux `/proc/<pid>/stat`, clock ticks of 10 ms), or NaN. */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -297,7 +303,7 @@ function cpuMs(pid: number | undefined): number {
  * process used under 5 % of a CPU (a bot still parsing a big list or working through a queue is not
  * idle, even between requests). Bounded by `timeoutMs`. @returns whether it got idle.
  */
-async function untilIdle(pid: number | undefined, count: () => number, server: KubeApiServer, quietMs: number, timeoutMs: number): Promise<boolean> {
+export async function untilIdle(pid: number | undefined, count: () => number, server: KubeApiServer, quietMs: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let since = { at: Date.now(), n: count(), cpu: cpuMs(pid) };
   while (Date.now() < deadline) {
@@ -361,7 +367,7 @@ async function dryRunAnswers(slack: SlackEmulator, names: string[]): Promise<{ m
  * seconds loses it (missed pings) and reconnects; what follows is measured on the reconnected bot.
  * @throws Error when it has not reconnected in time.
  */
-async function slackConnected(slack: SlackEmulator): Promise<void> {
+export async function slackConnected(slack: SlackEmulator): Promise<void> {
   if (slack.socketConnections() > 0) return;
   disconnects++;
   await waitUntil(() => slack.socketConnections() > 0, 30_000, 'the bot to reconnect to Slack (Socket Mode)');
