@@ -42,6 +42,7 @@ import { applyManifests } from '../sim/kube/apply.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
 import { kubedbCrds, seedCluster, startKubeDBSim, opsGvr } from '../sim/kubedb/index.js';
 import { listenInPods } from '../sim/kube/portforward.js';
+import { revisionOf } from '../sim/kubedb/workload.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { BOT_SA_TOKEN, CHANNEL, USERS, loadRecordCrd } from '../sim/world.js';
 import { OPS_GROUP, OPS_VERSION, findEngine } from '../src/engines/table.js';
@@ -64,7 +65,8 @@ export interface HistoryOptions {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RECORDS_NS = 'dbupdate';
+/** The records' namespace (the bot's `recordsNamespace` in the world's configuration). */
+export const RECORDS_NS = 'dbupdate';
 const RECORD_GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
@@ -76,7 +78,7 @@ const DAY_MS = 86_400_000;
  * database's namespace (to refuse an update already in flight), so the history's OpsRequests must be
  * where the new requests go, as they are in a real cluster (issue #13: preflight moved 27 MB).
  */
-const DB_NS = 'bench';
+export const DB_NS = 'bench';
 /** Preflights run and discarded before the timed ones (the bot's code is cold, more so with `--optimize-for-size`). */
 const PREFLIGHT_WARMUP = 10;
 /**
@@ -211,13 +213,14 @@ function seedSlack(slack: SlackEmulator, record: DatabaseUpdate): NonNullable<Da
 
 /**
  * Write `n` finished records (with their Slack messages, see {@link seedSlack}), their OpsRequests and
- * the lock Leases they left into `store` and `slack`, directly (no API request). @returns counts by phase.
+ * the lock Leases they left into `store` and `slack`, directly (no API request), on databases
+ * `bench-<firstDatabase>` … `bench-<firstDatabase + databases - 1>`. @returns counts by phase.
  */
-export function seedHistory(store: Store, slack: SlackEmulator, n: number, databases: number, nowMs = Date.now()): Record<string, number> {
+export function seedHistory(store: Store, slack: SlackEmulator, n: number, databases: number, nowMs = Date.now(), firstDatabase = 0): Record<string, number> {
   const counts: Record<string, number> = {};
   const lastOf = new Map<string, string>();
   for (let i = 0; i < n; i++) {
-    const db = `bench-${i % databases}`;
+    const db = `bench-${firstDatabase + (i % databases)}`;
     const h = historyRecord(i, db, nowMs);
     const rec = store.create(RECORD_GVR, h.record);
     const status = { ...h.status, slack: seedSlack(slack, { ...(rec as unknown as DatabaseUpdate), status: h.status as DatabaseUpdate['status'] }) };
@@ -239,8 +242,76 @@ export function seedHistory(store: Store, slack: SlackEmulator, n: number, datab
   return counts;
 }
 
-/** One world: emulators in this process (history seeded before simulated KubeDB starts), the bot's view of them. */
-async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number }) {
+/**
+ * Copy database `bench-<template>` of {@link DB_NS} as it is once provisioned — the database with its
+ * status and every object of the namespace named after it (PetSet, pods, ServiceAccount…; Events
+ * excepted), as the simulated KubeDB left them — to `names`, in-process (no API request): names in the
+ * objects are rewritten, uids and resourceVersions are new, owner references point at the copies. For
+ * fleet-sized worlds (bench/fleetsize.ts): provisioning 10,000 databases through the simulated KubeDB
+ * costs ~17 API requests each (about 45 s per 1,000 on this machine), a copy nothing.
+ * @returns how many objects were written.
+ */
+export function cloneProvisioned(store: Store, template: number, names: string[]): number {
+  const tName = `bench-${template}`;
+  const re = new RegExp(`${tName}(?![0-9])`, 'g');
+  const mine = (o: KubeObject) => o.metadata.name === tName || o.metadata.name.startsWith(`${tName}-`) || (o.metadata.ownerReferences ?? []).some((r) => r.name === tName);
+  const templates: Array<{ gvr: { group: string; version: string; plural: string }; hasStatus: boolean; obj: KubeObject }> = [];
+  const seen = new Set<string>();
+  for (const t of store.resourceTypes()) {
+    // One version of each resource (a CRD serving v1 and v1alpha2 lists the same objects twice).
+    if (!t.namespaced || t.kind === 'Event' || seen.has(`${t.group}/${t.plural}`)) continue;
+    seen.add(`${t.group}/${t.plural}`);
+    const gvr = { group: t.group, version: t.version, plural: t.plural };
+    for (const obj of store.list(gvr, DB_NS).items) if (mine(obj)) templates.push({ gvr, hasStatus: t.hasStatus === true, obj });
+  }
+  // Owners first: the database, then objects it owns (PetSet, ServiceAccount), then theirs (pods).
+  const depth = (o: KubeObject): number => (o.metadata.ownerReferences?.length ? 1 + Math.max(...o.metadata.ownerReferences.map((r) => depth(templates.find((x) => x.obj.metadata.uid === r.uid)?.obj ?? { metadata: { name: '' } } as KubeObject))) : 0);
+  templates.sort((a, b) => depth(a.obj) - depth(b.obj));
+  let written = 0;
+  const templateSet = templates.find((x) => x.obj.kind === 'PetSet')?.obj;
+  const oldRevision = templateSet ? revisionOf(templateSet.metadata.name, (templateSet.spec as { template?: unknown }).template ?? {}) : undefined;
+  const revRe = () => (oldRevision ? new RegExp(oldRevision.replace(re, name0), 'g') : undefined);
+  let name0 = '';
+  let petSetRevision = '';
+  /** Every occurrence of the template's revision (renamed) in `o`'s labels and status becomes `rev`. */
+  const rewriteRevision = (o: KubeObject, from: RegExp | undefined, rev: string) => {
+    if (!from || !rev) return;
+    const fixed = JSON.parse(JSON.stringify({ labels: o.metadata.labels, status: o.status }).replace(from, rev)) as { labels?: Record<string, string>; status?: Record<string, unknown> };
+    if (fixed.labels) o.metadata.labels = fixed.labels;
+    if (fixed.status) o.status = fixed.status;
+  };
+  for (const name of names) {
+    name0 = name;
+    const uids = new Map<string, string>();
+    for (const { gvr, hasStatus, obj } of templates) {
+      const copy = JSON.parse(JSON.stringify(obj).replace(re, name)) as KubeObject;
+      const oldUid = String(obj.metadata.uid);
+      for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields'] as const) delete (copy.metadata as Record<string, unknown>)[f];
+      for (const r of copy.metadata.ownerReferences ?? []) r.uid = uids.get(r.uid) ?? r.uid;
+      // The PetSet controller names a pod's revision by a hash of its PetSet's template (names in it included).
+      if (copy.kind === 'PetSet') petSetRevision = revisionOf(copy.metadata.name, (copy.spec as { template?: unknown }).template ?? {});
+      if (copy.kind === 'PetSet' || copy.kind === 'Pod') rewriteRevision(copy, revRe(), petSetRevision);
+      const status = copy.status;
+      const created = store.create(gvr, copy);
+      uids.set(oldUid, String(created.metadata.uid));
+      if (hasStatus && status !== undefined) store.update(gvr, { ...created, status }, { subresource: 'status' });
+      written++;
+    }
+  }
+  return written;
+}
+
+/**
+ * One world: emulators in this process (history seeded before simulated KubeDB starts), the bot's view of
+ * them: MySQL databases `bench-<i>` in {@link DB_NS} (`replicas` pods each, default 3), `records` finished
+ * records over `historyDatabases` of them, `freshDatabases` without history for new requests
+ * (`fresh(i)` names the i-th). By default all are provisioned by the simulated KubeDB, the history's
+ * first (`bench-0` …); with `cloneHistoryDatabases` (fleet sizes) only the fresh ones are (`bench-0` …
+ * `bench-<freshDatabases - 1>`, by a first simulated KubeDB that is stopped afterwards) and the history's
+ * databases are copies of `bench-0` as provisioned ({@link cloneProvisioned}), which the simulated KubeDB
+ * started next finds Ready.
+ */
+export async function startHistoryWorld(o: { records: number; historyDatabases: number; freshDatabases: number; replicas?: number; cloneHistoryDatabases?: boolean }) {
   const t0 = Date.now();
   const store = new Store();
   for (const crd of kubedbCrds({ opsManager: true })) store.create(CRD_GVR, crd);
@@ -250,18 +321,33 @@ async function startHistoryWorld(o: { records: number; historyDatabases: number;
   const server = await KubeApiServer.start({ store, rbac: true, users: { [BOT_SA_TOKEN]: serviceAccountUser(RECORDS_NS, 'dbupdate') }, unauthenticatedUser: ADMIN_USER });
   const adminConfig = new KubeConfig();
   adminConfig.loadFromString(server.kubeconfigYaml({}));
-  // bench-0 … bench-<historyDatabases - 1> carry the history; the others are fresh, for new requests.
-  await seedCluster(adminConfig, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS });
+  const replicas = o.replicas ? { extraReplicas: o.replicas } : {};
+  const simOptions = { podReadyDelayMs: 15, stepDelayMs: 15, podNetwork: (l: Parameters<typeof listenInPods>[1]) => listenInPods(store, l) };
+  let firstHistory = 0;
+  let fresh = (i: number) => `bench-${o.historyDatabases + i}`;
+  if (o.cloneHistoryDatabases) {
+    await seedCluster(adminConfig, { extraDatabases: o.freshDatabases, extraNamespace: DB_NS, ...replicas });
+    const provisioner = await startKubeDBSim(adminConfig, simOptions);
+    await provisioner.settled(180_000);
+    await provisioner.stop();
+    firstHistory = o.freshDatabases;
+    fresh = (i: number) => `bench-${i}`;
+    cloneProvisioned(store, 0, Array.from({ length: o.historyDatabases }, (_, i) => `bench-${firstHistory + i}`));
+  } else {
+    // bench-0 … bench-<historyDatabases - 1> carry the history; the others are fresh, for new requests.
+    await seedCluster(adminConfig, { extraDatabases: o.historyDatabases + o.freshDatabases, extraNamespace: DB_NS, ...replicas });
+  }
   // Before the simulated Ops Manager starts: its first list then sees the OpsRequests already finished.
   const slack = await SlackEmulator.start({ channels: [{ id: CHANNEL, name: 'db-ops' }, { id: HIST_CHANNEL, name: 'db-ops-archive' }] });
-  const history = o.records > 0 ? seedHistory(store, slack, o.records, o.historyDatabases) : {};
-  const sim = await startKubeDBSim(adminConfig, { podReadyDelayMs: 15, stepDelayMs: 15, podNetwork: (l) => listenInPods(store, l) });
+  const history = o.records > 0 ? seedHistory(store, slack, o.records, o.historyDatabases, Date.now(), firstHistory) : {};
+  const sim = await startKubeDBSim(adminConfig, simOptions);
   await sim.settled(180_000);
   return {
     store,
     server,
     slack,
     history,
+    fresh,
     seedMs: Date.now() - t0,
     env: { kubeconfig: server.kubeconfigYaml({ token: BOT_SA_TOKEN }), slack },
     async stop() {
@@ -282,7 +368,7 @@ function openFds(pid: number | undefined): number {
 }
 
 /** CPU time (ms, user + system) process `pid` has used (Linux `/proc/<pid>/stat`, clock ticks of 10 ms), or NaN. */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -297,7 +383,7 @@ function cpuMs(pid: number | undefined): number {
  * process used under 5 % of a CPU (a bot still parsing a big list or working through a queue is not
  * idle, even between requests). Bounded by `timeoutMs`. @returns whether it got idle.
  */
-async function untilIdle(pid: number | undefined, count: () => number, server: KubeApiServer, quietMs: number, timeoutMs: number): Promise<boolean> {
+export async function untilIdle(pid: number | undefined, count: () => number, server: KubeApiServer, quietMs: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let since = { at: Date.now(), n: count(), cpu: cpuMs(pid) };
   while (Date.now() < deadline) {
@@ -361,7 +447,7 @@ async function dryRunAnswers(slack: SlackEmulator, names: string[]): Promise<{ m
  * seconds loses it (missed pings) and reconnects; what follows is measured on the reconnected bot.
  * @throws Error when it has not reconnected in time.
  */
-async function slackConnected(slack: SlackEmulator): Promise<void> {
+export async function slackConnected(slack: SlackEmulator): Promise<void> {
   if (slack.socketConnections() > 0) return;
   disconnects++;
   await waitUntil(() => slack.socketConnections() > 0, 30_000, 'the bot to reconnect to Slack (Socket Mode)');

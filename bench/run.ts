@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ack,notify,cost,scale,history,lease,real,fleet,drift]`: runs the benchmarks on the embedded
+ * `npm run bench [-- --quick] [-- --only ack,notify,cost,scale,history,lease,real,fleet,drift,fleetsize]`: runs the benchmarks on the embedded
  * emulators, each with its baseline measured in the same run, prints one table (figure, baseline, ratio,
  * target, pass/fail) and writes `bench/results.json`. See bench/README.md for what each figure means.
  * The whole run is bounded: each benchmark has its own time limit, and the process exits when done.
@@ -15,6 +15,7 @@ import { benchLease } from './lease.js';
 import { benchFleet } from './fleet.js';
 import { benchReal } from './real.js';
 import { benchDrift } from './drift.js';
+import { benchFleetSize } from './fleetsize.js';
 import type { Row } from './common.js';
 
 import { runCli } from '../src/startup/cli.js';
@@ -26,7 +27,7 @@ measured in the same run, and real (the bot on the real kube-apiserver beside th
 
 Options:
   --quick               smaller sizes (the whole suite in about a minute); figures reported, not judged
-  --only <names>        comma-separated subset: ack,notify,cost,scale,history,lease,real,fleet,drift
+  --only <names>        comma-separated subset: ack,notify,cost,scale,history,lease,real,fleet,drift,fleetsize
   -h, --help            show this help
 `;
 const args = runCli(process.argv.slice(2), 'npm run bench', USAGE, { quick: { type: 'boolean', default: false }, only: { type: 'string' } });
@@ -35,8 +36,8 @@ const only = typeof args.only === 'string' ? args.only.split(',') : undefined;
 
 /** Sizes: full per the issue; quick runs the whole suite in under a minute. */
 const SIZES = quick
-  ? { burst: 50, warmup: 10, ackRounds: 5, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 }, history: { records: 2000, historyDatabases: 100, updates: 10, preflights: 10 }, leaseSeconds: 30, realUpdates: 1, fleetMembers: 20, drift: { databases: 1000, rounds: 3 } }
-  : { burst: 200, warmup: 20, ackRounds: 15, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 }, history: { records: 10_000, historyDatabases: 200, updates: 50, preflights: 30 }, leaseSeconds: 60, realUpdates: 3, fleetMembers: 200, drift: { databases: 10_000, rounds: 7 } };
+  ? { burst: 50, warmup: 10, ackRounds: 5, steps: 20, costN: 1, scale: { updates: 10, databases: 200, versions: 200 }, history: { records: 2000, historyDatabases: 100, updates: 10, preflights: 10 }, leaseSeconds: 30, realUpdates: 1, fleetMembers: 20, drift: { databases: 1000, rounds: 3 }, fleetsize: { databases: 1000, records: 1000, updates: 10, later: 2, queries: 5, replicas: 1 } }
+  : { burst: 200, warmup: 20, ackRounds: 15, steps: 100, costN: 3, scale: { updates: 50, databases: 1000, versions: 200 }, history: { records: 10_000, historyDatabases: 200, updates: 50, preflights: 30 }, leaseSeconds: 60, realUpdates: 3, fleetMembers: 200, drift: { databases: 10_000, rounds: 7 }, fleetsize: { databases: 10_000, records: 10_000, updates: 50, later: 3, queries: 10, replicas: 1 } };
 
 type Bench = { name: string; limitMs: number; run: () => Promise<{ rows: Row[]; detail: Record<string, unknown> }> };
 const BENCHES: Bench[] = [
@@ -49,6 +50,7 @@ const BENCHES: Bench[] = [
   { name: 'real', limitMs: 300_000, run: () => benchReal({ updates: SIZES.realUpdates }) },
   { name: 'fleet', limitMs: 900_000, run: () => benchFleet({ members: SIZES.fleetMembers }) },
   { name: 'drift', limitMs: 120_000, run: () => benchDrift(SIZES.drift) },
+  { name: 'fleetsize', limitMs: 900_000, run: () => benchFleetSize(SIZES.fleetsize) },
 ];
 const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n)) ?? [];
 if (unknown.length) {
