@@ -88,10 +88,14 @@ export function paginate(
   };
 }
 
-/** What a list needs from the store: the current list and the list as of an older resourceVersion. */
+/**
+ * What a list needs from the store: the current list and the list as of an older resourceVersion, both
+ * the store's own objects (not copied), and the copies to send of one chunk.
+ */
 interface ListSource {
-  list(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string };
-  listAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined;
+  listShared(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string };
+  listSharedAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined;
+  copyOut(gvr: GVR, items: KubeObject[]): KubeObject[];
 }
 
 /**
@@ -117,13 +121,15 @@ export function listChunk(
   // Token keys are relative to the list's storage prefix: `/<name>` in a namespace, `<ns>/<name>` across namespaces, `<name>` for cluster-scoped kinds.
   const prefix = !type.namespaced ? '/' : namespace ? namespace : '';
   if (!token) {
-    const { items, resourceVersion } = store.list(gvr, namespace, label, field);
-    return { ...paginate(items, { rv: Number(resourceVersion), namespaced: type.namespaced, limit, filtered, prefix }), resourceVersion };
+    const { items, resourceVersion } = store.listShared(gvr, namespace, label, field);
+    const chunk = paginate(items, { rv: Number(resourceVersion), namespaced: type.namespaced, limit, filtered, prefix });
+    return { ...chunk, items: store.copyOut(gvr, chunk.items), resourceVersion };
   }
   const rvParam = q.get('resourceVersion');
   if (rvParam && rvParam !== '0') throw badRequest('specifying resource version is not allowed when using continue');
   const c = decodeContinue(token);
-  const items = store.listAt(gvr, namespace, c.rv, label, field);
+  const items = store.listSharedAt(gvr, namespace, c.rv, label, field);
   if (!items) throw continueExpired();
-  return { ...paginate(items, { rv: c.rv, namespaced: type.namespaced, after: prefix + c.start, limit, filtered, prefix }), resourceVersion: String(c.rv) };
+  const chunk = paginate(items, { rv: c.rv, namespaced: type.namespaced, after: prefix + c.start, limit, filtered, prefix });
+  return { ...chunk, items: store.copyOut(gvr, chunk.items), resourceVersion: String(c.rv) };
 }

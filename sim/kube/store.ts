@@ -14,7 +14,7 @@
  * - DELETE honours preconditions, `metadata.finalizers` and pods' graceful deletion (deletion.ts);
  * - custom resources are pruned, defaulted and validated by their CRD version's openAPIV3Schema on every
  *   write (schema.ts); Secrets get the stringData/data semantics (secrets.ts);
- * - a later chunk of a paginated list is the list as of the first chunk's resourceVersion ({@link Store.listAt});
+ * - a later chunk of a paginated list is the list as of the first chunk's resourceVersion ({@link Store.listSharedAt});
  * - creating/updating a `CustomResourceDefinition` serves its versions; deleting it removes its objects;
  * - watch history is kept per resource (bounded, default 1000 events), like the API server's watch
  *   cache; a watch from an older resourceVersion fails with 410 Expired.
@@ -207,22 +207,33 @@ export class Store implements ClusterStore {
    * @param fieldSelector optional (`metadata.name=x`, …; see selectors.ts). @throws 400 on a bad selector, 404 for an unserved type.
    */
   list(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string } {
+    const { items, resourceVersion } = this.listShared(gvr, namespace, labelSelector, fieldSelector);
+    return { items: this.copyOut(gvr, items), resourceVersion };
+  }
+
+  /**
+   * {@link list} without the copies: the store's own objects, to read and not to change or send (a list
+   * chunk copies only the objects it sends, {@link copyOut}, as etcd reads only the range asked for, so a
+   * paged list of 10,000 objects costs each page its own size, not the collection's).
+   */
+  listShared(gvr: GVR, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): { items: KubeObject[]; resourceVersion: string } {
     const t = this.typeOf(gvr);
-    const filter = objectFilter(t.plural, labelSelector, fieldSelector, t.selectableFields);
-    const items = [...this.bucket(t).entries()]
-      .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
-      .filter(([, o]) => filter(o))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => this.out(t, o));
-    return { items, resourceVersion: String(this.rv) };
+    return { items: this.selectSorted(t, this.bucket(t), namespace, labelSelector, fieldSelector), resourceVersion: String(this.rv) };
+  }
+
+  /** The objects as sent: copies with the served `apiVersion` and `kind`. */
+  copyOut(gvr: GVR, items: KubeObject[]): KubeObject[] {
+    const t = this.typeOf(gvr);
+    return items.map((o) => this.out(t, o));
   }
 
   /**
    * The list as it was at resourceVersion `rv` (for the chunks after the first of a paginated list),
-   * rebuilt from the current objects by undoing the newer events of the watch history.
+   * rebuilt from the current objects by undoing the newer events of the watch history; the store's own
+   * objects, not copied (see {@link listShared}).
    * @returns undefined when the history no longer reaches back to `rv` (the caller answers 410).
    */
-  listAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined {
+  listSharedAt(gvr: GVR, namespace: string | undefined, rv: number, labelSelector?: string, fieldSelector?: string): KubeObject[] | undefined {
     const t = this.typeOf(gvr);
     const resource = `${t.group}/${t.plural}`;
     if (rv < this.droppedUpTo(resource) || rv > this.rv) return undefined;
@@ -235,12 +246,17 @@ export class Store implements ClusterStore {
       else if (e.type === 'MODIFIED') state.set(k, e.prev ?? e.obj);
       else state.set(k, e.prev ?? e.obj);
     }
+    return this.selectSorted(t, state, namespace, labelSelector, fieldSelector);
+  }
+
+  /** The objects of `bucket` in `namespace` (all when undefined) that match the selectors, in key order. */
+  private selectSorted(t: ResourceType, bucket: Map<string, KubeObject>, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): KubeObject[] {
     const filter = objectFilter(t.plural, labelSelector, fieldSelector, t.selectableFields);
-    return [...state.entries()]
+    return [...bucket.entries()]
       .filter(([, o]) => !t.namespaced || namespace === undefined || o.metadata.namespace === namespace)
       .filter(([, o]) => filter(o))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => this.out(t, o));
+      .map(([, o]) => o);
   }
 
   currentResourceVersion(): string {
