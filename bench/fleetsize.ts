@@ -118,6 +118,9 @@ async function singleUpdate(w: { store: Store; slack: SlackEmulator }, db: strin
   };
 }
 
+/** What every generic error answer of the bot says (src/slack/errors.ts `userText`). */
+const BOT_ERROR = "an error on the bot's side";
+
 /** Slash command `text` as alice, timed from sending to its first `response_url` answer (ms); the answer's text. */
 async function commandAnswer(slack: SlackEmulator, text: string, timeoutMs = 30_000): Promise<{ ms: number; body: string }> {
   await slackConnected(slack);
@@ -137,7 +140,10 @@ async function commandAnswer(slack: SlackEmulator, text: string, timeoutMs = 30_
     cmd = await slack.typeCommand({ user: USERS.requester, channel: CHANNEL, text });
     if (cmd.responses().length > 0) answered ??= nowNs();
     else await Promise.race([got, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to /dbupdate ${text} within ${timeoutMs} ms`)), timeoutMs)))]);
-    return { ms: nsToMs(answered! - t0), body: JSON.stringify(cmd.responses()[0]) };
+    const body = JSON.stringify(cmd.responses()[0]);
+    // A timed error answer is not a figure: the run stops and says what the bot answered.
+    if (body.includes(BOT_ERROR)) throw new Error(`/dbupdate ${text} answered an error: ${body.slice(0, 300)}`);
+    return { ms: nsToMs(answered! - t0), body };
   } finally {
     clearTimeout(timer);
     off();
@@ -152,6 +158,8 @@ async function homeOpened(slack: SlackEmulator, user: string, timeoutMs = 30_000
   await slack.openAppHome({ user });
   const call = await waitUntil(() => slack.calls.slice(before).find((c) => c.method === 'views.publish'), timeoutMs, `views.publish for ${user}'s Home tab`, 2);
   if (!call.ok) throw new Error(`views.publish failed: ${call.error}`);
+  const view = JSON.stringify(call.params.view ?? '');
+  if (view.includes(BOT_ERROR)) throw new Error(`the Home tab shows an error: ${view.slice(0, 300)}`);
   // The emulator stamps every call it records with `atNs` (sim/slack/server.ts); now is the fallback.
   return nsToMs((call.atNs ?? nowNs()) - t0);
 }

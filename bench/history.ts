@@ -44,7 +44,7 @@ import { kubedbCrds, seedCluster, startKubeDBSim, opsGvr } from '../sim/kubedb/i
 import { listenInPods } from '../sim/kube/portforward.js';
 import { revisionOf } from '../sim/kubedb/workload.js';
 import { SlackEmulator } from '../sim/slack/server.js';
-import { BOT_SA_TOKEN, CHANNEL, USERS, loadRecordCrd } from '../sim/world.js';
+import { BOT_SA_TOKEN, CHANNEL, USERS, loadBatchCrd, loadRecordCrd } from '../sim/world.js';
 import { OPS_GROUP, OPS_VERSION, findEngine } from '../src/engines/table.js';
 import { lockName } from '../src/kube/locks.js';
 import { LABEL_DATABASE, LABEL_DB_NAMESPACE, LABEL_ENGINE, LABEL_RECORD, RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION, type DatabaseUpdate, type Phase } from '../src/api/v1alpha1/databaseupdate.js';
@@ -316,6 +316,7 @@ export async function startHistoryWorld(o: { records: number; historyDatabases: 
   const store = new Store();
   for (const crd of kubedbCrds({ opsManager: true })) store.create(CRD_GVR, crd);
   store.create(CRD_GVR, loadRecordCrd());
+  store.create(CRD_GVR, loadBatchCrd());
   if (!store.tryGet(NS_GVR, undefined, RECORDS_NS)) store.create(NS_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RECORDS_NS } });
   applyManifests(store, readFileSync(join(ROOT, 'deploy/rbac.yaml'), 'utf8'));
   const server = await KubeApiServer.start({ store, rbac: true, users: { [BOT_SA_TOKEN]: serviceAccountUser(RECORDS_NS, 'dbupdate') }, unauthenticatedUser: ADMIN_USER });

@@ -31,7 +31,8 @@ import { startBot, type Bot } from '../src/bot.js';
 import { createLogger } from '../src/log.js';
 import type { DirectSettings } from '../src/pipeline/direct-types.js';
 
-const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
+/** The CustomResourceDefinition resource (apiextensions.k8s.io/v1). */
+export const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
 
 /** The seeded Slack users of the emulator, by role in the demo and tests. */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startEmbeddedCluster, worldConfig, BOT_SA_TOKEN, CHANNEL, type EmbeddedCluster } from '../sim/world.js';
+import { startEmbeddedCluster, worldConfig, loadRecordCrd, BOT_SA_TOKEN, CHANNEL, CRD_GVR, type EmbeddedCluster } from '../sim/world.js';
 import { SlackEmulator } from '../sim/slack/server.js';
 import { KubeApiServer } from '../sim/kube/server.js';
 import { Store } from '../sim/kube/store.js';
@@ -125,6 +125,20 @@ describe('npm start: one-line start-up errors', { timeout: 120_000 }, () => {
       expectOneLine(r, /has no databaseupdates\.dbupdate\.dev CRD: install it with kubectl apply -f deploy\/crd-databaseupdate\.yaml/);
     } finally {
       await bare.stop();
+    }
+  });
+
+  it('the DatabaseUpdateBatch CRD missing (a chart upgraded from before fleets): says how to install it', async () => {
+    const store = new Store();
+    store.create(CRD_GVR, loadRecordCrd());
+    const partial = await KubeApiServer.start({ store });
+    try {
+      const file = join(dir, 'kubeconfig-no-batches');
+      partial.writeKubeconfig(file);
+      const r = await runMain({ ...good(), KUBECONFIG: file });
+      expectOneLine(r, /has no databaseupdatebatches\.dbupdate\.dev CRD \(fleet updates\): install it with kubectl apply -f deploy\/crd-databaseupdatebatch\.yaml \(Helm installs a chart's CRDs on install only/);
+    } finally {
+      await partial.stop();
     }
   });
 

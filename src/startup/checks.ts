@@ -10,6 +10,7 @@ import pRetry from 'p-retry';
 import { isTimeout, isTransient, statusCode, statusMessage } from '../kube/errors.js';
 import { servedResources } from '../kube/resources.js';
 import { RECORD_GROUP, RECORD_PLURAL, RECORD_VERSION } from '../api/v1alpha1/databaseupdate.js';
+import { BATCH_PLURAL } from '../api/v1alpha1/databaseupdatebatch.js';
 
 /** A start-up problem a person must fix; `message` is one line (no stack trace is shown). */
 export class StartupError extends Error {
@@ -66,12 +67,14 @@ export async function checkSlack(s: { botToken: string; appToken?: string; apiUr
 }
 
 /**
- * Check a cluster: the API server answers, accepts the credentials, and serves the DatabaseUpdate CRD
+ * Check a cluster: the API server answers, accepts the credentials, and serves the DatabaseUpdate and
+ * DatabaseUpdateBatch CRDs
  * (`GET /apis/dbupdate.dev/v1alpha1`, API discovery, which every authenticated user may read through the
  * default `system:discovery` ClusterRole).
  * @param where how the user picked this cluster (e.g. `KUBECONFIG`, `clusters.eu`), used in messages.
  * Transient answers (429, 5xx, a timeout) are retried up to 5 times (waits 0.2–2 s) first.
- * @throws StartupError: unreachable server, 401 (credentials), 403, missing CRD (404 or no `databaseupdates`),
+ * @throws StartupError: unreachable server, 401 (credentials), 403, missing CRD (404, or no `databaseupdates`
+ *   or `databaseupdatebatches`),
  *   or a transient answer that lasted through the retries.
  */
 export async function checkKube(kube: Kube, where: string, opts: { requireCrd: boolean }): Promise<void> {
@@ -101,5 +104,11 @@ export async function checkKube(kube: Kube, where: string, opts: { requireCrd: b
   }
   if (opts.requireCrd && !resources.includes(RECORD_PLURAL)) {
     throw new StartupError(`the cluster at ${server} (${where}) serves ${RECORD_GROUP}/${RECORD_VERSION} without databaseupdates: install the CRD with kubectl apply -f deploy/crd-databaseupdate.yaml`);
+  }
+  // The batch CRD came with fleet updates (#19): a chart upgraded from before it lacks it, because Helm
+  // installs a chart's crds/ on install only (https://helm.sh/docs/chart_best_practices/custom_resource_definitions/),
+  // and without it `list`, the Home tab and every fleet request would fail at their first read.
+  if (opts.requireCrd && !resources.includes(BATCH_PLURAL)) {
+    throw new StartupError(`the cluster at ${server} (${where}) has no ${BATCH_PLURAL}.${RECORD_GROUP} CRD (fleet updates): install it with kubectl apply -f deploy/crd-databaseupdatebatch.yaml (Helm installs a chart's CRDs on install only, not on upgrade)`);
   }
 }
