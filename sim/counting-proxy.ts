@@ -56,6 +56,9 @@ export class CountingProxy {
       rec.status = answer.statusCode;
       const send = () => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // Node holds the head until the first body chunk: a watch with no event yet would never reach
+        // the client (whose watch call waits for the head), so send it now.
+        res.flushHeaders();
         answer.pipe(res);
       };
       if (hold) this.held.push(send);

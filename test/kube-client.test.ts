@@ -1,7 +1,7 @@
 /**
  * The cluster client against the Kubernetes API emulator, as the bot's service account: the per-cluster
- * read cache (`src/kube/cache.ts`: version catalogs from an informer once it has listed, changes by
- * watch, live reads until then and when its list fails; discovery answers reused), and the time limit of
+ * read cache (`src/kube/cache.ts`: version catalogs from an informer whose first list answers the first
+ * reads, changes by watch, live reads when its list fails; discovery answers reused), and the time limit of
  * every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('version catalog', () => {
-  it('is read live until the informer has listed, then from the informer, and follows changes by watch', async () => {
+  it('the first read is answered by the informer\'s first list, later ones from the informer, which follows changes by watch', async () => {
     const first = await listCatalog(c.botKube, mysql);
     expect(names(first)).toContain('8.0.36');
     await pollUntil(async () => botRequests().some((r) => r.path === CATALOG_PATH && r.verb === 'watch') || undefined, 5000, () => 'the catalog watch');
@@ -52,7 +52,7 @@ describe('version catalog', () => {
     const pg = findEngine('postgres')!;
     const path = '/apis/catalog.kubedb.com/v1alpha1/postgresversions';
     const pgLists = () => botRequests().filter((r) => r.path === path && r.verb === 'list').length;
-    c.server.faults.add({ verb: 'list', pathIncludes: path, user: BOT, status: 500, times: 2 }); // the caller's list and the informer's
+    c.server.faults.add({ verb: 'list', pathIncludes: path, user: BOT, status: 500, times: 2 }); // the informer's first list, then the caller's live read after it
     await expect(listCatalog(c.botKube, pg)).rejects.toThrow();
     await pollUntil(async () => (c.server.faults.remaining() === 0 ? true : undefined), 5000, () => "the informer's failed list");
     await new Promise((r) => setTimeout(r, 50)); // let the failed informer be dropped

@@ -6,9 +6,12 @@
  * - **API discovery** of `ops.kubedb.com/v1alpha1` (is KubeDB Ops Manager installed?): answers kept for
  *   {@link DISCOVERY_TTL_MS}, as kubectl keeps discovery in its cache dir.
  *
- * Reads never wait for a cache: until an informer has listed (or while it restarts after an error), the
- * caller's own live read is used. An informer whose first attempt fails (say, the engine's catalog CRD is
- * not installed: 404, or RBAC forbids `watch`: 403) is dropped, and for {@link RETRY_INFORMER_MS} that
+ * The first read of a path starts its informer, whose first list answers that read and every read made
+ * while it is under way: no read makes a second list of the same collection at the same time. Once it is
+ * answered, reads are live until the informer is current (its watch started), and again while it
+ * restarts after an error. An informer whose first attempt fails (say, the engine's catalog CRD is not
+ * installed: 404, or RBAC forbids `watch`: 403) is dropped (the reads waiting on its list then read live),
+ * and for {@link RETRY_INFORMER_MS} that
  * path is read live only. After {@link ClusterCache.stop} every read is live.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
@@ -26,6 +29,8 @@ export class ClusterCache {
   private readonly failedAt = new Map<string, number>();
   private readonly discovery = new Map<string, { at: number; resources: Promise<string[]> }>();
   private stopped = false;
+  /** The items of each path's first list while it is under way (see {@link ClusterCache.list}). */
+  private readonly firstLists = new Map<string, Promise<KubernetesObject[]>>();
 
   /** @param kube where the informers watch (the owning `Kube`). */
   constructor(private readonly kube: WatchSource) {}
@@ -45,7 +50,11 @@ export class ClusterCache {
     const known = this.informers.get(path);
     if (known?.healthy()) return known.list();
     if (!known && !this.stopped && Date.now() - (this.failedAt.get(path) ?? -Infinity) >= RETRY_INFORMER_MS) this.watch(path, list, transform);
-    const items = (await list()).items;
+    // The informer's first list, while under way, answers this read too: no second list of the whole
+    // collection at the same time (at 8,000 OpsRequests a preflight's own list beside the informer's
+    // doubled the work in front of a new user's first request). When it failed, the read is made live.
+    const first = this.firstLists.get(path);
+    const items = (first ? await first.catch(() => undefined) : undefined) ?? (await list()).items;
     return transform ? items.map(transform) : items;
   }
 
@@ -77,7 +86,19 @@ export class ClusterCache {
   }
 
   private watch(path: string, list: () => Promise<KubernetesListObject<KubernetesObject>>, transform?: (obj: KubernetesObject) => KubernetesObject): void {
-    const cache = startInformer<KubernetesObject>(this.kube, path, list, () => undefined, { transform });
+    // The first list is made here, handed to the informer as its own, and shared with the reads made
+    // until it is answered (see list()); later lists (restarts) are the informer's alone.
+    let first: Promise<KubernetesListObject<KubernetesObject>> | undefined = list();
+    const items = first.then((l) => l.items);
+    items.catch(() => undefined); // a failed first list is the informer's to report and retry
+    this.firstLists.set(path, items);
+    void items.finally(() => this.firstLists.get(path) === items && this.firstLists.delete(path)).catch(() => undefined);
+    const once = () => {
+      const l = first ?? list();
+      first = undefined;
+      return l;
+    };
+    const cache = startInformer<KubernetesObject>(this.kube, path, once, () => undefined, { transform });
     this.informers.set(path, cache);
     void cache.attempted.then(() => {
       if (cache.healthy()) return; // later errors: the informer restarts itself, with back-off
