@@ -188,7 +188,10 @@ interface WorldRun {
   readyMs: number;
   idleMs: number;
   idleReached: boolean;
+  /** The bot's own Kubernetes requests from its start until idle (election Lease excluded). */
   startupRequests: number;
+  /** The most frequent of them, `verb status resource` → count. */
+  startupByRequest: Record<string, number>;
   first: SingleUpdate;
   later: SingleUpdate[];
   idle: { rssMb: number; heapUsedMb: number };
@@ -231,7 +234,17 @@ async function runWorld(dist: string, flags: string[], o: FleetSizeOptions, with
     const botRequests = () => w.server.requests.filter((r) => r.user === BOT_USER && r.path !== election).length;
     const idleReached = await untilIdle(pid, () => botRequests(), w.server, 2000, 240_000);
     const idleMs = Date.now() - t0 - 2000;
-    const startupRequests = w.server.requests.length;
+    const mine = w.server.requests.filter((r) => r.user === BOT_USER && r.path !== election);
+    const startupRequests = mine.length;
+    // Where they went: verb and resource (the path's last plural segment), most first.
+    const tally = new Map<string, number>();
+    for (const r of mine) {
+      const segs = r.path.replace(/\/namespaces\/[^/]+(?=\/)/, '').split('/').filter(Boolean);
+      const at = segs[0] === 'api' ? 2 : 3;
+      const key = `${r.verb} ${r.status} ${segs[at] ?? r.path}${segs[at + 2] ? `/${segs[at + 2]}` : ''}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
+    const startupByRequest = Object.fromEntries([...tally].sort((a, b) => b[1] - a[1]).slice(0, 15));
     const later: SingleUpdate[] = [];
     for (let i = 0; i < o.later; i++) later.push(await singleUpdate({ store: w.store, slack: w.slack }, freshDb(1 + i), 120_000, t0));
     say(`later updates: ${later.map((u) => u.totalMs.toFixed(0)).join(', ')} ms`);
@@ -304,6 +317,7 @@ async function runWorld(dist: string, flags: string[], o: FleetSizeOptions, with
       idleMs,
       idleReached,
       startupRequests,
+      startupByRequest,
       first,
       later,
       idle,
