@@ -41,6 +41,7 @@ import type { KubeObject } from '../sim/kube/api.js';
 import { applyManifests } from '../sim/kube/apply.js';
 import { serviceAccountUser } from '../sim/kube/rbac.js';
 import { kubedbCrds, seedCluster, startKubeDBSim, opsGvr } from '../sim/kubedb/index.js';
+import { CRD_GVR } from '../sim/kubedb/common.js';
 import { listenInPods } from '../sim/kube/portforward.js';
 import { revisionOf } from '../sim/kubedb/workload.js';
 import { SlackEmulator } from '../sim/slack/server.js';
@@ -68,7 +69,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The records' namespace (the bot's `recordsNamespace` in the world's configuration). */
 export const RECORDS_NS = 'dbupdate';
 const RECORD_GVR = { group: RECORD_GROUP, version: RECORD_VERSION, plural: RECORD_PLURAL };
-const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
 const LEASE_GVR = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
 const MYSQL = findEngine('mysql')!;

@@ -15,6 +15,7 @@ import type { KubeObject } from './kube/api.js';
 import { applyManifests } from './kube/apply.js';
 import { serviceAccountUser } from './kube/rbac.js';
 import { listenInPods } from './kube/portforward.js';
+import { CRD_GVR } from './kubedb/common.js';
 import { kubedbCrds, seedCatalog, seedCluster, startKubeDBSim, type KubeDBSim, type KubeDBSimOptions } from './kubedb/index.js';
 import { CATALOG_GROUP, CATALOG_VERSION, ENGINES } from '../src/engines/table.js';
 
@@ -31,8 +32,6 @@ import { startBot, type Bot } from '../src/bot.js';
 import { createLogger } from '../src/log.js';
 import type { DirectSettings } from '../src/pipeline/direct-types.js';
 
-/** The CustomResourceDefinition resource (apiextensions.k8s.io/v1). */
-export const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
 const NS_GVR = { group: '', version: 'v1', plural: 'namespaces' };
 
 /** The seeded Slack users of the emulator, by role in the demo and tests. */
