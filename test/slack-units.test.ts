@@ -13,7 +13,7 @@ import { NotFoundError } from '../src/kube/errors.js';
 import { RecordRefusal } from '../src/updates/records.js';
 import { userText } from '../src/slack/errors.js';
 import { FORM_TTL_MS, formKey, signForm, verifyForm } from '../src/slack/form-binding.js';
-import { writeBeforeAck } from '../src/slack/ack.js';
+import { ackWithAnswer, writeBeforeAck } from '../src/slack/ack.js';
 import { FollowUpQueue } from '../src/slack/followup.js';
 import { AppIdentity, UNTRUSTED_REPLY } from '../src/slack/identity.js';
 import { rejectModal, rejectReason } from '../src/slack/reject-modal.js';
@@ -117,6 +117,7 @@ describe('writeBeforeAck on a real FollowUpQueue', () => {
     const first = writeBeforeAck(q, { ...timing(120_000), startMs: 60_000 }, async () => 'a', async () => {});
     q.arrived();
     const second = writeBeforeAck(q, { ...timing(120_000), startMs: 60_000 }, async () => 'b', async () => {});
+    expect([first.hold, second.hold]).toEqual([true, false]);
     expect(await second.inTime).toBe(false);
     expect(await first.inTime).toBe(true); // held: its follow-up starts once the burst is quiet
     first.acked(true);
@@ -131,10 +132,38 @@ describe('writeBeforeAck on a real FollowUpQueue', () => {
     await started;
     // startMs of a minute: had the ack waited for its follow-up to start, this would not settle while the slot is taken
     const w = writeBeforeAck(q, { ...timing(120_000), startMs: 60_000, concurrency: 1 }, async () => 'x', async () => {});
+    expect(w.hold).toBe(false);
     expect(await w.inTime).toBe(false);
     w.acked();
     free();
     expect(await q.drain(1000)).toBe(0);
+  });
+
+  it('ackWithAnswer within a burst: acks with the late text before the work has even started, then the answer is delivered once', async () => {
+    const q = new FollowUpQueue({ quietMs: 1000 });
+    q.arrived();
+    q.arrived(); // the 2nd envelope of a burst
+    const delivered: string[] = [];
+    let workStarted = false;
+    const w = writeBeforeAck(q, timing(120_000), async () => ((workStarted = true), 'the answer'), async (t) => void delivered.push(t));
+    const acks: Array<{ text: string } | undefined> = [];
+    await ackWithAnswer(w, async (m) => void acks.push(m), 'still checking');
+    expect(acks).toEqual([{ response_type: 'ephemeral', text: 'still checking' }]);
+    expect(workStarted).toBe(false); // the follow-up waits for the burst to be quiet; the ack did not
+    expect(await q.drain(5000)).toBe(0);
+    expect(delivered).toEqual(['the answer']);
+  });
+
+  it('ackWithAnswer outside a burst: the answer travels in the ack, nothing after it', async () => {
+    const q = new FollowUpQueue({ quietMs: 0 });
+    const delivered: string[] = [];
+    const w = writeBeforeAck(q, timing(2000), async () => 'the answer', async (t) => void delivered.push(t));
+    expect(w.hold).toBe(true);
+    const acks: Array<{ text: string } | undefined> = [];
+    await ackWithAnswer(w, async (m) => void acks.push(m), 'still checking');
+    expect(acks).toEqual([{ response_type: 'ephemeral', text: 'the answer' }]);
+    expect(await q.drain(1000)).toBe(0);
+    expect(delivered).toEqual([]);
   });
 });
 

@@ -37,6 +37,12 @@ export interface WriteBeforeAck<T> {
    */
   inTime: Promise<boolean>;
   /**
+   * Whether the ack waits for `work` at all (known at once): false for an envelope within a burst, or
+   * when the queue had no free slot; `inTime` then resolves false at once, and {@link ackWithAnswer} acks
+   * without waiting for it (the burst path: measured in `bench/ack.ts`).
+   */
+  hold: boolean;
+  /**
    * Call once the ack is sent. `answeredInAck`: the ack carried the answer, so `deliver` is skipped;
    * otherwise `deliver` answers the user with `work`'s result, still in the follow-up's slot.
    */
@@ -68,13 +74,13 @@ export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work:
   // Wait for the write only for an envelope that is not part of a burst, with a free slot for it (a view
   // submission waits whenever a slot is free: its answer has no other way to the user).
   const hold = c.running + c.waiting < concurrency && (timing.answerOnlyInAck === true || queue.cameAfterQuiet());
-  let started: () => void = () => {};
-  const start = new Promise<true>((resolve) => (started = () => resolve(true)));
+  let started: (() => void) | undefined;
+  const start = hold ? new Promise<true>((resolve) => (started = () => resolve(true))) : undefined;
   let acked: (inAck?: boolean) => void = () => {};
   const ackSent = new Promise<boolean>((resolve) => (acked = (inAck) => resolve(inAck === true)));
   const outcome = new Promise<T>((resolve, reject) => {
     void queue.run(async () => {
-      started();
+      started?.();
       let result: T;
       try {
         result = await work();
@@ -88,13 +94,13 @@ export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work:
       await deliver(result);
     });
   });
+  if (!start) return { outcome, inTime: NOT_IN_TIME, hold, acked };
   const until = (ms: number) => {
     let timer: NodeJS.Timeout | undefined;
     const p = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, arrivedAt + ms - performance.now()))));
     return { p, cancel: () => clearTimeout(timer) };
   };
   const inTime = (async () => {
-    if (!hold) return false;
     const s = until(startMs);
     const ok = await Promise.race([start, s.p]);
     s.cancel();
@@ -106,8 +112,11 @@ export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work:
       b.cancel();
     }
   })();
-  return { outcome, inTime, acked };
+  return { outcome, inTime, hold, acked };
 }
+
+/** `inTime` of every envelope that does not wait for its write (one settled promise, shared). */
+const NOT_IN_TIME: Promise<boolean> = Promise.resolve(false);
 
 /**
  * Ack a slash command after its write: with the answer itself when `work` settled in time (so the
@@ -117,7 +126,9 @@ export function writeBeforeAck<T>(queue: FollowUpQueue, timing: AckTiming, work:
 export async function ackWithAnswer(w: WriteBeforeAck<string | undefined>, ack: (msg?: { response_type: 'ephemeral'; text: string }) => Promise<void>, late: string): Promise<void> {
   let inAck = false;
   try {
-    if (await w.inTime) {
+    // Within a burst the ack goes out in this turn of the event loop, with no await before it.
+    if (!w.hold) await ack({ response_type: 'ephemeral', text: late });
+    else if (await w.inTime) {
       const text = await w.outcome.catch(() => undefined);
       inAck = text !== undefined;
       await (text !== undefined ? ack({ response_type: 'ephemeral', text }) : ack());
