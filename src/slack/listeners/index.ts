@@ -1,7 +1,7 @@
 /**
  * All of the bot's Slack listeners, in bolt-js's layout: one listener per file under `commands/`,
- * `actions/`, `views/`, `events/` and `shortcuts/`, registered here on a Bolt app (those of `actions/` and
- * `views/` through `./router.ts`, one Bolt registration per kind). They share one
+ * `actions/`, `views/`, `events/` and `shortcuts/`, registered here on a Bolt app through `./router.ts`
+ * (one Bolt registration for all of them). They share one
  * {@link ListenerContext} (`./context.ts`): the dependencies (`../deps.ts`), the follow-up queue
  * (`../followup.ts`) and this app's identity (`../identity.ts`).
  *
@@ -42,17 +42,16 @@ export function registerListeners(app: App, deps: HandlerDeps): Listeners {
   const ctx = listenerContext(deps, queue, new AppIdentity({ log: deps.log, metrics: deps.metrics }));
   // Each listener first notes the envelope's arrival (follow-ups wait for the acks of a burst,
   // ../followup.ts). Bolt runs every registration's middleware chain for every envelope (≈ 4.6 µs each,
-  // measured: ./router.ts), hence no global middleware, and one Bolt registration for every button and
-  // one for every view submission (./router.ts): five in all.
+  // measured: ./router.ts), hence one Bolt registration in all: the router's global middleware.
   const router = new ListenerRouter();
+  registerDbupdateCommand(router, ctx);
   registerVoteAction(router, ctx);
   registerDriftRequestAction(router, ctx);
   registerBatchActions(router, ctx);
   registerRejectView(router, ctx);
   registerRequestView(router, ctx);
+  registerRequestShortcut(router, ctx);
+  registerAppHomeOpened(router, ctx);
   router.mount(app);
-  registerDbupdateCommand(app, ctx);
-  registerRequestShortcut(app, ctx);
-  registerAppHomeOpened(app, ctx);
   return { drain: (timeoutMs) => queue.drain(timeoutMs) };
 }

@@ -2,9 +2,9 @@
  * The `/dbupdate` slash command listener: parse, then hand over to the sub-command's handler in this
  * folder. A command that does not parse, and `help`, are answered in the ack.
  */
-import type { App } from '@slack/bolt';
 import { helpText, parseCommand } from '../../../command/parse.js';
 import type { ListenerContext } from '../context.js';
+import type { ListenerRouter } from '../router.js';
 import type { CommandArgs } from './args.js';
 import { onCancel } from './cancel.js';
 import { onQuery, onVersions } from './queries.js';
@@ -14,9 +14,9 @@ import { onDrift } from './drift.js';
 import { onFleet } from './fleet.js';
 
 /** Register the `/dbupdate` listener. */
-export function registerDbupdateCommand(app: App, ctx: ListenerContext): void {
+export function registerDbupdateCommand(router: ListenerRouter, ctx: ListenerContext): void {
   const { log, metrics } = ctx.deps;
-  app.command('/dbupdate', async ({ command, ack, respond }) => {
+  router.command('/dbupdate', async ({ command, ack, respond }) => {
     const arrivedAt = performance.now();
     ctx.queue.arrived();
     const parsed = parseCommand(command.text ?? '');

@@ -6,18 +6,18 @@
  * finished record is read). When the requests cannot be read, the tab says so with the
  * log reference of the error (`homeErrorView`) instead of showing nothing or an empty list.
  */
-import type { App } from '@slack/bolt';
 import { statusMessage } from '../../../kube/errors.js';
 import { readInFlight } from '../../../updates/in-flight.js';
 import { userText } from '../../errors.js';
 import { homeErrorView, homeView } from '../../render-forms.js';
 import { maySeeBatch, visibleTo } from '../../visibility.js';
 import type { ListenerContext } from '../context.js';
+import type { ListenerRouter } from '../router.js';
 
 /** Register the `app_home_opened` listener. */
-export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
+export function registerAppHomeOpened(router: ListenerRouter, ctx: ListenerContext): void {
   const { deps, now } = ctx;
-  app.event('app_home_opened', async ({ event, client }) => {
+  router.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
     let view: Record<string, unknown>;
     try {

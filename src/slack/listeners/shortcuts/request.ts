@@ -9,21 +9,21 @@
  * (`chat.postMessage` to the user id, which Slack delivers in the app's DM: https://api.slack.com/methods/chat.postMessage#app_home),
  * a global shortcut having no channel to answer in.
  */
-import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { statusMessage } from '../../../kube/errors.js';
 import { formKey, signForm } from '../../form-binding.js';
 import { slackErrorCode, userText } from '../../errors.js';
 import { SHORTCUT_REQUEST, VIEW_REQUEST, requestModal } from '../../render-forms.js';
 import type { ListenerContext } from '../context.js';
+import type { ListenerRouter } from '../router.js';
 
 /** Slack errors of `views.open` that mean the shortcut's `trigger_id` was no longer usable. */
 const TRIGGER_GONE = new Set(['expired_trigger_id', 'invalid_trigger_id', 'exchanged_trigger_id']);
 
 /** Register the shortcut listener. */
-export function registerRequestShortcut(app: App, ctx: ListenerContext): void {
+export function registerRequestShortcut(router: ListenerRouter, ctx: ListenerContext): void {
   const { log } = ctx.deps;
-  app.shortcut(SHORTCUT_REQUEST, async ({ ack, shortcut, client }) => {
+  router.shortcut(SHORTCUT_REQUEST, async ({ ack, shortcut, client }) => {
     ctx.queue.arrived();
     await ack();
     const user = shortcut.user.id;
