@@ -156,13 +156,17 @@ function calledMethods(): Map<string, string[]> {
   return found;
 }
 
-/** First arguments of Bolt listeners in `src/` (outside the emulator): `app.event('x'`, `app.shortcut(X` (a constant is resolved from `render-forms.ts`). */
-function listeners(kind: 'event' | 'shortcut'): string[] {
+/**
+ * First arguments of the listeners in `src/` (outside the emulator), registered on Bolt or on the
+ * listener router that hands them to Bolt (`src/slack/listeners/router.ts`): `router.event('x'`,
+ * `router.shortcut(X`, `app.command('/x'` (a constant is resolved from `render-forms.ts`).
+ */
+function listeners(kind: 'event' | 'shortcut' | 'command'): string[] {
   const consts = readFileSync(join(ROOT, 'src', 'slack', 'render-forms.ts'), 'utf8');
   const out: string[] = [];
   for (const file of sourceFiles(join(ROOT, 'src'))) {
     if (relative(ROOT, file).startsWith(join('src', 'sim'))) continue;
-    for (const m of readFileSync(file, 'utf8').matchAll(new RegExp(`app\\.${kind}\\(\\s*(?:['"]([^'"]+)['"]|([A-Z_]+))`, 'g'))) {
+    for (const m of readFileSync(file, 'utf8').matchAll(new RegExp(`(?:app|router)\\.${kind}\\(\\s*(?:['"]([^'"]+)['"]|([A-Z_]+))`, 'g'))) {
       out.push(m[1] ?? new RegExp(`export const ${m[2]} = '([^']+)'`).exec(consts)?.[1] ?? `unresolved ${m[2]}`);
     }
   }
@@ -180,6 +184,7 @@ describe('manifest.json', () => {
   it('declares /dbupdate, unescaped (the parser reads raw text), with a usage hint', () => {
     const cmds = m.features.slash_commands;
     expect(cmds.map((c) => c.command)).toEqual(['/dbupdate']);
+    expect(listeners('command')).toEqual(['/dbupdate']);
     expect(cmds[0].should_escape).toBe(false);
     expect(cmds[0].usage_hint).toMatch(/<engine> <database> <version>/);
   });
