@@ -97,8 +97,9 @@ describe('listener router (one Bolt registration for every listener)', () => {
   it('keys envelopes as Bolt matches them, and nothing else', () => {
     expect(envelopeKey({ body: command('/dbupdate'), command: command('/dbupdate') })).toEqual({ kind: 'command', id: '/dbupdate' });
     const c = click('vote_approve');
-    expect(envelopeKey({ body: c, action: (c.actions as unknown[])[0] })).toEqual({ kind: 'action', id: 'vote_approve' });
-    expect(envelopeKey({ body: { ...shortcut('s'), type: 'message_action' } })).toEqual({ kind: 'shortcut', id: 's' });
+    expect(envelopeKey({ body: c, action: (c.actions as Array<{ action_id?: unknown }>)[0] })).toEqual({ kind: 'action', id: 'vote_approve' });
+    const messageShortcut = { ...shortcut('s'), type: 'message_action' };
+    expect(envelopeKey({ body: messageShortcut, shortcut: messageShortcut as { callback_id?: unknown } })).toEqual({ kind: 'shortcut', id: 's' });
     expect(envelopeKey({ body: { type: 'block_suggestion', action_id: 'x' } })).toBeUndefined();
     expect(envelopeKey({ body: { type: 'interactive_message', callback_id: 'x' } })).toBeUndefined();
     expect(envelopeKey({ body: { type: 'block_actions' } })).toBeUndefined(); // no action: nothing to match on

@@ -65,34 +65,28 @@ export function routeFor<A>(routes: ReadonlyArray<Route<A>>, id: string): Route<
 /** The kind of listener an envelope is for, and the id its listener is chosen by. */
 export type EnvelopeKey = { kind: 'command' | 'action' | 'view' | 'shortcut' | 'event'; id: string };
 
-/** The part of Bolt's middleware arguments {@link envelopeKey} reads (`body` as Slack sent it, and Bolt's aliases of its payload). */
-export type EnvelopeArgs = { body: unknown } & Partial<Record<'command' | 'action' | 'view' | 'shortcut' | 'event', unknown>>;
+/**
+ * The part of Bolt's middleware arguments {@link envelopeKey} reads: `body` as Slack sent it, and the
+ * alias Bolt sets for the payload of the type it detected (`App.processEvent`: `command` for a slash
+ * command, `action` for an action, `view` for a view submission or closing, `shortcut` for a global or
+ * message shortcut, `event` for an Events API event).
+ */
+export type EnvelopeArgs = { body: unknown; command?: { command?: unknown }; action?: { action_id?: unknown }; view?: { callback_id?: unknown }; shortcut?: { callback_id?: unknown }; event?: { type?: unknown } };
 
 /**
- * Which kind of listener, and which id, an envelope's Bolt arguments are for (Bolt's own matching, see
- * the module comment); undefined for anything no listener of this router can take (an `options` load, a
- * `view_closed`, a legacy `interactive_message`, a workflow step…). Pure.
+ * Which kind of listener, and which id, an envelope's Bolt arguments are for. The kind is the one Bolt
+ * detected (its payload alias), narrowed as Bolt's `app.action`/`app.view` narrow it: buttons of
+ * `block_actions` only, `view_submission` only. Undefined for anything no listener of this router can
+ * take (an `options` load, a `view_closed`, a legacy `interactive_message`, a workflow step…). Pure.
  */
 export function envelopeKey(args: EnvelopeArgs): EnvelopeKey | undefined {
-  const body = args.body as { type?: unknown; command?: unknown; callback_id?: unknown };
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  if (args.command !== undefined && str(body.command) !== undefined && body.type === undefined) return { kind: 'command', id: str(body.command)! };
-  if (body.type === 'block_actions') {
-    const id = str((args.action as { action_id?: unknown } | undefined)?.action_id);
-    return id === undefined ? undefined : { kind: 'action', id };
-  }
-  if (body.type === 'view_submission') {
-    const id = str((args.view as { callback_id?: unknown } | undefined)?.callback_id);
-    return id === undefined ? undefined : { kind: 'view', id };
-  }
-  if (body.type === 'shortcut' || body.type === 'message_action') {
-    const id = str(body.callback_id);
-    return id === undefined ? undefined : { kind: 'shortcut', id };
-  }
-  if (body.type === 'event_callback') {
-    const id = str((args.event as { type?: unknown } | undefined)?.type);
-    return id === undefined ? undefined : { kind: 'event', id };
-  }
+  const type = (args.body as { type?: unknown } | undefined)?.type;
+  const key = (kind: EnvelopeKey['kind'], id: unknown): EnvelopeKey | undefined => (typeof id === 'string' ? { kind, id } : undefined);
+  if (args.command) return key('command', args.command.command);
+  if (args.action) return type === 'block_actions' ? key('action', args.action.action_id) : undefined;
+  if (args.view) return type === 'view_submission' ? key('view', args.view.callback_id) : undefined;
+  if (args.shortcut) return key('shortcut', args.shortcut.callback_id);
+  if (args.event) return key('event', args.event.type);
   return undefined;
 }
 
@@ -125,9 +119,9 @@ export class ListenerRouter {
     this.routes.event.push({ id: type, listener });
   }
 
-  /** Give Bolt one global middleware for every listener registered so far. Call once. */
+  /** Give Bolt one global middleware for the listeners registered (before or after this call). Call once. */
   mount(app: App): void {
-    const routes = { command: [...this.routes.command], action: [...this.routes.action], view: [...this.routes.view], shortcut: [...this.routes.shortcut], event: [...this.routes.event] };
+    const routes = this.routes;
     app.use(async (args) => {
       const key = envelopeKey(args as EnvelopeArgs);
       const route = key && routeFor(routes[key.kind], key.id);
